@@ -1,0 +1,16 @@
+/**
+ * Test helpers shared by every package: infrastructure URLs from the global setup, per-file isolation
+ * (unique names, fresh databases, Redis key prefixes) and condition waits instead of fixed sleeps.
+ *
+ * @example
+ * const env = testInfra();
+ * const db = await createTestDatabase(env.databaseUrl);
+ * await waitFor(async () => (await count()) === 3);
+ * await db.drop();
+ */
+export { testInfra, uniqueName } from "./infra.ts";
+export type { TestInfra } from "./infra.ts";
+export { createTestDatabase } from "./test-database.ts";
+export type { TestDatabase } from "./test-database.ts";
+export { waitFor } from "./wait-for.ts";
+export type { WaitForOptions } from "./wait-for.ts";
