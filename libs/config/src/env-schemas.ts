@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+
+/** Variables every service reads. */
+export const CommonEnv = z.object({
+  // Comma-separated NATS servers; the client reconnects forever, so a NATS restart never stops a service.
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  // Prefix of every subject and stream: lets several deployments (or test runs) share one NATS account.
+  GL_SUBJECT_PREFIX: z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i, "letters, digits, '-', '_' and dots").default("gl"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // /healthz, /readyz and /metrics. 0 picks a free port (tests).
+  PROBE_PORT: port.optional(),
+  PROBE_HOST: z.string().default("0.0.0.0"),
+  // How long a SIGTERM may take to finish in-flight messages before the process gives up on them (they are
+  // redelivered). Keep below the orchestrator's termination grace period (Kubernetes default 30 s).
+  SHUTDOWN_GRACE_MS: positiveMs.default(20_000),
+  // Messages handled concurrently by one replica. Also bounds memory: at most this many payloads are held.
+  MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
+  // A message delivered more often than this is dead-lettered instead of looping forever on a bug.
+  MAX_DELIVER: z.coerce.number().int().min(2).max(1000).default(30),
+  // ack_wait of the stage's consumer: longer than the worst time a handler takes (working() extends it).
+  ACK_WAIT_MS: positiveMs.default(30_000),
+});
+export type CommonEnv = z.infer<typeof CommonEnv>;
+
+export const DatabaseEnv = z.object({
+  // Postgres; the writer and scheduler own it. A password in it never reaches the logs (redacted).
+  DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/grantline"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+export const RedisEnv = z.object({
+  REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  // Namespaces every key (budgets, caches) so grantline can share a Redis.
+  REDIS_KEY_PREFIX: z.string().default("gl:"),
+});
+
+export const SourcesEnv = z.object({
+  // YAML or JSON file describing the AWS organizations to sync (see docs/configuration.md).
+  SOURCES_FILE: z.string().min(1).default("./sources.yaml"),
+});

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadFetcherConfig, loadMapperConfig, loadSchedulerConfig, loadWriterConfig, parseSources } from "./index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "gl-config-"));
+function sourcesFile(body: string): string {
+  const p = join(dir, `s${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(p, body);
+  return p;
+}
+const good = sourcesFile("sources:\n  - id: acme\n    endpoint: http://127.0.0.1:4566\n");
+
+function oneLine(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).not.toContain("\n");
+    return msg;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("service config loaders", () => {
+  it("apply documented defaults", () => {
+    const w = loadWriterConfig({});
+    expect(w.NATS_URL).toBe("nats://127.0.0.1:4222");
+    expect(w.PROBE_PORT).toBe(9467);
+    expect(w.MAX_IN_FLIGHT).toBe(8);
+    expect(loadMapperConfig({ MAX_IN_FLIGHT: "" }).MAX_IN_FLIGHT).toBe(32);
+    const s = loadSchedulerConfig({ SOURCES_FILE: good });
+    expect(s.sources.sources[0]?.budgets["sso-admin"]).toBe(20);
+  });
+
+  it.each([
+    ["writer", () => loadWriterConfig({ DATABASE_URL: "mysql://x" }), /DATABASE_URL/],
+    ["writer", () => loadWriterConfig({ OUTBOX_BATCH: "lots" }), /OUTBOX_BATCH/],
+    ["mapper", () => loadMapperConfig({ LOG_LEVEL: "loud" }), /LOG_LEVEL/],
+    ["mapper", () => loadMapperConfig({ MAX_IN_FLIGHT: "0" }), /MAX_IN_FLIGHT/],
+    ["fetcher", () => loadFetcherConfig({ SOURCES_FILE: good, REDIS_URL: "http://x" }), /REDIS_URL/],
+    ["fetcher", () => loadFetcherConfig({ SOURCES_FILE: join(dir, "missing.yaml") }), /SOURCES_FILE: cannot read/],
+    ["scheduler", () => loadSchedulerConfig({ SOURCES_FILE: good, STALL_TIMEOUT_MS: "5" }), /STALL_TIMEOUT_MS/],
+    ["scheduler", () => loadSchedulerConfig({ SOURCES_FILE: good, PROBE_PORT: "99999" }), /PROBE_PORT/],
+  ])("%s refuses bad input with one line naming the field", (_svc, load, field) => {
+    expect(oneLine(load)).toMatch(field);
+  });
+});
+
+describe("sources file", () => {
+  it("rejects a bad role ARN, a bad external id, duplicate ids and bad YAML by name", () => {
+    expect(oneLine(() => parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::12:role/x" }] }] }))).toMatch(
+      /sources\.0\.assumeRole\.0\.roleArn: must be an IAM role ARN/,
+    );
+    expect(
+      oneLine(() =>
+        parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "x" }] }] }),
+      ),
+    ).toMatch(/externalId: must be 2–1224/);
+    expect(
+      oneLine(() =>
+        parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "bad id!" }] }] }),
+      ),
+    ).toMatch(/externalId: may contain only/);
+    expect(oneLine(() => parseSources({ sources: [{ id: "a" }, { id: "a" }] }))).toMatch(/sources\.1\.id: duplicate source id/);
+    expect(oneLine(() => parseSources({ sources: [{ id: "Has Space" }] }))).toMatch(/sources\.0\.id/);
+    expect(oneLine(() => parseSources({ sources: [] }))).toMatch(/at least one source/);
+    expect(oneLine(() => loadSchedulerConfig({ SOURCES_FILE: sourcesFile("sources: [\n") }))).toMatch(/not valid YAML/);
+  });
+
+  it("accepts two AssumeRole hops with external ids", () => {
+    const f = parseSources({
+      sources: [
+        {
+          id: "acme",
+          assumeRole: [
+            { roleArn: "arn:aws:iam::123456789012:role/Hop1", externalId: "ext-id_1" },
+            { roleArn: "arn:aws:iam::210987654321:role/path/Hop2" },
+          ],
+        },
+      ],
+    });
+    expect(f.sources[0]?.assumeRole).toHaveLength(2);
+    expect(f.sources[0]?.assumeRole[0]?.sessionName).toBe("grantline");
+  });
+});

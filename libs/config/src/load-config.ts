@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { ConfigError } from "./config-error.ts";
+import { CommonEnv, DatabaseEnv, RedisEnv, SourcesEnv } from "./env-schemas.ts";
+import { loadSourcesFile, type SourcesFile } from "./sources-file.ts";
+
+export type Env = Record<string, string | undefined>;
+
+const PROBE_PORTS = { scheduler: 9464, fetcher: 9465, mapper: 9466, writer: 9467 } as const;
+const IN_FLIGHT = { scheduler: 16, fetcher: 32, mapper: 32, writer: 8 } as const;
+
+function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  // Empty strings mean "unset": compose files and Kubernetes often pass `FOO=` for optional values.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const r = schema.safeParse(cleaned);
+  if (!r.success) throw ConfigError.fromZod("", r.error);
+  return r.data;
+}
+
+function withDefaults<C extends { PROBE_PORT?: number | undefined; MAX_IN_FLIGHT?: number | undefined }>(
+  service: keyof typeof PROBE_PORTS,
+  c: C,
+): C & { PROBE_PORT: number; MAX_IN_FLIGHT: number } {
+  return { ...c, PROBE_PORT: c.PROBE_PORT ?? PROBE_PORTS[service], MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service] };
+}
+
+const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape).extend(SourcesEnv.shape).extend({
+  // A pending task with no progress for this long is assumed lost (message dropped, stream purged) and re-published.
+  STALL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  // How often the leader checks schedules, stalled tasks and finished runs.
+  TICK_MS: z.coerce.number().int().min(100).default(5_000),
+});
+export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
+
+/** Scheduler configuration from `env`; throws `ConfigError` naming the first bad field. */
+export function loadSchedulerConfig(env: Env) {
+  const c = withDefaults("scheduler", parseEnv(SchedulerEnv, env));
+  const sources: SourcesFile = loadSourcesFile(c.SOURCES_FILE);
+  return { ...c, sources };
+}
+
+const FetcherEnv = CommonEnv.extend(RedisEnv.shape).extend(SourcesEnv.shape).extend({
+  // Trip a (service, account) circuit after this share of failures in its rolling window.
+  BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  // How long an open circuit stays open before a trial call.
+  BREAKER_RESET_MS: z.coerce.number().int().min(100).default(30_000),
+  // Seconds a cached permission set stays valid; repeated runs and all replicas skip DescribePermissionSet.
+  PERMISSION_SET_CACHE_TTL_S: z.coerce.number().int().min(1).default(3600),
+  // Per-call AWS timeout; the message's AbortSignal also cancels.
+  AWS_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+});
+export type FetcherConfig = ReturnType<typeof loadFetcherConfig>;
+
+export function loadFetcherConfig(env: Env) {
+  const c = withDefaults("fetcher", parseEnv(FetcherEnv, env));
+  return { ...c, sources: loadSourcesFile(c.SOURCES_FILE) };
+}
+
+const MapperEnv = CommonEnv;
+export type MapperConfig = ReturnType<typeof loadMapperConfig>;
+
+export function loadMapperConfig(env: Env) {
+  return withDefaults("mapper", parseEnv(MapperEnv, env));
+}
+
+const WriterEnv = CommonEnv.extend(DatabaseEnv.shape).extend({
+  // Outbox rows published per round; larger rounds amortize the commit.
+  OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  // Fallback poll of the outbox when no local commit woke the publisher (another replica's rows, restarts).
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+});
+export type WriterConfig = ReturnType<typeof loadWriterConfig>;
+
+export function loadWriterConfig(env: Env) {
+  return withDefaults("writer", parseEnv(WriterEnv, env));
+}

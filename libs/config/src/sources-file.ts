@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { SourceId } from "@grantline/contracts";
+import { ConfigError } from "./config-error.ts";
+
+// AWS's own rules: role ARNs name a partition, a 12-digit account and a role path/name; external ids are
+// 2–1224 characters of [\w+=,.@:/-]. Checking at start beats an AccessDenied in the middle of a run.
+const RoleArn = z
+  .string()
+  .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN like arn:aws:iam::123456789012:role/Name");
+const ExternalId = z
+  .string()
+  .min(2, "must be 2–1224 characters")
+  .max(1224, "must be 2–1224 characters")
+  .regex(/^[\w+=,.@:/-]+$/, "may contain only letters, digits and +=,.@:/-_");
+
+export const AssumeRoleHop = z.object({
+  roleArn: RoleArn,
+  externalId: ExternalId.optional(),
+  /** @default "grantline" */
+  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/).default("grantline"),
+  /** @default 3600 */
+  durationSeconds: z.number().int().min(900).max(43200).default(3600),
+});
+export type AssumeRoleHop = z.infer<typeof AssumeRoleHop>;
+
+/** Requests per second per quota scope. Defaults are AWS's published limits. */
+export const Budgets = z.object({
+  /** Identity Center admin API, shared by all operations of an instance. @default 20 */
+  "sso-admin": z.number().positive().default(20),
+  /** Identity Store, per operation per store. @default 20 */
+  identitystore: z.number().positive().default(20),
+  /** Organizations; AWS publishes no number and throttles early. @default 5 */
+  organizations: z.number().positive().default(5),
+  /** IAM, per account per operation. @default 15 */
+  iam: z.number().positive().default(15),
+  /** STS AssumeRole and friends. @default 20 */
+  sts: z.number().positive().default(20),
+  /** CloudTrail LookupEvents. @default 2 */
+  cloudtrail: z.number().positive().default(2),
+});
+export type Budgets = z.infer<typeof Budgets>;
+
+export const SourceConfig = z.object({
+  id: SourceId,
+  /** @default "us-east-1" */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like us-east-1").default("us-east-1"),
+  /** Override of every AWS endpoint (aws-sim, a VPC endpoint). */
+  endpoint: z.url().optional(),
+  /** Static credentials for the source (prefer the default chain / IRSA). Never logged. */
+  staticCredentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+  /** One or two AssumeRole hops after the default credential chain. */
+  assumeRole: z.array(AssumeRoleHop).max(2).default([]),
+  /** Minutes between full runs; 0 = only on request. @default 360 */
+  fullSyncEveryMinutes: z.number().int().min(0).default(360),
+  budgets: Budgets.default(Budgets.parse({})),
+  iam: z
+    .object({
+      /** Sync IAM in the caller's account. @default true */
+      enabled: z.boolean().default(true),
+      /** Also in every active member account, through `roleName`. @default false */
+      crossAccount: z.boolean().default(false),
+      /** @default "OrganizationAccountAccessRole" */
+      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default("OrganizationAccountAccessRole"),
+      /** Only policies attached to something, instead of every AWS-managed policy. @default true */
+      onlyAttachedPolicies: z.boolean().default(true),
+    })
+    .default({ enabled: true, crossAccount: false, roleName: "OrganizationAccountAccessRole", onlyAttachedPolicies: true }),
+});
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+export const SourcesFile = z
+  .object({ sources: z.array(SourceConfig).min(1, "at least one source is required") })
+  .superRefine((f, ctx) => {
+    const seen = new Set<string>();
+    f.sources.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: "custom", path: ["sources", i, "id"], message: `duplicate source id "${s.id}"` });
+      seen.add(s.id);
+    });
+  });
+export type SourcesFile = z.infer<typeof SourcesFile>;
+
+/** Parses a sources document (already decoded from YAML/JSON). `where` prefixes messages (the file name). */
+export function parseSources(doc: unknown, where = "sources file"): SourcesFile {
+  const r = SourcesFile.safeParse(doc);
+  if (!r.success) throw ConfigError.fromZod(`${where}: `, r.error);
+  return r.data;
+}
+
+/** Reads and validates the sources file (YAML or JSON — JSON is YAML). */
+export function loadSourcesFile(path: string): SourcesFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: SOURCES_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${path}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return parseSources(doc, `${path}: `);
+}

@@ -1,0 +1,53 @@
+import { EVENT_TYPES } from "./events.ts";
+import { messageJsonSchemas } from "./schemas.ts";
+import { createSubjects } from "./subjects.ts";
+
+/** An AsyncAPI 3.0 document of every subject grantline uses, generated from the same zod schemas. */
+export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
+  const s = createSubjects(prefix);
+  const schemas = messageJsonSchemas();
+  const ref = (m: string) => ({ $ref: `#/components/messages/${m}` });
+  const channels: Record<string, unknown> = {
+    pageRequests: {
+      address: `${prefix}.page.req.{source}.{service}`,
+      description: `Page requests (stream ${s.streams.pageRequests}, WorkQueue). Scheduler and writer outbox → fetcher.`,
+      messages: { PageRequest: ref("PageRequest") },
+    },
+    pageResults: {
+      address: `${prefix}.page.res.{source}.{service}`,
+      description: `Raw AWS pages (stream ${s.streams.pageResults}, WorkQueue). Fetcher → mapper.`,
+      messages: { PageResult: ref("PageResult") },
+    },
+    batches: {
+      address: `${prefix}.batch.{source}`,
+      description: `Result batches (stream ${s.streams.batches}, WorkQueue). Mapper → writer.`,
+      messages: { ResultBatch: ref("ResultBatch") },
+    },
+    deadLetters: {
+      address: `${prefix}.dlq.{stage}`,
+      description: `Messages a stage could never process, with the reason and the original payload (stream ${s.streams.deadLetters}).`,
+      messages: { DeadLetter: ref("DeadLetter") },
+    },
+    events: {
+      address: `${prefix}.events.{source}.{type}`,
+      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}.`,
+      messages: { GrantlineEvent: ref("GrantlineEvent") },
+    },
+    ctlSync: { address: s.ctl("sync"), description: "Start a run (request/reply).", messages: { SyncRequest: ref("SyncRequest"), SyncReply: ref("SyncReply") } },
+    ctlStatus: { address: s.ctl("status"), description: "Run status (request/reply).", messages: { StatusRequest: ref("StatusRequest"), StatusReply: ref("StatusReply") } },
+  };
+  return {
+    asyncapi: "3.0.0",
+    info: {
+      title: "grantline",
+      version: "1.0.0",
+      description: "Subjects of the grantline pipeline and its change-event feed. Generated from libs/contracts — do not edit.",
+    },
+    defaultContentType: "application/json",
+    channels,
+    components: {
+      schemas,
+      messages: Object.fromEntries(Object.keys(schemas).map((n) => [n, { name: n, payload: { $ref: `#/components/schemas/${n}` } }])),
+    },
+  };
+}

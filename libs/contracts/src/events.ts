@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+export const EVENT_TYPES = [
+  "grant.created",
+  "grant.revoked",
+  "resource.created",
+  "resource.updated",
+  "resource.deleted",
+  "run.started",
+  "run.completed",
+  "run.failed",
+] as const;
+export const EventType = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventType>;
+
+/**
+ * CloudEvents 1.0 JSON envelope for everything on `<prefix>.events.<source>.<type>`. `id` is deterministic
+ * (run + change), so a republished event dedupes in JetStream and a consumer can dedupe on it too.
+ * Extension attributes are lower-case alphanumerics, as the spec requires.
+ */
+export const GrantlineEvent = z.object({
+  specversion: z.literal("1.0"),
+  id: z.string().min(1),
+  /** `grantline/<sourceId>` */
+  source: z.string().min(1),
+  /** `dev.grantline.<type>`, e.g. `dev.grantline.grant.created`. */
+  type: z.string().regex(/^dev\.grantline\./),
+  time: z.iso.datetime(),
+  /** The changed thing's id (grant id, resource type/id, run id). */
+  subject: z.string().optional(),
+  datacontenttype: z.literal("application/json"),
+  /** Run that observed the change. */
+  grantlinerunid: z.string(),
+  /** True for every event of a source's first run: a consumer can tell an initial load from real changes. */
+  grantlineinitialload: z.boolean(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type GrantlineEvent = z.infer<typeof GrantlineEvent>;
+
+/** CloudEvents `type` for a grantline event type. */
+export function cloudEventType(t: EventType): string {
+  return `dev.grantline.${t}`;
+}

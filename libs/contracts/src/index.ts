@@ -1,0 +1,35 @@
+/**
+ * The vocabulary every grantline service shares: subject names, message and event schemas (zod) with their
+ * inferred types, the two error classes that decide a message's fate, and deterministic ids.
+ *
+ * @example
+ * const subjects = createSubjects("gl");
+ * const req = parseOrThrow(PageRequest, msg.json(), "page request"); // throws SchemaError → dead letter
+ * await js.publish(subjects.pageRequest(req.sourceId, req.service), JSON.stringify(req), { msgID: req.taskId });
+ */
+export { createSubjects, STAGES, CTL_VERBS } from "./subjects.ts";
+export type { Subjects, Stage, CtlVerb } from "./subjects.ts";
+export { PermanentError, RetryableError, SchemaError } from "./errors.ts";
+export { parseOrThrow } from "./parse.ts";
+export { canonicalJson, deterministicId } from "./ids.ts";
+export { taskIdFor, pageRequest } from "./task-id.ts";
+export {
+  SourceId,
+  ServiceName,
+  PageRequest,
+  PageResult,
+  Resource,
+  Entitlement,
+  Grant,
+  ResultBatch,
+  DeadLetter,
+  SyncRequest,
+  SyncReply,
+  RunStatus,
+  RunSummary,
+  StatusRequest,
+  StatusReply,
+} from "./messages.ts";
+export { EVENT_TYPES, EventType, GrantlineEvent, cloudEventType } from "./events.ts";
+export { MESSAGE_SCHEMAS, messageJsonSchemas } from "./schemas.ts";
+export { asyncApiDocument } from "./asyncapi.ts";

@@ -1,0 +1,149 @@
+import { z } from "zod";
+
+/** A source id: one configured AWS organization. It is a subject token, so it is restricted accordingly. */
+export const SourceId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_' (max 63), starting with a letter or digit");
+export type SourceId = z.infer<typeof SourceId>;
+
+/** The AWS (or built-in) service a page request is addressed to; selects the fetcher's client and budget. */
+export const ServiceName = z.enum(["organizations", "sso-admin", "identitystore", "iam", "sts", "cloudtrail", "diag"]);
+export type ServiceName = z.infer<typeof ServiceName>;
+
+/**
+ * One unit of work: call `operation` once for one page. It is also a row of the `tasks` table (the cursor),
+ * so everything needed to redo it lives here.
+ */
+export const PageRequest = z.object({
+  v: z.literal(1),
+  /** Deterministic: hash of run, operation, params and page token (see `taskIdFor`). */
+  taskId: z.string().min(1),
+  runId: z.uuid(),
+  sourceId: SourceId,
+  service: ServiceName,
+  operation: z.string().min(1),
+  params: z.record(z.string(), z.unknown()),
+  pageToken: z.string().nullable(),
+  /** Account whose credentials make the call (cross-account IAM); null = the source's own credentials. */
+  accountId: z.string().nullable(),
+  /** The mark-and-sweep scope this page belongs to, if it enumerates one. */
+  scope: z.string().nullable(),
+  /** 0 for the first page of a chain. */
+  pageIndex: z.number().int().nonnegative(),
+});
+export type PageRequest = z.infer<typeof PageRequest>;
+
+/** The raw page the fetcher got for a request: AWS's output, minus `$metadata`. */
+export const PageResult = z.object({
+  v: z.literal(1),
+  request: PageRequest,
+  page: z.record(z.string(), z.unknown()),
+  fetchedAt: z.iso.datetime(),
+  /** Non-fatal problems met while fetching (an optional part denied…); they end up on the run. */
+  warnings: z.array(z.string()).default([]),
+});
+export type PageResult = z.infer<typeof PageResult>;
+
+export const Resource = z.object({
+  type: z.string().min(1),
+  id: z.string().min(1),
+  parentType: z.string().nullable(),
+  parentId: z.string().nullable(),
+  name: z.string(),
+  attrs: z.record(z.string(), z.unknown()),
+});
+export type Resource = z.infer<typeof Resource>;
+
+export const Entitlement = z.object({
+  id: z.string().min(1),
+  resourceType: z.string().min(1),
+  resourceId: z.string().min(1),
+  slug: z.string().min(1),
+  name: z.string(),
+  attrs: z.record(z.string(), z.unknown()),
+});
+export type Entitlement = z.infer<typeof Entitlement>;
+
+export const Grant = z.object({
+  id: z.string().min(1),
+  entitlementId: z.string().min(1),
+  principalType: z.string().min(1),
+  principalId: z.string().min(1),
+  /** True when the principal is a group (or role) whose members hold the grant through it. */
+  expandable: z.boolean(),
+  attrs: z.record(z.string(), z.unknown()),
+});
+export type Grant = z.infer<typeof Grant>;
+
+/** What the mapper made of one page: rows to upsert and the pages it implies. Applied by the writer in one transaction. */
+export const ResultBatch = z.object({
+  v: z.literal(1),
+  taskId: z.string().min(1),
+  runId: z.uuid(),
+  sourceId: SourceId,
+  scope: z.string().nullable(),
+  resources: z.array(Resource),
+  entitlements: z.array(Entitlement),
+  grants: z.array(Grant),
+  children: z.array(PageRequest),
+  /** True on the last page of a scope's chain: the writer sweeps the scope's unseen rows. */
+  scopeComplete: z.boolean(),
+  warnings: z.array(z.string()),
+});
+export type ResultBatch = z.infer<typeof ResultBatch>;
+
+/** What lands on `<prefix>.dlq.<stage>` when a message cannot ever be processed. */
+export const DeadLetter = z.object({
+  v: z.literal(1),
+  stage: z.string(),
+  reason: z.string(),
+  error: z.string(),
+  subject: z.string(),
+  streamSeq: z.number().int().nullable(),
+  deliveryCount: z.number().int(),
+  /** The original payload, base64, so any bytes survive. */
+  payload: z.base64(),
+  failedAt: z.iso.datetime(),
+  /** When the payload named a task, its id — the writer marks that task failed. */
+  taskId: z.string().nullable(),
+  runId: z.string().nullable(),
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;
+
+export const SyncRequest = z.object({
+  sourceId: SourceId,
+  kind: z.enum(["full"]).default("full"),
+});
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+export const SyncReply = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), runId: z.uuid(), alreadyRunning: z.boolean() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type SyncReply = z.infer<typeof SyncReply>;
+
+export const RunStatus = z.enum(["running", "succeeded", "failed", "cancelled"]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunSummary = z.object({
+  runId: z.uuid(),
+  sourceId: SourceId,
+  status: RunStatus,
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+  tasksDone: z.number().int(),
+  tasksPending: z.number().int(),
+  tasksFailed: z.number().int(),
+  warnings: z.array(z.string()),
+  stats: z.record(z.string(), z.number()),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const StatusRequest = z.object({ sourceId: SourceId.optional(), runId: z.uuid().optional() });
+export type StatusRequest = z.infer<typeof StatusRequest>;
+
+export const StatusReply = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), runs: z.array(RunSummary) }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type StatusReply = z.infer<typeof StatusReply>;

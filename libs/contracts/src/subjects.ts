@@ -1,0 +1,61 @@
+/** Pipeline stages; each consumes one stream and dead-letters to `<prefix>.dlq.<stage>`. */
+export const STAGES = ["scheduler", "fetcher", "mapper", "writer"] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Control verbs answered by the scheduler on `<prefix>.ctl.<verb>` (request/reply). */
+export const CTL_VERBS = ["sync", "status", "cancel"] as const;
+export type CtlVerb = (typeof CTL_VERBS)[number];
+
+/**
+ * Subject and stream names. Everything hangs off one prefix (default `gl`) so that several deployments — or
+ * parallel test files — can share one NATS server without seeing each other's messages.
+ */
+export interface Subjects {
+  readonly prefix: string;
+  pageRequest(sourceId: string, service: string): string;
+  pageResult(sourceId: string, service: string): string;
+  batch(sourceId: string): string;
+  deadLetter(stage: Stage): string;
+  event(sourceId: string, type: string): string;
+  ctl(verb: CtlVerb): string;
+  /** Wildcards a stream or consumer filters on. */
+  readonly all: { pageRequests: string; pageResults: string; batches: string; deadLetters: string; events: string; ctl: string };
+  /** Stream names (upper-case, derived from the prefix). */
+  readonly streams: { pageRequests: string; pageResults: string; batches: string; deadLetters: string; events: string };
+}
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Builds the subject names for `prefix`; throws on a token NATS would split or wildcard. */
+export function createSubjects(prefix = "gl"): Subjects {
+  if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i.test(prefix)) throw new Error(`invalid subject prefix "${prefix}"`);
+  const tok = (what: string, v: string): string => {
+    if (!TOKEN.test(v)) throw new Error(`invalid ${what} "${v}": only letters, digits, '-' and '_' may appear in a subject token`);
+    return v;
+  };
+  const s = prefix.replace(/[^A-Za-z0-9]/g, "_").toUpperCase();
+  return {
+    prefix,
+    pageRequest: (source, service) => `${prefix}.page.req.${tok("source id", source)}.${tok("service", service)}`,
+    pageResult: (source, service) => `${prefix}.page.res.${tok("source id", source)}.${tok("service", service)}`,
+    batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
+    deadLetter: (stage) => `${prefix}.dlq.${stage}`,
+    event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,
+    ctl: (verb) => `${prefix}.ctl.${verb}`,
+    all: {
+      pageRequests: `${prefix}.page.req.>`,
+      pageResults: `${prefix}.page.res.>`,
+      batches: `${prefix}.batch.>`,
+      deadLetters: `${prefix}.dlq.>`,
+      events: `${prefix}.events.>`,
+      ctl: `${prefix}.ctl.>`,
+    },
+    streams: {
+      pageRequests: `${s}_PAGE_REQ`,
+      pageResults: `${s}_PAGE_RES`,
+      batches: `${s}_BATCH`,
+      deadLetters: `${s}_DLQ`,
+      events: `${s}_EVENTS`,
+    },
+  };
+}

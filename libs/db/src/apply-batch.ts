@@ -1,0 +1,150 @@
+import { sql, type Transaction } from "kysely";
+import type { Entitlement, Grant, Resource, ResultBatch, RunStatus, Subjects } from "@grantline/contracts";
+import type { Db } from "./create-db.ts";
+import type { Database } from "./database.ts";
+import { enqueueTasks, eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
+import { appendWarnings, completeRunIfDone } from "./run-store.ts";
+import { sweepScope } from "./sweep.ts";
+
+export interface ApplyResult {
+  /** False when the batch was a repeat (task already settled) or its run is no longer running. */
+  applied: boolean;
+  /** Set when this batch finished its run. */
+  runFinished: RunStatus | null;
+  rows: number;
+  events: number;
+  children: number;
+}
+
+function dedupe<T>(items: T[], key: (t: T) => string): T[] {
+  const m = new Map<string, T>();
+  for (const i of items) m.set(key(i), i);
+  return [...m.values()];
+}
+
+async function upsertResources(tx: Transaction<Database>, ctx: EventContext, scope: string | null, input: Resource[]): Promise<OutboxRow[]> {
+  if (input.length === 0) return [];
+  const rs = dedupe(input, (r) => `${r.type}\u0000${r.id}`);
+  // One statement per kind: the `old` CTE sees the rows as they were before the upsert (all CTEs share one
+  // snapshot), which tells created from updated from unchanged without a second round trip.
+  const res = await sql<{ type: string; id: string; name: string; attrs: Record<string, unknown>; parent_type: string | null; parent_id: string | null; created: boolean; updated: boolean }>`
+    WITH input AS (
+      SELECT * FROM unnest(${rs.map((r) => r.type)}::text[], ${rs.map((r) => r.id)}::text[], ${rs.map((r) => r.parentType)}::text[],
+                           ${rs.map((r) => r.parentId)}::text[], ${rs.map((r) => r.name)}::text[], ${rs.map((r) => JSON.stringify(r.attrs))}::jsonb[])
+        AS t(type, id, parent_type, parent_id, name, attrs)
+    ), old AS (
+      SELECT r.type, r.id, r.name, r.attrs, r.parent_type, r.parent_id, r.deleted_at
+        FROM resources r JOIN input i ON r.source_id = ${ctx.sourceId} AND r.type = i.type AND r.id = i.id
+    ), up AS (
+      INSERT INTO resources AS r (source_id, type, id, parent_type, parent_id, name, attrs, scope, first_seen_run, last_seen_run)
+      SELECT ${ctx.sourceId}, type, id, parent_type, parent_id, name, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
+      ON CONFLICT (source_id, type, id) DO UPDATE SET
+        parent_type = EXCLUDED.parent_type, parent_id = EXCLUDED.parent_id, name = EXCLUDED.name, attrs = EXCLUDED.attrs,
+        scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL,
+        updated_at = CASE WHEN r.deleted_at IS NOT NULL OR (r.name, r.attrs, r.parent_type, r.parent_id)
+                        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.attrs, EXCLUDED.parent_type, EXCLUDED.parent_id)
+                        THEN now() ELSE r.updated_at END
+    )
+    SELECT i.type, i.id, i.name, i.attrs, i.parent_type, i.parent_id,
+           (o.id IS NULL OR o.deleted_at IS NOT NULL) AS created,
+           (o.id IS NOT NULL AND o.deleted_at IS NULL AND (o.name, o.attrs, o.parent_type, o.parent_id)
+              IS DISTINCT FROM (i.name, i.attrs, i.parent_type, i.parent_id)) AS updated
+      FROM input i LEFT JOIN old o ON o.type = i.type AND o.id = i.id`.execute(tx);
+  return res.rows.flatMap((r) =>
+    r.created || r.updated
+      ? [
+          eventRow(ctx, r.created ? "resource.created" : "resource.updated", `resource/${r.type}/${r.id}`, {
+            resourceType: r.type,
+            resourceId: r.id,
+            name: r.name,
+            parentType: r.parent_type,
+            parentId: r.parent_id,
+            attrs: r.attrs,
+          }),
+        ]
+      : [],
+  );
+}
+
+async function upsertEntitlements(tx: Transaction<Database>, ctx: EventContext, scope: string | null, input: Entitlement[]): Promise<void> {
+  if (input.length === 0) return;
+  const es = dedupe(input, (e) => e.id);
+  await sql`
+    INSERT INTO entitlements AS e (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
+    SELECT ${ctx.sourceId}, id, resource_type, resource_id, slug, name, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid
+      FROM unnest(${es.map((e) => e.id)}::text[], ${es.map((e) => e.resourceType)}::text[], ${es.map((e) => e.resourceId)}::text[],
+                  ${es.map((e) => e.slug)}::text[], ${es.map((e) => e.name)}::text[], ${es.map((e) => JSON.stringify(e.attrs))}::jsonb[])
+        AS t(id, resource_type, resource_id, slug, name, attrs)
+    ON CONFLICT (source_id, id) DO UPDATE SET
+      resource_type = EXCLUDED.resource_type, resource_id = EXCLUDED.resource_id, slug = EXCLUDED.slug, name = EXCLUDED.name,
+      attrs = EXCLUDED.attrs, scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(tx);
+}
+
+async function upsertGrants(tx: Transaction<Database>, ctx: EventContext, scope: string | null, input: Grant[]): Promise<OutboxRow[]> {
+  if (input.length === 0) return [];
+  const gs = dedupe(input, (g) => g.id);
+  const res = await sql<{ id: string; entitlement_id: string; principal_type: string; principal_id: string; attrs: Record<string, unknown>; created: boolean }>`
+    WITH input AS (
+      SELECT * FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
+                           ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
+        AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)
+    ), old AS (
+      SELECT g.id, g.revoked_at FROM grants g JOIN input i ON g.source_id = ${ctx.sourceId} AND g.id = i.id
+    ), up AS (
+      INSERT INTO grants AS g (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
+      SELECT ${ctx.sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
+      ON CONFLICT (source_id, id) DO UPDATE SET
+        entitlement_id = EXCLUDED.entitlement_id, principal_type = EXCLUDED.principal_type, principal_id = EXCLUDED.principal_id,
+        expandable = EXCLUDED.expandable, attrs = EXCLUDED.attrs, scope = EXCLUDED.scope,
+        last_seen_run = EXCLUDED.last_seen_run, revoked_at = NULL
+    )
+    SELECT i.id, i.entitlement_id, i.principal_type, i.principal_id, i.attrs, (o.id IS NULL OR o.revoked_at IS NOT NULL) AS created
+      FROM input i LEFT JOIN old o ON o.id = i.id`.execute(tx);
+  return res.rows
+    .filter((g) => g.created)
+    .map((g) =>
+      eventRow(ctx, "grant.created", `grant/${g.id}`, {
+        grantId: g.id,
+        entitlementId: g.entitlement_id,
+        principalType: g.principal_type,
+        principalId: g.principal_id,
+        attrs: g.attrs,
+      }),
+    );
+}
+
+/**
+ * Applies one result batch in one transaction: upserts stamped with the run, events for what changed, the
+ * scope sweep when the batch closes its scope, child tasks with their outbox rows, the task marked done, and
+ * the run finished if that was its last pending task. A batch for a task already settled is a no-op, which
+ * makes redelivery and duplicate publishes harmless.
+ */
+export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Promise<ApplyResult> {
+  return db.transaction().execute(async (tx) => {
+    const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
+    const task = await tx.selectFrom("tasks").select(["status", "run_id"]).where("id", "=", b.taskId).forUpdate().executeTakeFirst();
+    if (!task || task.status !== "pending" || task.run_id !== b.runId) return none;
+    const run = await tx.selectFrom("runs").select(["status", "is_initial"]).where("id", "=", b.runId).executeTakeFirst();
+    if (!run || run.status !== "running") return none;
+    const ctx: EventContext = { subjects, sourceId: b.sourceId, runId: b.runId, initial: run.is_initial, now: new Date() };
+
+    const events = [
+      ...(await upsertResources(tx, ctx, b.scope, b.resources)),
+      ...(await upsertGrants(tx, ctx, b.scope, b.grants)),
+    ];
+    await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
+    await insertOutbox(tx, events);
+    if (b.scopeComplete && b.scope !== null) await sweepScope(tx, ctx, b.scope);
+    const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
+    await appendWarnings(tx, b.runId, b.warnings);
+    await tx.updateTable("tasks").set({ status: "done", done_at: new Date() }).where("id", "=", b.taskId).execute();
+    const runFinished = await completeRunIfDone(tx, subjects, b.runId);
+    return {
+      applied: true,
+      runFinished,
+      rows: b.resources.length + b.entitlements.length + b.grants.length,
+      events: events.length,
+      children,
+    };
+  });
+}

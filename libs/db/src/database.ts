@@ -1,0 +1,106 @@
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface SourcesTable {
+  id: string;
+  created_at: Generated<Date>;
+  last_completed_run: string | null;
+}
+
+export interface RunsTable {
+  id: string;
+  source_id: string;
+  kind: Generated<string>;
+  status: Generated<"running" | "succeeded" | "failed" | "cancelled">;
+  is_initial: Generated<boolean>;
+  started_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  stats: Json<Record<string, number>>;
+  warnings: Json<string[]>;
+  error: string | null;
+}
+
+export interface TasksTable {
+  id: string;
+  run_id: string;
+  source_id: string;
+  service: string;
+  operation: string;
+  params: Json<Record<string, unknown>>;
+  page_token: string | null;
+  account_id: string | null;
+  scope: string | null;
+  page_index: Generated<number>;
+  parent_id: string | null;
+  status: Generated<"pending" | "done" | "failed">;
+  publish_count: Generated<number>;
+  created_at: Generated<Date>;
+  published_at: Generated<Date>;
+  done_at: Timestamp | null;
+  error: string | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  subject: string;
+  payload: string;
+  headers: Json<Record<string, string>> | null;
+  created_at: Generated<Date>;
+  published_at: Timestamp | null;
+}
+
+export interface ResourcesTable {
+  source_id: string;
+  type: string;
+  id: string;
+  parent_type: string | null;
+  parent_id: string | null;
+  name: string;
+  attrs: Json<Record<string, unknown>>;
+  scope: string | null;
+  first_seen_run: string;
+  last_seen_run: string;
+  updated_at: Generated<Date>;
+  deleted_at: Timestamp | null;
+}
+
+export interface EntitlementsTable {
+  source_id: string;
+  id: string;
+  resource_type: string;
+  resource_id: string;
+  slug: string;
+  name: string;
+  attrs: Json<Record<string, unknown>>;
+  scope: string | null;
+  first_seen_run: string;
+  last_seen_run: string;
+  deleted_at: Timestamp | null;
+}
+
+export interface GrantsTable {
+  source_id: string;
+  id: string;
+  entitlement_id: string;
+  principal_type: string;
+  principal_id: string;
+  expandable: boolean;
+  attrs: Json<Record<string, unknown>>;
+  scope: string | null;
+  first_seen_run: string;
+  last_seen_run: string;
+  revoked_at: Timestamp | null;
+}
+
+/** The kysely view of the schema the migrations build. */
+export interface Database {
+  sources: SourcesTable;
+  runs: RunsTable;
+  tasks: TasksTable;
+  outbox: OutboxTable;
+  resources: ResourcesTable;
+  entitlements: EntitlementsTable;
+  grants: GrantsTable;
+}

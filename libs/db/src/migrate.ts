@@ -1,0 +1,43 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "kysely";
+import pg from "pg";
+import * as m0001 from "./migrations/0001-initial.ts";
+import * as m0002 from "./migrations/0002-effective-grants.ts";
+
+/** Every migration, in order. Static imports so a bundled service carries them. */
+const MIGRATIONS: Record<string, Migration> = {
+  "0001-initial": m0001,
+  "0002-effective-grants": m0002,
+};
+
+/** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+    migrationTableName: "grantline_migrations",
+    migrationLockTableName: "grantline_migrations_lock",
+  });
+  return migrator.migrateToLatest();
+}
+
+/** Creates the database named in `url` when it does not exist yet (first start on a fresh Postgres). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  if (!name) return false;
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (r.rowCount) return false;
+    await c.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === "42P04") return false; // created concurrently
+    throw err;
+  } finally {
+    await c.end();
+  }
+}

@@ -1,0 +1,211 @@
+import { sql, type Transaction } from "kysely";
+import type { DeadLetter, PageRequest, RunStatus, RunSummary, Subjects } from "@grantline/contracts";
+import type { Db } from "./create-db.ts";
+import type { Database } from "./database.ts";
+import { enqueueTasks, eventRow, insertOutbox, requestRow, type EventContext } from "./outbox-rows.ts";
+import { sweepSource } from "./sweep.ts";
+
+export interface StartRunInput {
+  sourceId: string;
+  runId: string;
+  roots: PageRequest[];
+  subjects: Subjects;
+}
+
+/**
+ * Starts a run with its root tasks, or returns the run already active for the source — one active run per
+ * source, enforced under a row lock on the source (and by a unique index should anything bypass this).
+ */
+export async function startRun(db: Db, i: StartRunInput): Promise<{ runId: string; alreadyRunning: boolean }> {
+  return db.transaction().execute(async (tx) => {
+    await tx.insertInto("sources").values({ id: i.sourceId, last_completed_run: null }).onConflict((oc) => oc.column("id").doNothing()).execute();
+    await tx.selectFrom("sources").select("id").where("id", "=", i.sourceId).forUpdate().executeTakeFirstOrThrow();
+    const active = await tx.selectFrom("runs").select("id").where("source_id", "=", i.sourceId).where("status", "=", "running").executeTakeFirst();
+    if (active) return { runId: active.id, alreadyRunning: true };
+    const previous = await tx
+      .selectFrom("runs")
+      .select("id")
+      .where("source_id", "=", i.sourceId)
+      .where("status", "=", "succeeded")
+      .limit(1)
+      .executeTakeFirst();
+    const initial = previous === undefined;
+    await tx
+      .insertInto("runs")
+      .values({ id: i.runId, source_id: i.sourceId, is_initial: initial, stats: "{}", warnings: "[]", finished_at: null, error: null })
+      .execute();
+    await enqueueTasks(tx, i.subjects, i.roots, null);
+    const ctx: EventContext = { subjects: i.subjects, sourceId: i.sourceId, runId: i.runId, initial, now: new Date() };
+    await insertOutbox(tx, [eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: "full", initialLoad: initial })]);
+    return { runId: i.runId, alreadyRunning: false };
+  });
+}
+
+/**
+ * Finishes the run when no task is pending. Call inside the transaction that just settled a task: the run row
+ * lock serializes the check, and READ COMMITTED gives the count a fresh snapshot once the lock is held, so of
+ * two writers settling the last two tasks exactly one sees zero pending.
+ */
+export async function completeRunIfDone(tx: Transaction<Database>, subjects: Subjects, runId: string): Promise<RunStatus | null> {
+  const run = await tx
+    .selectFrom("runs")
+    .select(["id", "source_id", "status", "is_initial", "started_at"])
+    .where("id", "=", runId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!run || run.status !== "running") return null;
+  const counts = await tx
+    .selectFrom("tasks")
+    .select(["status", sql<number>`count(*)`.as("n")])
+    .where("run_id", "=", runId)
+    .groupBy("status")
+    .execute();
+  const by = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<Record<string, number>>;
+  if ((by.pending ?? 0) > 0) return null;
+  const failed = by.failed ?? 0;
+  const status: RunStatus = failed > 0 ? "failed" : "succeeded";
+  const now = new Date();
+  const ctx: EventContext = { subjects, sourceId: run.source_id, runId, initial: run.is_initial, now };
+  // Only a run that saw everything may conclude that what it did not see is gone.
+  const swept = status === "succeeded" ? await sweepSource(tx, ctx) : { revoked: 0, deleted: 0 };
+  const stats = {
+    tasksDone: by.done ?? 0,
+    tasksFailed: failed,
+    grantsRevoked: swept.revoked,
+    resourcesDeleted: swept.deleted,
+    durationMs: now.getTime() - new Date(run.started_at).getTime(),
+  };
+  await tx
+    .updateTable("runs")
+    .set({
+      status,
+      finished_at: now,
+      stats: sql`stats || ${JSON.stringify(stats)}::jsonb`,
+      error: failed > 0 ? `${failed} task(s) failed permanently` : null,
+    })
+    .where("id", "=", runId)
+    .execute();
+  if (status === "succeeded") {
+    await tx.updateTable("sources").set({ last_completed_run: runId }).where("id", "=", run.source_id).execute();
+  }
+  await insertOutbox(tx, [
+    eventRow(ctx, status === "succeeded" ? "run.completed" : "run.failed", `run/${runId}`, { runId, status, stats }),
+  ]);
+  return status;
+}
+
+/** Marks the task a dead letter names as failed (it will never succeed) and lets the run finish. */
+export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): Promise<RunStatus | null> {
+  if (!letter.taskId) return null;
+  const taskId = letter.taskId;
+  return db.transaction().execute(async (tx) => {
+    const t = await tx
+      .updateTable("tasks")
+      .set({ status: "failed", done_at: new Date(), error: `${letter.stage}: ${letter.reason}: ${letter.error}`.slice(0, 2000) })
+      .where("id", "=", taskId)
+      .where("status", "=", "pending")
+      .returning("run_id")
+      .executeTakeFirst();
+    if (!t) return null;
+    await appendWarnings(tx, t.run_id, [`task ${taskId} dead-lettered at ${letter.stage}: ${letter.reason}`]);
+    return completeRunIfDone(tx, subjects, t.run_id);
+  });
+}
+
+export async function appendWarnings(tx: Transaction<Database>, runId: string, warnings: string[]): Promise<void> {
+  if (warnings.length === 0) return;
+  await tx
+    .updateTable("runs")
+    .set({ warnings: sql`warnings || ${JSON.stringify(warnings)}::jsonb` })
+    .where("id", "=", runId)
+    .execute();
+}
+
+/**
+ * Pending tasks of running runs not published or re-published for `stalledMs`: their message was lost (or is
+ * stuck). They get a fresh outbox row with a new msgID so JetStream does not drop it as a duplicate; if the
+ * original was merely slow, the writer ignores the second batch for a task already done.
+ */
+export async function republishStalledTasks(db: Db, subjects: Subjects, stalledMs: number, limit = 1000): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const rows = await tx
+      .selectFrom("tasks")
+      .innerJoin("runs", "runs.id", "tasks.run_id")
+      .selectAll("tasks")
+      .where("tasks.status", "=", "pending")
+      .where("runs.status", "=", "running")
+      .where("tasks.published_at", "<", new Date(Date.now() - stalledMs))
+      .limit(limit)
+      .forUpdate("tasks")
+      .skipLocked()
+      .execute();
+    if (rows.length === 0) return 0;
+    await insertOutbox(
+      tx,
+      rows.map((t) =>
+        requestRow(
+          subjects,
+          {
+            v: 1,
+            taskId: t.id,
+            runId: t.run_id,
+            sourceId: t.source_id,
+            service: t.service as PageRequest["service"],
+            operation: t.operation,
+            params: t.params,
+            pageToken: t.page_token,
+            accountId: t.account_id,
+            scope: t.scope,
+            pageIndex: t.page_index,
+          },
+          t.publish_count,
+        ),
+      ),
+    );
+    await tx
+      .updateTable("tasks")
+      .set({ published_at: new Date(), publish_count: sql`publish_count + 1` })
+      .where(
+        "id",
+        "in",
+        rows.map((r) => r.id),
+      )
+      .execute();
+    return rows.length;
+  });
+}
+
+/** Recent runs with their progress, newest first. */
+export async function runSummaries(db: Db, f: { sourceId?: string; runId?: string; limit?: number } = {}): Promise<RunSummary[]> {
+  let q = db
+    .selectFrom("runs")
+    .select([
+      "id",
+      "source_id",
+      "status",
+      "started_at",
+      "finished_at",
+      "warnings",
+      "stats",
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'done')`.as("done"),
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'pending')`.as("pending"),
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'failed')`.as("failed"),
+    ])
+    .orderBy("started_at", "desc")
+    .limit(f.limit ?? 20);
+  if (f.sourceId) q = q.where("source_id", "=", f.sourceId);
+  if (f.runId) q = q.where("id", "=", f.runId);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    runId: r.id,
+    sourceId: r.source_id,
+    status: r.status,
+    startedAt: new Date(r.started_at).toISOString(),
+    finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+    tasksDone: Number(r.done),
+    tasksPending: Number(r.pending),
+    tasksFailed: Number(r.failed),
+    warnings: r.warnings,
+    stats: r.stats,
+  }));
+}

@@ -1,0 +1,137 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import type { Subjects } from "@grantline/contracts";
+
+export interface TopologyOptions {
+  /** Storage of every stream. @default "file" */
+  storage?: "file" | "memory";
+  /** Replicas (3 on a production cluster). @default 1 */
+  replicas?: number;
+  /** Bytes a hop stream may hold before publishers are pushed back (`discard: new`). @default 1 GiB */
+  hopMaxBytes?: number;
+  /** How long change events stay replayable. @default 7 days */
+  eventsMaxAgeMs?: number;
+  /** How long dead letters are kept. @default 14 days */
+  deadLetterMaxAgeMs?: number;
+  /** Window in which a repeated msgID is dropped. @default 2 minutes */
+  duplicateWindowMs?: number;
+}
+
+const DAY = 86_400_000;
+
+/** The stream configurations grantline needs, derived from the subject prefix. */
+export function streamConfigs(subjects: Subjects, o: TopologyOptions = {}): Array<Partial<StreamConfig> & { name: string }> {
+  const storage = o.storage === "memory" ? StorageType.Memory : StorageType.File;
+  const common = {
+    storage,
+    num_replicas: o.replicas ?? 1,
+    duplicate_window: nanos(o.duplicateWindowMs ?? 120_000),
+    max_msg_size: 1024 * 1024,
+  };
+  // Hops are work queues that refuse new work when full: a slow writer pushes back on its producers
+  // (they nak and retry) instead of the stream silently dropping the oldest unprocessed pages.
+  const hop = (name: string, subject: string) => ({
+    ...common,
+    name,
+    subjects: [subject],
+    retention: RetentionPolicy.Workqueue,
+    discard: DiscardPolicy.New,
+    max_bytes: o.hopMaxBytes ?? 1024 ** 3,
+    max_msgs: -1,
+  });
+  return [
+    hop(subjects.streams.pageRequests, subjects.all.pageRequests),
+    hop(subjects.streams.pageResults, subjects.all.pageResults),
+    hop(subjects.streams.batches, subjects.all.batches),
+    {
+      ...common,
+      name: subjects.streams.deadLetters,
+      subjects: [subjects.all.deadLetters],
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(o.deadLetterMaxAgeMs ?? 14 * DAY),
+    },
+    {
+      ...common,
+      name: subjects.streams.events,
+      subjects: [subjects.all.events],
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(o.eventsMaxAgeMs ?? 7 * DAY),
+    },
+  ];
+}
+
+/** Thrown when the server accepted a config but returned something else (2.9 silently drops unknown fields). */
+export class TopologyMismatchError extends Error {
+  constructor(what: string, field: string, wanted: unknown, got: unknown) {
+    super(`${what}: server returned ${field}=${JSON.stringify(got)}, expected ${JSON.stringify(wanted)}`);
+    this.name = "TopologyMismatchError";
+  }
+}
+
+function verify(what: string, wanted: Record<string, unknown>, got: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(wanted)) {
+    if (k === "name" || k === "durable_name" || v === undefined) continue;
+    const g = got[k];
+    if (JSON.stringify(g) !== JSON.stringify(v)) throw new TopologyMismatchError(what, k, v, g);
+  }
+}
+
+/** Creates or updates every stream, then checks the server kept each field we set. Idempotent. */
+export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o: TopologyOptions = {}): Promise<void> {
+  for (const cfg of streamConfigs(subjects, o)) {
+    let info;
+    try {
+      info = await jsm.streams.info(cfg.name);
+    } catch {
+      info = null;
+    }
+    const res = info ? await jsm.streams.update(cfg.name, cfg) : await jsm.streams.add(cfg);
+    verify(`stream ${cfg.name}`, cfg, res.config as unknown as Record<string, unknown>);
+  }
+}
+
+export interface ConsumerSpec {
+  stream: string;
+  durable: string;
+  filterSubject: string;
+  /** @default 30000 */
+  ackWaitMs?: number;
+  /** Unacked messages across all replicas of this consumer: bounds memory and in-flight work. @default 256 */
+  maxAckPending?: number;
+}
+
+/**
+ * Creates or updates a durable pull consumer. `max_deliver` stays unlimited on the server: our consume loop
+ * counts deliveries and dead-letters past its own cap, because on a WorkQueue stream a message that hits the
+ * server's cap is neither redelivered nor removed (nats-server #6905).
+ */
+export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec): Promise<void> {
+  const cfg = {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: spec.filterSubject,
+    ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+    max_ack_pending: spec.maxAckPending ?? 256,
+    max_deliver: -1,
+  };
+  let exists = true;
+  try {
+    await jsm.consumers.info(spec.stream, spec.durable);
+  } catch {
+    exists = false;
+  }
+  const info = exists ? await jsm.consumers.update(spec.stream, spec.durable, cfg) : await jsm.consumers.add(spec.stream, cfg);
+  const { durable_name: _d, deliver_policy: _p, ...checked } = cfg;
+  verify(`consumer ${spec.stream}/${spec.durable}`, checked, info.config as unknown as Record<string, unknown>);
+}

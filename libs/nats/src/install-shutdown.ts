@@ -1,0 +1,43 @@
+import type { Logger } from "@grantline/log";
+
+export interface ShutdownOptions {
+  logger: Logger;
+  /** Steps run in order on the first SIGTERM/SIGINT: stop intake and finish work first, close clients last. */
+  steps: Array<{ name: string; run: () => Promise<unknown> }>;
+  /** Hard limit for all steps; past it the process exits 1. Keep below the orchestrator's grace period. */
+  timeoutMs: number;
+}
+
+/**
+ * Graceful shutdown. The first signal runs the steps and exits 0; a second signal, or the timeout, exits 1 at
+ * once — an operator pressing Ctrl-C twice means it.
+ */
+export function installShutdown(o: ShutdownOptions): void {
+  let started = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (started) {
+      o.logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    started = true;
+    o.logger.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      o.logger.error({ timeoutMs: o.timeoutMs }, "shutdown timed out");
+      process.exit(1);
+    }, o.timeoutMs);
+    timer.unref();
+    void (async () => {
+      for (const step of o.steps) {
+        try {
+          await step.run();
+        } catch (err) {
+          o.logger.error({ err, step: step.name }, "shutdown step failed");
+        }
+      }
+      o.logger.info("shutdown complete");
+      process.exit(0);
+    })();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

@@ -1,0 +1,180 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/nats-core";
+import type { z } from "zod";
+import { PermanentError, parseOrThrow, type DeadLetter, type Stage, type Subjects } from "@grantline/contracts";
+import type { Logger } from "@grantline/log";
+import { DEFAULT_RETRY_POLICY, decideOutcome, type Outcome, type RetryPolicy } from "./decide-outcome.ts";
+import { publishJson } from "./publish-json.ts";
+
+/** What a handler gets besides its payload. */
+export interface MessageContext {
+  /** Child logger bound to stage, subject, stream sequence and delivery count. */
+  logger: Logger;
+  /** Aborted when shutdown runs out of grace: pass it to every network and database call. */
+  signal: AbortSignal;
+  subject: string;
+  seq: number;
+  deliveryCount: number;
+  headers: MsgHdrs | undefined;
+  /** Extends the ack deadline; called automatically every ackWait/3 while the handler runs. */
+  working(): void;
+}
+
+export type MessageHandler<T> = (payload: T, ctx: MessageContext) => Promise<void>;
+
+export interface StartConsumerOptions<S extends z.ZodType> {
+  js: JetStreamClient;
+  subjects: Subjects;
+  stream: string;
+  durable: string;
+  stage: Stage;
+  /** Payload schema; a payload failing it is dead-lettered with the validation issues. */
+  schema: S;
+  handler: MessageHandler<z.infer<S>>;
+  logger: Logger;
+  /** Messages processed at once by this replica. */
+  maxInFlight: number;
+  /** Must match the consumer's ack_wait. @default 30000 */
+  ackWaitMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Called once per message with its outcome and handling time (metrics). */
+  observe?: (outcome: Outcome["kind"], seconds: number) => void;
+}
+
+export interface RunningConsumer {
+  /**
+   * Two-stage stop: stop pulling and hand buffered messages back at once, let in-flight handlers finish for
+   * up to `graceMs`; then abort their signal and wait briefly. Unfinished messages are redelivered elsewhere.
+   */
+  stop(graceMs: number): Promise<void>;
+  /** Resolves when the loop ends (after stop, or if the consumer disappears). */
+  readonly done: Promise<void>;
+  inFlight(): number;
+}
+
+/** Runs the one consume loop every grantline service uses. */
+export async function startConsumer<S extends z.ZodType>(o: StartConsumerOptions<S>): Promise<RunningConsumer> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...o.retry };
+  const ackWaitMs = o.ackWaitMs ?? 30_000;
+  const consumer = await o.js.consumers.get(o.stream, o.durable);
+  const messages = await consumer.consume({ max_messages: o.maxInFlight });
+  const abort = new AbortController();
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
+
+  async function deadLetter(m: JsMsg, reason: string, error: string, log: Logger): Promise<void> {
+    let taskId: string | null = null;
+    let runId: string | null = null;
+    try {
+      const p = JSON.parse(m.string()) as { taskId?: unknown; runId?: unknown; request?: { taskId?: unknown; runId?: unknown } };
+      const t = p.taskId ?? p.request?.taskId;
+      const r = p.runId ?? p.request?.runId;
+      taskId = typeof t === "string" ? t : null;
+      runId = typeof r === "string" ? r : null;
+    } catch {
+      // Unreadable payloads are dead-lettered all the same; they just name no task.
+    }
+    const letter: DeadLetter = {
+      v: 1,
+      stage: o.stage,
+      reason,
+      error,
+      subject: m.subject,
+      streamSeq: m.seq,
+      deliveryCount: m.info.deliveryCount,
+      payload: Buffer.from(m.data).toString("base64"),
+      failedAt: new Date().toISOString(),
+      taskId,
+      runId,
+    };
+    await publishJson(o.js, o.subjects.deadLetter(o.stage), letter, { msgID: `dlq:${o.stream}:${m.seq}` });
+    log.error({ reason, error, taskId }, "message dead-lettered");
+  }
+
+  async function handle(m: JsMsg): Promise<void> {
+    const started = performance.now();
+    const deliveryCount = m.info.deliveryCount;
+    const log = o.logger.child({ stage: o.stage, subject: m.subject, seq: m.seq, delivery: deliveryCount });
+    const heartbeat = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 3)));
+    let failure: unknown = undefined;
+    try {
+      let raw: unknown;
+      try {
+        raw = m.json();
+      } catch (err) {
+        throw new PermanentError("invalid-json", `payload is not JSON: ${(err as Error).message}`);
+      }
+      const payload = parseOrThrow(o.schema, raw, `${o.stage} input`) as z.infer<S>;
+      await o.handler(payload, {
+        logger: log,
+        signal: abort.signal,
+        subject: m.subject,
+        seq: m.seq,
+        deliveryCount,
+        headers: m.headers,
+        working: () => m.working(),
+      });
+    } catch (err) {
+      failure = err ?? new Error("handler threw a falsy value");
+    } finally {
+      clearInterval(heartbeat);
+    }
+    let outcome = decideOutcome(failure, deliveryCount, policy);
+    if (failure !== undefined && abort.signal.aborted) outcome = { kind: "nak", delayMs: 0 };
+    try {
+      if (outcome.kind === "ack") {
+        m.ack();
+      } else if (outcome.kind === "nak") {
+        log.warn({ err: failure, delayMs: outcome.delayMs }, "message failed; will retry");
+        m.nak(outcome.delayMs);
+      } else {
+        const error = failure instanceof Error ? failure.message : String(failure);
+        try {
+          await deadLetter(m, outcome.reason, error, log);
+          m.term();
+        } catch (err) {
+          // Never drop poison without a record of it: if the dead letter cannot be written, retry later.
+          log.error({ err }, "dead-letter publish failed; retrying message");
+          outcome = { kind: "nak", delayMs: 5_000 };
+          m.nak(5_000);
+        }
+      }
+    } catch (err) {
+      log.warn({ err }, "ack/nak failed (connection lost?); the message will be redelivered");
+    }
+    o.observe?.(outcome.kind, (performance.now() - started) / 1000);
+  }
+
+  const done = (async () => {
+    for await (const m of messages) {
+      if (stopping) {
+        // Buffered but not started: give it back now rather than after ack_wait.
+        m.nak();
+        continue;
+      }
+      while (inflight.size >= o.maxInFlight) await Promise.race(inflight);
+      const p: Promise<void> = handle(m).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    await Promise.allSettled([...inflight]);
+  })();
+
+  return {
+    done,
+    inFlight: () => inflight.size,
+    async stop(graceMs: number) {
+      if (stopping) return done;
+      stopping = true;
+      await messages.close();
+      const settled = Promise.allSettled([...inflight]);
+      const graceful = await Promise.race([settled.then(() => true), sleep(graceMs).then(() => false)]);
+      if (!graceful) {
+        o.logger.warn({ inFlight: inflight.size }, "grace period over; aborting in-flight handlers");
+        abort.abort(new Error("shutdown"));
+        await Promise.race([settled, sleep(2_000)]);
+      }
+      await Promise.race([done, sleep(1_000)]);
+    },
+  };
+}
