@@ -44,6 +44,19 @@ export type Budgets = z.infer<typeof Budgets>;
 
 export const SourceConfig = z.object({
   id: SourceId,
+  /** "aws" syncs an AWS organization; "diag" is a synthetic source that exercises the pipeline without AWS (a deployment self-test). @default "aws" */
+  kind: z.enum(["aws", "diag"]).default("aws"),
+  /** For kind "diag": the synthetic chain's length, and a transient failure to exercise retries. */
+  diag: z
+    .object({
+      /** @default 3 */
+      pages: z.number().int().min(1).max(100_000).default(3),
+      /** @default 2 */
+      itemsPerPage: z.number().int().min(0).max(1000).default(2),
+      /** The fetcher fails each page retryably until its message's delivery count reaches this. @default 0 */
+      failUntilDelivery: z.number().int().min(0).max(100).default(0),
+    })
+    .default({ pages: 3, itemsPerPage: 2, failUntilDelivery: 0 }),
   /** @default "us-east-1" */
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like us-east-1").default("us-east-1"),
   /** Override of every AWS endpoint (aws-sim, a VPC endpoint). */

@@ -10,6 +10,8 @@ export function taskIdFor(r: Pick<PageRequest, "runId" | "service" | "operation"
 }
 
 /** Builds a full page request with its deterministic task id. */
-export function pageRequest(r: Omit<PageRequest, "v" | "taskId">): PageRequest {
-  return { v: 1, taskId: taskIdFor(r), ...r };
+export function pageRequest(r: Omit<PageRequest, "v" | "taskId"> & { v?: 1; taskId?: string }): PageRequest {
+  // Any taskId passed in (spreading a parent request) is replaced: the id must describe this page.
+  const { v: _v, taskId: _t, ...rest } = r;
+  return { v: 1, taskId: taskIdFor(rest), ...rest };
 }

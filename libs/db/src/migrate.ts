@@ -10,7 +10,8 @@ const MIGRATIONS: Record<string, Migration> = {
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationResultSet> {
+export async function migrateToLatest<DB>(database: Kysely<DB>): Promise<MigrationResultSet> {
+  const db = database as unknown as Kysely<unknown>;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },

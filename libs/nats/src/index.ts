@@ -26,3 +26,6 @@ export type { ShutdownOptions } from "./install-shutdown.ts";
 export { jetstream, jetstreamManager } from "@nats-io/jetstream";
 export type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 export type { NatsConnection } from "@nats-io/nats-core";
+export { startStage, natsReadiness } from "./start-stage.ts";
+export type { StartStageOptions, StageSettings } from "./start-stage.ts";
+export { headers } from "@nats-io/nats-core";

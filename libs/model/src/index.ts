@@ -1,0 +1,12 @@
+/**
+ * The resource model: what each page becomes (pure mappers), and the root tasks of a run. No I/O.
+ *
+ * @example
+ * const batch = mapPage(pageResult); // resources, entitlements, grants, child page requests
+ */
+export { mapPage } from "./map-page.ts";
+export type { PageMapper } from "./map-page.ts";
+export { rootRequests } from "./root-requests.ts";
+export type { RootSource } from "./root-requests.ts";
+export { diagPage, diagParams, diagRoot, mapDiagPage } from "./diag.ts";
+export type { DiagPagesParams } from "./diag.ts";

@@ -1,0 +1,110 @@
+import { setMaxListeners } from "node:events";
+import { afterAll, describe, expect, it } from "vitest";
+import { testInfra, uniqueName } from "@grantline/testing";
+import { createRateLimiter } from "./create-rate-limiter.ts";
+import { createRedis } from "./create-redis.ts";
+
+const keyPrefix = `${uniqueName("rltest")}:`;
+const clients = Array.from({ length: 4 }, (_, i) => createRedis({ url: testInfra().redisUrl, keyPrefix, name: `rl-test-${i}` }));
+const [redis] = clients as [ReturnType<typeof createRedis>];
+afterAll(async () => {
+  const keys = await redis.keys(`${keyPrefix}*`);
+  if (keys.length) await redis.del(...keys.map((k) => k.slice(keyPrefix.length)));
+  await Promise.all(clients.map((c) => c.quit()));
+});
+
+describe("createRateLimiter", () => {
+  it("grants a burst, then refuses with the time until the next grant", async () => {
+    const limiter = createRateLimiter(redis);
+    const key = uniqueName("k");
+    const limits = { ratePerSec: 10, burst: 3 };
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await limiter.tryAcquire(key, limits));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+    expect(results[3]?.retryAfterMs).toBeGreaterThan(80);
+    expect(results[3]?.retryAfterMs).toBeLessThanOrEqual(100);
+  });
+
+  it("keeps concurrent acquirers in several clients within rate × time + burst, and close to it", async () => {
+    const key = uniqueName("shared");
+    const limits = { ratePerSec: 40, burst: 10 };
+    const windowMs = 1500;
+    const limiters = clients.map((c) => createRateLimiter(c));
+    const stop = new AbortController();
+    // Twelve waiters on one shutdown signal is the intended use, not a listener leak.
+    setMaxListeners(20, stop.signal);
+    let grants = 0;
+    const started = performance.now();
+    setTimeout(() => stop.abort(new Error("window over")), windowMs);
+    const workers = limiters.flatMap((l) =>
+      Array.from({ length: 3 }, async () => {
+        for (;;) {
+          try {
+            await l.acquire(key, limits, stop.signal);
+          } catch (err) {
+            if (stop.signal.aborted) return;
+            throw err;
+          }
+          if (stop.signal.aborted) return;
+          grants++;
+        }
+      }),
+    );
+    await Promise.all(workers);
+    const elapsedSec = (performance.now() - started) / 1000;
+    const bound = limits.burst + limits.ratePerSec * elapsedSec;
+    console.info(`GCRA: ${grants} grants in ${elapsedSec.toFixed(3)} s, bound ${bound.toFixed(1)}`);
+    expect(grants).toBeLessThanOrEqual(bound);
+    expect(grants).toBeGreaterThanOrEqual(0.85 * (limits.burst + (limits.ratePerSec * windowMs) / 1000));
+  });
+
+  it("rejects a waiting acquire with the abort reason", async () => {
+    const limiter = createRateLimiter(redis);
+    const key = uniqueName("k");
+    const limits = { ratePerSec: 0.1, burst: 1 };
+    await limiter.acquire(key, limits);
+    const ac = new AbortController();
+    const waiting = limiter.acquire(key, limits, ac.signal);
+    const reason = new Error("shutting down");
+    ac.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+  });
+
+  it("penalize slows the key down and reward speeds it back up", async () => {
+    const limiter = createRateLimiter(redis, { penaltyCooldownMs: 0 });
+    const limits = { ratePerSec: 10, burst: 1 };
+    const intervalAfter = async (key: string) => {
+      await limiter.acquire(key, limits);
+      const r = await limiter.tryAcquire(key, limits);
+      expect(r.allowed).toBe(false);
+      return r.retryAfterMs;
+    };
+
+    expect(await intervalAfter(uniqueName("k"))).toBeLessThanOrEqual(100);
+
+    const slow = uniqueName("k");
+    expect(await limiter.penalize(slow)).toBeCloseTo(0.8);
+    const penalized = await intervalAfter(slow);
+    expect(penalized).toBeGreaterThan(110);
+    expect(penalized).toBeLessThanOrEqual(125);
+
+    for (let i = 0; i < 30; i++) await limiter.penalize(slow);
+    expect(await limiter.multiplier(slow)).toBeCloseTo(0.1);
+    expect(await limiter.reward(slow)).toBeCloseTo(0.12);
+    expect(await limiter.multiplier(slow)).toBeCloseTo(0.12);
+    for (let i = 0; i < 50; i++) await limiter.reward(slow);
+    expect(await limiter.multiplier(slow)).toBe(1);
+  });
+
+  it("counts penalties within the cooldown once", async () => {
+    const limiter = createRateLimiter(redis, { penaltyCooldownMs: 60_000 });
+    const key = uniqueName("k");
+    await Promise.all(Array.from({ length: 5 }, () => limiter.penalize(key)));
+    expect(await limiter.multiplier(key)).toBeCloseTo(0.8);
+  });
+
+  it("rejects nonsensical limits", async () => {
+    const limiter = createRateLimiter(redis);
+    await expect(limiter.tryAcquire("k", { ratePerSec: 0, burst: 1 })).rejects.toThrow(RangeError);
+  });
+});

@@ -1,0 +1,20 @@
+import type { PageResult, ResultBatch } from "@grantline/contracts";
+import type { MessageHandler } from "@grantline/nats";
+
+export interface BatchPublisher {
+  publish(batch: ResultBatch, signal: AbortSignal): Promise<void>;
+}
+
+export interface MapHandlerDeps {
+  /** Pure page → batch translation; throws `PermanentError` for a page it cannot read. */
+  map(result: PageResult): ResultBatch;
+  publisher: BatchPublisher;
+}
+
+export function createMapHandler(deps: MapHandlerDeps): MessageHandler<PageResult> {
+  return async (result, ctx) => {
+    const batch = deps.map(result);
+    await deps.publisher.publish(batch, ctx.signal);
+    ctx.logger.debug({ taskId: batch.taskId, rows: batch.resources.length + batch.grants.length, children: batch.children.length }, "page mapped");
+  };
+}

@@ -1,0 +1,123 @@
+import { createSubjects, type CtlVerb } from "@grantline/contracts";
+import { exitOnConfigError, loadSchedulerConfig } from "@grantline/config";
+import { createDb, republishStalledTasks, runSummaries, sql, startOutboxPublisher, startRun } from "@grantline/db";
+import { createLogger, redactUrl } from "@grantline/log";
+import { rootRequests } from "@grantline/model";
+import { connectNats, ensureStreams, headers as natsHeaders, installShutdown, jetstream, jetstreamManager, natsReadiness } from "@grantline/nats";
+import { createMetrics, startProbeServer } from "@grantline/observability";
+import { createControlHandlers } from "./control-handlers.ts";
+import { startLeadership } from "./leader.ts";
+import { createSchedulerTick } from "./scheduler-tick.ts";
+
+// One advisory lock key for the scheduler role ("grantln" in ASCII).
+const LEADER_LOCK_KEY = 0x6772616e746c6e;
+
+async function main(): Promise<void> {
+  const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
+  const logger = createLogger({ service: "scheduler", level: config.LOG_LEVEL });
+  const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
+  const metrics = createMetrics({ service: "scheduler" });
+  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: "grantline-scheduler" });
+  const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-scheduler", logger });
+  const js = jetstream(nc);
+  await ensureStreams(await jetstreamManager(nc), subjects);
+  logger.info({ database: redactUrl(config.DATABASE_URL), sources: config.sources.sources.map((s) => s.id) }, "connected");
+
+  const outbox = startOutboxPublisher({
+    db,
+    sink: {
+      publish: async (subject, payload, msgID, hdrs) => {
+        const h = natsHeaders();
+        for (const [k, v] of Object.entries(hdrs ?? {})) h.set(k, v);
+        await js.publish(subject, payload, { msgID, headers: h, retries: 2 });
+      },
+    },
+    onError: (err) => logger.warn({ err }, "outbox round failed; will retry"),
+  });
+  const control = createControlHandlers({
+    sources: config.sources.sources,
+    roots: (source, runId) => rootRequests(source, runId),
+    runs: {
+      start: (sourceId, runId, roots) => startRun(db, { sourceId, runId, roots, subjects }),
+      summaries: (f) => runSummaries(db, f),
+    },
+    kickOutbox: () => outbox.kick(),
+    logger,
+  });
+
+  // Any replica answers control requests (the queue group picks one); the database keeps runs consistent.
+  const verbs: Array<[CtlVerb, (body: unknown) => Promise<unknown>]> = [
+    ["sync", control.sync],
+    ["status", control.status],
+  ];
+  const subs = verbs.map(([verb, handle]) =>
+    nc.subscribe(subjects.ctl(verb), {
+      queue: "grantline-scheduler",
+      callback: (_err, msg) => {
+        void (async () => {
+          let reply: unknown;
+          try {
+            reply = await handle(msg.data.length ? msg.json() : {});
+          } catch (err) {
+            logger.error({ err, verb }, "control request failed");
+            reply = { ok: false, error: `internal error: ${(err as Error).message}` };
+          }
+          msg.respond(JSON.stringify(reply));
+        })();
+      },
+    }),
+  );
+
+  const leadership = startLeadership({ url: config.DATABASE_URL, key: LEADER_LOCK_KEY, retryMs: Math.min(config.TICK_MS, 5_000), logger });
+  const tick = createSchedulerTick({
+    sources: config.sources.sources,
+    isLeader: leadership.isLeader,
+    lastRun: async (sourceId) => (await runSummaries(db, { sourceId, limit: 1 }))[0],
+    startRun: control.startRun,
+    republishStalled: async () => {
+      const n = await republishStalledTasks(db, subjects, config.STALL_TIMEOUT_MS);
+      if (n > 0) outbox.kick();
+      return n;
+    },
+    logger,
+  });
+  let ticking = Promise.resolve();
+  const timer = setInterval(() => {
+    ticking = ticking.then(tick).catch((err: unknown) => logger.error({ err }, "scheduler tick failed"));
+  }, config.TICK_MS);
+
+  const probe = await startProbeServer({
+    port: config.PROBE_PORT,
+    host: config.PROBE_HOST,
+    metrics,
+    readiness: [natsReadiness(nc), { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) }],
+    logger,
+  });
+  logger.info({ probe: probe.url }, "scheduler started");
+
+  installShutdown({
+    logger,
+    timeoutMs: config.SHUTDOWN_GRACE_MS + 5_000,
+    steps: [
+      { name: "readiness", run: async () => probe.markShuttingDown() },
+      { name: "control", run: async () => subs.forEach((s) => s.unsubscribe()) },
+      {
+        name: "ticks",
+        run: async () => {
+          clearInterval(timer);
+          await ticking;
+        },
+      },
+      { name: "leadership", run: () => leadership.stop() },
+      { name: "outbox", run: () => outbox.stop() },
+      { name: "nats", run: () => nc.drain() },
+      { name: "postgres", run: () => db.destroy() },
+      { name: "probe", run: () => probe.close() },
+    ],
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error("scheduler: fatal:", err);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+import type { DeadLetter, ResultBatch, RunStatus } from "@grantline/contracts";
+import type { MessageHandler } from "@grantline/nats";
+
+export interface BatchStore {
+  apply(batch: ResultBatch): Promise<{ applied: boolean; runFinished: RunStatus | null; rows: number; events: number; children: number }>;
+  failTask(letter: DeadLetter): Promise<RunStatus | null>;
+}
+
+export interface WriteHandlerDeps {
+  store: BatchStore;
+  /** Wakes the outbox publisher after a commit that wrote outbox rows. */
+  kickOutbox(): void;
+  onApplied?(rows: number): void;
+}
+
+/** Commits one batch (ack follows the commit, in the consume loop), then wakes the outbox publisher. */
+export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<ResultBatch> {
+  return async (batch, ctx) => {
+    const r = await deps.store.apply(batch);
+    if (!r.applied) {
+      ctx.logger.debug({ taskId: batch.taskId }, "batch already applied or run not running; nothing to do");
+      return;
+    }
+    deps.onApplied?.(r.rows);
+    deps.kickOutbox();
+    if (r.runFinished) ctx.logger.info({ runId: batch.runId, sourceId: batch.sourceId, status: r.runFinished }, "run finished");
+  };
+}
+
+/** Records a dead-lettered task as failed so its run can finish (as failed) instead of waiting forever. */
+export function createDeadLetterHandler(deps: WriteHandlerDeps): MessageHandler<DeadLetter> {
+  return async (letter, ctx) => {
+    const finished = await deps.store.failTask(letter);
+    deps.kickOutbox();
+    ctx.logger.warn({ taskId: letter.taskId, stage: letter.stage, reason: letter.reason, runFinished: finished }, "task failed permanently");
+  };
+}

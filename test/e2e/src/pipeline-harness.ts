@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { createSubjects, type Subjects, type SyncReply } from "@grantline/contracts";
+import { createDb, migrateToLatest, type Db } from "@grantline/db";
+import { createTestDatabase, testInfra, uniqueName, waitFor, type TestDatabase } from "@grantline/testing";
+
+export type ServiceName = "scheduler" | "fetcher" | "mapper" | "writer";
+export const SERVICES: ServiceName[] = ["scheduler", "fetcher", "mapper", "writer"];
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export interface RunningService {
+  name: ServiceName;
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface Pipeline {
+  prefix: string;
+  subjects: Subjects;
+  db: Db;
+  databaseUrl: string;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  env: Record<string, string>;
+  services: Map<ServiceName, RunningService[]>;
+  start(name: ServiceName, extraEnv?: Record<string, string>): RunningService;
+  startAll(): void;
+  /** Sends `signal` to every replica of `name` and waits for them to exit. */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null }>>;
+  request<T = SyncReply>(verb: "sync" | "status", body: unknown): Promise<T>;
+  /** Waits for the run to leave `running` and returns its final status. */
+  waitForRun(runId: string, timeoutMs?: number): Promise<string>;
+  logs(name?: ServiceName): string;
+  close(): Promise<void>;
+}
+
+/** Runs a service's real `main.ts` as its own process. */
+export function spawnService(name: ServiceName, env: Record<string, string>): RunningService {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, `services/${name}/src/main.ts`)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  child.stdout?.on("data", (d: Buffer) => output.push(d.toString()));
+  child.stderr?.on("data", (d: Buffer) => output.push(d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { name, child, output, exited };
+}
+
+/**
+ * A whole grantline deployment for one test file: its own subject prefix (so its own streams), its own
+ * database, and the four services as real processes.
+ */
+export async function createPipeline(o: { sources: unknown; env?: Record<string, string> }): Promise<Pipeline> {
+  const infra = testInfra();
+  const prefix = uniqueName("e2e");
+  const subjects = createSubjects(prefix);
+  const tdb: TestDatabase = await createTestDatabase(infra.databaseUrl);
+  const db = createDb({ url: tdb.url });
+  const m = await migrateToLatest(db);
+  if (m.error) throw m.error;
+  const dir = mkdtempSync(join(tmpdir(), "gl-e2e-"));
+  const sourcesFile = join(dir, "sources.json");
+  writeFileSync(sourcesFile, JSON.stringify(o.sources));
+  const env: Record<string, string> = {
+    NATS_URL: infra.natsUrl,
+    DATABASE_URL: tdb.url,
+    REDIS_URL: infra.redisUrl,
+    REDIS_KEY_PREFIX: `${prefix}:`,
+    GL_SUBJECT_PREFIX: prefix,
+    SOURCES_FILE: sourcesFile,
+    PROBE_PORT: "0",
+    PROBE_HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    TICK_MS: "500",
+    SHUTDOWN_GRACE_MS: "8000",
+    ACK_WAIT_MS: "5000",
+    ...o.env,
+  };
+  const nc = await connect({ servers: infra.natsUrl });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const services = new Map<ServiceName, RunningService[]>();
+
+  const p: Pipeline = {
+    prefix,
+    subjects,
+    db,
+    databaseUrl: tdb.url,
+    nc,
+    js,
+    jsm,
+    env,
+    services,
+    start(name, extraEnv = {}) {
+      const s = spawnService(name, { ...env, ...extraEnv });
+      services.set(name, [...(services.get(name) ?? []), s]);
+      void s.exited.then(() => services.set(name, (services.get(name) ?? []).filter((x) => x !== s)));
+      return s;
+    },
+    startAll() {
+      for (const s of SERVICES) p.start(s);
+    },
+    async kill(name, signal = "SIGKILL") {
+      const running = services.get(name) ?? [];
+      for (const s of running) s.child.kill(signal);
+      return Promise.all(running.map((s) => s.exited));
+    },
+    async request(verb, body) {
+      // The scheduler may still be starting: retry until it answers.
+      return waitFor(
+        async () => {
+          const r = await nc.request(subjects.ctl(verb), JSON.stringify(body), { timeout: 2000 });
+          return r.json();
+        },
+        { timeoutMs: 30_000, intervalMs: 200, message: `ctl.${verb}` },
+      );
+    },
+    async waitForRun(runId, timeoutMs = 60_000) {
+      return waitFor(
+        async () => {
+          const r = await db.selectFrom("runs").select("status").where("id", "=", runId).executeTakeFirst();
+          return r && r.status !== "running" ? r.status : null;
+        },
+        { timeoutMs, intervalMs: 100, message: `run ${runId} to finish` },
+      );
+    },
+    logs(name) {
+      const all = name ? [name] : SERVICES;
+      return all.flatMap((n) => (services.get(n) ?? []).flatMap((s) => s.output)).join("");
+    },
+    async close() {
+      await Promise.all(SERVICES.map((n) => p.kill(n, "SIGKILL")));
+      for (const s of Object.values(subjects.streams)) await jsm.streams.delete(s).catch(() => undefined);
+      await nc.close();
+      await db.destroy();
+      await tdb.drop();
+    },
+  };
+  return p;
+}
+
+export function diagSource(id: string, diag: { pages?: number; itemsPerPage?: number; failUntilDelivery?: number } = {}) {
+  return { id, kind: "diag", fullSyncEveryMinutes: 0, diag: { pages: 3, itemsPerPage: 2, failUntilDelivery: 0, ...diag } };
+}
