@@ -42,11 +42,20 @@ describe("createLogger", () => {
 
   it.each([
     ["top level", { secretAccessKey: SECRET, accountId: "123456789012" }],
-    ["nested", { role: { arn: "arn:aws:iam::123456789012:role/x", externalId: SECRET }, accountId: "123456789012" }],
+    [
+      "nested",
+      { role: { arn: "arn:aws:iam::123456789012:role/x", externalId: SECRET }, accountId: "123456789012" },
+    ],
     ["deeply nested", { a: { b: { c: { sessionToken: SECRET } } }, accountId: "123456789012" }],
-    ["PascalCase AWS shape", { Credentials: { SecretAccessKey: SECRET, SessionToken: SECRET }, accountId: "123456789012" }],
+    [
+      "PascalCase AWS shape",
+      { Credentials: { SecretAccessKey: SECRET, SessionToken: SECRET }, accountId: "123456789012" },
+    ],
     ["password", { db: { password: SECRET }, accountId: "123456789012" }],
-    ["authorization header", { req: { headers: { authorization: `Bearer ${SECRET}` } }, accountId: "123456789012" }],
+    [
+      "authorization header",
+      { req: { headers: { authorization: `Bearer ${SECRET}` } }, accountId: "123456789012" },
+    ],
     ["tokens", { accessToken: SECRET, oauth: { refreshToken: SECRET }, accountId: "123456789012" }],
   ])("redacts secrets by key: %s", (_name, obj) => {
     const sink = memorySink();
@@ -73,7 +82,10 @@ describe("createLogger", () => {
   it("scrubs passwords from URLs in fields and messages", () => {
     const sink = memorySink();
     const logger = createLogger({ service: "s", destination: sink.stream });
-    logger.info({ cfg: { db: `postgres://app:${SECRET}@db:5432/gl`, cache: `redis://:${SECRET}@redis:6379/0` } }, "config");
+    logger.info(
+      { cfg: { db: `postgres://app:${SECRET}@db:5432/gl`, cache: `redis://:${SECRET}@redis:6379/0` } },
+      "config",
+    );
     logger.info(`connecting to nats://svc:${SECRET}@nats:4222`);
     logger.info("connecting to %s", `postgres://app:${SECRET}@db/gl`);
     expect(sink.text()).not.toContain(SECRET);
@@ -93,7 +105,10 @@ describe("createLogger", () => {
     logger.warn({ error: new Error(`bad redis://u:${SECRET}@h`) }, "cache down");
     expect(sink.text()).not.toContain(SECRET);
     const [first, second] = sink.lines();
-    expect(first).toMatchObject({ msg: "db down", err: { type: "Error", message: expect.stringContaining("app:[redacted]@db") } });
+    expect(first).toMatchObject({
+      msg: "db down",
+      err: { type: "Error", message: expect.stringContaining("app:[redacted]@db") },
+    });
     expect((first?.err as { stack: string }).stack).toContain("[redacted]");
     expect(second?.msg).toContain("postgres://app:[redacted]@db");
   });
@@ -113,7 +128,10 @@ describe("redactUrl", () => {
     ["postgres://user:pw@host:5432/db", "postgres://user:[redacted]@host:5432/db"],
     ["redis://:pw@host:6379", "redis://:[redacted]@host:6379"],
     ["nats://u:p%40ss@nats:4222", "nats://u:[redacted]@nats:4222"],
-    ["postgres://host/db?user=a&password=pw&sslmode=require", "postgres://host/db?user=a&password=[redacted]&sslmode=require"],
+    [
+      "postgres://host/db?user=a&password=pw&sslmode=require",
+      "postgres://host/db?user=a&password=[redacted]&sslmode=require",
+    ],
     ["redis://host:6379", "redis://host:6379"],
     ["nats://user@host", "nats://user@host"],
     ["not a url", "not a url"],

@@ -1,7 +1,8 @@
 // JSON-escaped characters (`\"`, `\\`) are allowed inside the matched parts because the same patterns run over
 // serialized log lines, where stopping at an escaped quote would leak the rest of the password.
 const USERINFO_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/(?:[^\s:/@"\\]|\\.)*:)((?:[^\s@/"\\]|\\.)+)@/gi;
-const SECRET_QUERY_PARAM = /([?&](?:password|passwd|pwd|sslpassword|secret|token|access_token|auth_token)=)([^&#\s"\\]+)/gi;
+const SECRET_QUERY_PARAM =
+  /([?&](?:password|passwd|pwd|sslpassword|secret|token|access_token|auth_token)=)([^&#\s"\\]+)/gi;
 
 /** The string logged in place of a secret. */
 export const REDACTED = "[redacted]";

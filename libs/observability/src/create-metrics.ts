@@ -60,17 +60,25 @@ export function createMetrics(opts: CreateMetricsOptions): Metrics {
   const registry = opts.register ?? new Registry();
   registry.setDefaultLabels({ service: opts.service });
   // Collecting twice into one registry throws; a caller-supplied registry may already have them.
-  if (!registry.getSingleMetric("process_cpu_user_seconds_total")) collectDefaultMetrics({ register: registry });
+  if (!registry.getSingleMetric("process_cpu_user_seconds_total"))
+    collectDefaultMetrics({ register: registry });
 
   const made = new Map<string, { kind: Kind; labels: string; metric: AnyMetric }>();
 
-  function memo<M extends AnyMetric>(kind: Kind, name: string, labelNames: readonly string[], create: () => M): M {
+  function memo<M extends AnyMetric>(
+    kind: Kind,
+    name: string,
+    labelNames: readonly string[],
+    create: () => M,
+  ): M {
     const labels = [...labelNames].sort().join(",");
     const known = made.get(name);
     if (known) {
       // Same name with another type or labels is a bug that would otherwise surface only as odd dashboards.
       if (known.kind !== kind || known.labels !== labels) {
-        throw new Error(`metric ${name} already registered as ${known.kind}{${known.labels}}, not ${kind}{${labels}}`);
+        throw new Error(
+          `metric ${name} already registered as ${known.kind}{${known.labels}}, not ${kind}{${labels}}`,
+        );
       }
       return known.metric as M;
     }
@@ -82,10 +90,20 @@ export function createMetrics(opts: CreateMetricsOptions): Metrics {
   }
 
   function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return memo("counter", name, labelNames, () => new Counter<L>({ name, help, labelNames, registers: [registry] }));
+    return memo(
+      "counter",
+      name,
+      labelNames,
+      () => new Counter<L>({ name, help, labelNames, registers: [registry] }),
+    );
   }
   function gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-    return memo("gauge", name, labelNames, () => new Gauge<L>({ name, help, labelNames, registers: [registry] }));
+    return memo(
+      "gauge",
+      name,
+      labelNames,
+      () => new Gauge<L>({ name, help, labelNames, registers: [registry] }),
+    );
   }
   function histogram<L extends string>(
     name: string,
@@ -97,7 +115,14 @@ export function createMetrics(opts: CreateMetricsOptions): Metrics {
       "histogram",
       name,
       labelNames,
-      () => new Histogram<L>({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets: [...buckets] } : {}) }),
+      () =>
+        new Histogram<L>({
+          name,
+          help,
+          labelNames,
+          registers: [registry],
+          ...(buckets ? { buckets: [...buckets] } : {}),
+        }),
     );
   }
 

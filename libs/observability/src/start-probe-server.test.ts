@@ -8,14 +8,29 @@ import type { Metrics } from "./create-metrics.ts";
 import { startProbeServer } from "./start-probe-server.ts";
 import type { ProbeServer, ReadinessCheck } from "./start-probe-server.ts";
 
-const logger = createLogger({ service: "test", level: "silent", destination: new Writable({ write: (_c, _e, d) => d() }) });
+const logger = createLogger({
+  service: "test",
+  level: "silent",
+  destination: new Writable({ write: (_c, _e, d) => d() }),
+});
 const servers: ProbeServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(readiness: ReadinessCheck[], metrics: Metrics = createMetrics({ service: "test" }), checkTimeoutMs?: number) {
-  const server = await startProbeServer({ port: 0, host: "127.0.0.1", metrics, readiness, logger, checkTimeoutMs });
+async function start(
+  readiness: ReadinessCheck[],
+  metrics: Metrics = createMetrics({ service: "test" }),
+  checkTimeoutMs?: number,
+) {
+  const server = await startProbeServer({
+    port: 0,
+    host: "127.0.0.1",
+    metrics,
+    readiness,
+    logger,
+    checkTimeoutMs,
+  });
   servers.push(server);
   return server;
 }
@@ -48,7 +63,10 @@ describe("startProbeServer", () => {
     healthy = true;
     res = await fetch(`${s.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, checks: { always: { ok: true }, toggle: { ok: true } } });
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      checks: { always: { ok: true }, toggle: { ok: true } },
+    });
   });
 
   it("fails a check that outlives its timeout and aborts its signal", async () => {
@@ -68,7 +86,9 @@ describe("startProbeServer", () => {
     );
     const res = await fetch(`${s.url}/readyz`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ checks: { hang: { ok: false, error: "timed out after 100 ms" } } });
+    expect(await res.json()).toMatchObject({
+      checks: { hang: { ok: false, error: "timed out after 100 ms" } },
+    });
     expect(aborted).toBeInstanceOf(Error);
   });
 
@@ -119,9 +139,13 @@ describe("startProbeServer", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text = await res.text();
-    expect(sample(text, "grantline_messages_total", { stage: "fetch", outcome: "ack", service: "fetcher" })).toBe(2);
+    expect(
+      sample(text, "grantline_messages_total", { stage: "fetch", outcome: "ack", service: "fetcher" }),
+    ).toBe(2);
     expect(sample(text, "grantline_messages_total", { stage: "fetch", outcome: "nak" })).toBe(1);
-    expect(sample(text, "grantline_message_duration_seconds_count", { stage: "fetch", outcome: "ack" })).toBe(2);
+    expect(sample(text, "grantline_message_duration_seconds_count", { stage: "fetch", outcome: "ack" })).toBe(
+      2,
+    );
     expect(sample(text, "grantline_message_duration_seconds_sum", { outcome: "ack" })).toBeCloseTo(0.5);
     expect(sample(text, "grantline_aws_throttles_total", { api: "iam" })).toBe(1);
     expect(text).toContain("process_cpu_user_seconds_total");

@@ -99,7 +99,8 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
     }
     switch (path) {
       case "/healthz":
-        if (shuttingDown) send(res, 503, "application/json", JSON.stringify({ ok: false, shuttingDown: true }));
+        if (shuttingDown)
+          send(res, 503, "application/json", JSON.stringify({ ok: false, shuttingDown: true }));
         else send(res, 200, "application/json", JSON.stringify({ ok: true }));
         return;
       case "/readyz": {

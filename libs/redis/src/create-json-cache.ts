@@ -59,7 +59,10 @@ export function createJsonCache(redis: Redis, opts: JsonCacheOptions): JsonCache
       const result = await Promise.race([
         work,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`redis ${op} timed out after ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`redis ${op} timed out after ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
       succeeded();

@@ -5,7 +5,9 @@ import { createRateLimiter } from "./create-rate-limiter.ts";
 import { createRedis } from "./create-redis.ts";
 
 const keyPrefix = `${uniqueName("rltest")}:`;
-const clients = Array.from({ length: 4 }, (_, i) => createRedis({ url: testInfra().redisUrl, keyPrefix, name: `rl-test-${i}` }));
+const clients = Array.from({ length: 4 }, (_, i) =>
+  createRedis({ url: testInfra().redisUrl, keyPrefix, name: `rl-test-${i}` }),
+);
 const [redis] = clients as [ReturnType<typeof createRedis>];
 afterAll(async () => {
   const keys = await redis.keys(`${keyPrefix}*`);
@@ -53,7 +55,6 @@ describe("createRateLimiter", () => {
     await Promise.all(workers);
     const elapsedSec = (performance.now() - started) / 1000;
     const bound = limits.burst + limits.ratePerSec * elapsedSec;
-    console.info(`GCRA: ${grants} grants in ${elapsedSec.toFixed(3)} s, bound ${bound.toFixed(1)}`);
     expect(grants).toBeLessThanOrEqual(bound);
     expect(grants).toBeGreaterThanOrEqual(0.85 * (limits.burst + (limits.ratePerSec * windowMs) / 1000));
   });

@@ -93,8 +93,19 @@ return tostring(m)
 `;
 
 interface LimiterCommands {
-  grantlineGcra(tatKey: string, adaptKey: string, rate: number, burst: number): Promise<[number, number, string]>;
-  grantlinePenalize(adaptKey: string, factor: number, floor: number, cooldownMs: number, ttlMs: number): Promise<string>;
+  grantlineGcra(
+    tatKey: string,
+    adaptKey: string,
+    rate: number,
+    burst: number,
+  ): Promise<[number, number, string]>;
+  grantlinePenalize(
+    adaptKey: string,
+    factor: number,
+    floor: number,
+    cooldownMs: number,
+    ttlMs: number,
+  ): Promise<string>;
   grantlineReward(adaptKey: string, step: number): Promise<string>;
 }
 
@@ -136,7 +147,12 @@ export function createRateLimiter(redis: Redis, opts: RateLimiterOptions = {}): 
     if (!(limits.ratePerSec > 0) || !(limits.burst >= 1)) {
       throw new RangeError(`rate limits need ratePerSec > 0 and burst >= 1, got ${JSON.stringify(limits)}`);
     }
-    const [allowed, retryAfterMs] = await cmd.grantlineGcra(tatKey(key), adaptKey(key), limits.ratePerSec, limits.burst);
+    const [allowed, retryAfterMs] = await cmd.grantlineGcra(
+      tatKey(key),
+      adaptKey(key),
+      limits.ratePerSec,
+      limits.burst,
+    );
     return { allowed: allowed === 1, retryAfterMs };
   }
 

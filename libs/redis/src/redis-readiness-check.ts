@@ -6,7 +6,10 @@ import type { Redis } from "ioredis";
  * @example
  * await startProbeServer({ port, metrics, logger, readiness: [redisReadinessCheck(redis)] });
  */
-export function redisReadinessCheck(redis: Redis, name = "redis"): { name: string; check: () => Promise<void> } {
+export function redisReadinessCheck(
+  redis: Redis,
+  name = "redis",
+): { name: string; check: () => Promise<void> } {
   return {
     name,
     async check() {

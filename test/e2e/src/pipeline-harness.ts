@@ -92,6 +92,8 @@ export async function createPipeline(o: { sources: unknown; env?: Record<string,
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const services = new Map<ServiceName, RunningService[]>();
+  // Every process ever started, so the logs of one that exited stay readable.
+  const history: RunningService[] = [];
 
   const p: Pipeline = {
     prefix,
@@ -106,6 +108,7 @@ export async function createPipeline(o: { sources: unknown; env?: Record<string,
     start(name, extraEnv = {}) {
       const s = spawnService(name, { ...env, ...extraEnv });
       services.set(name, [...(services.get(name) ?? []), s]);
+      history.push(s);
       void s.exited.then(() => services.set(name, (services.get(name) ?? []).filter((x) => x !== s)));
       return s;
     },
@@ -138,7 +141,7 @@ export async function createPipeline(o: { sources: unknown; env?: Record<string,
     },
     logs(name) {
       const all = name ? [name] : SERVICES;
-      return all.flatMap((n) => (services.get(n) ?? []).flatMap((s) => s.output)).join("");
+      return history.filter((s) => all.includes(s.name)).flatMap((s) => s.output).join("");
     },
     async close() {
       await Promise.all(SERVICES.map((n) => p.kill(n, "SIGKILL")));
