@@ -20,7 +20,14 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["@grantline/*/src/*", "../../*/src/*", "../../../libs/*"], message: "Import another package through its public entry." }] },
+        {
+          patterns: [
+            {
+              group: ["@grantline/*/src/*", "../../*/src/*", "../../../libs/*"],
+              message: "Import another package through its public entry.",
+            },
+          ],
+        },
       ],
     },
   },

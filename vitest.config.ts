@@ -4,7 +4,12 @@ import { defineConfig } from "vitest/config";
 // stream/subject prefix, database and Redis key prefix; infrastructure URLs come from the global setup.
 export default defineConfig({
   test: {
-    include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/*/src/**/*.test.ts", "cli/src/**/*.test.ts"],
+    include: [
+      "libs/*/src/**/*.test.ts",
+      "services/*/src/**/*.test.ts",
+      "test/*/src/**/*.test.ts",
+      "cli/src/**/*.test.ts",
+    ],
     exclude: ["**/node_modules/**", "**/*.slow.test.ts"],
     globalSetup: ["./libs/testing/src/global-setup.ts"],
     testTimeout: 60_000,

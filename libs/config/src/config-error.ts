@@ -10,7 +10,10 @@ export class ConfigError extends Error {
   static fromZod(where: string, error: z.ZodError): ConfigError {
     const first = error.issues[0];
     const path = first?.path.length ? first.path.join(".") : "(root)";
-    const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? "s" : ""})` : "";
+    const more =
+      error.issues.length > 1
+        ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? "s" : ""})`
+        : "";
     return new ConfigError(`invalid configuration: ${where}${path}: ${first?.message ?? "invalid"}${more}`);
   }
 }

@@ -3,20 +3,26 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
+  );
 
 /** Variables every service reads. */
 export const CommonEnv = z.object({
   // Comma-separated NATS servers; the client reconnects forever, so a NATS restart never stops a service.
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
   // Prefix of every subject and stream: lets several deployments (or test runs) share one NATS account.
-  GL_SUBJECT_PREFIX: z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i, "letters, digits, '-', '_' and dots").default("gl"),
+  GL_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i, "letters, digits, '-', '_' and dots")
+    .default("gl"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // /healthz, /readyz and /metrics. 0 picks a free port (tests).
   PROBE_PORT: port.optional(),

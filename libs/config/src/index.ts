@@ -8,5 +8,12 @@
 export { ConfigError } from "./config-error.ts";
 export { loadSchedulerConfig, loadFetcherConfig, loadMapperConfig, loadWriterConfig } from "./load-config.ts";
 export type { Env, SchedulerConfig, FetcherConfig, MapperConfig, WriterConfig } from "./load-config.ts";
-export { SourcesFile, SourceConfig, AssumeRoleHop, Budgets, parseSources, loadSourcesFile } from "./sources-file.ts";
+export {
+  SourcesFile,
+  SourceConfig,
+  AssumeRoleHop,
+  Budgets,
+  parseSources,
+  loadSourcesFile,
+} from "./sources-file.ts";
 export { exitOnConfigError } from "./exit-on-config-error.ts";

@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadFetcherConfig, loadMapperConfig, loadSchedulerConfig, loadWriterConfig, parseSources } from "./index.ts";
+import {
+  ConfigError,
+  loadFetcherConfig,
+  loadMapperConfig,
+  loadSchedulerConfig,
+  loadWriterConfig,
+  parseSources,
+} from "./index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gl-config-"));
 function sourcesFile(body: string): string {
@@ -41,8 +48,16 @@ describe("service config loaders", () => {
     ["mapper", () => loadMapperConfig({ LOG_LEVEL: "loud" }), /LOG_LEVEL/],
     ["mapper", () => loadMapperConfig({ MAX_IN_FLIGHT: "0" }), /MAX_IN_FLIGHT/],
     ["fetcher", () => loadFetcherConfig({ SOURCES_FILE: good, REDIS_URL: "http://x" }), /REDIS_URL/],
-    ["fetcher", () => loadFetcherConfig({ SOURCES_FILE: join(dir, "missing.yaml") }), /SOURCES_FILE: cannot read/],
-    ["scheduler", () => loadSchedulerConfig({ SOURCES_FILE: good, STALL_TIMEOUT_MS: "5" }), /STALL_TIMEOUT_MS/],
+    [
+      "fetcher",
+      () => loadFetcherConfig({ SOURCES_FILE: join(dir, "missing.yaml") }),
+      /SOURCES_FILE: cannot read/,
+    ],
+    [
+      "scheduler",
+      () => loadSchedulerConfig({ SOURCES_FILE: good, STALL_TIMEOUT_MS: "5" }),
+      /STALL_TIMEOUT_MS/,
+    ],
     ["scheduler", () => loadSchedulerConfig({ SOURCES_FILE: good, PROBE_PORT: "99999" }), /PROBE_PORT/],
   ])("%s refuses bad input with one line naming the field", (_svc, load, field) => {
     expect(oneLine(load)).toMatch(field);
@@ -51,23 +66,37 @@ describe("service config loaders", () => {
 
 describe("sources file", () => {
   it("rejects a bad role ARN, a bad external id, duplicate ids and bad YAML by name", () => {
-    expect(oneLine(() => parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::12:role/x" }] }] }))).toMatch(
-      /sources\.0\.assumeRole\.0\.roleArn: must be an IAM role ARN/,
-    );
     expect(
       oneLine(() =>
-        parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "x" }] }] }),
+        parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::12:role/x" }] }] }),
+      ),
+    ).toMatch(/sources\.0\.assumeRole\.0\.roleArn: must be an IAM role ARN/);
+    expect(
+      oneLine(() =>
+        parseSources({
+          sources: [
+            { id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "x" }] },
+          ],
+        }),
       ),
     ).toMatch(/externalId: must be 2–1224/);
     expect(
       oneLine(() =>
-        parseSources({ sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "bad id!" }] }] }),
+        parseSources({
+          sources: [
+            { id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "bad id!" }] },
+          ],
+        }),
       ),
     ).toMatch(/externalId: may contain only/);
-    expect(oneLine(() => parseSources({ sources: [{ id: "a" }, { id: "a" }] }))).toMatch(/sources\.1\.id: duplicate source id/);
+    expect(oneLine(() => parseSources({ sources: [{ id: "a" }, { id: "a" }] }))).toMatch(
+      /sources\.1\.id: duplicate source id/,
+    );
     expect(oneLine(() => parseSources({ sources: [{ id: "Has Space" }] }))).toMatch(/sources\.0\.id/);
     expect(oneLine(() => parseSources({ sources: [] }))).toMatch(/at least one source/);
-    expect(oneLine(() => loadSchedulerConfig({ SOURCES_FILE: sourcesFile("sources: [\n") }))).toMatch(/not valid YAML/);
+    expect(oneLine(() => loadSchedulerConfig({ SOURCES_FILE: sourcesFile("sources: [\n") }))).toMatch(
+      /not valid YAML/,
+    );
   });
 
   it("accepts two AssumeRole hops with external ids", () => {

@@ -20,15 +20,21 @@ function withDefaults<C extends { PROBE_PORT?: number | undefined; MAX_IN_FLIGHT
   service: keyof typeof PROBE_PORTS,
   c: C,
 ): C & { PROBE_PORT: number; MAX_IN_FLIGHT: number } {
-  return { ...c, PROBE_PORT: c.PROBE_PORT ?? PROBE_PORTS[service], MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service] };
+  return {
+    ...c,
+    PROBE_PORT: c.PROBE_PORT ?? PROBE_PORTS[service],
+    MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service],
+  };
 }
 
-const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape).extend(SourcesEnv.shape).extend({
-  // A pending task with no progress for this long is assumed lost (message dropped, stream purged) and re-published.
-  STALL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
-  // How often the leader checks schedules, stalled tasks and finished runs.
-  TICK_MS: z.coerce.number().int().min(100).default(5_000),
-});
+const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape)
+  .extend(SourcesEnv.shape)
+  .extend({
+    // A pending task with no progress for this long is assumed lost (message dropped, stream purged) and re-published.
+    STALL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+    // How often the leader checks schedules, stalled tasks and finished runs.
+    TICK_MS: z.coerce.number().int().min(100).default(5_000),
+  });
 export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 
 /** Scheduler configuration from `env`; throws `ConfigError` naming the first bad field. */
@@ -38,16 +44,18 @@ export function loadSchedulerConfig(env: Env) {
   return { ...c, sources };
 }
 
-const FetcherEnv = CommonEnv.extend(RedisEnv.shape).extend(SourcesEnv.shape).extend({
-  // Trip a (service, account) circuit after this share of failures in its rolling window.
-  BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
-  // How long an open circuit stays open before a trial call.
-  BREAKER_RESET_MS: z.coerce.number().int().min(100).default(30_000),
-  // Seconds a cached permission set stays valid; repeated runs and all replicas skip DescribePermissionSet.
-  PERMISSION_SET_CACHE_TTL_S: z.coerce.number().int().min(1).default(3600),
-  // Per-call AWS timeout; the message's AbortSignal also cancels.
-  AWS_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
-});
+const FetcherEnv = CommonEnv.extend(RedisEnv.shape)
+  .extend(SourcesEnv.shape)
+  .extend({
+    // Trip a (service, account) circuit after this share of failures in its rolling window.
+    BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+    // How long an open circuit stays open before a trial call.
+    BREAKER_RESET_MS: z.coerce.number().int().min(100).default(30_000),
+    // Seconds a cached permission set stays valid; repeated runs and all replicas skip DescribePermissionSet.
+    PERMISSION_SET_CACHE_TTL_S: z.coerce.number().int().min(1).default(3600),
+    // Per-call AWS timeout; the message's AbortSignal also cancels.
+    AWS_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  });
 export type FetcherConfig = ReturnType<typeof loadFetcherConfig>;
 
 export function loadFetcherConfig(env: Env) {

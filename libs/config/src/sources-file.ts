@@ -8,7 +8,10 @@ import { ConfigError } from "./config-error.ts";
 // 2–1224 characters of [\w+=,.@:/-]. Checking at start beats an AccessDenied in the middle of a run.
 const RoleArn = z
   .string()
-  .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN like arn:aws:iam::123456789012:role/Name");
+  .regex(
+    /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+    "must be an IAM role ARN like arn:aws:iam::123456789012:role/Name",
+  );
 const ExternalId = z
   .string()
   .min(2, "must be 2–1224 characters")
@@ -19,7 +22,10 @@ export const AssumeRoleHop = z.object({
   roleArn: RoleArn,
   externalId: ExternalId.optional(),
   /** @default "grantline" */
-  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/).default("grantline"),
+  sessionName: z
+    .string()
+    .regex(/^[\w+=,.@-]{2,64}$/)
+    .default("grantline"),
   /** @default 3600 */
   durationSeconds: z.number().int().min(900).max(43200).default(3600),
 });
@@ -58,11 +64,16 @@ export const SourceConfig = z.object({
     })
     .default({ pages: 3, itemsPerPage: 2, failUntilDelivery: 0 }),
   /** @default "us-east-1" */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like us-east-1").default("us-east-1"),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like us-east-1")
+    .default("us-east-1"),
   /** Override of every AWS endpoint (aws-sim, a VPC endpoint). */
   endpoint: z.url().optional(),
   /** Static credentials for the source (prefer the default chain / IRSA). Never logged. */
-  staticCredentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+  staticCredentials: z
+    .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
+    .optional(),
   /** One or two AssumeRole hops after the default credential chain. */
   assumeRole: z.array(AssumeRoleHop).max(2).default([]),
   /** Minutes between full runs; 0 = only on request. @default 360 */
@@ -75,11 +86,19 @@ export const SourceConfig = z.object({
       /** Also in every active member account, through `roleName`. @default false */
       crossAccount: z.boolean().default(false),
       /** @default "OrganizationAccountAccessRole" */
-      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default("OrganizationAccountAccessRole"),
+      roleName: z
+        .string()
+        .regex(/^[\w+=,.@-]{1,64}$/)
+        .default("OrganizationAccountAccessRole"),
       /** Only policies attached to something, instead of every AWS-managed policy. @default true */
       onlyAttachedPolicies: z.boolean().default(true),
     })
-    .default({ enabled: true, crossAccount: false, roleName: "OrganizationAccountAccessRole", onlyAttachedPolicies: true }),
+    .default({
+      enabled: true,
+      crossAccount: false,
+      roleName: "OrganizationAccountAccessRole",
+      onlyAttachedPolicies: true,
+    }),
 });
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
@@ -88,7 +107,12 @@ export const SourcesFile = z
   .superRefine((f, ctx) => {
     const seen = new Set<string>();
     f.sources.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: "custom", path: ["sources", i, "id"], message: `duplicate source id "${s.id}"` });
+      if (seen.has(s.id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["sources", i, "id"],
+          message: `duplicate source id "${s.id}"`,
+        });
       seen.add(s.id);
     });
   });
@@ -107,13 +131,17 @@ export function loadSourcesFile(path: string): SourcesFile {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(`invalid configuration: SOURCES_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new ConfigError(
+      `invalid configuration: SOURCES_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`invalid configuration: ${path}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
+    throw new ConfigError(
+      `invalid configuration: ${path}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
   return parseSources(doc, `${path}: `);
 }

@@ -33,21 +33,32 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
       description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}.`,
       messages: { GrantlineEvent: ref("GrantlineEvent") },
     },
-    ctlSync: { address: s.ctl("sync"), description: "Start a run (request/reply).", messages: { SyncRequest: ref("SyncRequest"), SyncReply: ref("SyncReply") } },
-    ctlStatus: { address: s.ctl("status"), description: "Run status (request/reply).", messages: { StatusRequest: ref("StatusRequest"), StatusReply: ref("StatusReply") } },
+    ctlSync: {
+      address: s.ctl("sync"),
+      description: "Start a run (request/reply).",
+      messages: { SyncRequest: ref("SyncRequest"), SyncReply: ref("SyncReply") },
+    },
+    ctlStatus: {
+      address: s.ctl("status"),
+      description: "Run status (request/reply).",
+      messages: { StatusRequest: ref("StatusRequest"), StatusReply: ref("StatusReply") },
+    },
   };
   return {
     asyncapi: "3.0.0",
     info: {
       title: "grantline",
       version: "1.0.0",
-      description: "Subjects of the grantline pipeline and its change-event feed. Generated from libs/contracts — do not edit.",
+      description:
+        "Subjects of the grantline pipeline and its change-event feed. Generated from libs/contracts — do not edit.",
     },
     defaultContentType: "application/json",
     channels,
     components: {
       schemas,
-      messages: Object.fromEntries(Object.keys(schemas).map((n) => [n, { name: n, payload: { $ref: `#/components/schemas/${n}` } }])),
+      messages: Object.fromEntries(
+        Object.keys(schemas).map((n) => [n, { name: n, payload: { $ref: `#/components/schemas/${n}` } }]),
+      ),
     },
   };
 }

@@ -29,7 +29,9 @@ describe("contracts", () => {
     expect(pageRequest({ ...base, params: { ...base.params } }).taskId).toBe(a.taskId);
     expect(pageRequest({ ...base, pageToken: "t2" }).taskId).not.toBe(a.taskId);
     // Deriving a child from its parent must not inherit the parent's id.
-    expect(pageRequest({ ...a, pageToken: "t2" }).taskId).toBe(pageRequest({ ...base, pageToken: "t2" }).taskId);
+    expect(pageRequest({ ...a, pageToken: "t2" }).taskId).toBe(
+      pageRequest({ ...base, pageToken: "t2" }).taskId,
+    );
     expect(deterministicId({ a: 1, b: 2 })).toBe(deterministicId({ b: 2, a: 1 }));
   });
 

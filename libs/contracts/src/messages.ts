@@ -3,11 +3,22 @@ import { z } from "zod";
 /** A source id: one configured AWS organization. It is a subject token, so it is restricted accordingly. */
 export const SourceId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "lower-case letters, digits, '-' and '_' (max 63), starting with a letter or digit");
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    "lower-case letters, digits, '-' and '_' (max 63), starting with a letter or digit",
+  );
 export type SourceId = z.infer<typeof SourceId>;
 
 /** The AWS (or built-in) service a page request is addressed to; selects the fetcher's client and budget. */
-export const ServiceName = z.enum(["organizations", "sso-admin", "identitystore", "iam", "sts", "cloudtrail", "diag"]);
+export const ServiceName = z.enum([
+  "organizations",
+  "sso-admin",
+  "identitystore",
+  "iam",
+  "sts",
+  "cloudtrail",
+  "diag",
+]);
 export type ServiceName = z.infer<typeof ServiceName>;
 
 /**

@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { GrantlineEvent } from "./events.ts";
-import { DeadLetter, PageRequest, PageResult, ResultBatch, StatusReply, StatusRequest, SyncReply, SyncRequest } from "./messages.ts";
+import {
+  DeadLetter,
+  PageRequest,
+  PageResult,
+  ResultBatch,
+  StatusReply,
+  StatusRequest,
+  SyncReply,
+  SyncRequest,
+} from "./messages.ts";
 
 /** Every message that crosses a boundary, by name: the source of the JSON Schema and AsyncAPI exports. */
 export const MESSAGE_SCHEMAS = {
@@ -18,6 +27,9 @@ export const MESSAGE_SCHEMAS = {
 /** JSON Schema (draft 2020-12) of each message. */
 export function messageJsonSchemas(): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(MESSAGE_SCHEMAS).map(([name, s]) => [name, z.toJSONSchema(s as z.ZodType, { io: "input", unrepresentable: "any" })]),
+    Object.entries(MESSAGE_SCHEMAS).map(([name, s]) => [
+      name,
+      z.toJSONSchema(s as z.ZodType, { io: "input", unrepresentable: "any" }),
+    ]),
   );
 }

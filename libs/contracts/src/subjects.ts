@@ -19,9 +19,22 @@ export interface Subjects {
   event(sourceId: string, type: string): string;
   ctl(verb: CtlVerb): string;
   /** Wildcards a stream or consumer filters on. */
-  readonly all: { pageRequests: string; pageResults: string; batches: string; deadLetters: string; events: string; ctl: string };
+  readonly all: {
+    pageRequests: string;
+    pageResults: string;
+    batches: string;
+    deadLetters: string;
+    events: string;
+    ctl: string;
+  };
   /** Stream names (upper-case, derived from the prefix). */
-  readonly streams: { pageRequests: string; pageResults: string; batches: string; deadLetters: string; events: string };
+  readonly streams: {
+    pageRequests: string;
+    pageResults: string;
+    batches: string;
+    deadLetters: string;
+    events: string;
+  };
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -30,14 +43,19 @@ const TOKEN = /^[A-Za-z0-9_-]+$/;
 export function createSubjects(prefix = "gl"): Subjects {
   if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i.test(prefix)) throw new Error(`invalid subject prefix "${prefix}"`);
   const tok = (what: string, v: string): string => {
-    if (!TOKEN.test(v)) throw new Error(`invalid ${what} "${v}": only letters, digits, '-' and '_' may appear in a subject token`);
+    if (!TOKEN.test(v))
+      throw new Error(
+        `invalid ${what} "${v}": only letters, digits, '-' and '_' may appear in a subject token`,
+      );
     return v;
   };
   const s = prefix.replace(/[^A-Za-z0-9]/g, "_").toUpperCase();
   return {
     prefix,
-    pageRequest: (source, service) => `${prefix}.page.req.${tok("source id", source)}.${tok("service", service)}`,
-    pageResult: (source, service) => `${prefix}.page.res.${tok("source id", source)}.${tok("service", service)}`,
+    pageRequest: (source, service) =>
+      `${prefix}.page.req.${tok("source id", source)}.${tok("service", service)}`,
+    pageResult: (source, service) =>
+      `${prefix}.page.res.${tok("source id", source)}.${tok("service", service)}`,
     batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
     event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,

@@ -5,7 +5,9 @@ import type { PageRequest } from "./messages.ts";
  * The id of the task a page request stands for. The same run asking for the same page twice gets the same id,
  * which is what makes child creation, publishing and writing idempotent.
  */
-export function taskIdFor(r: Pick<PageRequest, "runId" | "service" | "operation" | "params" | "pageToken" | "accountId">): string {
+export function taskIdFor(
+  r: Pick<PageRequest, "runId" | "service" | "operation" | "params" | "pageToken" | "accountId">,
+): string {
   return deterministicId("task", r.runId, r.service, r.operation, r.params, r.pageToken, r.accountId);
 }
 

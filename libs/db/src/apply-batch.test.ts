@@ -20,19 +20,58 @@ afterAll(async () => {
 });
 
 function root(runId: string, sourceId: string) {
-  return pageRequest({ runId, sourceId, service: "diag", operation: "Pages", params: { pages: 1 }, pageToken: null, accountId: null, scope: "s1", pageIndex: 0 });
+  return pageRequest({
+    runId,
+    sourceId,
+    service: "diag",
+    operation: "Pages",
+    params: { pages: 1 },
+    pageToken: null,
+    accountId: null,
+    scope: "s1",
+    pageIndex: 0,
+  });
 }
 
-function batch(runId: string, sourceId: string, taskId: string, users: string[], grants: Array<[string, string]>): ResultBatch {
+function batch(
+  runId: string,
+  sourceId: string,
+  taskId: string,
+  users: string[],
+  grants: Array<[string, string]>,
+): ResultBatch {
   return {
     v: 1,
     taskId,
     runId,
     sourceId,
     scope: "s1",
-    resources: users.map((u) => ({ type: "user", id: u, parentType: null, parentId: null, name: u.toUpperCase(), attrs: { n: u } })),
-    entitlements: [{ id: "group:g:member", resourceType: "group", resourceId: "g", slug: "member", name: "member", attrs: {} }],
-    grants: grants.map(([e, p]) => ({ id: `${e}|${p}`, entitlementId: e, principalType: "user", principalId: p, expandable: false, attrs: {} })),
+    resources: users.map((u) => ({
+      type: "user",
+      id: u,
+      parentType: null,
+      parentId: null,
+      name: u.toUpperCase(),
+      attrs: { n: u },
+    })),
+    entitlements: [
+      {
+        id: "group:g:member",
+        resourceType: "group",
+        resourceId: "g",
+        slug: "member",
+        name: "member",
+        attrs: {},
+      },
+    ],
+    grants: grants.map(([e, p]) => ({
+      id: `${e}|${p}`,
+      entitlementId: e,
+      principalType: "user",
+      principalId: p,
+      expandable: false,
+      attrs: {},
+    })),
     children: [],
     scopeComplete: true,
     warnings: [],
@@ -40,7 +79,11 @@ function batch(runId: string, sourceId: string, taskId: string, users: string[],
 }
 
 async function outboxTypes(sourceId: string): Promise<string[]> {
-  const rows = await db.selectFrom("outbox").select("subject").where("subject", "like", `t.events.${sourceId}.%`).execute();
+  const rows = await db
+    .selectFrom("outbox")
+    .select("subject")
+    .where("subject", "like", `t.events.${sourceId}.%`)
+    .execute();
   return rows.map((r) => r.subject.replace(`t.events.${sourceId}.`, "")).sort();
 }
 
@@ -56,7 +99,13 @@ describe("applyBatch", () => {
     const again = await applyBatch(db, subjects, b);
     expect(again.applied).toBe(false);
     expect(await db.selectFrom("outbox").select("id").execute()).toHaveLength(before.length);
-    expect(await outboxTypes("idem")).toEqual(["grant.created", "resource.created", "resource.created", "run.completed", "run.started"]);
+    expect(await outboxTypes("idem")).toEqual([
+      "grant.created",
+      "resource.created",
+      "resource.created",
+      "run.completed",
+      "run.started",
+    ]);
   });
 
   it("a second run emits only the differences and sweeps what it no longer sees", async () => {
@@ -64,13 +113,38 @@ describe("applyBatch", () => {
     const run1 = randomUUID();
     const r1 = root(run1, src);
     await startRun(db, { sourceId: src, runId: run1, roots: [r1], subjects });
-    await applyBatch(db, subjects, batch(run1, src, r1.taskId, ["a", "b"], [["group:g:member", "a"], ["group:g:member", "b"]]));
+    await applyBatch(
+      db,
+      subjects,
+      batch(
+        run1,
+        src,
+        r1.taskId,
+        ["a", "b"],
+        [
+          ["group:g:member", "a"],
+          ["group:g:member", "b"],
+        ],
+      ),
+    );
     await db.deleteFrom("outbox").execute();
 
     const run2 = randomUUID();
     const r2 = root(run2, src);
-    expect(await startRun(db, { sourceId: src, runId: run2, roots: [r2], subjects })).toEqual({ runId: run2, alreadyRunning: false });
-    const b2 = batch(run2, src, r2.taskId, ["a", "c"], [["group:g:member", "a"], ["group:g:member", "c"]]);
+    expect(await startRun(db, { sourceId: src, runId: run2, roots: [r2], subjects })).toEqual({
+      runId: run2,
+      alreadyRunning: false,
+    });
+    const b2 = batch(
+      run2,
+      src,
+      r2.taskId,
+      ["a", "c"],
+      [
+        ["group:g:member", "a"],
+        ["group:g:member", "c"],
+      ],
+    );
     b2.resources[0]!.attrs = { n: "changed" };
     expect((await applyBatch(db, subjects, b2)).runFinished).toBe("succeeded");
     expect(await outboxTypes(src)).toEqual([
@@ -82,9 +156,22 @@ describe("applyBatch", () => {
       "run.completed",
       "run.started",
     ]);
-    const ev = await db.selectFrom("outbox").select("payload").where("subject", "=", `t.events.${src}.grant.revoked`).executeTakeFirstOrThrow();
-    expect(JSON.parse(ev.payload)).toMatchObject({ specversion: "1.0", grantlineinitialload: false, data: { principalId: "b" } });
-    const live = await db.selectFrom("grants").select("principal_id").where("source_id", "=", src).where("revoked_at", "is", null).execute();
+    const ev = await db
+      .selectFrom("outbox")
+      .select("payload")
+      .where("subject", "=", `t.events.${src}.grant.revoked`)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(ev.payload)).toMatchObject({
+      specversion: "1.0",
+      grantlineinitialload: false,
+      data: { principalId: "b" },
+    });
+    const live = await db
+      .selectFrom("grants")
+      .select("principal_id")
+      .where("source_id", "=", src)
+      .where("revoked_at", "is", null)
+      .execute();
     expect(live.map((g) => g.principal_id).sort()).toEqual(["a", "c"]);
   });
 
@@ -92,6 +179,8 @@ describe("applyBatch", () => {
     const runA = randomUUID();
     await startRun(db, { sourceId: "single", runId: runA, roots: [root(runA, "single")], subjects });
     const runB = randomUUID();
-    expect(await startRun(db, { sourceId: "single", runId: runB, roots: [root(runB, "single")], subjects })).toEqual({ runId: runA, alreadyRunning: true });
+    expect(
+      await startRun(db, { sourceId: "single", runId: runB, roots: [root(runB, "single")], subjects }),
+    ).toEqual({ runId: runA, alreadyRunning: true });
   });
 });

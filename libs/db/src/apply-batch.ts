@@ -22,12 +22,26 @@ function dedupe<T>(items: T[], key: (t: T) => string): T[] {
   return [...m.values()];
 }
 
-async function upsertResources(tx: Transaction<Database>, ctx: EventContext, scope: string | null, input: Resource[]): Promise<OutboxRow[]> {
+async function upsertResources(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scope: string | null,
+  input: Resource[],
+): Promise<OutboxRow[]> {
   if (input.length === 0) return [];
   const rs = dedupe(input, (r) => `${r.type}\u0000${r.id}`);
   // One statement per kind: the `old` CTE sees the rows as they were before the upsert (all CTEs share one
   // snapshot), which tells created from updated from unchanged without a second round trip.
-  const res = await sql<{ type: string; id: string; name: string; attrs: Record<string, unknown>; parent_type: string | null; parent_id: string | null; created: boolean; updated: boolean }>`
+  const res = await sql<{
+    type: string;
+    id: string;
+    name: string;
+    attrs: Record<string, unknown>;
+    parent_type: string | null;
+    parent_id: string | null;
+    created: boolean;
+    updated: boolean;
+  }>`
     WITH input AS (
       SELECT * FROM unnest(${rs.map((r) => r.type)}::text[], ${rs.map((r) => r.id)}::text[], ${rs.map((r) => r.parentType)}::text[],
                            ${rs.map((r) => r.parentId)}::text[], ${rs.map((r) => r.name)}::text[], ${rs.map((r) => JSON.stringify(r.attrs))}::jsonb[])
@@ -66,7 +80,12 @@ async function upsertResources(tx: Transaction<Database>, ctx: EventContext, sco
   );
 }
 
-async function upsertEntitlements(tx: Transaction<Database>, ctx: EventContext, scope: string | null, input: Entitlement[]): Promise<void> {
+async function upsertEntitlements(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scope: string | null,
+  input: Entitlement[],
+): Promise<void> {
   if (input.length === 0) return;
   const es = dedupe(input, (e) => e.id);
   await sql`
@@ -77,13 +96,27 @@ async function upsertEntitlements(tx: Transaction<Database>, ctx: EventContext, 
         AS t(id, resource_type, resource_id, slug, name, attrs)
     ON CONFLICT (source_id, id) DO UPDATE SET
       resource_type = EXCLUDED.resource_type, resource_id = EXCLUDED.resource_id, slug = EXCLUDED.slug, name = EXCLUDED.name,
-      attrs = EXCLUDED.attrs, scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(tx);
+      attrs = EXCLUDED.attrs, scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
+    tx,
+  );
 }
 
-async function upsertGrants(tx: Transaction<Database>, ctx: EventContext, scope: string | null, input: Grant[]): Promise<OutboxRow[]> {
+async function upsertGrants(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scope: string | null,
+  input: Grant[],
+): Promise<OutboxRow[]> {
   if (input.length === 0) return [];
   const gs = dedupe(input, (g) => g.id);
-  const res = await sql<{ id: string; entitlement_id: string; principal_type: string; principal_id: string; attrs: Record<string, unknown>; created: boolean }>`
+  const res = await sql<{
+    id: string;
+    entitlement_id: string;
+    principal_type: string;
+    principal_id: string;
+    attrs: Record<string, unknown>;
+    created: boolean;
+  }>`
     WITH input AS (
       SELECT * FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
                            ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
@@ -122,11 +155,26 @@ async function upsertGrants(tx: Transaction<Database>, ctx: EventContext, scope:
 export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Promise<ApplyResult> {
   return db.transaction().execute(async (tx) => {
     const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
-    const task = await tx.selectFrom("tasks").select(["status", "run_id"]).where("id", "=", b.taskId).forUpdate().executeTakeFirst();
+    const task = await tx
+      .selectFrom("tasks")
+      .select(["status", "run_id"])
+      .where("id", "=", b.taskId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!task || task.status !== "pending" || task.run_id !== b.runId) return none;
-    const run = await tx.selectFrom("runs").select(["status", "is_initial"]).where("id", "=", b.runId).executeTakeFirst();
+    const run = await tx
+      .selectFrom("runs")
+      .select(["status", "is_initial"])
+      .where("id", "=", b.runId)
+      .executeTakeFirst();
     if (!run || run.status !== "running") return none;
-    const ctx: EventContext = { subjects, sourceId: b.sourceId, runId: b.runId, initial: run.is_initial, now: new Date() };
+    const ctx: EventContext = {
+      subjects,
+      sourceId: b.sourceId,
+      runId: b.runId,
+      initial: run.is_initial,
+      now: new Date(),
+    };
 
     const events = [
       ...(await upsertResources(tx, ctx, b.scope, b.resources)),
@@ -137,7 +185,11 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     if (b.scopeComplete && b.scope !== null) await sweepScope(tx, ctx, b.scope);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     await appendWarnings(tx, b.runId, b.warnings);
-    await tx.updateTable("tasks").set({ status: "done", done_at: new Date() }).where("id", "=", b.taskId).execute();
+    await tx
+      .updateTable("tasks")
+      .set({ status: "done", done_at: new Date() })
+      .where("id", "=", b.taskId)
+      .execute();
     const runFinished = await completeRunIfDone(tx, subjects, b.runId);
     return {
       applied: true,

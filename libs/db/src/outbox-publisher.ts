@@ -3,7 +3,12 @@ import type { Db } from "./create-db.ts";
 
 /** The one thing the publisher needs from NATS: a deduplicating publish that resolves when the stream has it. */
 export interface OutboxSink {
-  publish(subject: string, payload: string, msgID: string, headers: Record<string, string> | null): Promise<void>;
+  publish(
+    subject: string,
+    payload: string,
+    msgID: string,
+    headers: Record<string, string> | null,
+  ): Promise<void>;
 }
 
 export interface OutboxPublisherOptions {

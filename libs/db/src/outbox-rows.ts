@@ -1,4 +1,11 @@
-import { cloudEventType, deterministicId, type EventType, type GrantlineEvent, type PageRequest, type Subjects } from "@grantline/contracts";
+import {
+  cloudEventType,
+  deterministicId,
+  type EventType,
+  type GrantlineEvent,
+  type PageRequest,
+  type Subjects,
+} from "@grantline/contracts";
 import type { Transaction } from "kysely";
 import type { Database } from "./database.ts";
 
@@ -20,7 +27,12 @@ export interface EventContext {
  * An outbox row carrying one CloudEvent. Its id — and the event's — is a hash of run, type and key, so the
  * same change seen again in the same run (a redelivered batch) is one event, not two.
  */
-export function eventRow(c: EventContext, type: EventType, key: string, data: Record<string, unknown>): OutboxRow {
+export function eventRow(
+  c: EventContext,
+  type: EventType,
+  key: string,
+  data: Record<string, unknown>,
+): OutboxRow {
   const id = deterministicId("event", c.runId, type, key);
   const event: GrantlineEvent = {
     specversion: "1.0",

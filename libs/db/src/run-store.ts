@@ -16,11 +16,28 @@ export interface StartRunInput {
  * Starts a run with its root tasks, or returns the run already active for the source — one active run per
  * source, enforced under a row lock on the source (and by a unique index should anything bypass this).
  */
-export async function startRun(db: Db, i: StartRunInput): Promise<{ runId: string; alreadyRunning: boolean }> {
+export async function startRun(
+  db: Db,
+  i: StartRunInput,
+): Promise<{ runId: string; alreadyRunning: boolean }> {
   return db.transaction().execute(async (tx) => {
-    await tx.insertInto("sources").values({ id: i.sourceId, last_completed_run: null }).onConflict((oc) => oc.column("id").doNothing()).execute();
-    await tx.selectFrom("sources").select("id").where("id", "=", i.sourceId).forUpdate().executeTakeFirstOrThrow();
-    const active = await tx.selectFrom("runs").select("id").where("source_id", "=", i.sourceId).where("status", "=", "running").executeTakeFirst();
+    await tx
+      .insertInto("sources")
+      .values({ id: i.sourceId, last_completed_run: null })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+    await tx
+      .selectFrom("sources")
+      .select("id")
+      .where("id", "=", i.sourceId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const active = await tx
+      .selectFrom("runs")
+      .select("id")
+      .where("source_id", "=", i.sourceId)
+      .where("status", "=", "running")
+      .executeTakeFirst();
     if (active) return { runId: active.id, alreadyRunning: true };
     const previous = await tx
       .selectFrom("runs")
@@ -32,11 +49,27 @@ export async function startRun(db: Db, i: StartRunInput): Promise<{ runId: strin
     const initial = previous === undefined;
     await tx
       .insertInto("runs")
-      .values({ id: i.runId, source_id: i.sourceId, is_initial: initial, stats: "{}", warnings: "[]", finished_at: null, error: null })
+      .values({
+        id: i.runId,
+        source_id: i.sourceId,
+        is_initial: initial,
+        stats: "{}",
+        warnings: "[]",
+        finished_at: null,
+        error: null,
+      })
       .execute();
     await enqueueTasks(tx, i.subjects, i.roots, null);
-    const ctx: EventContext = { subjects: i.subjects, sourceId: i.sourceId, runId: i.runId, initial, now: new Date() };
-    await insertOutbox(tx, [eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: "full", initialLoad: initial })]);
+    const ctx: EventContext = {
+      subjects: i.subjects,
+      sourceId: i.sourceId,
+      runId: i.runId,
+      initial,
+      now: new Date(),
+    };
+    await insertOutbox(tx, [
+      eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: "full", initialLoad: initial }),
+    ]);
     return { runId: i.runId, alreadyRunning: false };
   });
 }
@@ -46,7 +79,11 @@ export async function startRun(db: Db, i: StartRunInput): Promise<{ runId: strin
  * lock serializes the check, and READ COMMITTED gives the count a fresh snapshot once the lock is held, so of
  * two writers settling the last two tasks exactly one sees zero pending.
  */
-export async function completeRunIfDone(tx: Transaction<Database>, subjects: Subjects, runId: string): Promise<RunStatus | null> {
+export async function completeRunIfDone(
+  tx: Transaction<Database>,
+  subjects: Subjects,
+  runId: string,
+): Promise<RunStatus | null> {
   const run = await tx
     .selectFrom("runs")
     .select(["id", "source_id", "status", "is_initial", "started_at"])
@@ -60,7 +97,9 @@ export async function completeRunIfDone(tx: Transaction<Database>, subjects: Sub
     .where("run_id", "=", runId)
     .groupBy("status")
     .execute();
-  const by = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<Record<string, number>>;
+  const by = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<
+    Record<string, number>
+  >;
   if ((by.pending ?? 0) > 0) return null;
   const failed = by.failed ?? 0;
   const status: RunStatus = failed > 0 ? "failed" : "succeeded";
@@ -86,10 +125,18 @@ export async function completeRunIfDone(tx: Transaction<Database>, subjects: Sub
     .where("id", "=", runId)
     .execute();
   if (status === "succeeded") {
-    await tx.updateTable("sources").set({ last_completed_run: runId }).where("id", "=", run.source_id).execute();
+    await tx
+      .updateTable("sources")
+      .set({ last_completed_run: runId })
+      .where("id", "=", run.source_id)
+      .execute();
   }
   await insertOutbox(tx, [
-    eventRow(ctx, status === "succeeded" ? "run.completed" : "run.failed", `run/${runId}`, { runId, status, stats }),
+    eventRow(ctx, status === "succeeded" ? "run.completed" : "run.failed", `run/${runId}`, {
+      runId,
+      status,
+      stats,
+    }),
   ]);
   return status;
 }
@@ -101,7 +148,11 @@ export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): 
   return db.transaction().execute(async (tx) => {
     const t = await tx
       .updateTable("tasks")
-      .set({ status: "failed", done_at: new Date(), error: `${letter.stage}: ${letter.reason}: ${letter.error}`.slice(0, 2000) })
+      .set({
+        status: "failed",
+        done_at: new Date(),
+        error: `${letter.stage}: ${letter.reason}: ${letter.error}`.slice(0, 2000),
+      })
       .where("id", "=", taskId)
       .where("status", "=", "pending")
       .returning("run_id")
@@ -112,7 +163,11 @@ export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): 
   });
 }
 
-export async function appendWarnings(tx: Transaction<Database>, runId: string, warnings: string[]): Promise<void> {
+export async function appendWarnings(
+  tx: Transaction<Database>,
+  runId: string,
+  warnings: string[],
+): Promise<void> {
   if (warnings.length === 0) return;
   await tx
     .updateTable("runs")
@@ -126,7 +181,12 @@ export async function appendWarnings(tx: Transaction<Database>, runId: string, w
  * stuck). They get a fresh outbox row with a new msgID so JetStream does not drop it as a duplicate; if the
  * original was merely slow, the writer ignores the second batch for a task already done.
  */
-export async function republishStalledTasks(db: Db, subjects: Subjects, stalledMs: number, limit = 1000): Promise<number> {
+export async function republishStalledTasks(
+  db: Db,
+  subjects: Subjects,
+  stalledMs: number,
+  limit = 1000,
+): Promise<number> {
   return db.transaction().execute(async (tx) => {
     const rows = await tx
       .selectFrom("tasks")
@@ -176,7 +236,10 @@ export async function republishStalledTasks(db: Db, subjects: Subjects, stalledM
 }
 
 /** Recent runs with their progress, newest first. */
-export async function runSummaries(db: Db, f: { sourceId?: string; runId?: string; limit?: number } = {}): Promise<RunSummary[]> {
+export async function runSummaries(
+  db: Db,
+  f: { sourceId?: string; runId?: string; limit?: number } = {},
+): Promise<RunSummary[]> {
   let q = db
     .selectFrom("runs")
     .select([
@@ -188,8 +251,12 @@ export async function runSummaries(db: Db, f: { sourceId?: string; runId?: strin
       "warnings",
       "stats",
       sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'done')`.as("done"),
-      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'pending')`.as("pending"),
-      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'failed')`.as("failed"),
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'pending')`.as(
+        "pending",
+      ),
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'failed')`.as(
+        "failed",
+      ),
     ])
     .orderBy("started_at", "desc")
     .limit(f.limit ?? 20);

@@ -11,19 +11,37 @@ interface SweepResult {
  * Mark-and-sweep: rows of `scope` (or of the whole source when `scope` is null) that this run did not stamp
  * are revoked/deleted, each with its event. Running it twice is harmless — the second finds nothing.
  */
-async function sweep(tx: Transaction<Database>, ctx: EventContext, scope: string | null): Promise<SweepResult> {
+async function sweep(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scope: string | null,
+): Promise<SweepResult> {
   const inScope = scope === null ? sql`TRUE` : sql`scope = ${scope}`;
-  const grants = await sql<{ id: string; entitlement_id: string; principal_type: string; principal_id: string; attrs: Record<string, unknown> }>`
+  const grants = await sql<{
+    id: string;
+    entitlement_id: string;
+    principal_type: string;
+    principal_id: string;
+    attrs: Record<string, unknown>;
+  }>`
     UPDATE grants SET revoked_at = now()
      WHERE source_id = ${ctx.sourceId} AND ${inScope} AND revoked_at IS NULL AND last_seen_run <> ${ctx.runId}
     RETURNING id, entitlement_id, principal_type, principal_id, attrs`.execute(tx);
-  const resources = await sql<{ type: string; id: string; name: string; parent_type: string | null; parent_id: string | null }>`
+  const resources = await sql<{
+    type: string;
+    id: string;
+    name: string;
+    parent_type: string | null;
+    parent_id: string | null;
+  }>`
     UPDATE resources SET deleted_at = now()
      WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
     RETURNING type, id, name, parent_type, parent_id`.execute(tx);
   await sql`
     UPDATE entitlements SET deleted_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}`.execute(tx);
+     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}`.execute(
+    tx,
+  );
   const rows: OutboxRow[] = [
     ...grants.rows.map((g) =>
       eventRow(ctx, "grant.revoked", `grant/${g.id}`, {
@@ -48,7 +66,11 @@ async function sweep(tx: Transaction<Database>, ctx: EventContext, scope: string
   return { revoked: grants.rows.length, deleted: resources.rows.length };
 }
 
-export function sweepScope(tx: Transaction<Database>, ctx: EventContext, scope: string): Promise<SweepResult> {
+export function sweepScope(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scope: string,
+): Promise<SweepResult> {
   return sweep(tx, ctx, scope);
 }
 

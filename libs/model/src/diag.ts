@@ -1,4 +1,10 @@
-import { PermanentError, pageRequest, type PageRequest, type PageResult, type ResultBatch } from "@grantline/contracts";
+import {
+  PermanentError,
+  pageRequest,
+  type PageRequest,
+  type PageResult,
+  type ResultBatch,
+} from "@grantline/contracts";
 
 /**
  * The `diag` service: a synthetic page chain that exercises scheduler → fetcher → mapper → writer without AWS,
@@ -14,7 +20,11 @@ export interface DiagPagesParams {
 
 export function diagParams(p: Record<string, unknown>): DiagPagesParams {
   const num = (k: string, d: number) => (typeof p[k] === "number" ? (p[k] as number) : d);
-  return { pages: num("pages", 3), itemsPerPage: num("itemsPerPage", 2), failUntilDelivery: num("failUntilDelivery", 0) };
+  return {
+    pages: num("pages", 3),
+    itemsPerPage: num("itemsPerPage", 2),
+    failUntilDelivery: num("failUntilDelivery", 0),
+  };
 }
 
 export function diagRoot(runId: string, sourceId: string, params: DiagPagesParams): PageRequest {
@@ -35,7 +45,10 @@ export function diagRoot(runId: string, sourceId: string, params: DiagPagesParam
 export function diagPage(r: PageRequest): Record<string, unknown> {
   const p = diagParams(r.params);
   const index = r.pageToken === null ? 0 : Number(r.pageToken);
-  const items = Array.from({ length: p.itemsPerPage }, (_, i) => ({ Id: `item-${index}-${i}`, Name: `Item ${index}.${i}` }));
+  const items = Array.from({ length: p.itemsPerPage }, (_, i) => ({
+    Id: `item-${index}-${i}`,
+    Name: `Item ${index}.${i}`,
+  }));
   return { Items: items, NextToken: index + 1 < p.pages ? String(index + 1) : null };
 }
 
@@ -54,7 +67,14 @@ export function mapDiagPage(res: PageResult): ResultBatch {
     resources: items.map((raw) => {
       const it = raw as { Id?: unknown; Name?: unknown };
       if (typeof it.Id !== "string") throw new PermanentError("unreadable-page", "diag item without Id");
-      return { type: "diag_item", id: it.Id, parentType: null, parentId: null, name: String(it.Name ?? it.Id), attrs: {} };
+      return {
+        type: "diag_item",
+        id: it.Id,
+        parentType: null,
+        parentId: null,
+        name: String(it.Name ?? it.Id),
+        attrs: {},
+      };
     }),
     entitlements: [],
     grants: [],

@@ -18,7 +18,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxDeliver: 30, baseDelayMs: 
  * cannot read) is terminated and dead-lettered; everything else is retried with backoff — an unknown error is
  * more likely a blip than poison — until `maxDeliver`, after which it is dead-lettered so it cannot loop forever.
  */
-export function decideOutcome(err: unknown, deliveryCount: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY): Outcome {
+export function decideOutcome(
+  err: unknown,
+  deliveryCount: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): Outcome {
   if (err === undefined) return { kind: "ack" };
   if (err instanceof PermanentError) return { kind: "term", reason: err.reason };
   if (deliveryCount >= policy.maxDeliver) return { kind: "term", reason: "max-deliveries" };

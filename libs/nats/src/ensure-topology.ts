@@ -28,7 +28,10 @@ export interface TopologyOptions {
 const DAY = 86_400_000;
 
 /** The stream configurations grantline needs, derived from the subject prefix. */
-export function streamConfigs(subjects: Subjects, o: TopologyOptions = {}): Array<Partial<StreamConfig> & { name: string }> {
+export function streamConfigs(
+  subjects: Subjects,
+  o: TopologyOptions = {},
+): Array<Partial<StreamConfig> & { name: string }> {
   const storage = o.storage === "memory" ? StorageType.Memory : StorageType.File;
   const common = {
     storage,
@@ -87,7 +90,11 @@ function verify(what: string, wanted: Record<string, unknown>, got: Record<strin
 }
 
 /** Creates or updates every stream, then checks the server kept each field we set. Idempotent. */
-export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects, o: TopologyOptions = {}): Promise<void> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  subjects: Subjects,
+  o: TopologyOptions = {},
+): Promise<void> {
   for (const cfg of streamConfigs(subjects, o)) {
     let info;
     try {
@@ -131,7 +138,13 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec):
   } catch {
     exists = false;
   }
-  const info = exists ? await jsm.consumers.update(spec.stream, spec.durable, cfg) : await jsm.consumers.add(spec.stream, cfg);
+  const info = exists
+    ? await jsm.consumers.update(spec.stream, spec.durable, cfg)
+    : await jsm.consumers.add(spec.stream, cfg);
   const { durable_name: _d, deliver_policy: _p, ...checked } = cfg;
-  verify(`consumer ${spec.stream}/${spec.durable}`, checked, info.config as unknown as Record<string, unknown>);
+  verify(
+    `consumer ${spec.stream}/${spec.durable}`,
+    checked,
+    info.config as unknown as Record<string, unknown>,
+  );
 }

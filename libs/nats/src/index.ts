@@ -20,7 +20,12 @@ export type { Outcome, RetryPolicy } from "./decide-outcome.ts";
 export { publishJson } from "./publish-json.ts";
 export type { PublishOptions } from "./publish-json.ts";
 export { startConsumer } from "./start-consumer.ts";
-export type { MessageContext, MessageHandler, StartConsumerOptions, RunningConsumer } from "./start-consumer.ts";
+export type {
+  MessageContext,
+  MessageHandler,
+  StartConsumerOptions,
+  RunningConsumer,
+} from "./start-consumer.ts";
 export { installShutdown } from "./install-shutdown.ts";
 export type { ShutdownOptions } from "./install-shutdown.ts";
 export { jetstream, jetstreamManager } from "@nats-io/jetstream";

@@ -14,7 +14,12 @@ export interface PublishOptions {
  * may not be stored — becomes a `RetryableError`: the caller's own message is nak'ed and the retry re-sends
  * with the same `msgID`, so a message stored despite the timeout is not stored twice.
  */
-export async function publishJson(js: JetStreamClient, subject: string, value: unknown, opts: PublishOptions): Promise<{ duplicate: boolean }> {
+export async function publishJson(
+  js: JetStreamClient,
+  subject: string,
+  value: unknown,
+  opts: PublishOptions,
+): Promise<{ duplicate: boolean }> {
   const data = JSON.stringify(value);
   try {
     const ack = await js.publish(subject, data, { msgID: opts.msgID, headers: opts.headers, retries: 2 });

@@ -2,7 +2,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import type { z } from "zod";
-import { PermanentError, parseOrThrow, type DeadLetter, type Stage, type Subjects } from "@grantline/contracts";
+import {
+  PermanentError,
+  parseOrThrow,
+  type DeadLetter,
+  type Stage,
+  type Subjects,
+} from "@grantline/contracts";
 import type { Logger } from "@grantline/log";
 import { DEFAULT_RETRY_POLICY, decideOutcome, type Outcome, type RetryPolicy } from "./decide-outcome.ts";
 import { publishJson } from "./publish-json.ts";
@@ -54,7 +60,9 @@ export interface RunningConsumer {
 }
 
 /** Runs the one consume loop every grantline service uses. */
-export async function startConsumer<S extends z.ZodType>(o: StartConsumerOptions<S>): Promise<RunningConsumer> {
+export async function startConsumer<S extends z.ZodType>(
+  o: StartConsumerOptions<S>,
+): Promise<RunningConsumer> {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...o.retry };
   const ackWaitMs = o.ackWaitMs ?? 30_000;
   const consumer = await o.js.consumers.get(o.stream, o.durable);
@@ -67,7 +75,11 @@ export async function startConsumer<S extends z.ZodType>(o: StartConsumerOptions
     let taskId: string | null = null;
     let runId: string | null = null;
     try {
-      const p = JSON.parse(m.string()) as { taskId?: unknown; runId?: unknown; request?: { taskId?: unknown; runId?: unknown } };
+      const p = JSON.parse(m.string()) as {
+        taskId?: unknown;
+        runId?: unknown;
+        request?: { taskId?: unknown; runId?: unknown };
+      };
       const t = p.taskId ?? p.request?.taskId;
       const r = p.runId ?? p.request?.runId;
       taskId = typeof t === "string" ? t : null;

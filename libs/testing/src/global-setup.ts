@@ -21,12 +21,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stops.push(() => c.stop());
     return `nats://${c.getHost()}:${c.getMappedPort(4222)}`;
   });
-  const redis = await resolve("redis", process.env.GL_TEST_REDIS_URL ?? "redis://127.0.0.1:6379", async () => {
-    const { RedisContainer } = await import("@testcontainers/redis");
-    const c = await new RedisContainer("redis:7").start();
-    stops.push(() => c.stop());
-    return c.getConnectionUrl();
-  });
+  const redis = await resolve(
+    "redis",
+    process.env.GL_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+    async () => {
+      const { RedisContainer } = await import("@testcontainers/redis");
+      const c = await new RedisContainer("redis:7").start();
+      stops.push(() => c.stop());
+      return c.getConnectionUrl();
+    },
+  );
   const database = await resolve(
     "postgres",
     process.env.GL_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",

@@ -13,7 +13,10 @@ export interface WaitForOptions {
  * Polls `condition` until it returns a truthy value and returns that value; throws after `timeoutMs`
  * with the last error the condition threw, so a failing wait says why.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  opts: WaitForOptions = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let last: unknown;
   for (;;) {

@@ -8,7 +8,12 @@ export function createDiagExecutor(): PageExecutor {
     execute(request: PageRequest, ctx) {
       const p = diagParams(request.params);
       if (ctx.deliveryCount < p.failUntilDelivery) {
-        return Promise.reject(new RetryableError(`diag: simulated transient failure (delivery ${ctx.deliveryCount} of ${p.failUntilDelivery})`, { retryAfterMs: 200 }));
+        return Promise.reject(
+          new RetryableError(
+            `diag: simulated transient failure (delivery ${ctx.deliveryCount} of ${p.failUntilDelivery})`,
+            { retryAfterMs: 200 },
+          ),
+        );
       }
       return Promise.resolve({ page: diagPage(request), warnings: [] });
     },
@@ -16,11 +21,16 @@ export function createDiagExecutor(): PageExecutor {
 }
 
 /** Routes a request to the executor of its service. */
-export function createRoutingExecutor(routes: Partial<Record<PageRequest["service"], PageExecutor>>): PageExecutor {
+export function createRoutingExecutor(
+  routes: Partial<Record<PageRequest["service"], PageExecutor>>,
+): PageExecutor {
   return {
     execute(request, ctx) {
       const ex = routes[request.service];
-      if (!ex) return Promise.reject(new RetryableError(`no executor for service ${request.service} in this fetcher`));
+      if (!ex)
+        return Promise.reject(
+          new RetryableError(`no executor for service ${request.service} in this fetcher`),
+        );
       return ex.execute(request, ctx);
     },
   };

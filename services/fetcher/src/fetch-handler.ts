@@ -3,7 +3,10 @@ import type { MessageHandler } from "@grantline/nats";
 
 /** Executes one page request against its service. Throws `RetryableError`/`PermanentError` per the contract. */
 export interface PageExecutor {
-  execute(request: PageRequest, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<{ page: Record<string, unknown>; warnings: string[] }>;
+  execute(
+    request: PageRequest,
+    ctx: { signal: AbortSignal; deliveryCount: number },
+  ): Promise<{ page: Record<string, unknown>; warnings: string[] }>;
 }
 
 export interface PageResultPublisher {
@@ -18,8 +21,14 @@ export interface FetchHandlerDeps {
 /** Page request in, raw page out. Knows nothing of the model: that is the mapper's job. */
 export function createFetchHandler(deps: FetchHandlerDeps): MessageHandler<PageRequest> {
   return async (request, ctx) => {
-    const { page, warnings } = await deps.executor.execute(request, { signal: ctx.signal, deliveryCount: ctx.deliveryCount });
-    await deps.publisher.publish({ v: 1, request, page, fetchedAt: new Date().toISOString(), warnings }, ctx.signal);
+    const { page, warnings } = await deps.executor.execute(request, {
+      signal: ctx.signal,
+      deliveryCount: ctx.deliveryCount,
+    });
+    await deps.publisher.publish(
+      { v: 1, request, page, fetchedAt: new Date().toISOString(), warnings },
+      ctx.signal,
+    );
     ctx.logger.debug({ taskId: request.taskId, operation: request.operation }, "page fetched");
   };
 }

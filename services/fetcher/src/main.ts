@@ -1,7 +1,16 @@
 import { PageRequest, createSubjects } from "@grantline/contracts";
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
 import { createLogger } from "@grantline/log";
-import { connectNats, ensureStreams, installShutdown, jetstream, jetstreamManager, natsReadiness, publishJson, startStage } from "@grantline/nats";
+import {
+  connectNats,
+  ensureStreams,
+  installShutdown,
+  jetstream,
+  jetstreamManager,
+  natsReadiness,
+  publishJson,
+  startStage,
+} from "@grantline/nats";
 import { createMetrics, startProbeServer } from "@grantline/observability";
 import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
@@ -31,7 +40,9 @@ async function main(): Promise<void> {
       publisher: {
         publish: async (result) => {
           const r = result.request;
-          await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, { msgID: `res:${r.taskId}` });
+          await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, {
+            msgID: `res:${r.taskId}`,
+          });
         },
       },
     }),
@@ -39,7 +50,13 @@ async function main(): Promise<void> {
     logger,
     observe: (outcome, seconds) => metrics.recordMessage("fetcher", outcome, seconds),
   });
-  const probe = await startProbeServer({ port: config.PROBE_PORT, host: config.PROBE_HOST, metrics, readiness: [natsReadiness(nc)], logger });
+  const probe = await startProbeServer({
+    port: config.PROBE_PORT,
+    host: config.PROBE_HOST,
+    metrics,
+    readiness: [natsReadiness(nc)],
+    logger,
+  });
   logger.info({ probe: probe.url, sources: config.sources.sources.map((s) => s.id) }, "fetcher started");
 
   installShutdown({

@@ -2,7 +2,16 @@ import { PageResult, createSubjects } from "@grantline/contracts";
 import { exitOnConfigError, loadMapperConfig } from "@grantline/config";
 import { createLogger } from "@grantline/log";
 import { mapPage } from "@grantline/model";
-import { connectNats, ensureStreams, installShutdown, jetstream, jetstreamManager, natsReadiness, publishJson, startStage } from "@grantline/nats";
+import {
+  connectNats,
+  ensureStreams,
+  installShutdown,
+  jetstream,
+  jetstreamManager,
+  natsReadiness,
+  publishJson,
+  startStage,
+} from "@grantline/nats";
 import { createMetrics, startProbeServer } from "@grantline/observability";
 import { createMapHandler } from "./map-handler.ts";
 
@@ -37,7 +46,13 @@ async function main(): Promise<void> {
     logger,
     observe: (outcome, seconds) => metrics.recordMessage("mapper", outcome, seconds),
   });
-  const probe = await startProbeServer({ port: config.PROBE_PORT, host: config.PROBE_HOST, metrics, readiness: [natsReadiness(nc)], logger });
+  const probe = await startProbeServer({
+    port: config.PROBE_PORT,
+    host: config.PROBE_HOST,
+    metrics,
+    readiness: [natsReadiness(nc)],
+    logger,
+  });
   logger.info({ probe: probe.url }, "mapper started");
 
   installShutdown({

@@ -15,6 +15,13 @@ export function createMapHandler(deps: MapHandlerDeps): MessageHandler<PageResul
   return async (result, ctx) => {
     const batch = deps.map(result);
     await deps.publisher.publish(batch, ctx.signal);
-    ctx.logger.debug({ taskId: batch.taskId, rows: batch.resources.length + batch.grants.length, children: batch.children.length }, "page mapped");
+    ctx.logger.debug(
+      {
+        taskId: batch.taskId,
+        rows: batch.resources.length + batch.grants.length,
+        children: batch.children.length,
+      },
+      "page mapped",
+    );
   };
 }

@@ -1,10 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { SyncRequest, StatusRequest, type PageRequest, type RunSummary, type StatusReply, type SyncReply } from "@grantline/contracts";
+import {
+  SyncRequest,
+  StatusRequest,
+  type PageRequest,
+  type RunSummary,
+  type StatusReply,
+  type SyncReply,
+} from "@grantline/contracts";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 
 export interface RunStore {
-  start(sourceId: string, runId: string, roots: PageRequest[]): Promise<{ runId: string; alreadyRunning: boolean }>;
+  start(
+    sourceId: string,
+    runId: string,
+    roots: PageRequest[],
+  ): Promise<{ runId: string; alreadyRunning: boolean }>;
   summaries(filter: { sourceId?: string; runId?: string }): Promise<RunSummary[]>;
 }
 
@@ -30,7 +41,11 @@ export function createControlHandlers(deps: ControlDeps): ControlHandlers {
 
   async function startRun(sourceId: string): Promise<SyncReply> {
     const source = byId.get(sourceId);
-    if (!source) return { ok: false, error: `unknown source "${sourceId}" (configured: ${[...byId.keys()].join(", ")})` };
+    if (!source)
+      return {
+        ok: false,
+        error: `unknown source "${sourceId}" (configured: ${[...byId.keys()].join(", ")})`,
+      };
     const runId = randomUUID();
     let roots: PageRequest[];
     try {
@@ -50,12 +65,20 @@ export function createControlHandlers(deps: ControlDeps): ControlHandlers {
     startRun,
     async sync(body) {
       const req = SyncRequest.safeParse(body);
-      if (!req.success) return { ok: false, error: `bad sync request: ${req.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` };
+      if (!req.success)
+        return {
+          ok: false,
+          error: `bad sync request: ${req.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        };
       return startRun(req.data.sourceId);
     },
     async status(body) {
       const req = StatusRequest.safeParse(body ?? {});
-      if (!req.success) return { ok: false, error: `bad status request: ${req.error.issues.map((i) => i.message).join("; ")}` };
+      if (!req.success)
+        return {
+          ok: false,
+          error: `bad status request: ${req.error.issues.map((i) => i.message).join("; ")}`,
+        };
       return { ok: true, runs: await deps.runs.summaries(req.data) };
     },
   };

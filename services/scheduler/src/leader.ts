@@ -12,7 +12,12 @@ export interface Leadership {
  * A brief double leader (network partition) is harmless: runs are unique per source in the database and all
  * publishes are deduplicated.
  */
-export function startLeadership(o: { url: string; key: number; retryMs: number; logger: Logger }): Leadership {
+export function startLeadership(o: {
+  url: string;
+  key: number;
+  retryMs: number;
+  logger: Logger;
+}): Leadership {
   let client: pg.Client | null = null;
   let leader = false;
   let stopped = false;

@@ -1,27 +1,49 @@
 import { createSubjects, type CtlVerb } from "@grantline/contracts";
 import { exitOnConfigError, loadSchedulerConfig } from "@grantline/config";
-import { createDb, republishStalledTasks, runSummaries, sql, startOutboxPublisher, startRun } from "@grantline/db";
+import {
+  createDb,
+  republishStalledTasks,
+  runSummaries,
+  sql,
+  startOutboxPublisher,
+  startRun,
+} from "@grantline/db";
 import { createLogger, redactUrl } from "@grantline/log";
 import { rootRequests } from "@grantline/model";
-import { connectNats, ensureStreams, headers as natsHeaders, installShutdown, jetstream, jetstreamManager, natsReadiness } from "@grantline/nats";
+import {
+  connectNats,
+  ensureStreams,
+  headers as natsHeaders,
+  installShutdown,
+  jetstream,
+  jetstreamManager,
+  natsReadiness,
+} from "@grantline/nats";
 import { createMetrics, startProbeServer } from "@grantline/observability";
 import { createControlHandlers } from "./control-handlers.ts";
 import { startLeadership } from "./leader.ts";
 import { createSchedulerTick } from "./scheduler-tick.ts";
 
-// One advisory lock key for the scheduler role ("grantln" in ASCII).
-const LEADER_LOCK_KEY = 0x6772616e746c6e;
+// One advisory lock key for the scheduler role ("gl-s" in ASCII); fits a safe integer.
+const LEADER_LOCK_KEY = 0x676c2d73;
 
 async function main(): Promise<void> {
   const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
   const logger = createLogger({ service: "scheduler", level: config.LOG_LEVEL });
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service: "scheduler" });
-  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: "grantline-scheduler" });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: "grantline-scheduler",
+  });
   const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-scheduler", logger });
   const js = jetstream(nc);
   await ensureStreams(await jetstreamManager(nc), subjects);
-  logger.info({ database: redactUrl(config.DATABASE_URL), sources: config.sources.sources.map((s) => s.id) }, "connected");
+  logger.info(
+    { database: redactUrl(config.DATABASE_URL), sources: config.sources.sources.map((s) => s.id) },
+    "connected",
+  );
 
   const outbox = startOutboxPublisher({
     db,
@@ -68,7 +90,12 @@ async function main(): Promise<void> {
     }),
   );
 
-  const leadership = startLeadership({ url: config.DATABASE_URL, key: LEADER_LOCK_KEY, retryMs: Math.min(config.TICK_MS, 5_000), logger });
+  const leadership = startLeadership({
+    url: config.DATABASE_URL,
+    key: LEADER_LOCK_KEY,
+    retryMs: Math.min(config.TICK_MS, 5_000),
+    logger,
+  });
   const tick = createSchedulerTick({
     sources: config.sources.sources,
     isLeader: leadership.isLeader,
@@ -90,7 +117,10 @@ async function main(): Promise<void> {
     port: config.PROBE_PORT,
     host: config.PROBE_HOST,
     metrics,
-    readiness: [natsReadiness(nc), { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) }],
+    readiness: [
+      natsReadiness(nc),
+      { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) },
+    ],
     logger,
   });
   logger.info({ probe: probe.url }, "scheduler started");

@@ -2,7 +2,15 @@ import { DeadLetter, ResultBatch, createSubjects } from "@grantline/contracts";
 import { exitOnConfigError, loadWriterConfig } from "@grantline/config";
 import { applyBatch, createDb, failTask, sql, startOutboxPublisher } from "@grantline/db";
 import { createLogger, redactUrl } from "@grantline/log";
-import { connectNats, ensureStreams, installShutdown, jetstream, jetstreamManager, natsReadiness, startStage } from "@grantline/nats";
+import {
+  connectNats,
+  ensureStreams,
+  installShutdown,
+  jetstream,
+  jetstreamManager,
+  natsReadiness,
+  startStage,
+} from "@grantline/nats";
 import { createMetrics, startProbeServer } from "@grantline/observability";
 import { headers as natsHeaders } from "@grantline/nats";
 import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } from "./write-handler.ts";
@@ -13,7 +21,11 @@ async function main(): Promise<void> {
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service: "writer" });
   const rowsWritten = metrics.counter("grantline_writer_rows_total", "Rows upserted by the writer", []);
-  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: "grantline-writer" });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: "grantline-writer",
+  });
   const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-writer", logger });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
@@ -38,7 +50,8 @@ async function main(): Promise<void> {
     kickOutbox: () => outbox.kick(),
     onApplied: (rows) => rowsWritten.inc(rows),
   };
-  const observe = (outcome: "ack" | "nak" | "term", seconds: number) => metrics.recordMessage("writer", outcome, seconds);
+  const observe = (outcome: "ack" | "nak" | "term", seconds: number) =>
+    metrics.recordMessage("writer", outcome, seconds);
   const batches = await startStage({
     js,
     jsm,
@@ -71,7 +84,10 @@ async function main(): Promise<void> {
     port: config.PROBE_PORT,
     host: config.PROBE_HOST,
     metrics,
-    readiness: [natsReadiness(nc), { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) }],
+    readiness: [
+      natsReadiness(nc),
+      { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) },
+    ],
     logger,
   });
   logger.info({ probe: probe.url }, "writer started");
@@ -81,7 +97,11 @@ async function main(): Promise<void> {
     timeoutMs: config.SHUTDOWN_GRACE_MS + 5_000,
     steps: [
       { name: "readiness", run: async () => probe.markShuttingDown() },
-      { name: "consumers", run: () => Promise.all([batches.stop(config.SHUTDOWN_GRACE_MS), deadLetters.stop(config.SHUTDOWN_GRACE_MS)]) },
+      {
+        name: "consumers",
+        run: () =>
+          Promise.all([batches.stop(config.SHUTDOWN_GRACE_MS), deadLetters.stop(config.SHUTDOWN_GRACE_MS)]),
+      },
       { name: "outbox", run: () => outbox.stop() },
       { name: "nats", run: () => nc.drain() },
       { name: "postgres", run: () => db.destroy() },

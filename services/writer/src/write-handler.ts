@@ -2,7 +2,15 @@ import type { DeadLetter, ResultBatch, RunStatus } from "@grantline/contracts";
 import type { MessageHandler } from "@grantline/nats";
 
 export interface BatchStore {
-  apply(batch: ResultBatch): Promise<{ applied: boolean; runFinished: RunStatus | null; rows: number; events: number; children: number }>;
+  apply(
+    batch: ResultBatch,
+  ): Promise<{
+    applied: boolean;
+    runFinished: RunStatus | null;
+    rows: number;
+    events: number;
+    children: number;
+  }>;
   failTask(letter: DeadLetter): Promise<RunStatus | null>;
 }
 
@@ -23,7 +31,11 @@ export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<Resul
     }
     deps.onApplied?.(r.rows);
     deps.kickOutbox();
-    if (r.runFinished) ctx.logger.info({ runId: batch.runId, sourceId: batch.sourceId, status: r.runFinished }, "run finished");
+    if (r.runFinished)
+      ctx.logger.info(
+        { runId: batch.runId, sourceId: batch.sourceId, status: r.runFinished },
+        "run finished",
+      );
   };
 }
 
@@ -32,6 +44,9 @@ export function createDeadLetterHandler(deps: WriteHandlerDeps): MessageHandler<
   return async (letter, ctx) => {
     const finished = await deps.store.failTask(letter);
     deps.kickOutbox();
-    ctx.logger.warn({ taskId: letter.taskId, stage: letter.stage, reason: letter.reason, runFinished: finished }, "task failed permanently");
+    ctx.logger.warn(
+      { taskId: letter.taskId, stage: letter.stage, reason: letter.reason, runFinished: finished },
+      "task failed permanently",
+    );
   };
 }

@@ -9,7 +9,12 @@ const ITEMS = 5;
 
 beforeAll(async () => {
   p = await createPipeline({
-    sources: { sources: [diagSource("long", { pages: PAGES, itemsPerPage: ITEMS }), diagSource("term", { pages: 80, itemsPerPage: 3 })] },
+    sources: {
+      sources: [
+        diagSource("long", { pages: PAGES, itemsPerPage: ITEMS }),
+        diagSource("term", { pages: 80, itemsPerPage: 3 }),
+      ],
+    },
     // Short stall timeout: a page whose message died with a killed process is re-published quickly.
     env: { STALL_TIMEOUT_MS: "8000", ACK_WAIT_MS: "3000" },
   });
@@ -20,7 +25,12 @@ afterAll(async () => {
 });
 
 async function doneTasks(runId: string): Promise<number> {
-  const r = await p.db.selectFrom("tasks").select(p.db.fn.countAll<number>().as("n")).where("run_id", "=", runId).where("status", "=", "done").executeTakeFirstOrThrow();
+  const r = await p.db
+    .selectFrom("tasks")
+    .select(p.db.fn.countAll<number>().as("n"))
+    .where("run_id", "=", runId)
+    .where("status", "=", "done")
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -43,13 +53,23 @@ describe("crash safety", () => {
     }
     expect(await p.waitForRun(r.runId, 120_000)).toBe("succeeded");
 
-    const items = await p.db.selectFrom("resources").select("id").where("source_id", "=", "long").where("deleted_at", "is", null).execute();
+    const items = await p.db
+      .selectFrom("resources")
+      .select("id")
+      .where("source_id", "=", "long")
+      .where("deleted_at", "is", null)
+      .execute();
     expect(items).toHaveLength(PAGES * ITEMS);
     const tasks = await p.db.selectFrom("tasks").select("status").where("run_id", "=", r.runId).execute();
     expect(tasks).toHaveLength(PAGES);
     expect(tasks.every((t) => t.status === "done")).toBe(true);
     // Every outbox row published, and the events stream holds each event exactly once.
-    await waitFor(async () => (await p.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length === 0, { timeoutMs: 30_000 });
+    await waitFor(
+      async () =>
+        (await p.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length ===
+        0,
+      { timeoutMs: 30_000 },
+    );
     const events = await eventsBySubject();
     expect(events[`${p.prefix}.events.long.resource.created`]).toBe(PAGES * ITEMS);
     expect(events[`${p.prefix}.events.long.run.started`]).toBe(1);

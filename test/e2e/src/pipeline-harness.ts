@@ -34,7 +34,10 @@ export interface Pipeline {
   start(name: ServiceName, extraEnv?: Record<string, string>): RunningService;
   startAll(): void;
   /** Sends `signal` to every replica of `name` and waits for them to exit. */
-  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null }>>;
+  kill(
+    name: ServiceName,
+    signal?: NodeJS.Signals,
+  ): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null }>>;
   request<T = SyncReply>(verb: "sync" | "status", body: unknown): Promise<T>;
   /** Waits for the run to leave `running` and returns its final status. */
   waitForRun(runId: string, timeoutMs?: number): Promise<string>;
@@ -62,7 +65,10 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Ru
  * A whole grantline deployment for one test file: its own subject prefix (so its own streams), its own
  * database, and the four services as real processes.
  */
-export async function createPipeline(o: { sources: unknown; env?: Record<string, string> }): Promise<Pipeline> {
+export async function createPipeline(o: {
+  sources: unknown;
+  env?: Record<string, string>;
+}): Promise<Pipeline> {
   const infra = testInfra();
   const prefix = uniqueName("e2e");
   const subjects = createSubjects(prefix);
@@ -109,7 +115,12 @@ export async function createPipeline(o: { sources: unknown; env?: Record<string,
       const s = spawnService(name, { ...env, ...extraEnv });
       services.set(name, [...(services.get(name) ?? []), s]);
       history.push(s);
-      void s.exited.then(() => services.set(name, (services.get(name) ?? []).filter((x) => x !== s)));
+      void s.exited.then(() =>
+        services.set(
+          name,
+          (services.get(name) ?? []).filter((x) => x !== s),
+        ),
+      );
       return s;
     },
     startAll() {
@@ -141,7 +152,10 @@ export async function createPipeline(o: { sources: unknown; env?: Record<string,
     },
     logs(name) {
       const all = name ? [name] : SERVICES;
-      return history.filter((s) => all.includes(s.name)).flatMap((s) => s.output).join("");
+      return history
+        .filter((s) => all.includes(s.name))
+        .flatMap((s) => s.output)
+        .join("");
     },
     async close() {
       await Promise.all(SERVICES.map((n) => p.kill(n, "SIGKILL")));
@@ -154,6 +168,14 @@ export async function createPipeline(o: { sources: unknown; env?: Record<string,
   return p;
 }
 
-export function diagSource(id: string, diag: { pages?: number; itemsPerPage?: number; failUntilDelivery?: number } = {}) {
-  return { id, kind: "diag", fullSyncEveryMinutes: 0, diag: { pages: 3, itemsPerPage: 2, failUntilDelivery: 0, ...diag } };
+export function diagSource(
+  id: string,
+  diag: { pages?: number; itemsPerPage?: number; failUntilDelivery?: number } = {},
+) {
+  return {
+    id,
+    kind: "diag",
+    fullSyncEveryMinutes: 0,
+    diag: { pages: 3, itemsPerPage: 2, failUntilDelivery: 0, ...diag },
+  };
 }

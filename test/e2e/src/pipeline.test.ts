@@ -7,7 +7,13 @@ let p: Pipeline;
 
 beforeAll(async () => {
   p = await createPipeline({
-    sources: { sources: [diagSource("selftest", { pages: 4 }), diagSource("flaky", { pages: 2, failUntilDelivery: 3 }), diagSource("big", { pages: 60, itemsPerPage: 5 })] },
+    sources: {
+      sources: [
+        diagSource("selftest", { pages: 4 }),
+        diagSource("flaky", { pages: 2, failUntilDelivery: 3 }),
+        diagSource("big", { pages: 60, itemsPerPage: 5 }),
+      ],
+    },
   });
   p.startAll();
 });
@@ -29,12 +35,24 @@ describe("the pipeline end to end (four real processes)", () => {
   it("a run started through ctl.sync travels all four services and succeeds with every task done", async () => {
     const runId = await sync("selftest");
     expect(await p.waitForRun(runId)).toBe("succeeded");
-    const tasks = await p.db.selectFrom("tasks").select(["status", "page_index"]).where("run_id", "=", runId).execute();
+    const tasks = await p.db
+      .selectFrom("tasks")
+      .select(["status", "page_index"])
+      .where("run_id", "=", runId)
+      .execute();
     expect(tasks).toHaveLength(4);
     expect(tasks.every((t) => t.status === "done")).toBe(true);
-    const items = await p.db.selectFrom("resources").select("id").where("source_id", "=", "selftest").where("deleted_at", "is", null).execute();
+    const items = await p.db
+      .selectFrom("resources")
+      .select("id")
+      .where("source_id", "=", "selftest")
+      .where("deleted_at", "is", null)
+      .execute();
     expect(items).toHaveLength(8);
-    const status = await p.request<{ ok: boolean; runs: Array<{ runId: string; status: string; tasksDone: number }> }>("status", { runId });
+    const status = await p.request<{
+      ok: boolean;
+      runs: Array<{ runId: string; status: string; tasksDone: number }>;
+    }>("status", { runId });
     expect(status.runs[0]).toMatchObject({ runId, status: "succeeded", tasksDone: 4 });
   });
 
@@ -47,7 +65,10 @@ describe("the pipeline end to end (four real processes)", () => {
       expect(b.alreadyRunning).toBe(true);
       expect(await p.waitForRun(a.runId)).toBe("succeeded");
     }
-    expect(await p.request("sync", { sourceId: "nope" })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown source/) });
+    expect(await p.request("sync", { sourceId: "nope" })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/unknown source/),
+    });
   });
 
   it("a retryable failure is redelivered after a delay and succeeds; nothing is lost", async () => {
@@ -61,11 +82,20 @@ describe("the pipeline end to end (four real processes)", () => {
   it("a duplicate batch (redelivery or duplicate publish) leaves Postgres and the event stream unchanged", async () => {
     const runId = await sync("selftest");
     expect(await p.waitForRun(runId)).toBe("succeeded");
-    await waitFor(async () => (await p.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length === 0);
+    await waitFor(
+      async () =>
+        (await p.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length ===
+        0,
+    );
     const before = await snapshot();
     const events = await eventCount();
     // Replay the run's first batch under a fresh msgID, so JetStream's dedupe cannot hide it: the writer must.
-    const task = await p.db.selectFrom("tasks").selectAll().where("run_id", "=", runId).where("page_index", "=", 0).executeTakeFirstOrThrow();
+    const task = await p.db
+      .selectFrom("tasks")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .where("page_index", "=", 0)
+      .executeTakeFirstOrThrow();
     const { diagPage, mapDiagPage } = await import("@grantline/model");
     const request = {
       v: 1 as const,
@@ -80,20 +110,35 @@ describe("the pipeline end to end (four real processes)", () => {
       scope: task.scope,
       pageIndex: 0,
     };
-    const batch = mapDiagPage({ v: 1, request, page: diagPage(request), fetchedAt: new Date().toISOString(), warnings: [] });
+    const batch = mapDiagPage({
+      v: 1,
+      request,
+      page: diagPage(request),
+      fetchedAt: new Date().toISOString(),
+      warnings: [],
+    });
     await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), { msgID: "replay-1" });
-    const dup = await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), { msgID: "replay-1" });
+    const dup = await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), {
+      msgID: "replay-1",
+    });
     expect(dup.duplicate).toBe(true);
-    await waitFor(async () => (await p.jsm.consumers.info(p.subjects.streams.batches, "writer")).num_pending === 0 &&
-      (await p.jsm.consumers.info(p.subjects.streams.batches, "writer")).num_ack_pending === 0);
+    await waitFor(
+      async () =>
+        (await p.jsm.consumers.info(p.subjects.streams.batches, "writer")).num_pending === 0 &&
+        (await p.jsm.consumers.info(p.subjects.streams.batches, "writer")).num_ack_pending === 0,
+    );
     expect(await snapshot()).toEqual(before);
     expect(await eventCount()).toBe(events);
   });
 
   it("a schema-invalid message is dead-lettered with its reason and the stage keeps consuming", async () => {
-    await p.js.publish(p.subjects.pageRequest("selftest", "diag"), JSON.stringify({ hello: "world" }), { msgID: "poison-1" });
+    await p.js.publish(p.subjects.pageRequest("selftest", "diag"), JSON.stringify({ hello: "world" }), {
+      msgID: "poison-1",
+    });
     const letter = await waitFor(async () => {
-      const m = await p.jsm.streams.getMessage(p.subjects.streams.deadLetters, { last_by_subj: p.subjects.deadLetter("fetcher") }).catch(() => null);
+      const m = await p.jsm.streams
+        .getMessage(p.subjects.streams.deadLetters, { last_by_subj: p.subjects.deadLetter("fetcher") })
+        .catch(() => null);
       return m ? (m.json() as { reason: string; error: string; payload: string }) : null;
     });
     expect(letter.reason).toBe("schema");

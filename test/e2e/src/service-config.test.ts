@@ -4,18 +4,25 @@ import { spawnService, type ServiceName } from "./pipeline-harness.ts";
 
 describe("service start-up", () => {
   it.each<[ServiceName, Record<string, string>, RegExp]>([
-    ["scheduler", { SOURCES_FILE: "/nonexistent/sources.yaml" }, /^scheduler: invalid configuration: SOURCES_FILE: cannot read/],
+    [
+      "scheduler",
+      { SOURCES_FILE: "/nonexistent/sources.yaml" },
+      /^scheduler: invalid configuration: SOURCES_FILE: cannot read/,
+    ],
     ["fetcher", { REDIS_URL: "http://not-redis" }, /^fetcher: invalid configuration: REDIS_URL: /],
     ["mapper", { MAX_IN_FLIGHT: "lots" }, /^mapper: invalid configuration: MAX_IN_FLIGHT: /],
     ["writer", { DATABASE_URL: "mysql://x" }, /^writer: invalid configuration: DATABASE_URL: /],
-  ])("%s refuses bad configuration with one line naming the field and exit code 2", async (name, env, message) => {
-    const s = spawnService(name, { SOURCES_FILE: "/dev/null", ...env });
-    expect(await s.exited).toEqual({ code: 2, signal: null });
-    const out = s.output.join("");
-    expect(out.trim().split("\n")).toHaveLength(1);
-    expect(out).toMatch(message);
-    expect(out).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
-  });
+  ])(
+    "%s refuses bad configuration with one line naming the field and exit code 2",
+    async (name, env, message) => {
+      const s = spawnService(name, { SOURCES_FILE: "/dev/null", ...env });
+      expect(await s.exited).toEqual({ code: 2, signal: null });
+      const out = s.output.join("");
+      expect(out.trim().split("\n")).toHaveLength(1);
+      expect(out).toMatch(message);
+      expect(out).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    },
+  );
 });
 
 describe("secrets in logs", () => {
