@@ -6,8 +6,21 @@
  * try { const config = loadWriterConfig(process.env); } catch (err) { if (err instanceof ConfigError) exitWithConfigError(err); throw err; }
  */
 export { ConfigError } from "./config-error.ts";
-export { loadSchedulerConfig, loadFetcherConfig, loadMapperConfig, loadWriterConfig } from "./load-config.ts";
-export type { Env, SchedulerConfig, FetcherConfig, MapperConfig, WriterConfig } from "./load-config.ts";
+export {
+  loadSchedulerConfig,
+  loadFetcherConfig,
+  loadMapperConfig,
+  loadWriterConfig,
+  loadCliConfig,
+} from "./load-config.ts";
+export type {
+  Env,
+  SchedulerConfig,
+  FetcherConfig,
+  MapperConfig,
+  WriterConfig,
+  CliConfig,
+} from "./load-config.ts";
 export {
   SourcesFile,
   SourceConfig,

@@ -81,3 +81,13 @@ export type WriterConfig = ReturnType<typeof loadWriterConfig>;
 export function loadWriterConfig(env: Env) {
   return withDefaults("writer", parseEnv(WriterEnv, env));
 }
+
+const CliEnv = CommonEnv.pick({ NATS_URL: true, GL_SUBJECT_PREFIX: true, LOG_LEVEL: true }).extend(
+  DatabaseEnv.shape,
+);
+export type CliConfig = ReturnType<typeof loadCliConfig>;
+
+/** The `grantline` CLI: it talks to the scheduler over NATS and reads Postgres directly for queries. */
+export function loadCliConfig(env: Env) {
+  return parseEnv(CliEnv, env);
+}

@@ -99,7 +99,7 @@ describe("startProbeServer", () => {
     const res = await fetch(`${s.url}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ ok: false, shuttingDown: true });
-    expect((await fetch(`${s.url}/healthz`)).status).toBe(503);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
   });
 
   describe("with a real Redis ping check", () => {

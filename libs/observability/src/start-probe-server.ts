@@ -29,7 +29,7 @@ export interface ProbeServer {
   readonly port: number;
   /** Base URL reachable from this host, e.g. `http://127.0.0.1:9464`. */
   readonly url: string;
-  /** Makes `/readyz` and `/healthz` answer 503 so Kubernetes stops routing before the service drains. */
+  /** Makes `/readyz` answer 503 so Kubernetes stops routing before the service drains (`/healthz` stays 200). */
   markShuttingDown(): void;
   close(): Promise<void>;
 }
@@ -99,9 +99,9 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
     }
     switch (path) {
       case "/healthz":
-        if (shuttingDown)
-          send(res, 503, "application/json", JSON.stringify({ ok: false, shuttingDown: true }));
-        else send(res, 200, "application/json", JSON.stringify({ ok: true }));
+        // Liveness stays green while draining: a failing liveness probe would make Kubernetes kill the pod
+        // in the middle of the graceful shutdown it is waiting for.
+        send(res, 200, "application/json", JSON.stringify({ ok: true, shuttingDown }));
         return;
       case "/readyz": {
         const report = await readiness();

@@ -2,9 +2,7 @@ import type { DeadLetter, ResultBatch, RunStatus } from "@grantline/contracts";
 import type { MessageHandler } from "@grantline/nats";
 
 export interface BatchStore {
-  apply(
-    batch: ResultBatch,
-  ): Promise<{
+  apply(batch: ResultBatch): Promise<{
     applied: boolean;
     runFinished: RunStatus | null;
     rows: number;

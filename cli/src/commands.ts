@@ -1,0 +1,191 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { createSubjects, StatusReply, SyncReply, type RunSummary } from "@grantline/contracts";
+import type { CliConfig } from "@grantline/config";
+import { createDb, ensureDatabase, migrateToLatest, sql } from "@grantline/db";
+import { progressBar } from "./progress-bar.ts";
+
+export class UsageError extends Error {}
+
+/**
+ * A control request that waits for the scheduler to come up: "no responders" right after a deploy or a
+ * restart is not worth failing a command for. Gives up after `waitMs`.
+ */
+async function ask(nc: NatsConnection, subject: string, body: unknown, waitMs = 30_000): Promise<unknown> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
+    } catch (err) {
+      const noResponders =
+        /no responders|503/i.test(String((err as Error).message)) ||
+        (err as Error).name === "NoRespondersError";
+      if (!noResponders || Date.now() > deadline) {
+        throw new Error(
+          noResponders ? `no scheduler answers on ${subject}: is it running?` : (err as Error).message,
+        );
+      }
+      await sleep(500);
+    }
+  }
+}
+
+export const USAGE = `Usage: grantline <command> [options]
+
+Commands:
+  migrate                      create the database if needed and apply every migration
+  sync <source> [--wait]       start a full run (with --wait: live progress until it ends)
+  status [--source S]          recent runs and their progress
+  events tail [--source S] [--type T] [--from-start]
+                               print change events as they are published (T e.g. grant.created)
+  access who <accountId>       who can reach the account, with which permission set, directly or via a group
+  access of <principalId>      what a user or group can reach
+
+Options: --json (machine-readable output), -h/--help
+Environment: NATS_URL, DATABASE_URL, GL_SUBJECT_PREFIX (see docs/configuration.md)
+`;
+
+type Flags = {
+  json?: boolean;
+  wait?: boolean;
+  source?: string;
+  type?: string;
+  "from-start"?: boolean;
+  limit?: string;
+};
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+}
+
+function runLine(r: RunSummary): string {
+  const total = r.tasksDone + r.tasksPending + r.tasksFailed;
+  return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
+}
+
+export async function runCommand(args: string[], flags: Flags, config: CliConfig): Promise<number> {
+  const [cmd, sub, arg] = args;
+  const json = flags.json ?? false;
+  const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
+
+  if (cmd === "migrate") {
+    const created = await ensureDatabase(config.DATABASE_URL);
+    const db = createDb({ url: config.DATABASE_URL, poolSize: 1 });
+    try {
+      const r = await migrateToLatest(db);
+      if (r.error) throw r.error instanceof Error ? r.error : new Error(String(r.error));
+      const applied = (r.results ?? []).filter((x) => x.status === "Success").map((x) => x.migrationName);
+      print(
+        json,
+        { createdDatabase: created, applied },
+        () =>
+          `${created ? "created database; " : ""}${applied.length ? `applied ${applied.join(", ")}` : "schema is up to date"}`,
+      );
+      return 0;
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  if (cmd === "sync" || cmd === "status" || (cmd === "events" && sub === "tail")) {
+    const nc = await connect({ servers: config.NATS_URL.split(","), maxReconnectAttempts: -1 });
+    try {
+      if (cmd === "sync") {
+        if (!sub) throw new UsageError("sync needs a source id");
+        const reply = SyncReply.parse(await ask(nc, subjects.ctl("sync"), { sourceId: sub }));
+        if (!reply.ok) throw new Error(reply.error);
+        if (!flags.wait) {
+          print(
+            json,
+            reply,
+            () => `${reply.alreadyRunning ? "already running" : "started"}: run ${reply.runId}`,
+          );
+          return 0;
+        }
+        const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+        for (;;) {
+          const st = StatusReply.parse(await ask(nc, subjects.ctl("status"), { runId: reply.runId }));
+          if (!st.ok) throw new Error(st.error);
+          const run = st.runs[0];
+          if (run) {
+            bar.update(
+              run.tasksDone + run.tasksFailed,
+              run.tasksDone + run.tasksPending + run.tasksFailed,
+              `${run.sourceId} ${run.status}`,
+            );
+            if (run.status !== "running") {
+              bar.done();
+              print(json, run, () => runLine(run));
+              return run.status === "succeeded" ? 0 : 1;
+            }
+          }
+          await sleep(500);
+        }
+      }
+      if (cmd === "status") {
+        const st = StatusReply.parse(
+          await ask(nc, subjects.ctl("status"), flags.source ? { sourceId: flags.source } : {}),
+        );
+        if (!st.ok) throw new Error(st.error);
+        print(json, st.runs, () => (st.runs.length ? st.runs.map(runLine).join("\n") : "no runs yet"));
+        return 0;
+      }
+      // events tail: an ordered consumer, so nothing is left behind on the server when we stop.
+      const filter = `${subjects.prefix}.events.${flags.source ?? "*"}.${flags.type ?? ">"}`;
+      const js = jetstream(nc);
+      const consumer = await js.consumers.get(subjects.streams.events, {
+        filter_subjects: filter,
+        deliver_policy: flags["from-start"] ? DeliverPolicy.All : DeliverPolicy.New,
+      });
+      const limit = flags.limit ? Number(flags.limit) : Infinity;
+      let n = 0;
+      const messages = await consumer.consume();
+      process.once("SIGINT", () => void messages.close());
+      for await (const m of messages) {
+        const e = m.json<{ type: string; time: string; subject?: string; data: Record<string, unknown> }>();
+        print(
+          json,
+          e,
+          () => `${e.time} ${e.type.replace("dev.grantline.", "").padEnd(17)} ${e.subject ?? ""}`,
+        );
+        if (++n >= limit) break;
+      }
+      return 0;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  if (cmd === "access" && (sub === "who" || sub === "of")) {
+    if (!arg) throw new UsageError(`access ${sub} needs an ${sub === "who" ? "account id" : "principal id"}`);
+    const db = createDb({ url: config.DATABASE_URL, poolSize: 1 });
+    try {
+      const rows =
+        sub === "who"
+          ? await sql<Record<string, string | null>>`
+              SELECT eg.principal_type, eg.principal_id, eg.entitlement_id, eg.via_type, eg.via_id, r.name AS principal_name
+                FROM effective_grants eg LEFT JOIN resources r ON r.source_id = eg.source_id AND r.type = eg.principal_type AND r.id = eg.principal_id
+               WHERE eg.resource_type = 'account_permission_set' AND eg.resource_id LIKE ${`${arg}|%`}
+               ORDER BY 1, 2, 3`.execute(db)
+          : await sql<Record<string, string | null>>`
+              SELECT eg.resource_type, eg.resource_id, eg.slug, eg.via_type, eg.via_id
+                FROM effective_grants eg WHERE eg.principal_id = ${arg} ORDER BY 1, 2, 3`.execute(db);
+      print(json, rows.rows, () =>
+        rows.rows.length
+          ? rows.rows
+              .map((r) =>
+                Object.values(r)
+                  .filter((v) => v !== null)
+                  .join("  "),
+              )
+              .join("\n")
+          : "no access found",
+      );
+      return 0;
+    } finally {
+      await db.destroy();
+    }
+  }
+  throw new UsageError(`unknown command: ${args.join(" ")}`);
+}
