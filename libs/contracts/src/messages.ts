@@ -52,6 +52,11 @@ export const PageResult = z.object({
   fetchedAt: z.iso.datetime(),
   /** Non-fatal problems met while fetching (an optional part denied…); they end up on the run. */
   warnings: z.array(z.string()).default([]),
+  /**
+   * Set when the call was denied (AccessDenied, a role that cannot be assumed): `page` is empty and the scope
+   * is skipped — its rows are kept as they were, not swept — with the reason as a warning on the run.
+   */
+  skipped: z.string().nullable().default(null),
 });
 export type PageResult = z.infer<typeof PageResult>;
 
@@ -99,6 +104,8 @@ export const ResultBatch = z.object({
   children: z.array(PageRequest),
   /** True on the last page of a scope's chain: the writer sweeps the scope's unseen rows. */
   scopeComplete: z.boolean(),
+  /** Scopes this run could not see (denied): their rows are stamped as seen so no sweep removes them. */
+  keepScopes: z.array(z.string()).default([]),
   warnings: z.array(z.string()),
 });
 export type ResultBatch = z.infer<typeof ResultBatch>;

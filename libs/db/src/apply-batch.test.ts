@@ -74,6 +74,7 @@ function batch(
     })),
     children: [],
     scopeComplete: true,
+    keepScopes: [],
     warnings: [],
   };
 }

@@ -4,7 +4,7 @@ import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks, eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { appendWarnings, completeRunIfDone } from "./run-store.ts";
-import { sweepScope } from "./sweep.ts";
+import { keepScope, sweepScope } from "./sweep.ts";
 
 export interface ApplyResult {
   /** False when the batch was a repeat (task already settled) or its run is no longer running. */
@@ -183,6 +183,7 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
     await insertOutbox(tx, events);
     if (b.scopeComplete && b.scope !== null) await sweepScope(tx, ctx, b.scope);
+    for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     await appendWarnings(tx, b.runId, b.warnings);
     await tx

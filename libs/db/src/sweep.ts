@@ -77,3 +77,14 @@ export function sweepScope(
 export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promise<SweepResult> {
   return sweep(tx, ctx, null);
 }
+
+/**
+ * Stamps a scope's live rows as seen by this run without looking at them: used when the run was denied the
+ * scope, so neither the scope sweep nor the source-wide sweep mistakes "could not see" for "gone".
+ */
+export async function keepScope(tx: Transaction<Database>, ctx: EventContext, scope: string): Promise<void> {
+  for (const table of ["grants", "resources", "entitlements"] as const) {
+    await sql`UPDATE ${sql.table(table)} SET last_seen_run = ${ctx.runId}::uuid
+               WHERE source_id = ${ctx.sourceId} AND scope LIKE ${scope.replace(/[\\%_]/g, "\\$&") + "%"}`.execute(tx);
+  }
+}

@@ -81,5 +81,6 @@ export function mapDiagPage(res: PageResult): ResultBatch {
     children: next === null ? [] : [pageRequest({ ...r, pageToken: next, pageIndex: r.pageIndex + 1 })],
     scopeComplete: next === null,
     warnings: res.warnings,
+    keepScopes: [],
   };
 }

@@ -9,6 +9,13 @@ export interface PageExecutor {
   ): Promise<{ page: Record<string, unknown>; warnings: string[] }>;
 }
 
+/** A fetched page, or — `skipped` set — a denial to record instead of failing the run. */
+export interface PageOutcome {
+  page: Record<string, unknown>;
+  warnings: string[];
+  skipped?: string | null;
+}
+
 export interface PageResultPublisher {
   publish(result: PageResult, signal: AbortSignal): Promise<void>;
 }
@@ -21,12 +28,12 @@ export interface FetchHandlerDeps {
 /** Page request in, raw page out. Knows nothing of the model: that is the mapper's job. */
 export function createFetchHandler(deps: FetchHandlerDeps): MessageHandler<PageRequest> {
   return async (request, ctx) => {
-    const { page, warnings } = await deps.executor.execute(request, {
+    const { page, warnings, skipped } = await deps.executor.execute(request, {
       signal: ctx.signal,
       deliveryCount: ctx.deliveryCount,
     });
     await deps.publisher.publish(
-      { v: 1, request, page, fetchedAt: new Date().toISOString(), warnings },
+      { v: 1, request, page, fetchedAt: new Date().toISOString(), warnings, skipped: skipped ?? null },
       ctx.signal,
     );
     ctx.logger.debug({ taskId: request.taskId, operation: request.operation }, "page fetched");

@@ -116,6 +116,7 @@ describe("the pipeline end to end (four real processes)", () => {
       page: diagPage(request),
       fetchedAt: new Date().toISOString(),
       warnings: [],
+      skipped: null,
     });
     await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), { msgID: "replay-1" });
     const dup = await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), {
