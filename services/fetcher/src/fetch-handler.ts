@@ -6,7 +6,7 @@ export interface PageExecutor {
   execute(
     request: PageRequest,
     ctx: { signal: AbortSignal; deliveryCount: number },
-  ): Promise<{ page: Record<string, unknown>; warnings: string[] }>;
+  ): Promise<PageOutcome>;
 }
 
 /** A fetched page, or — `skipped` set — a denial to record instead of failing the run. */
