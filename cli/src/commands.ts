@@ -166,7 +166,7 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
           ? await sql<Record<string, string | null>>`
               SELECT eg.principal_type, eg.principal_id, eg.entitlement_id, eg.via_type, eg.via_id, r.name AS principal_name
                 FROM effective_grants eg LEFT JOIN resources r ON r.source_id = eg.source_id AND r.type = eg.principal_type AND r.id = eg.principal_id
-               WHERE eg.resource_type = 'account_permission_set' AND eg.resource_id LIKE ${`${arg}|%`}
+               WHERE eg.resource_type = 'account' AND eg.resource_id = ${arg}
                ORDER BY 1, 2, 3`.execute(db)
           : await sql<Record<string, string | null>>`
               SELECT eg.resource_type, eg.resource_id, eg.slug, eg.via_type, eg.via_id

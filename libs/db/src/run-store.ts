@@ -106,6 +106,7 @@ export async function completeRunIfDone(
   const now = new Date();
   const ctx: EventContext = { subjects, sourceId: run.source_id, runId, initial: run.is_initial, now };
   // Only a run that saw everything may conclude that what it did not see is gone.
+  if (status === "succeeded") await deriveAccountPermissionSetEntitlements(tx, ctx);
   const swept = status === "succeeded" ? await sweepSource(tx, ctx) : { revoked: 0, deleted: 0 };
   const stats = {
     tasksDone: by.done ?? 0,
@@ -275,4 +276,26 @@ export async function runSummaries(
     warnings: r.warnings,
     stats: r.stats,
   }));
+}
+
+/**
+ * One entitlement per account × permission set — every set, provisioned or not, as baton-aws models it, so
+ * any set can be requested on any account. It is the product of two lists no single page sees, so it is
+ * derived here, in one set-based statement, from the accounts and permission sets this run saw.
+ */
+async function deriveAccountPermissionSetEntitlements(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+): Promise<void> {
+  await sql`
+    INSERT INTO entitlements AS e (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
+    SELECT a.source_id, a.id || '|' || ps.id, 'account', a.id, 'permission-set:' || ps.id, ps.name || ' access',
+           jsonb_build_object('permissionSetArn', ps.id, 'permissionSetName', ps.name), NULL, ${ctx.runId}::uuid, ${ctx.runId}::uuid
+      FROM resources a
+      JOIN resources ps ON ps.source_id = a.source_id AND ps.type = 'permission_set' AND ps.deleted_at IS NULL AND ps.last_seen_run = ${ctx.runId}::uuid
+     WHERE a.source_id = ${ctx.sourceId} AND a.type = 'account' AND a.deleted_at IS NULL AND a.last_seen_run = ${ctx.runId}::uuid
+    ON CONFLICT (source_id, id) DO UPDATE SET
+      name = EXCLUDED.name, attrs = EXCLUDED.attrs, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
+    tx,
+  );
 }

@@ -85,6 +85,8 @@ export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promi
 export async function keepScope(tx: Transaction<Database>, ctx: EventContext, scope: string): Promise<void> {
   for (const table of ["grants", "resources", "entitlements"] as const) {
     await sql`UPDATE ${sql.table(table)} SET last_seen_run = ${ctx.runId}::uuid
-               WHERE source_id = ${ctx.sourceId} AND scope LIKE ${scope.replace(/[\\%_]/g, "\\$&") + "%"}`.execute(tx);
+               WHERE source_id = ${ctx.sourceId} AND scope LIKE ${scope.replace(/[\\%_]/g, "\\$&") + "%"}`.execute(
+      tx,
+    );
   }
 }

@@ -10,3 +10,6 @@ export { rootRequests } from "./root-requests.ts";
 export type { RootSource } from "./root-requests.ts";
 export { diagPage, diagParams, diagRoot, mapDiagPage } from "./diag.ts";
 export type { DiagPagesParams } from "./diag.ts";
+export { accountPermissionSetEntitlementId, assignmentScope } from "./aws/identity-center.ts";
+export { groupMemberEntitlementId } from "./aws/identity-store.ts";
+export { grantId, entitlementId } from "./aws/page-helpers.ts";

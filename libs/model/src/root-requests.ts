@@ -1,4 +1,4 @@
-import type { PageRequest } from "@grantline/contracts";
+import { pageRequest, type PageRequest } from "@grantline/contracts";
 import { diagRoot } from "./diag.ts";
 
 export interface RootSource {
@@ -10,5 +10,22 @@ export interface RootSource {
 /** The first tasks of a full run of `source`; every other task descends from them. */
 export function rootRequests(source: RootSource, runId: string): PageRequest[] {
   if (source.kind === "diag") return [diagRoot(runId, source.id, source.diag)];
-  throw new Error(`full sync of AWS sources is not available yet (source ${source.id})`);
+  const root = (service: PageRequest["service"], operation: string): PageRequest =>
+    pageRequest({
+      runId,
+      sourceId: source.id,
+      service,
+      operation,
+      params: {},
+      pageToken: null,
+      accountId: null,
+      scope: null,
+      pageIndex: 0,
+    });
+  return [
+    root("organizations", "DescribeOrganization"),
+    root("organizations", "ListRoots"),
+    root("organizations", "ListAccounts"),
+    root("sso-admin", "ListInstances"),
+  ];
 }

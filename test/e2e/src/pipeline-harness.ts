@@ -179,3 +179,44 @@ export function diagSource(
     diag: { pages: 3, itemsPerPage: 2, failUntilDelivery: 0, ...diag },
   };
 }
+
+export interface ObservedEvent {
+  id: string;
+  type: string;
+  subject: string;
+  grantlinerunid: string;
+  grantlineinitialload: boolean;
+  data: Record<string, unknown>;
+}
+
+/** Every event in the events stream (optionally of one run), read with an ordered consumer from the start. */
+export async function readEvents(p: Pipeline, runId?: string): Promise<ObservedEvent[]> {
+  const info = await p.jsm.streams.info(p.subjects.streams.events);
+  const total = info.state.messages;
+  if (total === 0) return [];
+  const consumer = await p.js.consumers.get(p.subjects.streams.events);
+  const out: ObservedEvent[] = [];
+  const it = await consumer.fetch({ max_messages: total, expires: 5000 });
+  for await (const m of it) {
+    out.push(m.json<ObservedEvent>());
+    if (out.length >= total) break;
+  }
+  return runId ? out.filter((e) => e.grantlinerunid === runId) : out;
+}
+
+/** A sources-file entry pointing at aws-sim with its management credentials and generous budgets. */
+export function simSource(
+  id: string,
+  sim: { url: string; managementCredentials: { accessKeyId: string; secretAccessKey: string } },
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    id,
+    kind: "aws",
+    endpoint: sim.url,
+    staticCredentials: sim.managementCredentials,
+    fullSyncEveryMinutes: 0,
+    budgets: { "sso-admin": 500, identitystore: 500, organizations: 500, iam: 500, sts: 500, cloudtrail: 50 },
+    ...extra,
+  };
+}

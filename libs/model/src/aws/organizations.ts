@@ -1,0 +1,136 @@
+import type { PageResult, ResultBatch } from "@grantline/contracts";
+import { batchFor, child, list, optStr, param, str } from "./page-helpers.ts";
+
+/** Scope of the organization-wide rows; swept by the source-wide sweep at the end of a full run. */
+const NO_SCOPE = null;
+
+export function mapDescribeOrganization(res: PageResult): ResultBatch {
+  const o = res.page.Organization as Record<string, unknown> | undefined;
+  const id = str(o, "Id");
+  return batchFor(res, {
+    resources: [
+      {
+        type: "organization",
+        id,
+        parentType: null,
+        parentId: null,
+        name: id,
+        attrs: {
+          arn: optStr(o, "Arn"),
+          managementAccountId: optStr(o, "MasterAccountId"),
+          featureSet: optStr(o, "FeatureSet"),
+        },
+      },
+    ],
+  });
+}
+
+/** Roots: the organization's id is in a root's ARN (`…:root/o-xxx/r-xxx`). */
+export function mapListRoots(res: PageResult): ResultBatch {
+  const roots = list(res.page, "Roots");
+  return batchFor(res, {
+    resources: roots.map((r) => {
+      const arn = optStr(r, "Arn") ?? "";
+      const orgId = /:root\/(o-[a-z0-9]+)\//.exec(arn)?.[1] ?? null;
+      return {
+        type: "root",
+        id: str(r, "Id"),
+        parentType: orgId ? "organization" : null,
+        parentId: orgId,
+        name: optStr(r, "Name") ?? str(r, "Id"),
+        attrs: { arn },
+      };
+    }),
+    children: roots.map((r) =>
+      child(
+        res.request,
+        "organizations",
+        "ListOrganizationalUnitsForParent",
+        { ParentId: str(r, "Id") },
+        NO_SCOPE,
+      ),
+    ),
+  });
+}
+
+export function mapListOrganizationalUnitsForParent(res: PageResult): ResultBatch {
+  const parentId = param(res.request, "ParentId");
+  const ous = list(res.page, "OrganizationalUnits");
+  return batchFor(res, {
+    resources: ous.map((ou) => ({
+      type: "organizational_unit",
+      id: str(ou, "Id"),
+      parentType: parentId.startsWith("r-") ? "root" : "organizational_unit",
+      parentId,
+      name: optStr(ou, "Name") ?? str(ou, "Id"),
+      attrs: { arn: optStr(ou, "Arn") },
+    })),
+    children: ous.map((ou) =>
+      child(
+        res.request,
+        "organizations",
+        "ListOrganizationalUnitsForParent",
+        { ParentId: str(ou, "Id") },
+        NO_SCOPE,
+      ),
+    ),
+  });
+}
+
+/**
+ * Accounts are not written from ListAccounts: the resource is written once, with its parent, by the
+ * account's ListParents task, which carries the account's fields. Writing it twice per run (parent unknown,
+ * then known) would report a spurious update every run.
+ */
+export function mapListAccounts(res: PageResult): ResultBatch {
+  const accounts = list(res.page, "Accounts");
+  return batchFor(res, {
+    children: accounts.map((a) =>
+      child(
+        res.request,
+        "organizations",
+        "ListParents",
+        {
+          ChildId: str(a, "Id"),
+          Account: {
+            name: optStr(a, "Name") ?? str(a, "Id"),
+            email: optStr(a, "Email"),
+            status: optStr(a, "Status"),
+            arn: optStr(a, "Arn"),
+            joinedMethod: optStr(a, "JoinedMethod"),
+            joinedTimestamp: optStr(a, "JoinedTimestamp"),
+          },
+        },
+        NO_SCOPE,
+      ),
+    ),
+  });
+}
+
+export function mapListParents(res: PageResult): ResultBatch {
+  const id = param(res.request, "ChildId");
+  const a = (res.request.params.Account ?? {}) as Record<string, unknown>;
+  const parent = list(res.page, "Parents")[0];
+  const parentId = parent ? str(parent, "Id") : null;
+  const status = optStr(a, "status");
+  return {
+    ...batchFor({ ...res, page: {} }, {}),
+    resources: [
+      {
+        type: "account",
+        id,
+        parentType: parentId === null ? null : parentId.startsWith("r-") ? "root" : "organizational_unit",
+        parentId,
+        name: optStr(a, "name") ?? id,
+        attrs: {
+          email: optStr(a, "email"),
+          status,
+          suspended: status === "SUSPENDED",
+          arn: optStr(a, "arn"),
+          joinedMethod: optStr(a, "joinedMethod"),
+          joinedTimestamp: optStr(a, "joinedTimestamp"),
+        },
+      },
+    ],
+  };
+}

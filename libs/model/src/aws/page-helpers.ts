@@ -1,0 +1,128 @@
+import {
+  PermanentError,
+  pageRequest,
+  type Entitlement,
+  type Grant,
+  type PageRequest,
+  type PageResult,
+  type Resource,
+  type ResultBatch,
+  type ServiceName,
+} from "@grantline/contracts";
+
+/** Reads a list member of a page; a missing list is an empty page, a non-array is a page we cannot read. */
+export function list<T = Record<string, unknown>>(page: Record<string, unknown>, key: string): T[] {
+  const v = page[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new PermanentError("unreadable-page", `${key} is not a list`);
+  return v as T[];
+}
+
+export function str(o: Record<string, unknown> | undefined, key: string): string {
+  const v = o?.[key];
+  if (typeof v !== "string" || v === "") throw new PermanentError("unreadable-page", `missing ${key}`);
+  return v;
+}
+
+export function optStr(o: Record<string, unknown> | undefined, key: string): string | null {
+  const v = o?.[key];
+  return typeof v === "string" ? v : null;
+}
+
+export function param(r: PageRequest, key: string): string {
+  const v = r.params[key];
+  if (typeof v !== "string" || v === "")
+    throw new PermanentError("bad-request", `${r.operation} needs param ${key}`);
+  return v;
+}
+
+/** The token for the next page: JSON services' NextToken, or IAM's Marker when IsTruncated. */
+export function nextToken(page: Record<string, unknown>): string | null {
+  if (typeof page.NextToken === "string" && page.NextToken !== "") return page.NextToken;
+  if (page.IsTruncated === true && typeof page.Marker === "string") return page.Marker;
+  return null;
+}
+
+export function child(
+  parent: PageRequest,
+  service: ServiceName,
+  operation: string,
+  params: Record<string, unknown>,
+  scope: string | null,
+  accountId: string | null = parent.accountId,
+): PageRequest {
+  return pageRequest({
+    runId: parent.runId,
+    sourceId: parent.sourceId,
+    service,
+    operation,
+    params,
+    pageToken: null,
+    accountId,
+    scope,
+    pageIndex: 0,
+  });
+}
+
+export interface BatchParts {
+  resources?: Resource[];
+  entitlements?: Entitlement[];
+  grants?: Grant[];
+  children?: PageRequest[];
+  warnings?: string[];
+}
+
+/**
+ * Assembles a batch: adds the next page of the same chain when the page has a token and closes the scope
+ * on the chain's last page.
+ */
+export function batchFor(res: PageResult, parts: BatchParts): ResultBatch {
+  const r = res.request;
+  const token = nextToken(res.page);
+  const next = token === null ? [] : [pageRequest({ ...r, pageToken: token, pageIndex: r.pageIndex + 1 })];
+  return {
+    v: 1,
+    taskId: r.taskId,
+    runId: r.runId,
+    sourceId: r.sourceId,
+    scope: r.scope,
+    resources: parts.resources ?? [],
+    entitlements: parts.entitlements ?? [],
+    grants: parts.grants ?? [],
+    children: [...next, ...(parts.children ?? [])],
+    scopeComplete: token === null,
+    keepScopes: [],
+    warnings: [...res.warnings, ...(parts.warnings ?? [])],
+  };
+}
+
+/** A denied page: nothing is learned, and whatever the scope held is kept rather than swept. */
+export function skippedBatch(res: PageResult): ResultBatch {
+  const r = res.request;
+  return {
+    v: 1,
+    taskId: r.taskId,
+    runId: r.runId,
+    sourceId: r.sourceId,
+    scope: r.scope,
+    resources: [],
+    entitlements: [],
+    grants: [],
+    children: [],
+    scopeComplete: false,
+    keepScopes: r.scope === null ? [] : [r.scope],
+    warnings: res.warnings.length
+      ? res.warnings
+      : [`${r.service}.${r.operation} skipped: ${res.skipped ?? "denied"}`],
+  };
+}
+
+/** grant id in baton's shape: `<entitlementId>:<principalType>:<principalId>`. */
+export function grantId(entitlementId: string, principalType: string, principalId: string): string {
+  return `${entitlementId}:${principalType}:${principalId}`;
+}
+
+/** entitlement id in baton's shape: `<resourceType>:<resourceId>:<slug>`. */
+export function entitlementId(resourceType: string, resourceId: string, slug: string): string {
+  return `${resourceType}:${resourceId}:${slug}`;
+}
