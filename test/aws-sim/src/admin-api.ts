@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isAwsError } from "./aws-error.ts";
+import type { Counters } from "./counters.ts";
+import type { FaultConfig, FaultUpdate } from "./faults.ts";
+import { MUTATION_REQUIRED } from "./mutations.ts";
+import type { SimMutations } from "./mutations.ts";
+import type { Store } from "./store.ts";
+
+export interface AdminDeps {
+  store: Store;
+  counters: Counters;
+  mutations: SimMutations;
+  getFaults: () => FaultConfig;
+  setFaults: (f: FaultUpdate) => void;
+  info: () => Record<string, unknown>;
+}
+
+/** JSON admin API under `/_sim/` (see README). */
+export function createAdminApi(
+  deps: AdminDeps,
+): (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void> {
+  const send = (res: ServerResponse, status: number, v: unknown): void => {
+    const s = v === undefined ? "{}" : JSON.stringify(v);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(s) });
+    res.end(s);
+  };
+  return async (req, res, body) => {
+    const path = (req.url ?? "").split("?")[0]!;
+    const method = req.method ?? "GET";
+    try {
+      const parsed: unknown = body.trim() ? JSON.parse(body) : {};
+      if (method === "GET" && path === "/_sim/org") return send(res, 200, deps.store.exportOrg());
+      if (method === "GET" && path === "/_sim/info") return send(res, 200, deps.info());
+      if (method === "GET" && path === "/_sim/faults") return send(res, 200, deps.getFaults());
+      if (method === "POST" && path === "/_sim/faults") {
+        deps.setFaults(parsed as FaultUpdate);
+        return send(res, 200, deps.getFaults());
+      }
+      if (method === "GET" && path === "/_sim/counters") return send(res, 200, deps.counters.snapshot());
+      if (method === "POST" && path === "/_sim/counters/reset") {
+        deps.counters.reset();
+        return send(res, 200, {});
+      }
+      if (method === "GET" && path === "/_sim/timeline")
+        return send(res, 200, deps.counters.timelineSnapshot());
+      if (method === "GET" && path === "/_sim/mutate") return send(res, 200, Object.keys(deps.mutations));
+      const m = /^\/_sim\/mutate\/([A-Za-z]+)$/.exec(path);
+      if (method === "POST" && m) {
+        const name = m[1]!;
+        if (!Object.hasOwn(deps.mutations, name))
+          return send(res, 404, { error: "UnknownMutation", message: `No mutation ${name}` });
+        const key = name as keyof SimMutations;
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+          return send(res, 400, { error: "BadRequest", message: "Body must be a JSON object" });
+        const body = parsed as Record<string, unknown>;
+        const missing = MUTATION_REQUIRED[key].filter((k) => typeof body[k] !== "string" || body[k] === "");
+        if (missing.length)
+          return send(res, 400, {
+            error: "BadRequest",
+            message: `Missing string member(s): ${missing.join(", ")}`,
+          });
+        const fn = deps.mutations[key] as (p: unknown) => unknown;
+        const result = await Promise.resolve(fn(parsed));
+        return send(res, 200, result ?? {});
+      }
+      return send(res, 404, { error: "NotFound", message: `${method} ${path}` });
+    } catch (e) {
+      if (isAwsError(e)) return send(res, e.status, { error: e.code, message: e.message });
+      return send(res, 400, { error: "BadRequest", message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+}

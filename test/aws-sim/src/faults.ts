@@ -1,0 +1,43 @@
+import { DEFAULT_RATE_LIMITS } from "./rate-limiter.ts";
+import type { RateLimitConfig } from "./rate-limiter.ts";
+
+export interface FaultConfig {
+  rateLimits: RateLimitConfig;
+  /** Injected latency, uniform in [minMs, maxMs]; null = none. */
+  latency: { minMs: number; maxMs: number } | null;
+  /** Fraction of requests (0..1) answered with an injected 5xx. */
+  errorRate: number;
+  /** One-shot throttling: throttle the first attempt of every request (true), or only of the listed operations ("iam:ListUsers" or "ListUsers"). */
+  throttleFirstAttempt: boolean | string[];
+  /** CloudTrail delivery delay for new events. */
+  cloudTrailDelayMs: number;
+  /** How long Create/DeleteAccountAssignment stay IN_PROGRESS. */
+  assignmentDelayMs: number;
+  /** Force STS credentials to this lifetime (seconds); null = as requested. */
+  sessionDurationOverrideSeconds: number | null;
+}
+export type FaultUpdate = Partial<Omit<FaultConfig, "rateLimits">> & {
+  rateLimits?: boolean | Partial<RateLimitConfig>;
+};
+
+export function defaultFaults(): FaultConfig {
+  return {
+    rateLimits: { ...DEFAULT_RATE_LIMITS },
+    latency: null,
+    errorRate: 0,
+    throttleFirstAttempt: false,
+    cloudTrailDelayMs: 0,
+    assignmentDelayMs: 0,
+    sessionDurationOverrideSeconds: null,
+  };
+}
+export function applyFaults(cur: FaultConfig, f: FaultUpdate): FaultConfig {
+  const { rateLimits, ...rest } = f;
+  const next: FaultConfig = { ...cur, ...rest, rateLimits: { ...cur.rateLimits } };
+  if (typeof rateLimits === "boolean") next.rateLimits.enabled = rateLimits;
+  else if (rateLimits) next.rateLimits = { ...next.rateLimits, enabled: true, ...rateLimits };
+  if (next.latency && (next.latency.minMs < 0 || next.latency.maxMs < next.latency.minMs))
+    throw new Error("latency: need 0 <= minMs <= maxMs");
+  if (next.errorRate < 0 || next.errorRate > 1) throw new Error("errorRate must be within 0..1");
+  return next;
+}

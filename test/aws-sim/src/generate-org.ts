@@ -1,0 +1,467 @@
+import { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
+import { accessKeyId, hex, iamId, lower, mulberry32, storeId, secretKey } from "./ids.ts";
+import type { Rng } from "./ids.ts";
+import type {
+  AccountDoc,
+  AssignmentDoc,
+  IdentityStoreGroupDoc,
+  IdentityStoreUserDoc,
+  OrgDocument,
+  PermissionSetDoc,
+} from "./org-document.ts";
+
+export type Preset = "tiny" | "small" | "medium" | "large";
+interface Sizes {
+  accounts: number;
+  permissionSets: number;
+  pairs: number;
+  users: number;
+  groups: number;
+  memberships: number;
+  assignments: number;
+}
+export const PRESETS: Record<Preset, Sizes> = {
+  tiny: { accounts: 4, permissionSets: 3, pairs: 6, users: 8, groups: 3, memberships: 10, assignments: 6 },
+  small: {
+    accounts: 10,
+    permissionSets: 10,
+    pairs: 40,
+    users: 100,
+    groups: 20,
+    memberships: 300,
+    assignments: 100,
+  },
+  medium: {
+    accounts: 100,
+    permissionSets: 40,
+    pairs: 800,
+    users: 2000,
+    groups: 200,
+    memberships: 6000,
+    assignments: 2000,
+  },
+  large: {
+    accounts: 1000,
+    permissionSets: 200,
+    pairs: 8000,
+    users: 20000,
+    groups: 2000,
+    memberships: 60000,
+    assignments: 20000,
+  },
+};
+/** Name of the IAM user in the management account whose key is `managementCredentials`. */
+export const SYNC_USER = "grantline-sync";
+/** Role in every member account, trusted by the management account (no condition). */
+export const ACCESS_ROLE = "OrganizationAccountAccessRole";
+/** Role in every member account, trusted by the management account with `sts:ExternalId` = EXTERNAL_ID. */
+export const AUDIT_ROLE = "GrantlineAuditRole";
+export const EXTERNAL_ID = "grantline-external-id";
+
+const FIRST = [
+  "Alice",
+  "Bob",
+  "Chloé",
+  "Dmitri",
+  "Émile",
+  "Fatima",
+  "Günther",
+  "Hiro",
+  "Ingrid",
+  "José",
+  "Kai",
+  "Léa",
+  "Mateo",
+  "Nadia",
+  "Øyvind",
+  "Priya",
+  "Quinn",
+  "Rūta",
+  "Søren",
+  "Tomás",
+  "Uma",
+  "Viktor",
+  "Wen",
+  "Yasmin",
+  "Zoë",
+];
+const LAST = [
+  "Smith",
+  "Müller",
+  "O'Brien",
+  "García",
+  "Nakamura",
+  "Kowalski",
+  "Nguyen",
+  "Ødegaard",
+  "Schmidt",
+  "Dubois",
+  "Rossi",
+  "Singh",
+  "van der Berg",
+  "Çelik",
+  "Papadopoulos",
+];
+const TEAMS = [
+  "Platform",
+  "Data Eng",
+  "Sécurité",
+  "Payments",
+  "SRE",
+  "Mobile",
+  "Finance",
+  "Growth",
+  "ML Ops",
+  "Support",
+];
+const PS_NAMES = [
+  "AdministratorAccess",
+  "ReadOnly",
+  "PowerUser",
+  "Billing",
+  "SecurityAudit",
+  "DataScientist",
+  "Developer",
+  "NetworkAdmin",
+  "SupportUser",
+  "ViewOnly",
+];
+const ENVS = ["prod", "staging", "dev", "sandbox", "shared", "logs", "audit", "network"];
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const BASE = Date.UTC(2023, 0, 1);
+const DAY = 86_400_000;
+
+function trust(principal: string, externalId?: string): string {
+  const stmt: Record<string, unknown> = {
+    Effect: "Allow",
+    Principal: { AWS: principal },
+    Action: "sts:AssumeRole",
+  };
+  if (externalId) stmt.Condition = { StringEquals: { "sts:ExternalId": externalId } };
+  return JSON.stringify({ Version: "2012-10-17", Statement: [stmt] });
+}
+
+function accountIam(
+  rng: Rng,
+  acct: string,
+  isMgmt: boolean,
+  mgmt: string,
+  t: () => string,
+): AccountDoc["iam"] {
+  const mk = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const policies = mk(2).map((i) => {
+    const name = i === 0 ? "deploy-policy" : "s3-readers+logs";
+    return {
+      name,
+      id: iamId(rng, "ANPA"),
+      path: i === 0 ? "/" : "/teams/",
+      description: `Customer policy ${name}`,
+      createDate: t(),
+      updateDate: undefined,
+      defaultVersionId: "v2",
+      versions: [
+        {
+          versionId: "v1",
+          document: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+          }),
+          createDate: t(),
+        },
+        {
+          versionId: "v2",
+          document: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "logs:*"], Resource: "*" }],
+          }),
+          createDate: t(),
+        },
+      ],
+    };
+  });
+  const custArns = policies.map((p) => `arn:aws:iam::${acct}:policy${p.path}${p.name}`);
+  const awsArns = [...AWS_MANAGED_POLICIES.keys()];
+  const groups = ["admins", "developers", "read-only=team"].map((name, i) => ({
+    name,
+    id: iamId(rng, "AGPA"),
+    path: "/",
+    createDate: t(),
+    attachedPolicies: i === 0 ? [awsArns[0]!] : i === 1 ? [custArns[0]!, awsArns[6]!] : [awsArns[2]!],
+    inlinePolicies:
+      i === 1
+        ? [
+            {
+              name: "dev-inline",
+              document:
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}',
+            },
+          ]
+        : [],
+  }));
+  const userNames = ["alice@example.com", "bob.ops", "ci+deploy", "carol_o=admin", "dave-ext,contractor"];
+  const users = userNames.slice(0, isMgmt ? 5 : 2 + Math.floor(rng() * 3)).map((name, i) => {
+    const neverUsed = rng() < 0.3;
+    return {
+      name,
+      id: iamId(rng, "AIDA"),
+      path: i === 2 ? "/automation/" : "/",
+      createDate: t(),
+      passwordLastUsed: i % 2 === 0 ? t() : undefined,
+      tags: i === 0 ? [{ Key: "team", Value: "platform" }] : [],
+      groups:
+        i === 0 ? ["admins"] : i === 1 ? ["developers", "read-only=team"] : i === 3 ? ["developers"] : [],
+      attachedPolicies: i === 2 ? [custArns[1]!] : [],
+      inlinePolicies:
+        i === 2
+          ? [
+              {
+                name: "ci-extra",
+                document:
+                  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}',
+              },
+            ]
+          : [],
+      accessKeys:
+        i >= 3
+          ? []
+          : [
+              {
+                id: accessKeyId(rng),
+                secret: secretKey(rng),
+                status: (i === 1 ? "Inactive" : "Active") as "Active" | "Inactive",
+                createDate: t(),
+                lastUsed: neverUsed ? undefined : { date: t(), service: "s3", region: "us-east-1" },
+              },
+            ],
+    };
+  });
+  if (isMgmt) {
+    users.unshift({
+      name: SYNC_USER,
+      id: iamId(rng, "AIDA"),
+      path: "/",
+      createDate: t(),
+      passwordLastUsed: undefined,
+      tags: [],
+      groups: [],
+      attachedPolicies: [awsArns[2]!],
+      inlinePolicies: [],
+      accessKeys: [
+        {
+          id: accessKeyId(rng),
+          secret: secretKey(rng),
+          status: "Active",
+          createDate: t(),
+          lastUsed: undefined,
+        },
+      ],
+    });
+  }
+  const roles = [
+    {
+      name: "app-runtime",
+      trustPolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+      attached: [custArns[0]!],
+    },
+    ...(isMgmt
+      ? []
+      : [
+          { name: ACCESS_ROLE, trustPolicy: trust(`arn:aws:iam::${mgmt}:root`), attached: [awsArns[0]!] },
+          {
+            name: AUDIT_ROLE,
+            trustPolicy: trust(`arn:aws:iam::${mgmt}:root`, EXTERNAL_ID),
+            attached: [awsArns[3]!, awsArns[2]!],
+          },
+        ]),
+  ].map((r) => ({
+    name: r.name,
+    id: iamId(rng, "AROA"),
+    path: "/",
+    createDate: t(),
+    description: `Role ${r.name}`,
+    maxSessionDuration: 3600,
+    trustPolicy: r.trustPolicy,
+    tags: [],
+    attachedPolicies: r.attached,
+    inlinePolicies:
+      r.name === "app-runtime"
+        ? [
+            {
+              name: "runtime-inline",
+              document:
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}',
+            },
+          ]
+        : [],
+  }));
+  return {
+    aliases: isMgmt ? ["acme-management"] : rng() < 0.5 ? [`acme-${lower(rng, 6)}`] : [],
+    users,
+    groups,
+    roles,
+    policies,
+  };
+}
+
+/** Generates an organization deterministically from a seed. `large` takes a few seconds at most. */
+export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
+  const size = PRESETS[preset];
+  const rng = mulberry32(seed * 2654435761 + 17);
+  const t = (): string => iso(BASE + Math.floor(rng() * 600) * DAY + Math.floor(rng() * DAY));
+  const int = (n: number): number => Math.floor(rng() * n);
+
+  const orgId = `o-${lower(rng, 10)}`;
+  const rootId = `r-${lower(rng, 4)}`;
+  const ouCount = Math.max(2, Math.floor(size.accounts / 25));
+  const ous: OrgDocument["organizationalUnits"] = [];
+  for (let i = 0; i < ouCount; i++) {
+    const parentId = i < 2 || ous.length === 0 ? rootId : rng() < 0.6 ? rootId : ous[int(ous.length)]!.id;
+    ous.push({
+      id: `ou-${rootId.slice(2)}-${lower(rng, 8)}`,
+      name: `${TEAMS[i % TEAMS.length]} ${i}`,
+      parentId,
+    });
+  }
+  const ids = new Set<string>();
+  const accounts: AccountDoc[] = [];
+  let mgmt = "";
+  for (let i = 0; i < size.accounts; i++) {
+    let id = "";
+    do id = String(100_000_000_000 + int(899_999_999_999));
+    while (ids.has(id));
+    ids.add(id);
+    if (i === 0) mgmt = id;
+    const env = ENVS[i % ENVS.length]!;
+    accounts.push({
+      id,
+      name: i === 0 ? "Management" : `${TEAMS[i % TEAMS.length]} ${env} ${i}`,
+      email: `aws+${env}-${i}@example.com`,
+      status: i > 0 && (i % 23 === 3 || (size.accounts <= 4 && i === 3)) ? "SUSPENDED" : "ACTIVE",
+      parentId: i === 0 ? rootId : ous[int(ous.length)]!.id,
+      joinedMethod: i === 0 ? "CREATED" : rng() < 0.2 ? "INVITED" : "CREATED",
+      joinedTimestamp: t(),
+      iam: { aliases: [], users: [], groups: [], roles: [], policies: [] },
+    });
+  }
+  for (const a of accounts) a.iam = accountIam(rng, a.id, a.id === mgmt, mgmt, t);
+
+  const instanceId = `ssoins-${hex(rng, 16)}`;
+  const instanceArn = `arn:aws:sso:::instance/${instanceId}`;
+  const users: IdentityStoreUserDoc[] = [];
+  for (let i = 0; i < size.users; i++) {
+    const g = FIRST[int(FIRST.length)]!,
+      f = LAST[int(LAST.length)]!;
+    const local = `${g}.${f}`.toLowerCase().replace(/[^a-z0-9.]/g, "") || "user";
+    const userName =
+      i % 17 === 5
+        ? `${local}+ops${i}@example.com`
+        : i % 13 === 7
+          ? `${g}.${f.replace(/ /g, "_")}.${i}`
+          : `${local}${i}@example.com`;
+    users.push({
+      userId: storeId(rng),
+      userName,
+      displayName: `${g} ${f}`,
+      name: { givenName: g, familyName: f, formatted: `${g} ${f}` },
+      emails: [{ value: `${local}${i}@example.com`, type: "work", primary: true }],
+      active: i % 29 !== 11,
+    });
+  }
+  const groups: IdentityStoreGroupDoc[] = [];
+  for (let i = 0; i < size.groups; i++) {
+    groups.push({
+      groupId: storeId(rng),
+      displayName: i === 0 ? "Everyone — Tous" : `${TEAMS[i % TEAMS.length]} team-${i}`,
+      description: i % 3 === 0 ? undefined : `Group ${i}`,
+    });
+  }
+  // Memberships: heavy skew (a few huge groups), ~15% of users in no group.
+  const memberships: NonNullable<OrgDocument["identityCenter"]>["memberships"] = [];
+  const grouped = Math.max(1, Math.floor(size.users * 0.85));
+  const seen = new Set<number>();
+  const target = Math.min(size.memberships, Math.floor(grouped * size.groups * 0.5));
+  for (let tries = 0; memberships.length < target && tries < target * 20; tries++) {
+    const gi = Math.floor(size.groups * Math.pow(rng(), 2.2));
+    const ui = int(grouped);
+    const key = gi * size.users + ui;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    memberships.push({ membershipId: storeId(rng), groupId: groups[gi]!.groupId, userId: users[ui]!.userId });
+  }
+  const awsArns = [...AWS_MANAGED_POLICIES.keys()];
+  const permissionSets: PermissionSetDoc[] = [];
+  for (let i = 0; i < size.permissionSets; i++) {
+    const base = PS_NAMES[i % PS_NAMES.length]!;
+    permissionSets.push({
+      arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${hex(rng, 16)}`,
+      name: i < PS_NAMES.length ? base : `${base}-${i}`.slice(0, 32),
+      description: i % 4 === 3 ? undefined : `${base} access, set ${i}`,
+      sessionDuration: ["PT1H", "PT4H", "PT8H", "PT12H"][i % 4]!,
+      createdDate: t(),
+      managedPolicies: i % 5 === 4 ? [] : [awsArns[i % awsArns.length]!],
+      customerManagedPolicyReferences: i % 3 === 1 ? [{ name: "deploy-policy", path: "/" }] : [],
+      inlinePolicy:
+        i % 4 === 2
+          ? JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [{ Effect: "Deny", Action: "iam:*", Resource: "*" }],
+            })
+          : undefined,
+      provisionedTo: [],
+    });
+  }
+  // Provisioned pairs: skewed per permission set.
+  const pairSeen = new Set<string>();
+  const pairs: Array<[number, number]> = [];
+  const maxPairs = Math.min(size.pairs, size.accounts * size.permissionSets);
+  for (let tries = 0; pairs.length < maxPairs && tries < maxPairs * 30; tries++) {
+    const pi = Math.floor(size.permissionSets * Math.pow(rng(), 1.5));
+    const ai = int(size.accounts);
+    const k = `${pi}:${ai}`;
+    if (pairSeen.has(k)) continue;
+    pairSeen.add(k);
+    pairs.push([pi, ai]);
+    permissionSets[pi]!.provisionedTo.push(accounts[ai]!.id);
+  }
+  // Assignments on ~90% of pairs (the rest: provisioned with no assignment left).
+  const assignments: AssignmentDoc[] = [];
+  const usable = Math.max(1, Math.floor(pairs.length * 0.9));
+  const aSeen = new Set<string>();
+  for (let tries = 0; assignments.length < size.assignments && tries < size.assignments * 20; tries++) {
+    const [pi, ai] = tries < usable ? pairs[tries]! : pairs[int(usable)]!;
+    const isGroup = rng() < 0.3;
+    const principalId = isGroup ? groups[int(groups.length)]!.groupId : users[int(users.length)]!.userId;
+    const k = `${pi}:${ai}:${principalId}`;
+    if (aSeen.has(k)) continue;
+    aSeen.add(k);
+    assignments.push({
+      accountId: accounts[ai]!.id,
+      permissionSetArn: permissionSets[pi]!.arn,
+      principalType: isGroup ? "GROUP" : "USER",
+      principalId,
+    });
+  }
+  return {
+    organization: { id: orgId, managementAccountId: mgmt, featureSet: "ALL" },
+    roots: [{ id: rootId, name: "Root" }],
+    organizationalUnits: ous,
+    accounts,
+    identityCenter: {
+      instanceArn,
+      identityStoreId: `d-${hex(rng, 10)}`,
+      name: "acme",
+      createdDate: t(),
+      users,
+      groups,
+      memberships,
+      permissionSets,
+      assignments,
+    },
+  };
+}

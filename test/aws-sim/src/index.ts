@@ -1,0 +1,23 @@
+export { startAwsSim } from "./sim.ts";
+export type { AwsSim, AwsSimOptions } from "./sim.ts";
+export { generateOrg, PRESETS, SYNC_USER, ACCESS_ROLE, AUDIT_ROLE, EXTERNAL_ID } from "./generate-org.ts";
+export type { Preset } from "./generate-org.ts";
+export { OrgDocument } from "./org-document.ts";
+export type {
+  AccountDoc,
+  AssignmentDoc,
+  IamGroupDoc,
+  IamPolicyDoc,
+  IamRoleDoc,
+  IamUserDoc,
+  IdentityCenterDoc,
+  IdentityStoreGroupDoc,
+  IdentityStoreUserDoc,
+  PermissionSetDoc,
+} from "./org-document.ts";
+export { DEFAULT_RATE_LIMITS } from "./rate-limiter.ts";
+export type { RateLimitConfig } from "./rate-limiter.ts";
+export type { FaultConfig, FaultUpdate } from "./faults.ts";
+export type { SimCounters, OperationCounters, SimTimeline, TimelinePoint } from "./counters.ts";
+export type { SimMutations } from "./mutations.ts";
+export { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";

@@ -1,0 +1,187 @@
+import { AwsError } from "./aws-error.ts";
+import type { Store } from "./store.ts";
+
+type PrincipalType = "user" | "group" | "role";
+interface Assignment {
+  accountId: string;
+  permissionSetArn: string;
+  principalType: "USER" | "GROUP";
+  principalId: string;
+}
+
+/**
+ * Typed helpers mirroring the admin API (`POST /_sim/mutate/<name>` with the argument as JSON body).
+ * Every mutation appends a CloudTrail record (actor = the account's root, invokedBy aws-sim-admin).
+ */
+export function createMutations(store: Store) {
+  const assignment = (kind: "create" | "delete", a: Assignment) => {
+    const op = store.startAssignmentOp(
+      null,
+      kind,
+      {
+        accountId: a.accountId,
+        permissionSetArn: a.permissionSetArn,
+        principalType: a.principalType,
+        principalId: a.principalId,
+      },
+      true,
+    );
+    if (op.status === "FAILED") throw new AwsError("ValidationException", op.failureReason ?? "failed", 400);
+    return { requestId: op.requestId, status: op.status };
+  };
+  return detached({
+    // Identity Store
+    createIdentityStoreUser: (p: {
+      userName: string;
+      displayName: string;
+      givenName: string;
+      familyName: string;
+      email?: string;
+    }) => store.createIdentityStoreUser(null, p),
+    deleteIdentityStoreUser: (p: { userId: string }) => store.deleteIdentityStoreUser(null, p.userId),
+    createIdentityStoreGroup: (p: { displayName: string; description?: string }) =>
+      store.createIdentityStoreGroup(null, p),
+    deleteIdentityStoreGroup: (p: { groupId: string }) => store.deleteIdentityStoreGroup(null, p.groupId),
+    addGroupMembership: (p: { groupId: string; userId: string }) =>
+      store.createGroupMembership(null, p.groupId, p.userId),
+    removeGroupMembership: (p: { membershipId?: string; groupId?: string; userId?: string }) => {
+      const id = p.membershipId ?? store.findMembership(p.groupId ?? "", p.userId ?? "")?.membershipId;
+      if (!id) throw new AwsError("ResourceNotFoundException", "GROUP_MEMBERSHIP not found.", 404);
+      store.deleteGroupMembership(null, id);
+    },
+    // Identity Center
+    createPermissionSet: (p: {
+      name: string;
+      description?: string;
+      sessionDuration?: string;
+      managedPolicies?: string[];
+      inlinePolicy?: string;
+      customerManagedPolicyReferences?: Array<{ name: string; path?: string }>;
+      provisionTo?: string[];
+    }) => {
+      const ps = store.createPermissionSet(null, p);
+      for (const acct of p.provisionTo ?? []) store.provisionPermissionSet(null, ps.arn, acct);
+      return { ...ps, provisionedTo: [...(store.provisioned.get(ps.arn) ?? [])] };
+    },
+    deletePermissionSet: (p: { permissionSetArn: string }) =>
+      store.deletePermissionSet(null, p.permissionSetArn),
+    provisionPermissionSet: (p: { permissionSetArn: string; accountId: string }) =>
+      store.provisionPermissionSet(null, p.permissionSetArn, p.accountId),
+    createAccountAssignment: (p: Assignment) => assignment("create", p),
+    deleteAccountAssignment: (p: Assignment) => assignment("delete", p),
+    // Organizations
+    createAccount: (p: {
+      name: string;
+      email: string;
+      parentId?: string;
+      id?: string;
+      status?: "ACTIVE" | "SUSPENDED";
+    }) => store.createAccount(null, p),
+    removeAccount: (p: { accountId: string }) => store.removeAccount(null, p.accountId),
+    setAccountStatus: (p: { accountId: string; status: "ACTIVE" | "SUSPENDED" }) =>
+      store.setAccountStatus(null, p.accountId, p.status),
+    // IAM (per account)
+    createIamUser: (p: {
+      accountId: string;
+      userName: string;
+      path?: string;
+      tags?: Array<{ Key: string; Value: string }>;
+    }) => store.createIamUser(null, p.accountId, p),
+    deleteIamUser: (p: { accountId: string; userName: string }) =>
+      store.deleteIamUser(null, p.accountId, p.userName),
+    createIamGroup: (p: { accountId: string; groupName: string; path?: string }) =>
+      store.createIamGroup(null, p.accountId, p),
+    deleteIamGroup: (p: { accountId: string; groupName: string }) =>
+      store.deleteIamGroup(null, p.accountId, p.groupName),
+    addIamUserToGroup: (p: { accountId: string; groupName: string; userName: string }) =>
+      store.addUserToGroup(null, p.accountId, p.groupName, p.userName),
+    removeIamUserFromGroup: (p: { accountId: string; groupName: string; userName: string }) =>
+      store.removeUserFromGroup(null, p.accountId, p.groupName, p.userName),
+    createIamRole: (p: {
+      accountId: string;
+      roleName: string;
+      trustPolicy: string;
+      path?: string;
+      description?: string;
+      maxSessionDuration?: number;
+    }) => store.createIamRole(null, p.accountId, p),
+    deleteIamRole: (p: { accountId: string; roleName: string }) =>
+      store.deleteIamRole(null, p.accountId, p.roleName),
+    updateAssumeRolePolicy: (p: { accountId: string; roleName: string; trustPolicy: string }) =>
+      store.updateAssumeRolePolicy(null, p.accountId, p.roleName, p.trustPolicy),
+    attachPolicy: (p: {
+      accountId: string;
+      principalType: PrincipalType;
+      principalName: string;
+      policyArn: string;
+    }) => store.attachPolicy(null, p.accountId, p.principalType, p.principalName, p.policyArn),
+    detachPolicy: (p: {
+      accountId: string;
+      principalType: PrincipalType;
+      principalName: string;
+      policyArn: string;
+    }) => store.detachPolicy(null, p.accountId, p.principalType, p.principalName, p.policyArn),
+    putInlinePolicy: (p: {
+      accountId: string;
+      principalType: PrincipalType;
+      principalName: string;
+      policyName: string;
+      document: string;
+    }) =>
+      store.putInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName, p.document),
+    deleteInlinePolicy: (p: {
+      accountId: string;
+      principalType: PrincipalType;
+      principalName: string;
+      policyName: string;
+    }) => store.deleteInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName),
+    createAccessKey: (p: { accountId: string; userName: string }) =>
+      store.createAccessKey(null, p.accountId, p.userName),
+    updateAccessKey: (p: { accountId: string; accessKeyId: string; status: "Active" | "Inactive" }) =>
+      store.updateAccessKey(null, p.accountId, p.accessKeyId, p.status),
+    deleteAccessKey: (p: { accountId: string; accessKeyId: string }) =>
+      store.deleteAccessKey(null, p.accountId, p.accessKeyId),
+  });
+}
+
+/** Results are copies: callers cannot alter the simulator's state through them. */
+function detached<T extends Record<string, (p: never) => unknown>>(fns: T): T {
+  const out: Record<string, (p: never) => unknown> = {};
+  for (const [k, fn] of Object.entries(fns)) out[k] = (p: never) => structuredClone(fn(p));
+  return out as T;
+}
+export type SimMutations = ReturnType<typeof createMutations>;
+
+/** Required (string) members of each mutation's argument, checked by the admin API before calling it. */
+export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = {
+  createIdentityStoreUser: ["userName", "displayName", "givenName", "familyName"],
+  deleteIdentityStoreUser: ["userId"],
+  createIdentityStoreGroup: ["displayName"],
+  deleteIdentityStoreGroup: ["groupId"],
+  addGroupMembership: ["groupId", "userId"],
+  removeGroupMembership: [],
+  createPermissionSet: ["name"],
+  deletePermissionSet: ["permissionSetArn"],
+  provisionPermissionSet: ["permissionSetArn", "accountId"],
+  createAccountAssignment: ["accountId", "permissionSetArn", "principalType", "principalId"],
+  deleteAccountAssignment: ["accountId", "permissionSetArn", "principalType", "principalId"],
+  createAccount: ["name", "email"],
+  removeAccount: ["accountId"],
+  setAccountStatus: ["accountId", "status"],
+  createIamUser: ["accountId", "userName"],
+  deleteIamUser: ["accountId", "userName"],
+  createIamGroup: ["accountId", "groupName"],
+  deleteIamGroup: ["accountId", "groupName"],
+  addIamUserToGroup: ["accountId", "groupName", "userName"],
+  removeIamUserFromGroup: ["accountId", "groupName", "userName"],
+  createIamRole: ["accountId", "roleName", "trustPolicy"],
+  deleteIamRole: ["accountId", "roleName"],
+  updateAssumeRolePolicy: ["accountId", "roleName", "trustPolicy"],
+  attachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
+  detachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
+  putInlinePolicy: ["accountId", "principalType", "principalName", "policyName", "document"],
+  deleteInlinePolicy: ["accountId", "principalType", "principalName", "policyName"],
+  createAccessKey: ["accountId", "userName"],
+  updateAccessKey: ["accountId", "accessKeyId", "status"],
+  deleteAccessKey: ["accountId", "accessKeyId"],
+};

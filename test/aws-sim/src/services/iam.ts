@@ -1,0 +1,493 @@
+import { AwsError } from "../aws-error.ts";
+import { AWS_MANAGED_CREATE_DATE, AWS_MANAGED_POLICIES } from "../aws-managed-policies.ts";
+import type { IamGroupDoc, IamPolicyDoc, IamRoleDoc, IamUserDoc } from "../org-document.ts";
+import { paginate } from "../paging.ts";
+import { encodePolicy } from "../protocols/query.ts";
+import type { QueryParams, XmlValue } from "../protocols/query.ts";
+import type { AccountState } from "../store.ts";
+import type { Ctx } from "./context.ts";
+
+type Result = Record<string, XmlValue> | null;
+type Handler = (ctx: Ctx, p: QueryParams) => Result;
+
+const arnOf = (acct: string, kind: string, e: { path: string; name: string }): string =>
+  `arn:aws:iam::${acct}:${kind}${e.path}${e.name}`;
+export const userXml = (acct: string, u: IamUserDoc, full = false): Record<string, XmlValue> => ({
+  Path: u.path,
+  UserName: u.name,
+  UserId: u.id,
+  Arn: arnOf(acct, "user", u),
+  CreateDate: u.createDate,
+  PasswordLastUsed: u.passwordLastUsed,
+  ...(full && u.tags.length ? { Tags: u.tags } : {}),
+});
+const groupXml = (acct: string, g: IamGroupDoc): Record<string, XmlValue> => ({
+  Path: g.path,
+  GroupName: g.name,
+  GroupId: g.id,
+  Arn: arnOf(acct, "group", g),
+  CreateDate: g.createDate,
+});
+const roleXml = (acct: string, r: IamRoleDoc, full = false): Record<string, XmlValue> => ({
+  Path: r.path,
+  RoleName: r.name,
+  RoleId: r.id,
+  Arn: arnOf(acct, "role", r),
+  CreateDate: r.createDate,
+  AssumeRolePolicyDocument: encodePolicy(r.trustPolicy),
+  Description: r.description,
+  MaxSessionDuration: r.maxSessionDuration,
+  ...(full ? { Tags: r.tags.length ? r.tags : undefined, RoleLastUsed: {} } : {}),
+});
+
+function maxItems(p: QueryParams): number {
+  const v = p.get("MaxItems");
+  if (v === undefined || v === "") return 100;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new AwsError(
+      "ValidationError",
+      `1 validation error detected: Value '${v}' at 'maxItems' failed to satisfy constraint: Member must have value ${n < 1 ? "greater than or equal to 1" : "less than or equal to 1000"}`,
+      400,
+    );
+  return n;
+}
+function page<T>(
+  p: QueryParams,
+  all: readonly T[],
+  key: string,
+): { items: T[]; trunc: { IsTruncated: boolean; Marker?: string } } {
+  const r = paginate(
+    all,
+    p.get("Marker"),
+    maxItems(p),
+    key,
+    () => new AwsError("InvalidInput", "Invalid Marker.", 400),
+  );
+  return { items: r.items, trunc: { IsTruncated: r.next !== undefined, Marker: r.next } };
+}
+function required(p: QueryParams, name: string): string {
+  const v = p.get(name);
+  if (v === undefined || v === "") {
+    const member = name[0]!.toLowerCase() + name.slice(1);
+    throw new AwsError(
+      "ValidationError",
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      400,
+    );
+  }
+  return v;
+}
+const byPath = <T extends { path: string }>(p: QueryParams, items: Iterable<T>): T[] => {
+  const prefix = p.get("PathPrefix") ?? "/";
+  return [...items].filter((x) => x.path.startsWith(prefix));
+};
+function acctState(ctx: Ctx): AccountState {
+  return ctx.store.account(ctx.actor.accountId);
+}
+function policyMeta(
+  ctx: Ctx,
+  arn: string,
+):
+  | {
+      name: string;
+      path: string;
+      id: string;
+      description?: string;
+      createDate: string;
+      updateDate: string;
+      defaultVersionId: string;
+      versions: IamPolicyDoc["versions"];
+      aws: boolean;
+    }
+  | undefined {
+  const m = AWS_MANAGED_POLICIES.get(arn);
+  if (m)
+    return {
+      name: m.name,
+      path: m.path,
+      id: m.id,
+      description: m.description,
+      createDate: AWS_MANAGED_CREATE_DATE,
+      updateDate: AWS_MANAGED_CREATE_DATE,
+      defaultVersionId: "v1",
+      versions: [{ versionId: "v1", document: m.document, createDate: AWS_MANAGED_CREATE_DATE }],
+      aws: true,
+    };
+  const c = acctState(ctx).policies.get(arn);
+  if (c)
+    return {
+      name: c.name,
+      path: c.path,
+      id: c.id,
+      description: c.description,
+      createDate: c.createDate,
+      updateDate: c.updateDate ?? c.createDate,
+      defaultVersionId: c.defaultVersionId,
+      versions: c.versions,
+      aws: false,
+    };
+  return undefined;
+}
+function attachmentCount(s: AccountState, arn: string): number {
+  let n = 0;
+  for (const m of [s.users, s.groups, s.roles] as Array<Map<string, { attachedPolicies: string[] }>>)
+    for (const e of m.values()) if (e.attachedPolicies.includes(arn)) n++;
+  return n;
+}
+function policyXml(ctx: Ctx, arn: string, withVersions = false): Record<string, XmlValue> {
+  const m = policyMeta(ctx, arn)!;
+  return {
+    PolicyName: m.name,
+    PolicyId: m.id,
+    Arn: arn,
+    Path: m.path,
+    DefaultVersionId: m.defaultVersionId,
+    AttachmentCount: attachmentCount(acctState(ctx), arn),
+    PermissionsBoundaryUsageCount: 0,
+    IsAttachable: true,
+    Description: m.description,
+    CreateDate: m.createDate,
+    UpdateDate: m.updateDate,
+    ...(withVersions
+      ? {
+          PolicyVersionList: m.versions.map((v) => ({
+            Document: encodePolicy(v.document),
+            VersionId: v.versionId,
+            IsDefaultVersion: v.versionId === m.defaultVersionId,
+            CreateDate: v.createDate,
+          })),
+        }
+      : {}),
+  };
+}
+const attached = (ctx: Ctx, arns: string[]): Array<Record<string, XmlValue>> =>
+  arns.map((a) => ({ PolicyName: policyMeta(ctx, a)?.name ?? a.split("/").pop(), PolicyArn: a }));
+
+function principalOf(
+  ctx: Ctx,
+  kind: "User" | "Group" | "Role",
+  name: string,
+): { attachedPolicies: string[]; inlinePolicies: Array<{ name: string; document: string }> } {
+  const a = ctx.actor.accountId;
+  return kind === "User"
+    ? ctx.store.iamUser(a, name)
+    : kind === "Group"
+      ? ctx.store.iamGroup(a, name)
+      : ctx.store.iamRole(a, name);
+}
+function listAttached(kind: "User" | "Group" | "Role"): Handler {
+  return (ctx, p) => {
+    const name = required(p, `${kind}Name`);
+    const prefix = p.get("PathPrefix") ?? "/";
+    const arns = principalOf(ctx, kind, name).attachedPolicies.filter((a) =>
+      (policyMeta(ctx, a)?.path ?? "/").startsWith(prefix),
+    );
+    const r = page(p, attached(ctx, arns), `att${kind}:${name}`);
+    return { AttachedPolicies: r.items, ...r.trunc };
+  };
+}
+function listInline(kind: "User" | "Group" | "Role"): Handler {
+  return (ctx, p) => {
+    const name = required(p, `${kind}Name`);
+    const r = page(
+      p,
+      principalOf(ctx, kind, name).inlinePolicies.map((x) => x.name),
+      `inl${kind}:${name}`,
+    );
+    return { PolicyNames: r.items, ...r.trunc };
+  };
+}
+function getInline(kind: "User" | "Group" | "Role"): Handler {
+  return (ctx, p) => {
+    const name = required(p, `${kind}Name`);
+    const policyName = required(p, "PolicyName");
+    const pol = principalOf(ctx, kind, name).inlinePolicies.find((x) => x.name === policyName);
+    if (!pol)
+      throw new AwsError(
+        "NoSuchEntity",
+        `The ${kind.toLowerCase()} policy with name ${policyName} cannot be found.`,
+        404,
+      );
+    return { [`${kind}Name`]: name, PolicyName: policyName, PolicyDocument: encodePolicy(pol.document) };
+  };
+}
+function attachWrite(kind: "User" | "Group" | "Role", op: "attach" | "detach"): Handler {
+  return (ctx, p) => {
+    const name = required(p, `${kind}Name`);
+    const arn = required(p, "PolicyArn");
+    const t = kind.toLowerCase() as "user" | "group" | "role";
+    if (op === "attach") ctx.store.attachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
+    else ctx.store.detachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
+    return null;
+  };
+}
+
+export const IAM_OPERATIONS: Record<string, Handler> = {
+  ListUsers: (ctx, p) => {
+    const a = ctx.actor.accountId;
+    const r = page(p, byPath(p, acctState(ctx).users.values()), `users:${p.get("PathPrefix") ?? ""}`);
+    return { Users: r.items.map((u) => userXml(a, u)), ...r.trunc };
+  },
+  GetUser: (ctx, p) => {
+    let name = p.get("UserName");
+    if (!name) {
+      if (ctx.actor.kind !== "IAMUser")
+        throw new AwsError(
+          "ValidationError",
+          "Must specify userName when calling with non-User credentials",
+          400,
+        );
+      name = ctx.actor.init.userName ?? "";
+    }
+    return { User: userXml(ctx.actor.accountId, ctx.store.iamUser(ctx.actor.accountId, name), true) };
+  },
+  ListGroups: (ctx, p) => {
+    const r = page(p, byPath(p, acctState(ctx).groups.values()), `groups:${p.get("PathPrefix") ?? ""}`);
+    return { Groups: r.items.map((g) => groupXml(ctx.actor.accountId, g)), ...r.trunc };
+  },
+  GetGroup: (ctx, p) => {
+    const name = required(p, "GroupName");
+    const g = ctx.store.iamGroup(ctx.actor.accountId, name);
+    const s = acctState(ctx);
+    const members = [...(s.groupMembers.get(name) ?? [])]
+      .map((u) => s.users.get(u))
+      .filter((u): u is IamUserDoc => !!u);
+    const r = page(p, members, `group:${name}`);
+    return {
+      Group: groupXml(ctx.actor.accountId, g),
+      Users: r.items.map((u) => userXml(ctx.actor.accountId, u)),
+      ...r.trunc,
+    };
+  },
+  ListGroupsForUser: (ctx, p) => {
+    const name = required(p, "UserName");
+    const u = ctx.store.iamUser(ctx.actor.accountId, name);
+    const s = acctState(ctx);
+    const r = page(
+      p,
+      u.groups.map((g) => s.groups.get(g)).filter((g): g is IamGroupDoc => !!g),
+      `gfu:${name}`,
+    );
+    return { Groups: r.items.map((g) => groupXml(ctx.actor.accountId, g)), ...r.trunc };
+  },
+  ListRoles: (ctx, p) => {
+    const r = page(p, byPath(p, acctState(ctx).roles.values()), `roles:${p.get("PathPrefix") ?? ""}`);
+    return { Roles: r.items.map((x) => roleXml(ctx.actor.accountId, x)), ...r.trunc };
+  },
+  GetRole: (ctx, p) => ({
+    Role: roleXml(ctx.actor.accountId, ctx.store.iamRole(ctx.actor.accountId, required(p, "RoleName")), true),
+  }),
+  ListPolicies: (ctx, p) => {
+    const scope = p.get("Scope") ?? "All";
+    const onlyAttached = p.get("OnlyAttached") === "true";
+    const prefix = p.get("PathPrefix") ?? "/";
+    const s = acctState(ctx);
+    let arns: string[] = [];
+    if (scope !== "Local") arns.push(...AWS_MANAGED_POLICIES.keys());
+    if (scope !== "AWS") arns.push(...s.policies.keys());
+    arns = arns.filter(
+      (a) => policyMeta(ctx, a)!.path.startsWith(prefix) && (!onlyAttached || attachmentCount(s, a) > 0),
+    );
+    const r = page(p, arns, `pol:${scope}:${onlyAttached}:${prefix}`);
+    return {
+      Policies: r.items.map((a) => {
+        const x = policyXml(ctx, a);
+        delete x.Description;
+        return x;
+      }),
+      ...r.trunc,
+    };
+  },
+  GetPolicy: (ctx, p) => {
+    const arn = required(p, "PolicyArn");
+    if (!policyMeta(ctx, arn)) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
+    return { Policy: policyXml(ctx, arn) };
+  },
+  GetPolicyVersion: (ctx, p) => {
+    const arn = required(p, "PolicyArn");
+    const vid = required(p, "VersionId");
+    const m = policyMeta(ctx, arn);
+    if (!m) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
+    const v = m.versions.find((x) => x.versionId === vid);
+    if (!v)
+      throw new AwsError(
+        "NoSuchEntity",
+        `Policy ${arn} version ${vid} does not exist or is not attachable.`,
+        404,
+      );
+    return {
+      PolicyVersion: {
+        Document: encodePolicy(v.document),
+        VersionId: v.versionId,
+        IsDefaultVersion: v.versionId === m.defaultVersionId,
+        CreateDate: v.createDate,
+      },
+    };
+  },
+  ListAttachedUserPolicies: listAttached("User"),
+  ListAttachedGroupPolicies: listAttached("Group"),
+  ListAttachedRolePolicies: listAttached("Role"),
+  ListUserPolicies: listInline("User"),
+  ListGroupPolicies: listInline("Group"),
+  ListRolePolicies: listInline("Role"),
+  GetUserPolicy: getInline("User"),
+  GetGroupPolicy: getInline("Group"),
+  GetRolePolicy: getInline("Role"),
+  ListAccessKeys: (ctx, p) => {
+    let name = p.get("UserName");
+    if (!name) {
+      if (ctx.actor.kind !== "IAMUser")
+        throw new AwsError(
+          "ValidationError",
+          "Must specify userName when calling with non-User credentials",
+          400,
+        );
+      name = ctx.actor.init.userName ?? "";
+    }
+    const u = ctx.store.iamUser(ctx.actor.accountId, name);
+    const r = page(p, u.accessKeys, `keys:${name}`);
+    return {
+      AccessKeyMetadata: r.items.map((k) => ({
+        UserName: u.name,
+        AccessKeyId: k.id,
+        Status: k.status,
+        CreateDate: k.createDate,
+      })),
+      ...r.trunc,
+    };
+  },
+  GetAccessKeyLastUsed: (ctx, p) => {
+    const id = required(p, "AccessKeyId");
+    const ref = ctx.store.keys.get(id);
+    if (!ref || ref.kind !== "user" || ref.accountId !== ctx.actor.accountId)
+      throw new AwsError(
+        "AccessDenied",
+        `User: ${ctx.actor.arn} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key ${id}`,
+        403,
+      );
+    const u = ctx.store.iamUser(ref.accountId, ref.userName);
+    const k = u.accessKeys.find((x) => x.id === id)!;
+    return {
+      UserName: u.name,
+      AccessKeyLastUsed: k.lastUsed
+        ? { LastUsedDate: k.lastUsed.date, ServiceName: k.lastUsed.service, Region: k.lastUsed.region }
+        : { ServiceName: "N/A", Region: "N/A" },
+    };
+  },
+  ListAccountAliases: (ctx, p) => {
+    const r = page(p, acctState(ctx).doc.iam.aliases, "aliases");
+    return { AccountAliases: r.items, ...r.trunc };
+  },
+  GetAccountAuthorizationDetails: (ctx, p) => {
+    const filter = new Set(p.list("Filter").filter((x) => x));
+    const want = (t: string): boolean => filter.size === 0 || filter.has(t);
+    const s = acctState(ctx);
+    const a = ctx.actor.accountId;
+    type Item =
+      | { k: "u"; v: IamUserDoc }
+      | { k: "g"; v: IamGroupDoc }
+      | { k: "r"; v: IamRoleDoc }
+      | { k: "p"; v: string };
+    const all: Item[] = [];
+    if (want("User")) for (const v of s.users.values()) all.push({ k: "u", v });
+    if (want("Group")) for (const v of s.groups.values()) all.push({ k: "g", v });
+    if (want("Role")) for (const v of s.roles.values()) all.push({ k: "r", v });
+    if (want("LocalManagedPolicy")) for (const v of s.policies.keys()) all.push({ k: "p", v });
+    if (want("AWSManagedPolicy"))
+      for (const v of AWS_MANAGED_POLICIES.keys()) if (attachmentCount(s, v) > 0) all.push({ k: "p", v });
+    const r = page(p, all, `gaad:${[...filter].sort().join(",")}`);
+    const inl = (x: Array<{ name: string; document: string }>): XmlValue[] =>
+      x.map((i) => ({ PolicyName: i.name, PolicyDocument: encodePolicy(i.document) }));
+    return {
+      UserDetailList: r.items.flatMap((i) =>
+        i.k === "u"
+          ? [
+              {
+                ...userXml(a, i.v),
+                PasswordLastUsed: undefined,
+                UserPolicyList: inl(i.v.inlinePolicies),
+                GroupList: i.v.groups,
+                AttachedManagedPolicies: attached(ctx, i.v.attachedPolicies),
+                Tags: i.v.tags,
+              },
+            ]
+          : [],
+      ),
+      GroupDetailList: r.items.flatMap((i) =>
+        i.k === "g"
+          ? [
+              {
+                ...groupXml(a, i.v),
+                GroupPolicyList: inl(i.v.inlinePolicies),
+                AttachedManagedPolicies: attached(ctx, i.v.attachedPolicies),
+              },
+            ]
+          : [],
+      ),
+      RoleDetailList: r.items.flatMap((i) =>
+        i.k === "r"
+          ? [
+              {
+                Path: i.v.path,
+                RoleName: i.v.name,
+                RoleId: i.v.id,
+                Arn: arnOf(a, "role", i.v),
+                CreateDate: i.v.createDate,
+                AssumeRolePolicyDocument: encodePolicy(i.v.trustPolicy),
+                InstanceProfileList: [],
+                RolePolicyList: inl(i.v.inlinePolicies),
+                AttachedManagedPolicies: attached(ctx, i.v.attachedPolicies),
+                Tags: i.v.tags,
+                RoleLastUsed: {},
+              },
+            ]
+          : [],
+      ),
+      Policies: r.items.flatMap((i) => (i.k === "p" ? [policyXml(ctx, i.v, true)] : [])),
+      ...r.trunc,
+    };
+  },
+  CreateUser: (ctx, p) => {
+    const name = required(p, "UserName");
+    if (!/^[\w+=,.@-]{1,64}$/.test(name))
+      throw new AwsError(
+        "ValidationError",
+        `1 validation error detected: Value '${name}' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+        400,
+      );
+    const tags = p
+      .structList("Tags", ["Key", "Value"])
+      .map((t) => ({ Key: t.Key ?? "", Value: t.Value ?? "" }));
+    const u = ctx.store.createIamUser(ctx.actor, ctx.actor.accountId, {
+      userName: name,
+      path: p.get("Path"),
+      tags,
+    });
+    return { User: userXml(ctx.actor.accountId, u, true) };
+  },
+  AddUserToGroup: (ctx, p) => {
+    ctx.store.addUserToGroup(
+      ctx.actor,
+      ctx.actor.accountId,
+      required(p, "GroupName"),
+      required(p, "UserName"),
+    );
+    return null;
+  },
+  RemoveUserFromGroup: (ctx, p) => {
+    ctx.store.removeUserFromGroup(
+      ctx.actor,
+      ctx.actor.accountId,
+      required(p, "GroupName"),
+      required(p, "UserName"),
+    );
+    return null;
+  },
+  AttachUserPolicy: attachWrite("User", "attach"),
+  AttachGroupPolicy: attachWrite("Group", "attach"),
+  AttachRolePolicy: attachWrite("Role", "attach"),
+  DetachUserPolicy: attachWrite("User", "detach"),
+  DetachGroupPolicy: attachWrite("Group", "detach"),
+  DetachRolePolicy: attachWrite("Role", "detach"),
+};

@@ -1,0 +1,126 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdminApi } from "./admin-api.ts";
+import { Counters } from "./counters.ts";
+import type { SimCounters, SimTimeline } from "./counters.ts";
+import { applyFaults, defaultFaults } from "./faults.ts";
+import type { FaultConfig, FaultUpdate } from "./faults.ts";
+import { generateOrg } from "./generate-org.ts";
+import type { Preset } from "./generate-org.ts";
+import { createMutations } from "./mutations.ts";
+import type { SimMutations } from "./mutations.ts";
+import { OrgDocument } from "./org-document.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import type { RateLimitConfig } from "./rate-limiter.ts";
+import { createHandler } from "./server.ts";
+import { Store } from "./store.ts";
+
+export interface AwsSimOptions {
+  org?: OrgDocument;
+  preset?: Preset;
+  seed?: number;
+  host?: string;
+  port?: number;
+  rateLimits?: boolean | Partial<RateLimitConfig>;
+  latency?: { minMs: number; maxMs: number } | null;
+  errorRate?: number;
+  cloudTrailDelayMs?: number;
+  sessionDurationOverrideSeconds?: number;
+  /** How long Create/DeleteAccountAssignment stay IN_PROGRESS (default 0: done by the next request). */
+  assignmentDelayMs?: number;
+}
+export interface AwsSim {
+  url: string;
+  region: string;
+  managementCredentials: { accessKeyId: string; secretAccessKey: string };
+  /** Identity Center instance and store of the loaded org (undefined without Identity Center). */
+  instanceArn: string | undefined;
+  identityStoreId: string | undefined;
+  managementAccountId: string;
+  exportOrg(): OrgDocument;
+  counters(): SimCounters;
+  resetCounters(): void;
+  timeline(): SimTimeline;
+  faults(): FaultConfig;
+  setFaults(f: FaultUpdate): void;
+  mutate: SimMutations;
+  close(): Promise<void>;
+}
+
+export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
+  const doc = opts.org ? OrgDocument.parse(opts.org) : generateOrg(opts.preset ?? "tiny", opts.seed ?? 1);
+  const store = new Store(doc);
+  const region = "us-east-1";
+  const counters = new Counters();
+  let faults = applyFaults(defaultFaults(), {
+    rateLimits: opts.rateLimits ?? false,
+    latency: opts.latency ?? null,
+    errorRate: opts.errorRate ?? 0,
+    cloudTrailDelayMs: opts.cloudTrailDelayMs ?? 0,
+    assignmentDelayMs: opts.assignmentDelayMs ?? 0,
+    sessionDurationOverrideSeconds: opts.sessionDurationOverrideSeconds ?? null,
+  });
+  const limiter = new RateLimiter(faults.rateLimits);
+  const sync = (): void => {
+    limiter.config = faults.rateLimits;
+    store.trail.delayMs = faults.cloudTrailDelayMs;
+    store.assignmentDelayMs = faults.assignmentDelayMs;
+  };
+  sync();
+  const setFaults = (f: FaultUpdate): void => {
+    const before = JSON.stringify(faults.rateLimits);
+    faults = applyFaults(faults, f);
+    if (JSON.stringify(faults.rateLimits) !== before) limiter.reset();
+    sync();
+  };
+  const mutate = createMutations(store);
+  let url = "";
+  const info = (): Record<string, unknown> => ({
+    url,
+    region,
+    managementCredentials: store.managementCredentials,
+    managementAccountId: store.org.managementAccountId,
+    organizationId: store.org.id,
+    instanceArn: store.ic?.instanceArn,
+    identityStoreId: store.ic?.identityStoreId,
+  });
+  const admin = createAdminApi({
+    store,
+    counters,
+    mutations: mutate,
+    getFaults: () => faults,
+    setFaults,
+    info,
+  });
+  const server = createServer(
+    createHandler({ store, counters, limiter, faults: () => faults, region, admin }),
+  );
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  url = `http://${host}:${addr.port}`;
+  return {
+    url,
+    region,
+    managementCredentials: { ...store.managementCredentials },
+    instanceArn: store.ic?.instanceArn,
+    identityStoreId: store.ic?.identityStoreId,
+    managementAccountId: store.org.managementAccountId,
+    exportOrg: () => store.exportOrg(),
+    counters: () => counters.snapshot(),
+    resetCounters: () => counters.reset(),
+    timeline: () => counters.timelineSnapshot(),
+    faults: () => structuredClone(faults),
+    setFaults,
+    mutate,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
