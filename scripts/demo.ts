@@ -1,30 +1,52 @@
-// The main job on a fresh machine (`npm run demo`): migrate, start the four services against the local
-// NATS/Redis/Postgres, run a full sync of every demo source with live progress, print what was synced, stop.
-// `--keep` leaves the services running (Ctrl-C stops them).
+// The main job on a fresh machine (`npm run demo`): start aws-sim with a demo organization, migrate, start the
+// four services against the local NATS/Redis/Postgres, run a full sync with live progress, print what was
+// synced, stop. Options: --org tiny|small|medium|large (default small), --keep (leave everything running; Ctrl-C
+// stops), --no-rate-limits. Set SOURCES_FILE to sync your own sources instead of the emulator.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import { loadSourcesFile } from "@grantline/config";
+import { createDb, sql } from "@grantline/db";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const keep = process.argv.includes("--keep");
-const env = {
+const { values } = parseArgs({
+  options: {
+    org: { type: "string", default: "small" },
+    keep: { type: "boolean", default: false },
+    "no-rate-limits": { type: "boolean", default: false },
+  },
+});
+const preset = values.org as "tiny" | "small" | "medium" | "large";
+if (!["tiny", "small", "medium", "large"].includes(preset)) {
+  console.error(`demo: --org must be tiny, small, medium or large (got ${values.org})`);
+  process.exit(2);
+}
+
+const env: Record<string, string | undefined> = {
   ...process.env,
-  SOURCES_FILE: process.env.SOURCES_FILE ?? `${root}deploy/demo/sources.yaml`,
   DATABASE_URL: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/grantline",
   LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
 };
-const sources = loadSourcesFile(env.SOURCES_FILE).sources;
+const services: ChildProcess[] = [];
+let sim: AwsSim | undefined;
 
-function run(cmd: string[], opts: { quiet?: boolean } = {}): Promise<number> {
+function run(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, cmd, { cwd: root, env, stdio: opts.quiet ? "ignore" : "inherit" });
+    const c = spawn(process.execPath, ["cli/bin/grantline.js", ...args], {
+      cwd: root,
+      env,
+      stdio: "inherit",
+    });
     c.once("exit", (code) => resolve(code ?? 1));
   });
 }
 
-const services: ChildProcess[] = [];
-function stopAll(): Promise<unknown> {
-  return Promise.all(
+async function stopAll(): Promise<void> {
+  await Promise.all(
     services.map(
       (s) =>
         new Promise((resolve) => {
@@ -34,30 +56,69 @@ function stopAll(): Promise<unknown> {
         }),
     ),
   );
+  await sim?.close();
+}
+
+async function summary(): Promise<void> {
+  const db = createDb({ url: env.DATABASE_URL!, poolSize: 1 });
+  try {
+    const r = await sql<{ what: string; n: number }>`
+      SELECT 'resources: ' || type AS what, count(*)::int AS n FROM resources WHERE deleted_at IS NULL GROUP BY type
+      UNION ALL SELECT 'entitlements', count(*)::int FROM entitlements WHERE deleted_at IS NULL
+      UNION ALL SELECT 'grants', count(*)::int FROM grants WHERE revoked_at IS NULL
+      UNION ALL SELECT 'effective grants (groups expanded)', count(*)::int FROM effective_grants
+      ORDER BY 1`.execute(db);
+    console.log("\nwhat was synced:");
+    for (const row of r.rows) console.log(`  ${row.what.padEnd(40)} ${row.n}`);
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function main(): Promise<number> {
-  console.log("grantline demo: migrating the database");
-  if ((await run(["cli/bin/grantline.js", "migrate"])) !== 0) return 1;
+  if (!process.env.SOURCES_FILE) {
+    sim = await startAwsSim({ preset, seed: 1, rateLimits: !values["no-rate-limits"] });
+    const dir = mkdtempSync(join(tmpdir(), "grantline-demo-"));
+    env.SOURCES_FILE = join(dir, "sources.json");
+    writeFileSync(
+      env.SOURCES_FILE,
+      JSON.stringify({
+        sources: [
+          {
+            id: "demo",
+            endpoint: sim.url,
+            staticCredentials: sim.managementCredentials,
+            fullSyncEveryMinutes: 0,
+          },
+          { id: "selftest", kind: "diag", fullSyncEveryMinutes: 0, diag: { pages: 5, itemsPerPage: 10 } },
+        ],
+      }),
+    );
+    console.log(
+      `aws-sim: "${preset}" organization at ${sim.url} (AWS rate limits ${values["no-rate-limits"] ? "off" : "on"})`,
+    );
+  }
+  const sources = loadSourcesFile(env.SOURCES_FILE!).sources;
+  console.log("migrating the database");
+  if ((await run(["migrate"])) !== 0) return 1;
   console.log("starting scheduler, fetcher, mapper, writer");
   for (const name of ["scheduler", "fetcher", "mapper", "writer"]) {
-    const c = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], {
-      cwd: root,
-      env: { ...env, PROBE_PORT: "0" },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    services.push(c);
+    services.push(
+      spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], {
+        cwd: root,
+        env: { ...env, PROBE_PORT: "0" },
+        stdio: ["ignore", "inherit", "inherit"],
+      }),
+    );
   }
   let failed = 0;
   for (const s of sources) {
     console.log(`\nsyncing source "${s.id}"`);
-    const code = await run(["cli/bin/grantline.js", "sync", s.id, "--wait"]);
-    if (code !== 0) failed++;
+    if ((await run(["sync", s.id, "--wait"])) !== 0) failed++;
   }
-  console.log("\nruns:");
-  await run(["cli/bin/grantline.js", "status"]);
-  if (keep) {
-    console.log("\nservices keep running (--keep); watch changes with: npm run grantline -- events tail");
+  await summary();
+  if (values.keep) {
+    console.log("\nrunning (--keep): `npm run grantline -- events tail` shows changes; Ctrl-C stops");
     await new Promise<void>((resolve) => process.once("SIGINT", resolve));
   }
   await stopAll();
@@ -68,7 +129,7 @@ process.once("SIGTERM", () => void stopAll().then(() => process.exit(1)));
 main().then(
   (code) => process.exit(code),
   async (err: unknown) => {
-    console.error("demo failed:", err);
+    console.error("demo failed:", err instanceof Error ? err.message : err);
     await stopAll();
     process.exit(1);
   },

@@ -57,6 +57,10 @@ export const PageResult = z.object({
    * is skipped — its rows are kept as they were, not swept — with the reason as a warning on the run.
    */
   skipped: z.string().nullable().default(null),
+  /** AWS calls the page took (composite operations and retries make more than one) and how many were throttled. */
+  stats: z
+    .object({ awsCalls: z.number().int().nonnegative(), throttled: z.number().int().nonnegative() })
+    .default({ awsCalls: 0, throttled: 0 }),
 });
 export type PageResult = z.infer<typeof PageResult>;
 
@@ -107,6 +111,10 @@ export const ResultBatch = z.object({
   /** Scopes this run could not see (denied): their rows are stamped as seen so no sweep removes them. */
   keepScopes: z.array(z.string()).default([]),
   warnings: z.array(z.string()),
+  /** Carried from the page result into the run's statistics. */
+  stats: z
+    .object({ awsCalls: z.number().int().nonnegative(), throttled: z.number().int().nonnegative() })
+    .default({ awsCalls: 0, throttled: 0 }),
 });
 export type ResultBatch = z.infer<typeof ResultBatch>;
 

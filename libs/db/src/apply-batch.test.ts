@@ -75,6 +75,7 @@ function batch(
     children: [],
     scopeComplete: true,
     keepScopes: [],
+    stats: { awsCalls: 1, throttled: 0 },
     warnings: [],
   };
 }

@@ -3,7 +3,7 @@ import type { Entitlement, Grant, Resource, ResultBatch, RunStatus, Subjects } f
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks, eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
-import { appendWarnings, completeRunIfDone } from "./run-store.ts";
+import { addRunStats, appendWarnings, completeRunIfDone } from "./run-store.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
 
 export interface ApplyResult {
@@ -186,6 +186,13 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     await appendWarnings(tx, b.runId, b.warnings);
+    const rows = b.resources.length + b.entitlements.length + b.grants.length;
+    await addRunStats(tx, b.runId, {
+      awsCalls: b.stats.awsCalls,
+      throttled: b.stats.throttled,
+      rows,
+      pages: 1,
+    });
     await tx
       .updateTable("tasks")
       .set({ status: "done", done_at: new Date() })
@@ -195,7 +202,7 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     return {
       applied: true,
       runFinished,
-      rows: b.resources.length + b.entitlements.length + b.grants.length,
+      rows,
       events: events.length,
       children,
     };

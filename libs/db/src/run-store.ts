@@ -299,3 +299,18 @@ async function deriveAccountPermissionSetEntitlements(
     tx,
   );
 }
+
+/** Adds a batch's counters to the run's statistics (one row update per batch). */
+export async function addRunStats(
+  tx: Transaction<Database>,
+  runId: string,
+  add: { awsCalls: number; throttled: number; rows: number; pages: number },
+): Promise<void> {
+  await sql`
+    UPDATE runs SET stats = stats || jsonb_build_object(
+      'awsCalls', COALESCE((stats->>'awsCalls')::bigint, 0) + ${add.awsCalls}::bigint,
+      'throttled', COALESCE((stats->>'throttled')::bigint, 0) + ${add.throttled}::bigint,
+      'rows', COALESCE((stats->>'rows')::bigint, 0) + ${add.rows}::bigint,
+      'pages', COALESCE((stats->>'pages')::bigint, 0) + ${add.pages}::bigint)
+    WHERE id = ${runId}::uuid`.execute(tx);
+}

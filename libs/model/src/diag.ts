@@ -82,5 +82,6 @@ export function mapDiagPage(res: PageResult): ResultBatch {
     scopeComplete: next === null,
     warnings: res.warnings,
     keepScopes: [],
+    stats: res.stats,
   };
 }

@@ -22,6 +22,7 @@ import {
 import { createMetrics, startProbeServer } from "@grantline/observability";
 import { createControlHandlers } from "./control-handlers.ts";
 import { startLeadership } from "./leader.ts";
+import { createProgressReporter } from "./progress-reporter.ts";
 import { createSchedulerTick } from "./scheduler-tick.ts";
 
 // One advisory lock key for the scheduler role ("gl-s" in ASCII); fits a safe integer.
@@ -108,9 +109,24 @@ async function main(): Promise<void> {
     },
     logger,
   });
+  const reportProgress = createProgressReporter({
+    latestRuns: () => runSummaries(db, { limit: 50 }),
+    tasks: metrics.gauge("grantline_run_tasks", "Tasks of each source's latest run, by state", [
+      "source",
+      "state",
+    ]),
+    counters: metrics.gauge(
+      "grantline_run_stats",
+      "Counters of each source's latest run (awsCalls, throttled, rows, pages, running)",
+      ["source", "state"],
+    ),
+  });
   let ticking = Promise.resolve();
   const timer = setInterval(() => {
-    ticking = ticking.then(tick).catch((err: unknown) => logger.error({ err }, "scheduler tick failed"));
+    ticking = ticking
+      .then(tick)
+      .then(reportProgress)
+      .catch((err: unknown) => logger.error({ err }, "scheduler tick failed"));
   }, config.TICK_MS);
 
   const probe = await startProbeServer({

@@ -117,6 +117,7 @@ describe("the pipeline end to end (four real processes)", () => {
       fetchedAt: new Date().toISOString(),
       warnings: [],
       skipped: null,
+      stats: { awsCalls: 1, throttled: 0 },
     });
     await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), { msgID: "replay-1" });
     const dup = await p.js.publish(p.subjects.batch("selftest"), JSON.stringify(batch), {

@@ -93,6 +93,7 @@ export function batchFor(res: PageResult, parts: BatchParts): ResultBatch {
     scopeComplete: token === null,
     keepScopes: [],
     warnings: [...res.warnings, ...(parts.warnings ?? [])],
+    stats: res.stats,
   };
 }
 
@@ -111,6 +112,7 @@ export function skippedBatch(res: PageResult): ResultBatch {
     children: [],
     scopeComplete: false,
     keepScopes: r.scope === null ? [] : [r.scope],
+    stats: res.stats,
     warnings: res.warnings.length
       ? res.warnings
       : [`${r.service}.${r.operation} skipped: ${res.skipped ?? "denied"}`],
