@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testInfra, uniqueName, waitFor, type TestDatabase } from "@grantline/testing";
 import { spawnService, type ServiceName } from "./pipeline-harness.ts";
@@ -21,6 +24,44 @@ describe("service start-up", () => {
       expect(out.trim().split("\n")).toHaveLength(1);
       expect(out).toMatch(message);
       expect(out).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    },
+  );
+});
+
+describe("sources file checked at start", () => {
+  it.each<[string, unknown, RegExp]>([
+    [
+      "a bad role ARN",
+      { sources: [{ id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123:role/x" }] }] },
+      /sources\.0\.assumeRole\.0\.roleArn: must be an IAM role ARN/,
+    ],
+    [
+      "a bad external id",
+      {
+        sources: [
+          { id: "a", assumeRole: [{ roleArn: "arn:aws:iam::123456789012:role/R", externalId: "x" }] },
+        ],
+      },
+      /externalId: must be 2–1224 characters/,
+    ],
+    ["no sources", { sources: [] }, /at least one source/],
+  ])(
+    "%s stops the scheduler and the fetcher with one clear line, nothing half-started",
+    async (_what, doc, message) => {
+      const dir = mkdtempSync(join(tmpdir(), "gl-src-"));
+      const file = join(dir, "sources.json");
+      writeFileSync(file, JSON.stringify(doc));
+      for (const name of ["scheduler", "fetcher"] as const) {
+        const s = spawnService(name, {
+          SOURCES_FILE: file,
+          NATS_URL: testInfra().natsUrl,
+          GL_SUBJECT_PREFIX: uniqueName("bad"),
+        });
+        expect(await s.exited).toEqual({ code: 2, signal: null });
+        const out = s.output.join("").trim();
+        expect(out.split("\n")).toHaveLength(1);
+        expect(out).toMatch(message);
+      }
     },
   );
 });
