@@ -204,7 +204,7 @@ export async function readEvents(p: Pipeline, runId?: string): Promise<ObservedE
   return runId ? out.filter((e) => e.grantlinerunid === runId) : out;
 }
 
-/** A sources-file entry pointing at aws-sim with its management credentials and generous budgets. */
+/** A sources-file entry pointing at aws-sim with its management credentials, generous budgets and IAM off. */
 export function simSource(
   id: string,
   sim: { url: string; managementCredentials: { accessKeyId: string; secretAccessKey: string } },
@@ -217,6 +217,8 @@ export function simSource(
     staticCredentials: sim.managementCredentials,
     fullSyncEveryMinutes: 0,
     budgets: { "sso-admin": 500, identitystore: 500, organizations: 500, iam: 500, sts: 500, cloudtrail: 50 },
+    // IAM is off unless a test turns it on: the Identity Center tests compare against Identity Center ground truth.
+    iam: { enabled: false },
     ...extra,
   };
 }
