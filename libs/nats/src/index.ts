@@ -34,3 +34,5 @@ export type { NatsConnection } from "@nats-io/nats-core";
 export { startStage, natsReadiness } from "./start-stage.ts";
 export type { StartStageOptions, StageSettings } from "./start-stage.ts";
 export { headers } from "@nats-io/nats-core";
+export { openBlobStore, BLOB_HEADER, INLINE_LIMIT_BYTES } from "./blob-store.ts";
+export type { BlobStore, BlobStoreOptions } from "./blob-store.ts";

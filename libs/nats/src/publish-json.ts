@@ -1,11 +1,15 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
+import { headers as natsHeaders } from "@nats-io/nats-core";
 import { RetryableError } from "@grantline/contracts";
+import { BLOB_HEADER, INLINE_LIMIT_BYTES, type BlobStore } from "./blob-store.ts";
 
 export interface PublishOptions {
   /** Deterministic id: JetStream drops a repeat inside the stream's duplicate window. */
   msgID: string;
   headers?: MsgHdrs;
+  /** Where bodies over the inline limit go; without it, an oversized body is an error. */
+  blobs?: BlobStore;
 }
 
 /**
@@ -20,9 +24,19 @@ export async function publishJson(
   value: unknown,
   opts: PublishOptions,
 ): Promise<{ duplicate: boolean }> {
-  const data = JSON.stringify(value);
+  let data = JSON.stringify(value);
+  let headers = opts.headers;
   try {
-    const ack = await js.publish(subject, data, { msgID: opts.msgID, headers: opts.headers, retries: 2 });
+    const bytes = Buffer.byteLength(data);
+    if (bytes > INLINE_LIMIT_BYTES && opts.blobs) {
+      // Named after the msgID: a retried publish overwrites the same object instead of leaving orphans.
+      const name = opts.msgID.replace(/[^A-Za-z0-9_.=-]/g, "_");
+      await opts.blobs.put(name, Buffer.from(data));
+      headers = headers ?? natsHeaders();
+      headers.set(BLOB_HEADER, name);
+      data = JSON.stringify({ $blob: name, bytes });
+    }
+    const ack = await js.publish(subject, data, { msgID: opts.msgID, headers, retries: 2 });
     return { duplicate: ack.duplicate };
   } catch (err) {
     throw new RetryableError(`publish to ${subject} failed: ${(err as Error).message}`, { cause: err });

@@ -12,6 +12,7 @@ import {
 import type { Logger } from "@grantline/log";
 import { DEFAULT_RETRY_POLICY, decideOutcome, type Outcome, type RetryPolicy } from "./decide-outcome.ts";
 import { publishJson } from "./publish-json.ts";
+import { BLOB_HEADER, type BlobStore } from "./blob-store.ts";
 
 /** What a handler gets besides its payload. */
 export interface MessageContext {
@@ -44,6 +45,8 @@ export interface StartConsumerOptions<S extends z.ZodType> {
   /** Must match the consumer's ack_wait. @default 30000 */
   ackWaitMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** Resolves payloads sent by reference (see `publishJson`). */
+  blobs?: BlobStore;
   /** Called once per message with its outcome and handling time (metrics). */
   observe?: (outcome: Outcome["kind"], seconds: number) => void;
 }
@@ -104,6 +107,20 @@ export async function startConsumer<S extends z.ZodType>(
     log.error({ reason, error, taskId }, "message dead-lettered");
   }
 
+  /** The message's payload, fetched from the blob store when it was sent by reference. */
+  async function body(m: JsMsg): Promise<string> {
+    const ref = m.headers?.get(BLOB_HEADER);
+    if (!ref) return m.string();
+    if (!o.blobs)
+      throw new PermanentError(
+        "blob-unsupported",
+        `payload sent by reference (${ref}) but no blob store is configured`,
+      );
+    const data = await o.blobs.get(ref);
+    if (data === null) throw new PermanentError("blob-missing", `payload blob ${ref} is gone (expired?)`);
+    return Buffer.from(data).toString("utf8");
+  }
+
   async function handle(m: JsMsg): Promise<void> {
     const started = performance.now();
     const deliveryCount = m.info.deliveryCount;
@@ -113,8 +130,9 @@ export async function startConsumer<S extends z.ZodType>(
     try {
       let raw: unknown;
       try {
-        raw = m.json();
+        raw = JSON.parse(await body(m));
       } catch (err) {
+        if (err instanceof PermanentError) throw err;
         throw new PermanentError("invalid-json", `payload is not JSON: ${(err as Error).message}`);
       }
       const payload = parseOrThrow(o.schema, raw, `${o.stage} input`) as z.infer<S>;

@@ -6,6 +6,7 @@ import type { Logger } from "@grantline/log";
 import { ensureConsumer } from "./ensure-topology.ts";
 import { startConsumer, type MessageHandler, type RunningConsumer } from "./start-consumer.ts";
 import type { Outcome } from "./decide-outcome.ts";
+import type { BlobStore } from "./blob-store.ts";
 
 export interface StageSettings {
   MAX_IN_FLIGHT: number;
@@ -27,6 +28,7 @@ export interface StartStageOptions<S extends z.ZodType> {
   settings: StageSettings;
   logger: Logger;
   observe?: (outcome: Outcome["kind"], seconds: number) => void;
+  blobs?: BlobStore;
 }
 
 /** Ensures the stage's durable consumer and starts the consume loop on it. */
@@ -52,6 +54,7 @@ export async function startStage<S extends z.ZodType>(o: StartStageOptions<S>): 
     ackWaitMs: o.settings.ACK_WAIT_MS,
     retry: { maxDeliver: o.settings.MAX_DELIVER },
     observe: o.observe,
+    blobs: o.blobs,
   });
 }
 

@@ -9,6 +9,7 @@ import {
   jetstream,
   jetstreamManager,
   natsReadiness,
+  openBlobStore,
   publishJson,
   startStage,
 } from "@grantline/nats";
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, subjects);
+  const blobs = await openBlobStore(nc, subjects);
 
   const consumer = await startStage({
     js,
@@ -38,11 +40,15 @@ async function main(): Promise<void> {
       map: mapPage,
       publisher: {
         publish: async (batch) => {
-          await publishJson(js, subjects.batch(batch.sourceId), batch, { msgID: `batch:${batch.taskId}` });
+          await publishJson(js, subjects.batch(batch.sourceId), batch, {
+            msgID: `batch:${batch.taskId}`,
+            blobs,
+          });
         },
       },
     }),
     settings: config,
+    blobs,
     logger,
     observe: (outcome, seconds) => metrics.recordMessage("mapper", outcome, seconds),
   });

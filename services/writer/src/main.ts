@@ -9,6 +9,7 @@ import {
   jetstream,
   jetstreamManager,
   natsReadiness,
+  openBlobStore,
   startStage,
 } from "@grantline/nats";
 import { createMetrics, startProbeServer } from "@grantline/observability";
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, subjects);
+  const blobs = await openBlobStore(nc, subjects);
   logger.info({ database: redactUrl(config.DATABASE_URL) }, "connected");
 
   const outbox = startOutboxPublisher({
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     schema: ResultBatch,
     handler: createWriteHandler(deps),
     settings: config,
+    blobs,
     logger,
     observe,
   });

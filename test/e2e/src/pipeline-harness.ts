@@ -159,7 +159,9 @@ export async function createPipeline(o: {
     },
     async close() {
       await Promise.all(SERVICES.map((n) => p.kill(n, "SIGKILL")));
-      for (const s of Object.values(subjects.streams)) await jsm.streams.delete(s).catch(() => undefined);
+      const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
+      for (const s of [...Object.values(subjects.streams), blobs])
+        await jsm.streams.delete(s).catch(() => undefined);
       await nc.close();
       await db.destroy();
       await tdb.drop();

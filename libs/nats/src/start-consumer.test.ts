@@ -1,0 +1,136 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { DeadLetter, RetryableError, createSubjects, type Subjects } from "@grantline/contracts";
+import { createLogger } from "@grantline/log";
+import { testInfra, uniqueName, waitFor } from "@grantline/testing";
+import {
+  decideOutcome,
+  ensureConsumer,
+  ensureStreams,
+  openBlobStore,
+  publishJson,
+  startConsumer,
+  type BlobStore,
+} from "./index.ts";
+
+const Payload = z.object({ id: z.string(), body: z.string().default("") });
+const logger = createLogger({ service: "test", level: "silent" });
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+let subjects: Subjects;
+let blobs: BlobStore;
+
+beforeAll(async () => {
+  nc = await connect({ servers: testInfra().natsUrl });
+  js = jetstream(nc);
+  jsm = await jetstreamManager(nc);
+  subjects = createSubjects(uniqueName("nt"));
+  await ensureStreams(jsm, subjects, { storage: "memory" });
+  blobs = await openBlobStore(nc, subjects);
+});
+afterAll(async () => {
+  for (const s of Object.values(subjects.streams)) await jsm.streams.delete(s).catch(() => undefined);
+  await jsm.streams
+    .delete(`OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`)
+    .catch(() => undefined);
+  await nc.close();
+});
+
+async function consumerOn(
+  durable: string,
+  handler: (p: z.infer<typeof Payload>, deliveryCount: number) => Promise<void>,
+) {
+  await ensureConsumer(jsm, {
+    stream: subjects.streams.batches,
+    durable,
+    filterSubject: subjects.batch(durable),
+    ackWaitMs: 5000,
+  });
+  return startConsumer({
+    js,
+    subjects,
+    stream: subjects.streams.batches,
+    durable,
+    stage: "writer",
+    schema: Payload,
+    handler: (p, ctx) => handler(p, ctx.deliveryCount),
+    logger,
+    maxInFlight: 4,
+    ackWaitMs: 5000,
+    retry: { baseDelayMs: 50 },
+    blobs,
+  });
+}
+
+describe("the consume loop", () => {
+  it("maps error classes to outcomes", () => {
+    expect(decideOutcome(undefined, 1)).toEqual({ kind: "ack" });
+    expect(decideOutcome(new RetryableError("x", { retryAfterMs: 5000 }), 1)).toMatchObject({ kind: "nak" });
+    expect(
+      (decideOutcome(new RetryableError("x", { retryAfterMs: 5000 }), 1) as { delayMs: number }).delayMs,
+    ).toBeGreaterThanOrEqual(5000);
+    expect(decideOutcome(new Error("bug"), 30)).toEqual({ kind: "term", reason: "max-deliveries" });
+  });
+
+  it("retries a retryable failure after a delay and then acks", async () => {
+    const seen: number[] = [];
+    const c = await consumerOn("retry", async (_p, n) => {
+      seen.push(n);
+      if (n < 3) throw new RetryableError("not yet", { retryAfterMs: 100 });
+    });
+    await publishJson(js, subjects.batch("retry"), { id: "a" }, { msgID: uniqueName() });
+    await waitFor(() => seen.includes(3));
+    await waitFor(
+      async () => (await jsm.consumers.info(subjects.streams.batches, "retry")).num_ack_pending === 0,
+    );
+    expect(seen).toEqual([1, 2, 3]);
+    await c.stop(1000);
+  });
+
+  it("dead-letters a schema-invalid payload with its reason and keeps consuming", async () => {
+    const ok: string[] = [];
+    const c = await consumerOn("poison", async (p) => void ok.push(p.id));
+    await js.publish(subjects.batch("poison"), JSON.stringify({ nope: 1 }), { msgID: uniqueName() });
+    await js.publish(subjects.batch("poison"), "not json", { msgID: uniqueName() });
+    await publishJson(js, subjects.batch("poison"), { id: "after" }, { msgID: uniqueName() });
+    await waitFor(() => ok.includes("after"));
+    const letters = await waitFor(async () => {
+      const info = await jsm.streams.info(subjects.streams.deadLetters);
+      return info.state.messages >= 2 ? info.state.messages : 0;
+    });
+    expect(letters).toBe(2);
+    const first = DeadLetter.parse(
+      (await jsm.streams.getMessage(subjects.streams.deadLetters, { seq: 1 })).json(),
+    );
+    expect(first).toMatchObject({ stage: "writer", reason: "schema" });
+    expect(Buffer.from(first.payload, "base64").toString()).toBe('{"nope":1}');
+    await c.stop(1000);
+  });
+
+  it("carries a payload over the NATS size limit by reference", async () => {
+    let got = "";
+    const c = await consumerOn("big", async (p) => void (got = p.body));
+    const body = "x".repeat(2 * 1024 * 1024);
+    await publishJson(js, subjects.batch("big"), { id: "big", body }, { msgID: uniqueName(), blobs });
+    await waitFor(() => got.length === body.length);
+    await c.stop(1000);
+  });
+
+  it("stop() lets an in-flight handler finish within the grace period", async () => {
+    let finished = false;
+    let started = false;
+    const c = await consumerOn("graceful", async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 300));
+      finished = true;
+    });
+    await publishJson(js, subjects.batch("graceful"), { id: "slow" }, { msgID: uniqueName() });
+    await waitFor(() => started);
+    await c.stop(5000);
+    expect(finished).toBe(true);
+    expect((await jsm.consumers.info(subjects.streams.batches, "graceful")).num_ack_pending).toBe(0);
+  });
+});
