@@ -1,5 +1,6 @@
 import { PageRequest, createSubjects } from "@grantline/contracts";
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
+import { createAwsExecutor } from "@grantline/aws";
 import { createLogger } from "@grantline/log";
 import {
   connectNats,
@@ -8,10 +9,12 @@ import {
   jetstream,
   jetstreamManager,
   natsReadiness,
+  openBlobStore,
   publishJson,
   startStage,
 } from "@grantline/nats";
 import { createMetrics, startProbeServer } from "@grantline/observability";
+import { createRedis, redisReadinessCheck } from "@grantline/redis";
 import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
 
@@ -24,8 +27,43 @@ async function main(): Promise<void> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, subjects);
+  const blobs = await openBlobStore(nc, subjects);
 
-  const executor = createRoutingExecutor({ diag: createDiagExecutor() });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    logger,
+    name: "grantline-fetcher",
+  });
+  const awsCalls = metrics.counter(
+    "grantline_aws_calls_total",
+    "AWS calls, by service, operation and outcome",
+    ["service", "operation", "outcome"],
+  );
+  const awsCallDuration = metrics.histogram(
+    "grantline_aws_call_duration_seconds",
+    "Time of one AWS call including SDK retries and budget waits, by service and outcome",
+    ["service", "outcome"],
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  const aws = createAwsExecutor({
+    sources: config.sources.sources,
+    redis,
+    logger,
+    onCall: (e) => {
+      awsCalls.inc({ service: e.service, operation: e.operation, outcome: e.outcome });
+      awsCallDuration.observe({ service: e.service, outcome: e.outcome }, e.ms / 1000);
+    },
+  });
+  const executor = createRoutingExecutor({
+    diag: createDiagExecutor(),
+    organizations: aws,
+    "sso-admin": aws,
+    identitystore: aws,
+    iam: aws,
+    sts: aws,
+    cloudtrail: aws,
+  });
   const consumer = await startStage({
     js,
     jsm,
@@ -42,6 +80,7 @@ async function main(): Promise<void> {
           const r = result.request;
           await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, {
             msgID: `res:${r.taskId}`,
+            blobs,
           });
         },
       },
@@ -54,7 +93,7 @@ async function main(): Promise<void> {
     port: config.PROBE_PORT,
     host: config.PROBE_HOST,
     metrics,
-    readiness: [natsReadiness(nc)],
+    readiness: [natsReadiness(nc), redisReadinessCheck(redis)],
     logger,
   });
   logger.info({ probe: probe.url, sources: config.sources.sources.map((s) => s.id) }, "fetcher started");
@@ -66,6 +105,8 @@ async function main(): Promise<void> {
       { name: "readiness", run: async () => probe.markShuttingDown() },
       { name: "consumer", run: () => consumer.stop(config.SHUTDOWN_GRACE_MS) },
       { name: "nats", run: () => nc.drain() },
+      { name: "aws", run: () => aws.close() },
+      { name: "redis", run: () => redis.quit() },
       { name: "probe", run: () => probe.close() },
     ],
   });

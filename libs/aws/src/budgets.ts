@@ -1,0 +1,136 @@
+import type { PageRequest } from "@grantline/contracts";
+import type { Logger } from "@grantline/log";
+import { createRateLimiter } from "@grantline/redis";
+import type { RateLimits, Redis } from "@grantline/redis";
+
+/** The services with an AWS quota of their own; each has a per-source budget in the sources file. */
+export type BudgetService = "organizations" | "sso-admin" | "identitystore" | "iam" | "sts" | "cloudtrail";
+
+/**
+ * The quota scope an AWS call counts against, mirroring how AWS meters it:
+ * - `<sourceId>:sso-admin:<instanceArn>` — one budget for every SSO Admin operation of an instance;
+ * - `<sourceId>:identitystore:<identityStoreId>:<operation>` — per operation per store;
+ * - `<sourceId>:organizations:<operation>`;
+ * - `<sourceId>:iam:<accountId | "self">:<operation>` — per account per operation;
+ * - `<sourceId>:sts`, `<sourceId>:cloudtrail`.
+ */
+export function budgetScope(
+  request: Pick<PageRequest, "sourceId" | "accountId" | "params">,
+  service: BudgetService,
+  operation: string,
+): string {
+  const s = request.sourceId;
+  const param = (name: string): string => {
+    const v = request.params[name];
+    return typeof v === "string" && v ? v : "-";
+  };
+  switch (service) {
+    case "sso-admin":
+      return `${s}:sso-admin:${param("InstanceArn")}`;
+    case "identitystore":
+      return `${s}:identitystore:${param("IdentityStoreId")}:${operation}`;
+    case "organizations":
+      return `${s}:organizations:${operation}`;
+    case "iam":
+      return `${s}:iam:${request.accountId ?? "self"}:${operation}`;
+    case "sts":
+      return `${s}:sts`;
+    case "cloudtrail":
+      return `${s}:cloudtrail`;
+  }
+}
+
+/**
+ * Limits for a budget of `ratePerSec`. The burst is 1: grants are spaced evenly at 1/rate, so at most
+ * `1 + rate × t` calls start in any span `t`. Steady throughput is exactly the budget (a larger burst buys no
+ * throughput, only a head start), and even a short window never sees more than AWS's bucket refills — a burst of
+ * one second of rate would allow `2 × rate` calls in the first second, which throttles whenever anything else
+ * (another tool, a previous run) has drained AWS's bucket.
+ */
+export function budgetLimits(ratePerSec: number): RateLimits {
+  return { ratePerSec, burst: 1 };
+}
+
+export interface Budgets {
+  /** Waits for a grant of `scope`; rejects with `signal.reason` when aborted. */
+  acquire(scope: string, ratePerSec: number, signal?: AbortSignal): Promise<void>;
+  /** AWS throttled a call despite the budget: lower the scope's effective rate (shared by every replica). */
+  penalize(scope: string): void;
+  /** A call succeeded: now and then nudge a penalized scope's rate back up. */
+  reward(scope: string): void;
+}
+
+const REWARD_EVERY = 10;
+
+/**
+ * Budgets shared by every fetcher replica through Redis (GCRA). When Redis is unreachable the budget falls back
+ * to an in-process limiter at the same rate, so an outage slows nothing down and fails nothing — at the price of
+ * each replica spending the full budget on its own until Redis is back (the SDK's retries absorb the excess).
+ */
+export function createBudgets(redis: Redis, logger: Logger): Budgets {
+  const limiter = createRateLimiter(redis, { prefix: "aws:rl:" });
+  const local = new Map<string, number>();
+  const successes = new Map<string, number>();
+  let degraded = false;
+
+  function localAcquire(scope: string, ratePerSec: number, signal?: AbortSignal): Promise<void> {
+    const now = performance.now();
+    const interval = 1000 / ratePerSec;
+    const tat = Math.max(local.get(scope) ?? now, now);
+    local.set(scope, tat + interval);
+    return sleep(tat - now, signal);
+  }
+
+  return {
+    async acquire(scope, ratePerSec, signal) {
+      signal?.throwIfAborted();
+      if (redis.status !== "ready" && redis.status !== "connecting" && redis.status !== "connect") {
+        return localAcquire(scope, ratePerSec, signal);
+      }
+      try {
+        await limiter.acquire(scope, budgetLimits(ratePerSec), signal);
+        if (degraded) {
+          degraded = false;
+          logger.info({}, "aws budgets: redis available again");
+        }
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (!degraded) {
+          degraded = true;
+          logger.warn({ err }, "aws budgets: redis unavailable; limiting in-process until it is back");
+        }
+        await localAcquire(scope, ratePerSec, signal);
+      }
+    },
+    penalize(scope) {
+      limiter.penalize(scope).then(
+        (m) => logger.debug({ scope, multiplier: m }, "aws budget penalized after throttling"),
+        () => {},
+      );
+    },
+    reward(scope) {
+      const n = (successes.get(scope) ?? 0) + 1;
+      if (n < REWARD_EVERY) {
+        successes.set(scope, n);
+        return;
+      }
+      successes.delete(scope);
+      limiter.reward(scope).catch(() => {});
+    },
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,132 @@
+import { RetryableError } from "@grantline/contracts";
+
+/** AWS error codes that mean "slow down" across IAM/STS (awsQuery), JSON protocols and S3-style services. */
+const THROTTLING_CODES = new Set([
+  "Throttling",
+  "ThrottlingException",
+  "ThrottledException",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "BandwidthLimitExceeded",
+  "LimitExceededException",
+  "RequestThrottled",
+  "SlowDown",
+  "EC2ThrottledException",
+  "PriorRequestNotComplete",
+]);
+const DENIED_CODES = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"]);
+const NOT_FOUND_CODES = new Set([
+  "NoSuchEntity",
+  "NoSuchEntityException",
+  "ResourceNotFoundException",
+  "ValidationException",
+  "AccountNotFoundException",
+  "ParentNotFoundException",
+  "ChildNotFoundException",
+  "OrganizationalUnitNotFoundException",
+  "RootNotFoundException",
+]);
+const EXPIRED_CODES = new Set([
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "RequestExpired",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+]);
+
+/** How long to wait before redelivering a throttled page: spread over 1–5 s so replicas do not return in lockstep. */
+function throttleDelayMs(): number {
+  return 1000 + Math.floor(Math.random() * 4000);
+}
+
+/**
+ * What an AWS failure means for a page:
+ * - `throttled` / `retryable` / `expired`: throw `error` (a `RetryableError`); `expired` also asks the caller to drop
+ *   its cached credentials first.
+ * - `denied` / `not-found`: not a failure — the page is recorded as skipped with `warning`.
+ */
+export type AwsErrorClass =
+  | { kind: "throttled"; code: string; error: RetryableError }
+  | { kind: "retryable"; code: string; error: RetryableError }
+  | { kind: "expired"; code: string; error: RetryableError }
+  | { kind: "denied"; code: string; skipped: "AccessDenied"; warning: string }
+  | { kind: "not-found"; code: string; skipped: "NotFound"; warning: string };
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  Code?: unknown;
+  message?: unknown;
+  $fault?: unknown;
+  $retryable?: { throttling?: boolean } | undefined;
+  $metadata?: { httpStatusCode?: number } | undefined;
+}
+
+/** The AWS error code of `err` (SDK exceptions carry it as `name`; Node network errors as `code`). */
+export function awsErrorCode(err: unknown): string {
+  if (typeof err !== "object" || err === null) return "Unknown";
+  const e = err as ErrorLike;
+  if (typeof e.Code === "string" && e.Code) return e.Code;
+  if (typeof e.name === "string" && e.name && e.name !== "Error") return e.name;
+  if (typeof e.code === "string" && e.code) return e.code;
+  return "Unknown";
+}
+
+/**
+ * Classifies an error from one AWS call. Never returns a permanent failure: anything not recognized is retryable,
+ * because losing work is worse than retrying it up to the consumer's delivery cap.
+ *
+ * @param what Names the call in messages, e.g. `"iam ListUsers (account 123456789012)"`.
+ * @example
+ * const c = classifyAwsError(err, "identitystore ListUsers");
+ * if (c.kind === "denied" || c.kind === "not-found") return { page: {}, warnings: [c.warning], skipped: c.skipped };
+ * throw c.error;
+ */
+export function classifyAwsError(err: unknown, what: string): AwsErrorClass {
+  const code = awsErrorCode(err);
+  const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
+  const message = typeof e.message === "string" ? e.message : String(err);
+  const status = e.$metadata?.httpStatusCode;
+  const detail = `${what}: ${code}: ${message}`;
+
+  if (THROTTLING_CODES.has(code) || e.$retryable?.throttling === true || status === 429) {
+    return {
+      kind: "throttled",
+      code,
+      error: new RetryableError(`throttled: ${detail}`, { cause: err, retryAfterMs: throttleDelayMs() }),
+    };
+  }
+  if (EXPIRED_CODES.has(code)) {
+    return {
+      kind: "expired",
+      code,
+      error: new RetryableError(`credentials rejected, refreshing: ${detail}`, {
+        cause: err,
+        retryAfterMs: 500,
+      }),
+    };
+  }
+  if (DENIED_CODES.has(code)) {
+    return { kind: "denied", code, skipped: "AccessDenied", warning: `${what}: access denied: ${message}` };
+  }
+  if (NOT_FOUND_CODES.has(code)) {
+    return {
+      kind: "not-found",
+      code,
+      skipped: "NotFound",
+      warning: `${what}: not found (it vanished since it was listed): ${code}: ${message}`,
+    };
+  }
+  // 5xx, InternalFailure, ServiceUnavailable, network errors, timeouts, aborts and anything unknown.
+  const serverSide = (status !== undefined && status >= 500) || e.$fault === "server";
+  return {
+    kind: "retryable",
+    code,
+    error: new RetryableError(`${serverSide ? "AWS server error" : "AWS call failed"}: ${detail}`, {
+      cause: err,
+      retryAfterMs: serverSide ? 1000 : undefined,
+    }),
+  };
+}
