@@ -3,7 +3,7 @@ import type { Entitlement, Grant, Resource, ResultBatch, RunStatus, Subjects } f
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks, eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
-import { addRunStats, appendWarnings, completeRunIfDone } from "./run-store.ts";
+import { completeRunIfDone } from "./run-store.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
 
 export interface ApplyResult {
@@ -185,17 +185,17 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     if (b.scopeComplete && b.scope !== null) await sweepScope(tx, ctx, b.scope);
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
-    await appendWarnings(tx, b.runId, b.warnings);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
-    await addRunStats(tx, b.runId, {
-      awsCalls: b.stats.awsCalls,
-      throttled: b.stats.throttled,
-      rows,
-      pages: 1,
-    });
     await tx
       .updateTable("tasks")
-      .set({ status: "done", done_at: new Date() })
+      .set({
+        status: "done",
+        done_at: new Date(),
+        aws_calls: b.stats.awsCalls,
+        throttled: b.stats.throttled,
+        rows_written: rows,
+        warnings: b.warnings,
+      })
       .where("id", "=", b.taskId)
       .execute();
     const runFinished = await completeRunIfDone(tx, subjects, b.runId);

@@ -40,6 +40,10 @@ export interface TasksTable {
   published_at: Generated<Date>;
   done_at: Timestamp | null;
   error: string | null;
+  aws_calls: Generated<number>;
+  throttled: Generated<number>;
+  rows_written: Generated<number>;
+  warnings: Generated<string[]>;
 }
 
 export interface OutboxTable {

@@ -88,7 +88,9 @@ export async function completeRunIfDone(
     .selectFrom("runs")
     .select(["id", "source_id", "status", "is_initial", "started_at"])
     .where("id", "=", runId)
-    .forUpdate()
+    // NO KEY UPDATE, not UPDATE: it must not conflict with the KEY SHARE locks that inserting child tasks
+    // (foreign key to runs) takes in concurrent batch transactions, or those deadlock against this one.
+    .forNoKeyUpdate()
     .executeTakeFirst();
   if (!run || run.status !== "running") return null;
   const counts = await tx
@@ -108,7 +110,11 @@ export async function completeRunIfDone(
   // Only a run that saw everything may conclude that what it did not see is gone.
   if (status === "succeeded") await deriveAccountPermissionSetEntitlements(tx, ctx);
   const swept = status === "succeeded" ? await sweepSource(tx, ctx) : { revoked: 0, deleted: 0 };
+  const totals = await runTotals(tx, runId);
   const stats = {
+    awsCalls: totals.awsCalls,
+    throttled: totals.throttled,
+    rows: totals.rows,
     tasksDone: by.done ?? 0,
     tasksFailed: failed,
     grantsRevoked: swept.revoked,
@@ -121,6 +127,7 @@ export async function completeRunIfDone(
       status,
       finished_at: now,
       stats: sql`stats || ${JSON.stringify(stats)}::jsonb`,
+      warnings: JSON.stringify(totals.warnings),
       error: failed > 0 ? `${failed} task(s) failed permanently` : null,
     })
     .where("id", "=", runId)
@@ -153,28 +160,34 @@ export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): 
         status: "failed",
         done_at: new Date(),
         error: `${letter.stage}: ${letter.reason}: ${letter.error}`.slice(0, 2000),
+        warnings: [`task ${taskId} dead-lettered at ${letter.stage}: ${letter.reason}`],
       })
       .where("id", "=", taskId)
       .where("status", "=", "pending")
       .returning("run_id")
       .executeTakeFirst();
     if (!t) return null;
-    await appendWarnings(tx, t.run_id, [`task ${taskId} dead-lettered at ${letter.stage}: ${letter.reason}`]);
     return completeRunIfDone(tx, subjects, t.run_id);
   });
 }
 
-export async function appendWarnings(
-  tx: Transaction<Database>,
+/** Counters and warnings of a run, summed over its tasks. */
+async function runTotals(
+  db: Db | Transaction<Database>,
   runId: string,
-  warnings: string[],
-): Promise<void> {
-  if (warnings.length === 0) return;
-  await tx
-    .updateTable("runs")
-    .set({ warnings: sql`warnings || ${JSON.stringify(warnings)}::jsonb` })
-    .where("id", "=", runId)
-    .execute();
+): Promise<{ awsCalls: number; throttled: number; rows: number; warnings: string[] }> {
+  const r = await sql<{ aws_calls: number; throttled: number; rows: number; warnings: string[] | null }>`
+    SELECT COALESCE(sum(aws_calls), 0)::bigint AS aws_calls, COALESCE(sum(throttled), 0)::bigint AS throttled,
+           COALESCE(sum(rows_written), 0)::bigint AS rows,
+           (SELECT array_agg(w) FROM (SELECT unnest(warnings) AS w FROM tasks WHERE run_id = ${runId}::uuid LIMIT 1000) x) AS warnings
+      FROM tasks WHERE run_id = ${runId}::uuid`.execute(db);
+  const row = r.rows[0];
+  return {
+    awsCalls: Number(row?.aws_calls ?? 0),
+    throttled: Number(row?.throttled ?? 0),
+    rows: Number(row?.rows ?? 0),
+    warnings: row?.warnings ?? [],
+  };
 }
 
 /**
@@ -264,6 +277,12 @@ export async function runSummaries(
   if (f.sourceId) q = q.where("source_id", "=", f.sourceId);
   if (f.runId) q = q.where("id", "=", f.runId);
   const rows = await q.execute();
+  // A running run's counters are still spread over its tasks; a finished one has them on its row.
+  const live = new Map(
+    await Promise.all(
+      rows.filter((r) => r.status === "running").map(async (r) => [r.id, await runTotals(db, r.id)] as const),
+    ),
+  );
   return rows.map((r) => ({
     runId: r.id,
     sourceId: r.source_id,
@@ -273,8 +292,14 @@ export async function runSummaries(
     tasksDone: Number(r.done),
     tasksPending: Number(r.pending),
     tasksFailed: Number(r.failed),
-    warnings: r.warnings,
-    stats: r.stats,
+    warnings: live.get(r.id)?.warnings ?? r.warnings,
+    stats: live.has(r.id)
+      ? {
+          awsCalls: live.get(r.id)!.awsCalls,
+          throttled: live.get(r.id)!.throttled,
+          rows: live.get(r.id)!.rows,
+        }
+      : r.stats,
   }));
 }
 
@@ -298,19 +323,4 @@ async function deriveAccountPermissionSetEntitlements(
       name = EXCLUDED.name, attrs = EXCLUDED.attrs, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
     tx,
   );
-}
-
-/** Adds a batch's counters to the run's statistics (one row update per batch). */
-export async function addRunStats(
-  tx: Transaction<Database>,
-  runId: string,
-  add: { awsCalls: number; throttled: number; rows: number; pages: number },
-): Promise<void> {
-  await sql`
-    UPDATE runs SET stats = stats || jsonb_build_object(
-      'awsCalls', COALESCE((stats->>'awsCalls')::bigint, 0) + ${add.awsCalls}::bigint,
-      'throttled', COALESCE((stats->>'throttled')::bigint, 0) + ${add.throttled}::bigint,
-      'rows', COALESCE((stats->>'rows')::bigint, 0) + ${add.rows}::bigint,
-      'pages', COALESCE((stats->>'pages')::bigint, 0) + ${add.pages}::bigint)
-    WHERE id = ${runId}::uuid`.execute(tx);
 }

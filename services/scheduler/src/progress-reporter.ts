@@ -20,7 +20,7 @@ export function createProgressReporter(deps: {
       deps.tasks.set({ source, state: "done" }, r.tasksDone);
       deps.tasks.set({ source, state: "pending" }, r.tasksPending);
       deps.tasks.set({ source, state: "failed" }, r.tasksFailed);
-      for (const k of ["awsCalls", "throttled", "rows", "pages"])
+      for (const k of ["awsCalls", "throttled", "rows"])
         deps.counters.set({ source, state: k }, r.stats[k] ?? 0);
       deps.counters.set({ source, state: "running" }, r.status === "running" ? 1 : 0);
     }
