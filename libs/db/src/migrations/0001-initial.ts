@@ -42,13 +42,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       published_at timestamptz NOT NULL DEFAULT now(),
       done_at timestamptz,
-      error text,
-      -- Per-task counters and warnings live on the task row, which its transaction holds anyway; updating the
-      -- shared run row from every batch deadlocked concurrent writers (FK key-share vs row update).
-      aws_calls integer NOT NULL DEFAULT 0,
-      throttled integer NOT NULL DEFAULT 0,
-      rows_written integer NOT NULL DEFAULT 0,
-      warnings text[] NOT NULL DEFAULT '{}'
+      error text
     );
     CREATE INDEX tasks_pending_by_run ON tasks (run_id) WHERE status = 'pending';
     CREATE INDEX tasks_pending_by_publish ON tasks (published_at) WHERE status = 'pending';
