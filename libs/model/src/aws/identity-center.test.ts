@@ -1,0 +1,123 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { PermanentError, type PageResult, type ResultBatch } from "@grantline/contracts";
+import { mapPage } from "../map-page.ts";
+
+// Pages recorded from aws-sim's `tiny` organization through the fetcher's AWS executor
+// (libs/model/scripts/record-identity-center-pages.ts), with the organization they came from.
+interface Walk {
+  org: {
+    organization: { id: string };
+    roots: Array<{ id: string }>;
+    accounts: Array<{ id: string; name: string; parentId: string; status: string }>;
+    identityCenter: {
+      instanceArn: string;
+      users: Array<{ userId: string; userName: string }>;
+      groups: Array<{ groupId: string }>;
+      memberships: Array<{ groupId: string; userId: string }>;
+      permissionSets: Array<{
+        arn: string;
+        name: string;
+        managedPolicies: string[];
+        provisionedTo: string[];
+      }>;
+      assignments: Array<{
+        accountId: string;
+        permissionSetArn: string;
+        principalType: string;
+        principalId: string;
+      }>;
+    };
+  };
+  pages: PageResult[];
+}
+const walk = JSON.parse(
+  readFileSync(new URL("./__fixtures__/identity-center-walk.json", import.meta.url), "utf8"),
+) as Walk;
+const batches: ResultBatch[] = walk.pages.map(mapPage);
+const resources = batches.flatMap((b) => b.resources);
+const grants = batches.flatMap((b) => b.grants);
+const ic = walk.org.identityCenter;
+
+describe("Identity Center and Organizations mappers (recorded pages)", () => {
+  it("accounts are written once each, with their parent and status", () => {
+    const accounts = resources.filter((r) => r.type === "account");
+    expect(accounts.map((a) => a.id).sort()).toEqual(walk.org.accounts.map((a) => a.id).sort());
+    for (const a of walk.org.accounts) {
+      const r = accounts.find((x) => x.id === a.id)!;
+      expect(r.parentId).toBe(a.parentId);
+      expect(r.parentType).toBe(a.parentId.startsWith("r-") ? "root" : "organizational_unit");
+      expect(r.name).toBe(a.name);
+      expect(r.attrs.suspended).toBe(a.status === "SUSPENDED");
+    }
+  });
+
+  it("roots hang off the organization", () => {
+    const roots = resources.filter((r) => r.type === "root");
+    expect(roots.map((r) => r.id)).toEqual(walk.org.roots.map((r) => r.id));
+    expect(
+      roots.every((r) => r.parentType === "organization" && r.parentId === walk.org.organization.id),
+    ).toBe(true);
+  });
+
+  it("group memberships become member grants on the group's entitlement", () => {
+    const members = grants.filter((g) => g.entitlementId.endsWith(":member"));
+    expect(members.map((g) => g.id).sort()).toEqual(
+      ic.memberships.map((m) => `sso_group:${m.groupId}:member:sso_user:${m.userId}`).sort(),
+    );
+  });
+
+  it("assignments become account|permission-set grants; a group's is expandable", () => {
+    const provisioned = new Set(
+      ic.permissionSets.flatMap((p) => p.provisionedTo.map((a) => `${a}|${p.arn}`)),
+    );
+    const want = ic.assignments
+      .filter((a) => provisioned.has(`${a.accountId}|${a.permissionSetArn}`))
+      .map(
+        (a) =>
+          `${a.accountId}|${a.permissionSetArn}:${a.principalType === "GROUP" ? "sso_group" : "sso_user"}:${a.principalId}`,
+      );
+    const got = grants.filter((g) => g.entitlementId.includes("|"));
+    expect(got.map((g) => g.id).sort()).toEqual(want.sort());
+    expect(got.every((g) => g.expandable === (g.principalType === "sso_group"))).toBe(true);
+  });
+
+  it("permission sets carry their policies; users their identity store and emails", () => {
+    for (const ps of ic.permissionSets) {
+      const r = resources.find((x) => x.type === "permission_set" && x.id === ps.arn)!;
+      expect(r.name).toBe(ps.name);
+      expect(r.parentId).toBe(ic.instanceArn);
+      expect(r.attrs.managedPolicies).toEqual([...ps.managedPolicies].sort());
+    }
+    const users = resources.filter((r) => r.type === "sso_user");
+    expect(users).toHaveLength(ic.users.length);
+    for (const u of users) if (u.name.includes("@")) expect(u.attrs.emails).toContain(u.name);
+  });
+
+  it("chains close their scope on the last page only", () => {
+    for (const b of batches) {
+      const hasNext = b.children.some(
+        (c) =>
+          c.operation === walk.pages.find((p) => p.request.taskId === b.taskId)!.request.operation &&
+          c.pageToken !== null,
+      );
+      expect(b.scopeComplete).toBe(!hasNext);
+    }
+  });
+
+  it("a denied page keeps its scope and records a warning; an unreadable one is permanent", () => {
+    const assign = walk.pages.find((p) => p.request.operation === "ListAccountAssignments")!;
+    const denied = mapPage({ ...assign, page: {}, skipped: "AccessDenied", warnings: ["denied"] });
+    expect(denied).toMatchObject({
+      grants: [],
+      children: [],
+      scopeComplete: false,
+      keepScopes: [assign.request.scope],
+      warnings: ["denied"],
+    });
+    expect(() => mapPage({ ...assign, page: { AccountAssignments: "nope" } })).toThrow(PermanentError);
+    expect(() => mapPage({ ...assign, request: { ...assign.request, operation: "Nope" } })).toThrow(
+      /no mapper/,
+    );
+  });
+});
