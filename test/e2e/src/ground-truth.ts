@@ -1,5 +1,14 @@
-import type { OrgDocument } from "@grantline/aws-sim";
-import { accountPermissionSetEntitlementId, grantId, groupMemberEntitlementId } from "@grantline/model";
+import { AWS_MANAGED_POLICIES, type OrgDocument } from "@grantline/aws-sim";
+import {
+  accountPermissionSetEntitlementId,
+  grantId,
+  groupMemberEntitlementId,
+  iamGroupMemberEntitlementId,
+  iamPolicyAttachedEntitlementId,
+  iamRoleAssignmentEntitlementId,
+  inlinePolicyAttachedEntitlementId,
+  inlinePolicyId,
+} from "@grantline/model";
 
 /** What a row must look like, independent of how the pipeline got it. */
 export interface ExpectedRows {
@@ -54,6 +63,130 @@ export function expectedRows(org: OrgDocument): ExpectedRows {
     }
   }
   return { resources, entitlements, grants };
+}
+
+/**
+ * The IAM rows of `accounts` (default: every ACTIVE account — the ones whose OrganizationAccountAccessRole the
+ * sync can assume), straight from the document. Trust policies are read here with their own small parser.
+ */
+export function expectedIamRows(
+  org: OrgDocument,
+  o: { accounts?: string[]; onlyAttachedPolicies?: boolean } = {},
+): ExpectedRows {
+  const resources = new Map<string, { name: string; parent: string | null }>();
+  const entitlements = new Set<string>();
+  const grants = new Set<string>();
+  const onlyAttached = o.onlyAttachedPolicies ?? true;
+  const wanted = o.accounts ?? org.accounts.filter((a) => a.status === "ACTIVE").map((a) => a.id);
+  for (const acct of org.accounts) {
+    if (!wanted.includes(acct.id)) continue;
+    const iam = acct.iam;
+    const arn = (kind: string, x: { path: string; name: string }) =>
+      `arn:aws:iam::${acct.id}:${kind}${x.path}${x.name}`;
+    const acctKey = key("iam_account", acct.id);
+    resources.set(acctKey, { name: iam.aliases[0] ?? acct.id, parent: key("account", acct.id) });
+    const groupArns = new Map(iam.groups.map((g) => [g.name, arn("group", g)]));
+    const principals: Array<{
+      type: string;
+      arn: string;
+      attached: string[];
+      inline: Array<{ name: string }>;
+    }> = [];
+    for (const u of iam.users) {
+      const a = arn("user", u);
+      resources.set(key("iam_user", a), { name: u.name, parent: acctKey });
+      principals.push({ type: "iam_user", arn: a, attached: u.attachedPolicies, inline: u.inlinePolicies });
+      for (const g of u.groups) {
+        const ga = groupArns.get(g);
+        if (ga) grants.add(grantId(iamGroupMemberEntitlementId(ga), "iam_user", a));
+      }
+      for (const k of u.accessKeys)
+        resources.set(key("access_key", k.id), { name: `${u.name}|${k.id}`, parent: key("iam_user", a) });
+    }
+    for (const g of iam.groups) {
+      const a = arn("group", g);
+      resources.set(key("iam_group", a), { name: g.name, parent: acctKey });
+      entitlements.add(iamGroupMemberEntitlementId(a));
+      principals.push({ type: "iam_group", arn: a, attached: g.attachedPolicies, inline: g.inlinePolicies });
+    }
+    for (const r of iam.roles) {
+      const a = arn("role", r);
+      resources.set(key("iam_role", a), { name: r.name, parent: acctKey });
+      const ent = iamRoleAssignmentEntitlementId(a);
+      entitlements.add(ent);
+      principals.push({ type: "iam_role", arn: a, attached: r.attachedPolicies, inline: r.inlinePolicies });
+      for (const [t, id] of trustedBy(r.trustPolicy)) grants.add(grantId(ent, t, id));
+    }
+    const attachments = new Map<string, number>();
+    for (const p of principals) {
+      for (const pa of p.attached) {
+        attachments.set(pa, (attachments.get(pa) ?? 0) + 1);
+        grants.add(grantId(iamPolicyAttachedEntitlementId(pa), p.type, p.arn));
+      }
+      for (const inl of p.inline) {
+        const id = inlinePolicyId(p.arn, inl.name);
+        resources.set(key("inline_policy", id), { name: inl.name, parent: key(p.type, p.arn) });
+        entitlements.add(inlinePolicyAttachedEntitlementId(id));
+        grants.add(grantId(inlinePolicyAttachedEntitlementId(id), p.type, p.arn));
+      }
+    }
+    for (const p of iam.policies) {
+      const a = arn("policy", p);
+      if (onlyAttached && !attachments.get(a)) continue;
+      resources.set(key("iam_policy", a), { name: p.name, parent: acctKey });
+      entitlements.add(iamPolicyAttachedEntitlementId(a));
+    }
+    for (const a of attachments.keys()) {
+      const m = AWS_MANAGED_POLICIES.get(a);
+      if (!m) continue;
+      resources.set(key("iam_policy", a), { name: m.name, parent: null });
+      entitlements.add(iamPolicyAttachedEntitlementId(a));
+    }
+  }
+  return { resources, entitlements, grants };
+}
+
+/** `[principalType, principalId]` of who a trust policy lets call sts:AssumeRole. */
+function trustedBy(policy: string): Array<[string, string]> {
+  const doc = JSON.parse(policy) as { Statement?: unknown };
+  const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Array<{
+    Effect?: string;
+    Action?: string | string[];
+    Principal?: string | Record<string, string | string[]>;
+  }>;
+  const out: Array<[string, string]> = [];
+  const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  for (const st of statements) {
+    if (st.Effect !== "Allow") continue;
+    if (!many(st.Action).some((x) => ["sts:AssumeRole", "sts:*", "*"].includes(x))) continue;
+    if (st.Principal === "*") {
+      out.push(["wildcard", "*"]);
+      continue;
+    }
+    const p = st.Principal ?? {};
+    if (typeof p === "string") continue;
+    for (const a of many(p.AWS)) {
+      const root = /^arn:aws:iam::(\d{12}):root$/.exec(a);
+      if (a === "*") out.push(["wildcard", "*"]);
+      else if (/^\d{12}$/.test(a)) out.push(["aws_account", a]);
+      else if (root?.[1]) out.push(["aws_account", root[1]]);
+      else if (a.includes(":user/")) out.push(["iam_user", a]);
+      else if (a.includes(":role/")) out.push(["iam_role", a]);
+      else out.push(["aws_principal", a]);
+    }
+    for (const a of many(p.Service)) out.push(["aws_service", a]);
+    for (const a of many(p.Federated)) out.push(["federated", a]);
+  }
+  return out;
+}
+
+/** Both sets of rows together (e.g. Organizations + Identity Center and IAM). */
+export function mergeRows(...parts: ExpectedRows[]): ExpectedRows {
+  return {
+    resources: new Map(parts.flatMap((p) => [...p.resources])),
+    entitlements: new Set(parts.flatMap((p) => [...p.entitlements])),
+    grants: new Set(parts.flatMap((p) => [...p.grants])),
+  };
 }
 
 export interface ActualRows {
