@@ -13,3 +13,16 @@ export type { DiagPagesParams } from "./diag.ts";
 export { accountPermissionSetEntitlementId, assignmentScope } from "./aws/identity-center.ts";
 export { groupMemberEntitlementId } from "./aws/identity-store.ts";
 export { grantId, entitlementId } from "./aws/page-helpers.ts";
+export {
+  classifyAwsPrincipal,
+  decodePolicy,
+  iamAliasScope,
+  iamGroupMemberEntitlementId,
+  iamKeysScope,
+  iamPolicyAttachedEntitlementId,
+  iamRoleAssignmentEntitlementId,
+  iamScope,
+  inlinePolicyAttachedEntitlementId,
+  inlinePolicyId,
+  trustPrincipals,
+} from "./aws/iam.ts";

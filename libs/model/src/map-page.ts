@@ -14,6 +14,13 @@ import {
   mapListPermissionSets,
 } from "./aws/identity-center.ts";
 import { mapListGroupMemberships, mapListGroups, mapListUsers } from "./aws/identity-store.ts";
+import {
+  mapGetAccessKeyLastUsed,
+  mapGetAccountAuthorizationDetails,
+  mapGetCallerIdentity,
+  mapListAccessKeys,
+  mapListAccountAliases,
+} from "./aws/iam.ts";
 import { skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
 
@@ -35,6 +42,11 @@ const MAPPERS: Record<string, PageMapper> = {
   "identitystore.ListUsers": mapListUsers,
   "identitystore.ListGroups": mapListGroups,
   "identitystore.ListGroupMemberships": mapListGroupMemberships,
+  "sts.GetCallerIdentity": mapGetCallerIdentity,
+  "iam.GetAccountAuthorizationDetails": mapGetAccountAuthorizationDetails,
+  "iam.ListAccessKeys": mapListAccessKeys,
+  "iam.GetAccessKeyLastUsed": mapGetAccessKeyLastUsed,
+  "iam.ListAccountAliases": mapListAccountAliases,
 };
 
 /** Maps a raw page to its batch; an operation nobody maps is a permanent error (dead letter), not a retry. */

@@ -5,27 +5,42 @@ export interface RootSource {
   id: string;
   kind: "aws" | "diag";
   diag: { pages: number; itemsPerPage: number; failUntilDelivery: number };
+  /** IAM: the caller's account when enabled, and every ACTIVE member account when also `crossAccount`. */
+  iam?: { enabled: boolean; crossAccount: boolean; roleName: string; onlyAttachedPolicies: boolean };
 }
 
 /** The first tasks of a full run of `source`; every other task descends from them. */
 export function rootRequests(source: RootSource, runId: string): PageRequest[] {
   if (source.kind === "diag") return [diagRoot(runId, source.id, source.diag)];
-  const root = (service: PageRequest["service"], operation: string): PageRequest =>
+  const root = (
+    service: PageRequest["service"],
+    operation: string,
+    params: Record<string, unknown> = {},
+  ): PageRequest =>
     pageRequest({
       runId,
       sourceId: source.id,
       service,
       operation,
-      params: {},
+      params,
       pageToken: null,
       accountId: null,
       scope: null,
       pageIndex: 0,
     });
+  const iam = source.iam?.enabled ? source.iam : null;
+  const onlyAttachedPolicies = iam?.onlyAttachedPolicies ?? true;
   return [
     root("organizations", "DescribeOrganization"),
     root("organizations", "ListRoots"),
-    root("organizations", "ListAccounts"),
+    // Cross-account IAM: every ACTIVE account's ListParents task also starts that account's IAM chain.
+    root(
+      "organizations",
+      "ListAccounts",
+      iam?.crossAccount ? { iamCrossAccount: true, iamOnlyAttachedPolicies: onlyAttachedPolicies } : {},
+    ),
     root("sso-admin", "ListInstances"),
+    // The caller's own account: GetCallerIdentity tells which it is.
+    ...(iam ? [root("sts", "GetCallerIdentity", { onlyAttachedPolicies })] : []),
   ];
 }

@@ -211,3 +211,54 @@ describe("IAM in every account (cross-account)", () => {
     expect(warnings.some((w) => w.includes(acct.id))).toBe(true);
   });
 });
+
+describe("IAM in the caller's account only (crossAccount off)", () => {
+  let sim2: AwsSim;
+  let p2: Pipeline;
+  beforeAll(async () => {
+    sim2 = await startAwsSim({ preset: "tiny", seed: 3 });
+    p2 = await createPipeline({
+      sources: { sources: [simSource("solo", sim2, { iam: { enabled: true, crossAccount: false } })] },
+    });
+    p2.startAll();
+  });
+  afterAll(async () => {
+    await p2?.close();
+    await sim2?.close();
+  });
+
+  it("syncs the management account's IAM and no member account's", async () => {
+    const r = await p2.request<SyncReply>("sync", { sourceId: "solo" });
+    if (!r.ok) throw new Error(r.error);
+    expect(await p2.waitForRun(r.runId, 120_000)).toBe("succeeded");
+    const org = sim2.exportOrg();
+    const want = mergeRows(
+      expectedRows(org),
+      expectedIamRows(org, { accounts: [org.organization.managementAccountId] }),
+    );
+    const [resources, entitlements, grants] = await Promise.all([
+      p2.db
+        .selectFrom("resources")
+        .select(["type", "id", "name", "parent_type", "parent_id"])
+        .where("source_id", "=", "solo")
+        .where("deleted_at", "is", null)
+        .execute(),
+      p2.db
+        .selectFrom("entitlements")
+        .select("id")
+        .where("source_id", "=", "solo")
+        .where("deleted_at", "is", null)
+        .execute(),
+      p2.db
+        .selectFrom("grants")
+        .select("id")
+        .where("source_id", "=", "solo")
+        .where("revoked_at", "is", null)
+        .execute(),
+    ]);
+    expect(diffRows(want, { resources, entitlements, grants })).toEqual([]);
+    expect(resources.filter((x) => x.type === "iam_account").map((x) => x.id)).toEqual([
+      org.organization.managementAccountId,
+    ]);
+  });
+});

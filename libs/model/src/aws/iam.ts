@@ -90,7 +90,7 @@ export function mapGetCallerIdentity(res: PageResult): ResultBatch {
 function accountOf(res: PageResult): string {
   const a = res.request.accountId;
   if (a !== null) return a;
-  // Not expected (IAM requests always name their account), but the ARN of anything on the page tells it.
+  // IAM requests always name the account they are made in; one that does not must carry it as a param.
   return param(res.request, "AccountId");
 }
 
@@ -125,7 +125,8 @@ export function classifyAwsPrincipal(p: string): TrustPrincipal {
   if (/^\d{12}$/.test(p)) return { principalType: "aws_account", principalId: p, expandable: false };
   const m = /^arn:aws[a-z-]*:iam::(\d{12}|aws):(.*)$/.exec(p);
   const rest = m?.[2];
-  if (m && rest === "root") return { principalType: "aws_account", principalId: m[1] ?? p, expandable: false };
+  if (m && rest === "root")
+    return { principalType: "aws_account", principalId: m[1] ?? p, expandable: false };
   if (rest?.startsWith("user/")) return { principalType: "iam_user", principalId: p, expandable: false };
   if (rest?.startsWith("role/")) return { principalType: "iam_role", principalId: p, expandable: true };
   // An assumed-role session, a federated user, an unresolvable id: recorded as what it is, not dropped.
@@ -436,16 +437,29 @@ export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch 
     });
   }
 
-  const batch = batchFor(res, { ...rows, children });
+  // One row per id: the writer upserts a batch in one statement, which must not touch a row twice.
+  const once = <T>(xs: T[], k: (x: T) => string): T[] => [...new Map(xs.map((x) => [k(x), x])).values()];
+  const batch = batchFor(res, {
+    resources: once(rows.resources, (r) => `${r.type}/${r.id}`),
+    entitlements: once(rows.entitlements, (e) => e.id),
+    grants: once(rows.grants, (g) => g.id),
+    children,
+  });
   const warnings: string[] = [];
   if (batch.scopeComplete) {
     for (const [userArn, groupName] of pending)
-      warnings.push(`iam: ${userArn} is in group ${groupName}, which GetAccountAuthorizationDetails did not list`);
+      warnings.push(
+        `iam: ${userArn} is in group ${groupName}, which GetAccountAuthorizationDetails did not list`,
+      );
   } else {
     // The next page inherits what this one learned (params are part of its deterministic task id, and the
     // same pages always yield the same carry).
     const next = batch.children[0];
-    if (next) batch.children[0] = pageRequest({ ...next, params: { ...next.params, iamCarry: { groups: carry.groups, pending } } });
+    if (next)
+      batch.children[0] = pageRequest({
+        ...next,
+        params: { ...next.params, iamCarry: { groups: carry.groups, pending } },
+      });
   }
   return { ...batch, warnings: [...batch.warnings, ...warnings] };
 }

@@ -1,4 +1,5 @@
 import type { PageResult, ResultBatch } from "@grantline/contracts";
+import { iamAccountRequests } from "./iam.ts";
 import { batchFor, child, list, optStr, param, str } from "./page-helpers.ts";
 
 /** Scope of the organization-wide rows; swept by the source-wide sweep at the end of a full run. */
@@ -84,6 +85,11 @@ export function mapListOrganizationalUnitsForParent(res: PageResult): ResultBatc
  */
 export function mapListAccounts(res: PageResult): ResultBatch {
   const accounts = list(res.page, "Accounts");
+  const p = res.request.params;
+  const iam =
+    p.iamCrossAccount === true
+      ? { iamCrossAccount: true, iamOnlyAttachedPolicies: p.iamOnlyAttachedPolicies !== false }
+      : {};
   return batchFor(res, {
     children: accounts.map((a) =>
       child(
@@ -100,6 +106,7 @@ export function mapListAccounts(res: PageResult): ResultBatch {
             joinedMethod: optStr(a, "JoinedMethod"),
             joinedTimestamp: optStr(a, "JoinedTimestamp"),
           },
+          ...iam,
         },
         NO_SCOPE,
       ),
@@ -113,8 +120,13 @@ export function mapListParents(res: PageResult): ResultBatch {
   const parent = list(res.page, "Parents")[0];
   const parentId = parent ? str(parent, "Id") : null;
   const status = optStr(a, "status");
+  // Cross-account IAM: the same request the caller's own account gets from GetCallerIdentity (deduplicated by id).
+  const iam =
+    res.request.params.iamCrossAccount === true && status === "ACTIVE"
+      ? iamAccountRequests(res.request, id, res.request.params.iamOnlyAttachedPolicies !== false)
+      : [];
   return {
-    ...batchFor({ ...res, page: {} }, {}),
+    ...batchFor({ ...res, page: {} }, { children: iam }),
     resources: [
       {
         type: "account",

@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
+import { createDb, migrateToLatest, type Db } from "./index.ts";
+
+let tdb: TestDatabase;
+let db: Db;
+const run = randomUUID();
+const SRC = "eg";
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(testInfra().databaseUrl);
+  db = createDb({ url: tdb.url });
+  const r = await migrateToLatest(db);
+  expect(r.error).toBeUndefined();
+});
+afterAll(async () => {
+  await db.destroy();
+  await tdb.drop();
+});
+
+const R1 = "arn:aws:iam::111111111111:role/r1";
+const R2 = "arn:aws:iam::111111111111:role/r2";
+const R3 = "arn:aws:iam::111111111111:role/r3";
+const G = "arn:aws:iam::111111111111:group/devs";
+const U1 = "arn:aws:iam::111111111111:user/alice";
+const U2 = "arn:aws:iam::111111111111:user/bob";
+const P = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+const P2 = "arn:aws:iam::111111111111:policy/deploy";
+
+async function entitlement(type: string, id: string, slug: string): Promise<string> {
+  const eid = `${type}:${id}:${slug}`;
+  await sql`INSERT INTO entitlements (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
+            VALUES (${SRC}, ${eid}, ${type}, ${id}, ${slug}, ${eid}, '{}', NULL, ${run}, ${run})`.execute(db);
+  return eid;
+}
+
+async function grant(ent: string, type: string, id: string, expandable: boolean, revoked = false) {
+  await sql`INSERT INTO grants (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run, revoked_at)
+            VALUES (${SRC}, ${`${ent}:${type}:${id}`}, ${ent}, ${type}, ${id}, ${expandable}, '{}', NULL, ${run}, ${run},
+                    ${revoked ? sql`now()` : sql`NULL`})`.execute(db);
+}
+
+interface Row {
+  entitlement_id: string;
+  principal_type: string;
+  principal_id: string;
+  via_type: string | null;
+  via_id: string | null;
+  depth: number;
+  path: string[];
+}
+
+async function reach(ent: string): Promise<Row[]> {
+  const r = await sql<Row>`SELECT entitlement_id, principal_type, principal_id, via_type, via_id, depth, path
+                             FROM effective_grants WHERE source_id = ${SRC} AND entitlement_id = ${ent}
+                            ORDER BY depth, principal_type, principal_id`.execute(db);
+  return r.rows;
+}
+
+describe("effective_grants with IAM groups and role-assumption chains", () => {
+  it("expands groups, role trust chains and cycles, and terminates", async () => {
+    const gMember = await entitlement("iam_group", G, "member");
+    const r1 = await entitlement("iam_role", R1, "assignment");
+    const r2 = await entitlement("iam_role", R2, "assignment");
+    const r3 = await entitlement("iam_role", R3, "assignment");
+    const pol = await entitlement("iam_policy", P, "attached");
+    const pol2 = await entitlement("iam_policy", P2, "attached");
+    // alice is in devs; bob was, but the membership is revoked.
+    await grant(gMember, "iam_user", U1, false);
+    await grant(gMember, "iam_user", U2, false, true);
+    // devs may assume r1; r1 and r2 trust each other (a cycle); r2 trusts bob directly; r3 trusts r2.
+    await grant(r1, "iam_group", G, true);
+    await grant(r1, "iam_role", R2, true);
+    await grant(r2, "iam_role", R1, true);
+    await grant(r2, "iam_user", U2, false);
+    await grant(r3, "iam_role", R2, true);
+    // ReadOnly is attached to r3; deploy to the group.
+    await grant(pol, "iam_role", R3, true);
+    await grant(pol2, "iam_group", G, true);
+
+    // Group membership: a group's policy reaches its (non-revoked) members, one hop, via the group.
+    expect(await reach(pol2)).toEqual([
+      {
+        entitlement_id: pol2,
+        principal_type: "iam_group",
+        principal_id: G,
+        via_type: null,
+        via_id: null,
+        depth: 0,
+        path: [`iam_group/${G}`],
+      },
+      {
+        entitlement_id: pol2,
+        principal_type: "iam_user",
+        principal_id: U1,
+        via_type: "iam_group",
+        via_id: G,
+        depth: 1,
+        path: [`iam_group/${G}`, `iam_user/${U1}`],
+      },
+    ]);
+
+    // ReadOnly on r3 ← r2 may assume r3 ← (r1, bob) may assume r2 ← (devs, r2 — cycle, stopped) may assume r1 ← alice.
+    const ro = await reach(pol);
+    expect(ro.map((r) => [r.depth, r.principal_type, r.principal_id, r.via_id])).toEqual([
+      [0, "iam_role", R3, null],
+      [1, "iam_role", R2, R3],
+      [2, "iam_role", R1, R3],
+      [2, "iam_user", U2, R3],
+      [3, "iam_group", G, R3],
+      [4, "iam_user", U1, R3],
+    ]);
+    expect(ro.at(-1)?.path).toEqual([
+      `iam_role/${R3}`,
+      `iam_role/${R2}`,
+      `iam_role/${R1}`,
+      `iam_group/${G}`,
+      `iam_user/${U1}`,
+    ]);
+
+    // The cycle r1 ↔ r2 terminates: each role appears once as a holder of the other's assignment.
+    const a1 = await reach(r1);
+    expect(a1.map((r) => [r.depth, r.principal_type, r.principal_id])).toEqual([
+      [0, "iam_group", G],
+      [0, "iam_role", R2],
+      [1, "iam_user", U1],
+      [1, "iam_user", U2],
+    ]);
+    // No row anywhere walks a principal twice, and depth is bounded.
+    const all = await sql<Row>`SELECT * FROM effective_grants WHERE source_id = ${SRC}`.execute(db);
+    for (const r of all.rows) {
+      expect(new Set(r.path).size).toBe(r.path.length);
+      expect(r.depth).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it("keeps one-level sso_group expansion as before (via the group's member entitlement)", async () => {
+    const member = await entitlement("sso_group", "g-1", "member");
+    await grant(member, "sso_user", "u-1", false);
+    const ent = "123456789012|arn:aws:sso:::permissionSet/ssoins-1/ps-1";
+    await sql`INSERT INTO entitlements (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
+              VALUES (${SRC}, ${ent}, 'account', '123456789012', 'ps', 'ps', '{}', NULL, ${run}, ${run})`.execute(
+      db,
+    );
+    await grant(ent, "sso_group", "g-1", true);
+    expect((await reach(ent)).map((r) => [r.principal_type, r.principal_id, r.via_type, r.via_id])).toEqual([
+      ["sso_group", "g-1", null, null],
+      ["sso_user", "u-1", "sso_group", "g-1"],
+    ]);
+  });
+});
