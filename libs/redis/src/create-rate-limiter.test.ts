@@ -19,12 +19,13 @@ describe("createRateLimiter", () => {
   it("grants a burst, then refuses with the time until the next grant", async () => {
     const limiter = createRateLimiter(redis);
     const key = uniqueName("k");
-    const limits = { ratePerSec: 10, burst: 3 };
+    // One token a second: four calls fit well inside that even on a loaded CI machine.
+    const limits = { ratePerSec: 1, burst: 3 };
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await limiter.tryAcquire(key, limits));
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
-    expect(results[3]?.retryAfterMs).toBeGreaterThan(80);
-    expect(results[3]?.retryAfterMs).toBeLessThanOrEqual(100);
+    expect(results[3]?.retryAfterMs).toBeGreaterThan(500);
+    expect(results[3]?.retryAfterMs).toBeLessThanOrEqual(1000);
   });
 
   it("keeps concurrent acquirers in several clients within rate × time + burst, and close to it", async () => {
