@@ -71,6 +71,11 @@ export const Resource = z.object({
   parentId: z.string().nullable(),
   name: z.string(),
   attrs: z.record(z.string(), z.unknown()),
+  /**
+   * Overrides the batch's scope for this row; null = swept only by the source-wide sweep. For rows shared by
+   * several scopes (an AWS-managed policy seen in every account), which no single scope may sweep.
+   */
+  scope: z.string().nullable().optional(),
 });
 export type Resource = z.infer<typeof Resource>;
 
@@ -81,6 +86,8 @@ export const Entitlement = z.object({
   slug: z.string().min(1),
   name: z.string(),
   attrs: z.record(z.string(), z.unknown()),
+  /** Overrides the batch's scope for this row (see `Resource.scope`). */
+  scope: z.string().nullable().optional(),
 });
 export type Entitlement = z.infer<typeof Entitlement>;
 

@@ -44,14 +44,15 @@ async function upsertResources(
   }>`
     WITH input AS (
       SELECT * FROM unnest(${rs.map((r) => r.type)}::text[], ${rs.map((r) => r.id)}::text[], ${rs.map((r) => r.parentType)}::text[],
-                           ${rs.map((r) => r.parentId)}::text[], ${rs.map((r) => r.name)}::text[], ${rs.map((r) => JSON.stringify(r.attrs))}::jsonb[])
-        AS t(type, id, parent_type, parent_id, name, attrs)
+                           ${rs.map((r) => r.parentId)}::text[], ${rs.map((r) => r.name)}::text[], ${rs.map((r) => JSON.stringify(r.attrs))}::jsonb[],
+                           ${rs.map((r) => (r.scope === undefined ? scope : r.scope))}::text[])
+        AS t(type, id, parent_type, parent_id, name, attrs, scope)
     ), old AS (
       SELECT r.type, r.id, r.name, r.attrs, r.parent_type, r.parent_id, r.deleted_at
         FROM resources r JOIN input i ON r.source_id = ${ctx.sourceId} AND r.type = i.type AND r.id = i.id
     ), up AS (
       INSERT INTO resources AS r (source_id, type, id, parent_type, parent_id, name, attrs, scope, first_seen_run, last_seen_run)
-      SELECT ${ctx.sourceId}, type, id, parent_type, parent_id, name, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
+      SELECT ${ctx.sourceId}, type, id, parent_type, parent_id, name, attrs, input.scope, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
       ON CONFLICT (source_id, type, id) DO UPDATE SET
         parent_type = EXCLUDED.parent_type, parent_id = EXCLUDED.parent_id, name = EXCLUDED.name, attrs = EXCLUDED.attrs,
         scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL,
@@ -90,10 +91,11 @@ async function upsertEntitlements(
   const es = dedupe(input, (e) => e.id);
   await sql`
     INSERT INTO entitlements AS e (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
-    SELECT ${ctx.sourceId}, id, resource_type, resource_id, slug, name, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid
+    SELECT ${ctx.sourceId}, id, resource_type, resource_id, slug, name, attrs, t.scope, ${ctx.runId}::uuid, ${ctx.runId}::uuid
       FROM unnest(${es.map((e) => e.id)}::text[], ${es.map((e) => e.resourceType)}::text[], ${es.map((e) => e.resourceId)}::text[],
-                  ${es.map((e) => e.slug)}::text[], ${es.map((e) => e.name)}::text[], ${es.map((e) => JSON.stringify(e.attrs))}::jsonb[])
-        AS t(id, resource_type, resource_id, slug, name, attrs)
+                  ${es.map((e) => e.slug)}::text[], ${es.map((e) => e.name)}::text[], ${es.map((e) => JSON.stringify(e.attrs))}::jsonb[],
+                  ${es.map((e) => (e.scope === undefined ? scope : e.scope))}::text[])
+        AS t(id, resource_type, resource_id, slug, name, attrs, scope)
     ON CONFLICT (source_id, id) DO UPDATE SET
       resource_type = EXCLUDED.resource_type, resource_id = EXCLUDED.resource_id, slug = EXCLUDED.slug, name = EXCLUDED.name,
       attrs = EXCLUDED.attrs, scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(

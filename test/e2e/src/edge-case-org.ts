@@ -87,14 +87,12 @@ export function edgeCaseOrg(): OrgDocument {
     },
   ];
   const assignments = [
-    ...accounts
-      .slice(0, 20)
-      .map((a) => ({
-        accountId: a.id,
-        permissionSetArn: ps(1),
-        principalType: "GROUP" as const,
-        principalId: gid(2),
-      })),
+    ...accounts.slice(0, 20).map((a) => ({
+      accountId: a.id,
+      permissionSetArn: ps(1),
+      principalType: "GROUP" as const,
+      principalId: gid(2),
+    })),
     {
       accountId: accounts[3]!.id,
       permissionSetArn: ps(2),

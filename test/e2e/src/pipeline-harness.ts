@@ -138,7 +138,7 @@ export async function createPipeline(o: {
           const r = await nc.request(subjects.ctl(verb), JSON.stringify(body), { timeout: 2000 });
           return r.json();
         },
-        { timeoutMs: 30_000, intervalMs: 200, message: `ctl.${verb}` },
+        { timeoutMs: 90_000, intervalMs: 200, message: `ctl.${verb}` },
       );
     },
     async waitForRun(runId, timeoutMs = 60_000) {

@@ -426,6 +426,8 @@ export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch 
         document: decodePolicy(optStr(version, "Document")),
         // AttachmentCount is left out on purpose: it changes with every attachment, already a grant event.
       },
+      // An AWS-managed policy is shared by every account: no one account's scope may sweep it, only the run.
+      ...(awsManaged ? { scope: null } : {}),
     });
     rows.entitlements.push({
       id: iamPolicyAttachedEntitlementId(arn),
@@ -434,6 +436,7 @@ export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch 
       slug: "attached",
       name: `${str(p, "PolicyName")} attached`,
       attrs: {},
+      ...(awsManaged ? { scope: null } : {}),
     });
   }
 
