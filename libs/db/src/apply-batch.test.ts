@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSubjects, pageRequest, type ResultBatch } from "@grantline/contracts";
 import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
-import { applyBatch, createDb, migrateToLatest, startRun, type Db } from "./index.ts";
+import { applyBatch, completeIdleRuns, createDb, migrateToLatest, startRun, type Db } from "./index.ts";
 
 const subjects = createSubjects("t");
 let tdb: TestDatabase;
@@ -184,5 +184,49 @@ describe("applyBatch", () => {
     expect(
       await startRun(db, { sourceId: "single", runId: runB, roots: [root(runB, "single")], subjects }),
     ).toEqual({ runId: runA, alreadyRunning: true });
+  });
+
+  it("a run whose last two tasks settle concurrently still finishes (at once, or by the leader's sweep)", async () => {
+    const runId = randomUUID();
+    const a = pageRequest({
+      runId,
+      sourceId: "race",
+      service: "diag",
+      operation: "Pages",
+      params: { n: 1 },
+      pageToken: null,
+      accountId: null,
+      scope: "s1",
+      pageIndex: 0,
+    });
+    const b = pageRequest({
+      runId,
+      sourceId: "race",
+      service: "diag",
+      operation: "Pages",
+      params: { n: 2 },
+      pageToken: null,
+      accountId: null,
+      scope: "s2",
+      pageIndex: 0,
+    });
+    await startRun(db, { sourceId: "race", runId, roots: [a, b], subjects });
+    await Promise.all([
+      applyBatch(db, subjects, { ...batch(runId, "race", a.taskId, ["x"], []), scope: "s1" }),
+      applyBatch(db, subjects, { ...batch(runId, "race", b.taskId, ["y"], []), scope: "s2" }),
+    ]);
+    await completeIdleRuns(db, subjects);
+    const run = await db
+      .selectFrom("runs")
+      .select("status")
+      .where("id", "=", runId)
+      .executeTakeFirstOrThrow();
+    expect(run.status).toBe("succeeded");
+    const completed = await db
+      .selectFrom("outbox")
+      .select("id")
+      .where("subject", "=", "t.events.race.run.completed")
+      .execute();
+    expect(completed).toHaveLength(1);
   });
 });

@@ -14,7 +14,14 @@ export type { Database } from "./database.ts";
 export { migrateToLatest, ensureDatabase } from "./migrate.ts";
 export { startOutboxPublisher } from "./outbox-publisher.ts";
 export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outbox-publisher.ts";
-export { startRun, completeRunIfDone, failTask, republishStalledTasks, runSummaries } from "./run-store.ts";
+export {
+  startRun,
+  completeRunIfDone,
+  completeIdleRuns,
+  failTask,
+  republishStalledTasks,
+  runSummaries,
+} from "./run-store.ts";
 export type { StartRunInput } from "./run-store.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";

@@ -75,15 +75,27 @@ export async function startRun(
 }
 
 /**
- * Finishes the run when no task is pending. Call inside the transaction that just settled a task: the run row
- * lock serializes the check, and READ COMMITTED gives the count a fresh snapshot once the lock is held, so of
- * two writers settling the last two tasks exactly one sees zero pending.
+ * Finishes the run when no task is pending. Called inside the transaction that just settled a task.
+ *
+ * Fast path first: one index probe for any other pending task, no lock — the common answer is "not yet", and
+ * counting or locking the run row on every batch serialized all writers and made each batch O(tasks). Only
+ * when nothing else looks pending is the run row locked and the question asked again with a fresh snapshot.
+ * Two writers settling the last two tasks at the same moment may each still see the other's task pending;
+ * the leader's `completeIdleRuns` finishes such a run on its next tick.
  */
 export async function completeRunIfDone(
   tx: Transaction<Database>,
   subjects: Subjects,
   runId: string,
 ): Promise<RunStatus | null> {
+  const other = await tx
+    .selectFrom("tasks")
+    .select("id")
+    .where("run_id", "=", runId)
+    .where("status", "=", "pending")
+    .limit(1)
+    .executeTakeFirst();
+  if (other) return null;
   const run = await tx
     .selectFrom("runs")
     .select(["id", "source_id", "status", "is_initial", "started_at"])
@@ -323,4 +335,32 @@ async function deriveAccountPermissionSetEntitlements(
       name = EXCLUDED.name, attrs = EXCLUDED.attrs, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
     tx,
   );
+}
+
+/**
+ * The leader's safety net: finishes running runs that have no pending task left (two writers settled the last
+ * tasks concurrently and each saw the other's as pending). Returns how many it finished.
+ */
+export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<number> {
+  const idle = await db
+    .selectFrom("runs")
+    .select("id")
+    .where("status", "=", "running")
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("tasks")
+            .select("tasks.id")
+            .whereRef("tasks.run_id", "=", "runs.id")
+            .where("tasks.status", "=", "pending"),
+        ),
+      ),
+    )
+    .execute();
+  let n = 0;
+  for (const r of idle) {
+    const status = await db.transaction().execute((tx) => completeRunIfDone(tx, subjects, r.id));
+    if (status) n++;
+  }
+  return n;
 }

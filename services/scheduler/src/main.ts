@@ -1,6 +1,7 @@
 import { createSubjects, type CtlVerb } from "@grantline/contracts";
 import { exitOnConfigError, loadSchedulerConfig } from "@grantline/config";
 import {
+  completeIdleRuns,
   createDb,
   republishStalledTasks,
   runSummaries,
@@ -102,6 +103,11 @@ async function main(): Promise<void> {
     isLeader: leadership.isLeader,
     lastRun: async (sourceId) => (await runSummaries(db, { sourceId, limit: 1 }))[0],
     startRun: control.startRun,
+    completeIdle: async () => {
+      const n = await completeIdleRuns(db, subjects);
+      if (n > 0) outbox.kick();
+      return n;
+    },
     republishStalled: async () => {
       const n = await republishStalledTasks(db, subjects, config.STALL_TIMEOUT_MS);
       if (n > 0) outbox.kick();

@@ -43,6 +43,7 @@ function tick(o: { leader: boolean; last?: RunSummary; now: number }) {
       });
     },
     republishStalled: () => Promise.resolve(++republished && 0),
+    completeIdle: () => Promise.resolve(0),
     logger,
     now: () => o.now,
   });

@@ -9,6 +9,8 @@ export interface TickDeps {
   startRun(sourceId: string): Promise<SyncReply>;
   /** Re-publishes tasks pending with no progress; returns how many. */
   republishStalled(): Promise<number>;
+  /** Finishes runs whose last tasks settled concurrently (see `completeIdleRuns`); returns how many. */
+  completeIdle(): Promise<number>;
   logger: Logger;
   now?: () => number;
 }
@@ -28,6 +30,8 @@ export function createSchedulerTick(deps: TickDeps): () => Promise<void> {
         if (!r.ok) deps.logger.error({ sourceId: s.id, error: r.error }, "scheduled run could not start");
       }
     }
+    const finished = await deps.completeIdle();
+    if (finished > 0) deps.logger.info({ finished }, "finished idle runs");
     const republished = await deps.republishStalled();
     if (republished > 0) deps.logger.warn({ republished }, "re-published stalled tasks");
   };
