@@ -1,0 +1,3 @@
+#!/bin/sh
+# `grantline` on the PATH of the cli image.
+exec node /app/grantline.mjs "$@"
