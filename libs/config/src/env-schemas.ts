@@ -30,6 +30,8 @@ export const CommonEnv = z.object({
   // How long a SIGTERM may take to finish in-flight messages before the process gives up on them (they are
   // redelivered). Keep below the orchestrator's termination grace period (Kubernetes default 30 s).
   SHUTDOWN_GRACE_MS: positiveMs.default(20_000),
+  // Replicas of every stream grantline creates: 3 on a production NATS cluster (R3), 1 on a single server.
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   // Messages handled concurrently by one replica. Also bounds memory: at most this many payloads are held.
   MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
   // A message delivered more often than this is dead-lettered instead of looping forever on a bug.

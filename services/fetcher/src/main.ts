@@ -26,8 +26,8 @@ async function main(): Promise<void> {
   const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-fetcher", logger });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  await ensureStreams(jsm, subjects);
-  const blobs = await openBlobStore(nc, subjects);
+  await ensureStreams(jsm, subjects, { replicas: config.NATS_STREAM_REPLICAS });
+  const blobs = await openBlobStore(nc, subjects, { replicas: config.NATS_STREAM_REPLICAS });
 
   const redis = createRedis({
     url: config.REDIS_URL,

@@ -23,6 +23,7 @@ import {
 import { createMetrics, startProbeServer } from "@grantline/observability";
 import { createControlHandlers } from "./control-handlers.ts";
 import { startLeadership } from "./leader.ts";
+import { createLagReporter } from "./lag-reporter.ts";
 import { createProgressReporter } from "./progress-reporter.ts";
 import { createSchedulerTick } from "./scheduler-tick.ts";
 
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   });
   const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-scheduler", logger });
   const js = jetstream(nc);
-  await ensureStreams(await jetstreamManager(nc), subjects);
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, subjects, { replicas: config.NATS_STREAM_REPLICAS });
   logger.info(
     { database: redactUrl(config.DATABASE_URL), sources: config.sources.sources.map((s) => s.id) },
     "connected",
@@ -127,11 +129,28 @@ async function main(): Promise<void> {
       ["source", "state"],
     ),
   });
+  const reportLag = createLagReporter({
+    subjects,
+    info: {
+      consumerPending: async (stream, durable) => {
+        const c = await jsm.consumers.info(stream, durable);
+        return { pending: c.num_pending, ackPending: c.num_ack_pending, redelivered: c.num_redelivered };
+      },
+      streamMessages: async (stream) => (await jsm.streams.info(stream)).state.messages,
+    },
+    lag: metrics.gauge(
+      "grantline_consumer_messages",
+      "JetStream consumer state per pipeline consumer (pending, ack_pending, redelivered)",
+      ["consumer", "kind"],
+    ),
+    deadLetters: metrics.gauge("grantline_dead_letters", "Messages in the dead-letter stream", []),
+  });
   let ticking = Promise.resolve();
   const timer = setInterval(() => {
     ticking = ticking
       .then(tick)
       .then(reportProgress)
+      .then(reportLag)
       .catch((err: unknown) => logger.error({ err }, "scheduler tick failed"));
   }, config.TICK_MS);
 

@@ -150,6 +150,18 @@ describe("the pipeline end to end (four real processes)", () => {
     expect(await p.waitForRun(runId)).toBe("succeeded");
   });
 
+  it("the scheduler exports run progress, consumer lag and dead-letter depth on /metrics", async () => {
+    const url = await waitFor(
+      () => /"probe":"(http:[^"]+)"[^\n]*scheduler started/.exec(p.logs("scheduler"))?.[1],
+    );
+    const text = await waitFor(async () => {
+      const t = await (await fetch(`${url}/metrics`)).text();
+      return t.includes('grantline_consumer_messages{consumer="writer",kind="pending"') ? t : null;
+    });
+    expect(text).toMatch(/grantline_run_tasks\{[^}]*source="selftest"[^}]*state="done"[^}]*\} [1-9]/);
+    expect(text).toMatch(/grantline_dead_letters\{[^}]*\} \d+/);
+  });
+
   async function snapshot() {
     const [resources, grants, tasks, outbox] = await Promise.all([
       p.db.selectFrom("resources").selectAll().orderBy("id").execute(),
