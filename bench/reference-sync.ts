@@ -1,0 +1,275 @@
+// The reference the pipeline is measured against: one process, one AWS call at a time, the same SDK v3 clients
+// (standard retry, 3 attempts — the SDK default grantline also uses), walking exactly the operations the pipeline
+// walks and collecting the rows in memory under grantline's id scheme (see libs/model/src/aws/*.ts).
+import {
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+} from "@aws-sdk/client-organizations";
+import {
+  DescribePermissionSetCommand,
+  GetInlinePolicyForPermissionSetCommand,
+  ListAccountAssignmentsCommand,
+  ListAccountsForProvisionedPermissionSetCommand,
+  ListCustomerManagedPolicyReferencesInPermissionSetCommand,
+  ListInstancesCommand,
+  ListManagedPoliciesInPermissionSetCommand,
+  ListPermissionSetsCommand,
+  SSOAdminClient,
+} from "@aws-sdk/client-sso-admin";
+import {
+  IdentitystoreClient,
+  ListGroupMembershipsCommand,
+  ListGroupsCommand,
+  ListUsersCommand,
+} from "@aws-sdk/client-identitystore";
+import {
+  GetAccessKeyLastUsedCommand,
+  GetAccountAuthorizationDetailsCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAccountAliasesCommand,
+} from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { accountPermissionSetEntitlementId, grantId, groupMemberEntitlementId } from "@grantline/model";
+
+export interface ReferenceRows {
+  resources: Array<{
+    type: string;
+    id: string;
+    name: string;
+    parent_type: string | null;
+    parent_id: string | null;
+  }>;
+  entitlements: Array<{ id: string }>;
+  grants: Array<{ id: string }>;
+}
+
+export interface ReferenceResult {
+  rows: ReferenceRows;
+  wallMs: number;
+  /** Calls made by this process, per `service:Operation` (retries inside the SDK not counted). */
+  calls: Record<string, number>;
+}
+
+export interface ReferenceOptions {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Also walk the caller's own account's IAM as the pipeline does when IAM is enabled (GetCallerIdentity, GAAD,
+   * ListAccessKeys per user, GetAccessKeyLastUsed per key, ListAccountAliases). Only the calls are made: IAM rows
+   * are not collected (the comparison covers Organizations and Identity Center).
+   */
+  iam?: boolean;
+}
+
+/** Drains a NextToken-paged operation one page at a time. */
+async function pages<T extends { NextToken?: string | undefined }>(
+  fetch: (token: string | undefined) => Promise<T>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetch(token);
+    out.push(page);
+    token = page.NextToken ? page.NextToken : undefined;
+  } while (token);
+  return out;
+}
+
+export async function referenceSync(o: ReferenceOptions): Promise<ReferenceResult> {
+  const common = { endpoint: o.endpoint, region: o.region, credentials: o.credentials, maxAttempts: 3 };
+  const orgs = new OrganizationsClient(common);
+  const sso = new SSOAdminClient(common);
+  const ids = new IdentitystoreClient(common);
+  const iam = new IAMClient(common);
+  const sts = new STSClient(common);
+  const calls: Record<string, number> = {};
+  const count = (op: string): void => {
+    calls[op] = (calls[op] ?? 0) + 1;
+  };
+  const rows: ReferenceRows = { resources: [], entitlements: [], grants: [] };
+  const resource = (type: string, id: string, name: string, parent: [string, string] | null): void => {
+    rows.resources.push({ type, id, name, parent_type: parent?.[0] ?? null, parent_id: parent?.[1] ?? null });
+  };
+  const started = performance.now();
+  try {
+    // Organizations: DescribeOrganization, ListRoots → OU recursion, ListAccounts → ListParents per account.
+    count("organizations:DescribeOrganization");
+    const org = (await orgs.send(new DescribeOrganizationCommand({}))).Organization;
+    if (org?.Id) resource("organization", org.Id, org.Id, null);
+    const ous = async (parentId: string): Promise<void> => {
+      const found = await pages((NextToken) => {
+        count("organizations:ListOrganizationalUnitsForParent");
+        return orgs.send(
+          new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, MaxResults: 20, NextToken }),
+        );
+      });
+      for (const ou of found.flatMap((p) => p.OrganizationalUnits ?? [])) {
+        resource("organizational_unit", ou.Id!, ou.Name ?? ou.Id!, [
+          parentId.startsWith("r-") ? "root" : "organizational_unit",
+          parentId,
+        ]);
+        await ous(ou.Id!);
+      }
+    };
+    const roots = await pages((NextToken) => {
+      count("organizations:ListRoots");
+      return orgs.send(new ListRootsCommand({ MaxResults: 20, NextToken }));
+    });
+    for (const r of roots.flatMap((p) => p.Roots ?? [])) {
+      const orgId = /:root\/(o-[a-z0-9]+)\//.exec(r.Arn ?? "")?.[1] ?? null;
+      resource("root", r.Id!, r.Name ?? r.Id!, orgId ? ["organization", orgId] : null);
+      await ous(r.Id!);
+    }
+    const accounts = await pages((NextToken) => {
+      count("organizations:ListAccounts");
+      return orgs.send(new ListAccountsCommand({ MaxResults: 20, NextToken }));
+    });
+    for (const a of accounts.flatMap((p) => p.Accounts ?? [])) {
+      count("organizations:ListParents");
+      const parents = await orgs.send(new ListParentsCommand({ ChildId: a.Id!, MaxResults: 20 }));
+      const parentId = parents.Parents?.[0]?.Id ?? null;
+      resource(
+        "account",
+        a.Id!,
+        a.Name ?? a.Id!,
+        parentId === null ? null : [parentId.startsWith("r-") ? "root" : "organizational_unit", parentId],
+      );
+    }
+
+    // Identity Center: instances → permission sets (describe + policies, provisioned accounts → assignments).
+    const instances = await pages((NextToken) => {
+      count("sso:ListInstances");
+      return sso.send(new ListInstancesCommand({ MaxResults: 100, NextToken }));
+    });
+    for (const inst of instances.flatMap((p) => p.Instances ?? [])) {
+      const InstanceArn = inst.InstanceArn!;
+      const IdentityStoreId = inst.IdentityStoreId!;
+      resource("sso_instance", InstanceArn, inst.Name ?? InstanceArn, null);
+      const sets = await pages((NextToken) => {
+        count("sso:ListPermissionSets");
+        return sso.send(new ListPermissionSetsCommand({ InstanceArn, MaxResults: 100, NextToken }));
+      });
+      for (const PermissionSetArn of sets.flatMap((p) => p.PermissionSets ?? [])) {
+        const base = { InstanceArn, PermissionSetArn };
+        count("sso:DescribePermissionSet");
+        const ps = (await sso.send(new DescribePermissionSetCommand(base))).PermissionSet;
+        await pages((NextToken) => {
+          count("sso:ListManagedPoliciesInPermissionSet");
+          return sso.send(
+            new ListManagedPoliciesInPermissionSetCommand({ ...base, MaxResults: 100, NextToken }),
+          );
+        });
+        await pages((NextToken) => {
+          count("sso:ListCustomerManagedPolicyReferencesInPermissionSet");
+          return sso.send(
+            new ListCustomerManagedPolicyReferencesInPermissionSetCommand({
+              ...base,
+              MaxResults: 100,
+              NextToken,
+            }),
+          );
+        });
+        count("sso:GetInlinePolicyForPermissionSet");
+        await sso.send(new GetInlinePolicyForPermissionSetCommand(base));
+        resource("permission_set", PermissionSetArn, ps?.Name ?? PermissionSetArn, [
+          "sso_instance",
+          InstanceArn,
+        ]);
+
+        const provisioned = await pages((NextToken) => {
+          count("sso:ListAccountsForProvisionedPermissionSet");
+          return sso.send(
+            new ListAccountsForProvisionedPermissionSetCommand({ ...base, MaxResults: 100, NextToken }),
+          );
+        });
+        for (const AccountId of provisioned.flatMap((p) => p.AccountIds ?? [])) {
+          const ent = accountPermissionSetEntitlementId(AccountId, PermissionSetArn);
+          const assigned = await pages((NextToken) => {
+            count("sso:ListAccountAssignments");
+            return sso.send(
+              new ListAccountAssignmentsCommand({ ...base, AccountId, MaxResults: 100, NextToken }),
+            );
+          });
+          for (const a of assigned.flatMap((p) => p.AccountAssignments ?? [])) {
+            const type = a.PrincipalType === "GROUP" ? "sso_group" : "sso_user";
+            rows.grants.push({ id: grantId(ent, type, a.PrincipalId!) });
+          }
+        }
+      }
+
+      // Identity Store: users, groups (+ member entitlement), memberships per group.
+      const users = await pages((NextToken) => {
+        count("identitystore:ListUsers");
+        return ids.send(new ListUsersCommand({ IdentityStoreId, MaxResults: 100, NextToken }));
+      });
+      for (const u of users.flatMap((p) => p.Users ?? [])) resource("sso_user", u.UserId!, u.UserName!, null);
+      const groups = await pages((NextToken) => {
+        count("identitystore:ListGroups");
+        return ids.send(new ListGroupsCommand({ IdentityStoreId, MaxResults: 100, NextToken }));
+      });
+      for (const g of groups.flatMap((p) => p.Groups ?? [])) {
+        const GroupId = g.GroupId!;
+        resource("sso_group", GroupId, g.DisplayName ?? GroupId, null);
+        const ent = groupMemberEntitlementId(GroupId);
+        rows.entitlements.push({ id: ent });
+        const members = await pages((NextToken) => {
+          count("identitystore:ListGroupMemberships");
+          return ids.send(
+            new ListGroupMembershipsCommand({ IdentityStoreId, GroupId, MaxResults: 100, NextToken }),
+          );
+        });
+        for (const m of members.flatMap((p) => p.GroupMemberships ?? [])) {
+          const member = m.MemberId;
+          if (member && "UserId" in member && member.UserId)
+            rows.grants.push({ id: grantId(ent, "sso_user", member.UserId) });
+        }
+      }
+    }
+
+    if (o.iam) {
+      count("sts:GetCallerIdentity");
+      await sts.send(new GetCallerIdentityCommand({}));
+      const details = [];
+      let Marker: string | undefined;
+      do {
+        count("iam:GetAccountAuthorizationDetails");
+        const page = await iam.send(
+          new GetAccountAuthorizationDetailsCommand({
+            Filter: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+            MaxItems: 1000,
+            Marker,
+          }),
+        );
+        details.push(page);
+        Marker = page.IsTruncated && page.Marker ? page.Marker : undefined;
+      } while (Marker);
+      count("iam:ListAccountAliases");
+      await iam.send(new ListAccountAliasesCommand({ MaxItems: 1000 }));
+      for (const u of details.flatMap((p) => p.UserDetailList ?? [])) {
+        count("iam:ListAccessKeys");
+        const keys = await iam.send(new ListAccessKeysCommand({ UserName: u.UserName!, MaxItems: 1000 }));
+        for (const k of keys.AccessKeyMetadata ?? []) {
+          count("iam:GetAccessKeyLastUsed");
+          await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+        }
+      }
+    }
+    // As the writer does when a run succeeds: "may use permission set P on account A" for every account × set.
+    const accountIds = rows.resources.filter((r) => r.type === "account").map((r) => r.id);
+    for (const ps of rows.resources.filter((r) => r.type === "permission_set"))
+      for (const a of accountIds) rows.entitlements.push({ id: accountPermissionSetEntitlementId(a, ps.id) });
+    return { rows, wallMs: performance.now() - started, calls };
+  } finally {
+    iam.destroy();
+    sts.destroy();
+    orgs.destroy();
+    sso.destroy();
+    ids.destroy();
+  }
+}
