@@ -105,6 +105,17 @@ async function main(): Promise<void> {
     isLeader: leadership.isLeader,
     lastRun: async (sourceId) => (await runSummaries(db, { sourceId, limit: 1 }))[0],
     startRun: control.startRun,
+    pipelineIdle: async () => {
+      for (const [stream, durable] of [
+        [subjects.streams.pageRequests, "fetcher"],
+        [subjects.streams.pageResults, "mapper"],
+        [subjects.streams.batches, "writer"],
+      ] as const) {
+        const c = await jsm.consumers.info(stream, durable).catch(() => null);
+        if (c && (c.num_pending > 0 || c.num_ack_pending > 0)) return false;
+      }
+      return true;
+    },
     completeIdle: async () => {
       const n = await completeIdleRuns(db, subjects);
       if (n > 0) outbox.kick();

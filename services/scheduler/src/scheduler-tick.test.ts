@@ -27,7 +27,7 @@ function run(sourceId: string, status: RunSummary["status"], startedAt: number):
   };
 }
 
-function tick(o: { leader: boolean; last?: RunSummary; now: number }) {
+function tick(o: { leader: boolean; last?: RunSummary; now: number; idle?: boolean }) {
   const started: string[] = [];
   let republished = 0;
   const t = createSchedulerTick({
@@ -44,6 +44,7 @@ function tick(o: { leader: boolean; last?: RunSummary; now: number }) {
     },
     republishStalled: () => Promise.resolve(++republished && 0),
     completeIdle: () => Promise.resolve(0),
+    pipelineIdle: () => Promise.resolve(o.idle ?? true),
     logger,
     now: () => o.now,
   });
@@ -69,6 +70,9 @@ describe("scheduler tick", () => {
     await running.t();
     expect(running.started).toEqual([]);
     expect(running.republished()).toBe(1);
+    const busy = tick({ leader: true, last: run("hourly", "running", 0), now: 100 * hour, idle: false });
+    await busy.t();
+    expect(busy.republished()).toBe(0); // queued behind a backlog is not lost
     const standby = tick({ leader: false, now: 100 * hour });
     await standby.t();
     expect(standby.started).toEqual([]);

@@ -9,6 +9,11 @@ export interface TickDeps {
   startRun(sourceId: string): Promise<SyncReply>;
   /** Re-publishes tasks pending with no progress; returns how many. */
   republishStalled(): Promise<number>;
+  /**
+   * True when no pipeline consumer has messages waiting or in flight. Only then is a pending task's message
+   * known to be lost rather than queued behind a backlog — re-publishing queued work multiplied the backlog.
+   */
+  pipelineIdle(): Promise<boolean>;
   /** Finishes runs whose last tasks settled concurrently (see `completeIdleRuns`); returns how many. */
   completeIdle(): Promise<number>;
   logger: Logger;
@@ -32,6 +37,7 @@ export function createSchedulerTick(deps: TickDeps): () => Promise<void> {
     }
     const finished = await deps.completeIdle();
     if (finished > 0) deps.logger.info({ finished }, "finished idle runs");
+    if (!(await deps.pipelineIdle())) return;
     const republished = await deps.republishStalled();
     if (republished > 0) deps.logger.warn({ republished }, "re-published stalled tasks");
   };
