@@ -171,7 +171,7 @@ for c in "${checked[@]}"; do
   podman stop -t 30 "$c" >/dev/null
   ms=$((($(date +%s%N) - s0) / 1000000))
   code=$(podman inspect "$c" --format '{{.State.ExitCode}}')
-  echo "$c: exit $code after ${ms} ms"
+  echo "$c: exit $code after ${ms} ms $(podman logs --tail 5 "$c" 2>&1 | grep -o '"steps":{[^}]*}' || true)"
   [ "$code" = 0 ] || { podman logs --tail 20 "$c"; fail "$c exited $code on SIGTERM"; }
-  [ "$ms" -lt 25000 ] || fail "$c took ${ms} ms to stop"
+  [ "$ms" -lt 25000 ] || { podman logs --tail 20 "$c"; fail "$c took ${ms} ms to stop"; }
 done

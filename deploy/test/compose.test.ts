@@ -34,6 +34,11 @@ describe("Dockerfile", () => {
 });
 
 describe("compose.yaml", () => {
+  it("has no ${VAR:-} with an empty default (podman-compose 1.0 passes it through as literal text)", () => {
+    const text = readFileSync(join(repoRoot, "compose.yaml"), "utf8");
+    expect(text.match(/\$\{[A-Z0-9_]+:?-\}/g) ?? []).toEqual([]);
+  });
+
   it("defines the infrastructure, the services, two fetchers and the one-shot jobs", () => {
     for (const s of ["nats", "redis", "postgres", ...GRANTLINE, "prometheus", "grafana"])
       expect(compose.services[s], s).toBeDefined();

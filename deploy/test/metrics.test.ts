@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parser as promql } from "@prometheus-io/lezer-promql";
 import { parse as parseYaml } from "yaml";
 import { createMetrics } from "@grantline/observability";
 import { repoRoot } from "./k8s-render.ts";
@@ -161,8 +162,35 @@ describe("dashboard and alert metrics", () => {
       "grantline_writer_rows_total",
       "grantline_message_duration_seconds_bucket",
       "grantline_messages_total",
+      "grantline_consumer_messages",
+      "grantline_dead_letters",
+      "grantline_aws_breaker_open",
+      "grantline_aws_budget_grants_total",
+      "grantline_aws_budget_limit_per_second",
+      "grantline_aws_budget_wait_seconds_bucket",
     ])
       expect(used.has(n), n).toBe(true);
+  });
+
+  it("every dashboard and alert expression is valid PromQL (Prometheus' own grammar)", () => {
+    const invalid: string[] = [];
+    for (const { where, expr } of [...dashboardExprs(), ...alertExprs()]) {
+      // Grafana's variables, as Grafana substitutes them before the query reaches Prometheus.
+      const q = expr.replaceAll("$__rate_interval", "5m").replaceAll("$source", ".*");
+      let bad: string | null = null;
+      promql.parse(q).iterate({
+        enter: (n) => {
+          if (n.type.isError && bad === null)
+            bad = `at ${n.from}: ${q.slice(n.from, n.from + 30) || "<end>"}`;
+        },
+      });
+      if (bad !== null) invalid.push(`${where}: ${bad}`);
+    }
+    expect(invalid).toEqual([]);
+    // The check itself catches a broken expression.
+    let caught = false;
+    promql.parse("sum by (x (rate(foo[5m]))").iterate({ enter: (n) => void (caught ||= n.type.isError) });
+    expect(caught).toBe(true);
   });
 
   it("alert rules are complete (name, expression, severity, summary)", () => {
@@ -171,7 +199,13 @@ describe("dashboard and alert metrics", () => {
     };
     const rules = a.groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert)).toEqual(
-      expect.arrayContaining(["GrantlineRunFailed", "GrantlineDeadLettersGrowing", "GrantlineRunStalled"]),
+      expect.arrayContaining([
+        "GrantlineRunFailed",
+        "GrantlineDeadLettersGrowing",
+        "GrantlineRunStalled",
+        "GrantlineAwsBreakerOpen",
+        "GrantlineConsumerLagGrowing",
+      ]),
     );
     for (const r of rules) {
       expect(r.expr, r.alert).toBeTruthy();

@@ -11,7 +11,13 @@ import type { AwsSim, OrgDocument } from "@grantline/aws-sim";
 import { testInfra, uniqueName } from "@grantline/testing";
 import { budgetLimits } from "./budgets.ts";
 import { createAwsExecutor } from "./aws-executor.ts";
-import type { AwsCallEvent, AwsExecutor, AwsExecutorOptions } from "./aws-executor.ts";
+import type {
+  AwsBreakerEvent,
+  AwsBudgetEvent,
+  AwsCallEvent,
+  AwsExecutor,
+  AwsExecutorOptions,
+} from "./aws-executor.ts";
 import { OPERATIONS } from "./operations.ts";
 
 const keyPrefix = `${uniqueName("awsexec")}:`;
@@ -459,9 +465,19 @@ describe("createAwsExecutor against aws-sim", () => {
     }
   });
 
-  it("opens the circuit on repeated server errors, but not on denials", async () => {
+  it("opens the circuit on repeated server errors, but not on denials, and reports breakers and budgets", async () => {
     const src = source({ budgets: { organizations: 100, iam: 100, sts: 100 } });
-    const ex = executor([src], { maxAttempts: 1, breakerResetMs: 500 });
+    const breakerEvents: AwsBreakerEvent[] = [];
+    const budgetEvents: AwsBudgetEvent[] = [];
+    const ex = createAwsExecutor({
+      sources: [src],
+      redis,
+      logger,
+      options: { maxAttempts: 1, breakerResetMs: 500 },
+      onBreaker: (e) => breakerEvents.push(e),
+      onBudget: (e) => budgetEvents.push(e),
+    });
+    executors.push(ex);
     const member = memberAccount().id;
     // Denials (cross-account into a suspended account) do not count.
     for (let i = 0; i < 12; i++) {
@@ -492,6 +508,19 @@ describe("createAwsExecutor against aws-sim", () => {
     await new Promise((r) => setTimeout(r, 600));
     const again = await ex.execute(req(src, "organizations", "ListAccounts"), ctx());
     expect(again.page.Accounts).toBeTruthy();
+    // The breaker's state changes reach metrics: opened by the errors, closed by the successful trial call.
+    expect(breakerEvents).toEqual([
+      { sourceId: src.id, service: "organizations", account: "self", open: true },
+      { sourceId: src.id, service: "organizations", account: "self", open: false },
+    ]);
+    // Every call took a budget grant, named without the account (IAM's per-account budgets share a name).
+    const names = new Set(budgetEvents.map((e) => e.budget));
+    expect(names).toEqual(new Set(["organizations:ListAccounts", "iam:ListUsers", "sts"]));
+    expect(budgetEvents.find((e) => e.budget === "organizations:ListAccounts")).toMatchObject({
+      service: "organizations",
+      ratePerSec: 100,
+    });
+    expect(budgetEvents.every((e) => e.waitedMs >= 0)).toBe(true);
   });
 
   it("keeps two replicas sharing Redis within the budget (rate × time + burst)", async () => {

@@ -10,7 +10,7 @@ import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { createJsonCache } from "@grantline/redis";
 import type { JsonCache, Redis } from "@grantline/redis";
-import { budgetScope, createBudgets } from "./budgets.ts";
+import { budgetName, budgetScope, createBudgets } from "./budgets.ts";
 import type { BudgetService, Budgets } from "./budgets.ts";
 import { classifyAwsError } from "./classify-aws-error.ts";
 import { createClientFactory } from "./client-factory.ts";
@@ -44,6 +44,25 @@ export interface AwsCallEvent {
   ms: number;
 }
 
+/** One budget grant: how long the call waited for it, for saturation metrics ("are we at AWS's quota?"). */
+export interface AwsBudgetEvent {
+  sourceId: string;
+  service: BudgetService;
+  /** The budget without the source and the account: IAM's per-account budgets of one operation share a name. */
+  budget: string;
+  /** The configured rate of each scope of this budget. */
+  ratePerSec: number;
+  waitedMs: number;
+}
+
+/** A circuit breaker opened or closed. */
+export interface AwsBreakerEvent {
+  sourceId: string;
+  service: BudgetService;
+  account: string;
+  open: boolean;
+}
+
 export interface AwsExecutorOptions {
   /** Failure percentage (over a 10 s window, at least 10 calls) that opens a breaker. @default 50 */
   breakerErrorPercent?: number;
@@ -63,6 +82,8 @@ export interface AwsExecutorDeps {
   logger: Logger;
   options?: AwsExecutorOptions;
   onCall?: (e: AwsCallEvent) => void;
+  onBudget?: (e: AwsBudgetEvent) => void;
+  onBreaker?: (e: AwsBreakerEvent) => void;
 }
 
 interface CallContext {
@@ -120,7 +141,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     callTimeoutMs,
     stsCall: async (source, operation, run, signal) => {
       const scope = `${source.id}:sts`;
-      await budgets.acquire(scope, source.budgets.sts, signal);
+      await acquire(scope, source.id, "sts", "sts", source.budgets.sts, signal);
       const started = performance.now();
       try {
         const out = await run();
@@ -136,24 +157,46 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     },
   });
 
+  /** Takes a budget grant and reports the wait. */
+  async function acquire(
+    scope: string,
+    sourceId: string,
+    service: BudgetService,
+    operation: string,
+    ratePerSec: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const started = performance.now();
+    await budgets.acquire(scope, ratePerSec, signal);
+    if (!deps.onBudget) return;
+    const budget = budgetName(service, operation);
+    notify(deps.onBudget, { sourceId, service, budget, ratePerSec, waitedMs: performance.now() - started });
+  }
+
+  /** Listener failures are logged, never thrown into a call. */
+  function notify<E>(listener: (e: E) => void, e: E): void {
+    try {
+      listener(e);
+    } catch (err) {
+      logger.warn({ err }, "aws metrics listener failed");
+    }
+  }
+
   function report(
     c: { sourceId: string; service: string; operation: string; scope: string; started: number },
     outcome: AwsCallEvent["outcome"],
   ): void {
     if (!deps.onCall) return;
     const { started, ...rest } = c;
-    try {
-      deps.onCall({ ...rest, outcome, ms: performance.now() - started });
-    } catch (err) {
-      logger.warn({ err }, "aws onCall listener failed");
-    }
+    notify(deps.onCall, { ...rest, outcome, ms: performance.now() - started });
   }
   type Run = () => Promise<AwsPageOutcome>;
   const breakers = new Map<string, CircuitBreaker<[Run, AbortSignal], AwsPageOutcome>>();
 
   const abortedErrors = new WeakSet<object>();
 
-  function breakerFor(key: string) {
+  function breakerFor(sourceId: string, service: BudgetService, account: string) {
+    const key = `${sourceId}/${service}/${account}`;
     let b = breakers.get(key);
     if (!b) {
       b = new CircuitBreaker(
@@ -175,8 +218,15 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
           errorFilter: (err: unknown) => !(err instanceof RetryableError) || abortedErrors.has(err),
         },
       );
-      b.on("open", () => logger.warn({ breaker: key }, "aws circuit opened"));
-      b.on("close", () => logger.info({ breaker: key }, "aws circuit closed"));
+      const onBreaker = deps.onBreaker;
+      b.on("open", () => {
+        logger.warn({ breaker: key }, "aws circuit opened");
+        if (onBreaker) notify(onBreaker, { sourceId, service, account, open: true });
+      });
+      b.on("close", () => {
+        logger.info({ breaker: key }, "aws circuit closed");
+        if (onBreaker) notify(onBreaker, { sourceId, service, account, open: false });
+      });
       breakers.set(key, b);
     }
     return b;
@@ -201,7 +251,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     const cmd = new command(input) as BudgetedCommand;
     cmd.middlewareStack.addRelativeTo(
       (next) => async (args) => {
-        await budgets.acquire(scope, rate, cc.signal);
+        await acquire(scope, cc.source.id, service, operation, rate, cc.signal);
         clearTimeout(timer);
         timer = setTimeout(
           () => timeout.abort(new Error(`AWS call timed out after ${callTimeoutMs} ms`)),
@@ -350,7 +400,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
         if (request.accountId !== own) account = request.accountId;
       }
       const cc: CallContext = { request, source, account, signal: ctx.signal };
-      const breaker = breakerFor(`${source.id}/${spec.service}/${account ?? "self"}`);
+      const breaker = breakerFor(source.id, spec.service, account ?? "self");
       try {
         return await breaker.fire(() => run(cc, spec), ctx.signal);
       } catch (err) {

@@ -41,6 +41,21 @@ export function budgetScope(
 }
 
 /**
+ * A budget's name for metrics: its scope without the source and without IAM's account (per-account budgets of
+ * one operation share a name, so a thousand accounts do not make a thousand series).
+ */
+export function budgetName(service: BudgetService, operation: string): string {
+  switch (service) {
+    case "identitystore":
+    case "organizations":
+    case "iam":
+      return `${service}:${operation}`;
+    default:
+      return service;
+  }
+}
+
+/**
  * Limits for a budget of `ratePerSec`. The burst is a fifth of a second of rate (at least 1): grants are spaced
  * at 1/rate, and a slot whose waiter wakes late (timer jitter, a Redis round trip) is not lost but taken up by
  * the next grant — with a burst of 1 every late wake-up was budget gone for good (the benchmark measured 18–19

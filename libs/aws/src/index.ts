@@ -20,6 +20,8 @@
  */
 export { createAwsExecutor } from "./aws-executor.ts";
 export type {
+  AwsBreakerEvent,
+  AwsBudgetEvent,
   AwsCallEvent,
   AwsExecutor,
   AwsExecutorDeps,
@@ -28,7 +30,7 @@ export type {
 } from "./aws-executor.ts";
 export { classifyAwsError, awsErrorCode } from "./classify-aws-error.ts";
 export type { AwsErrorClass } from "./classify-aws-error.ts";
-export { budgetScope, budgetLimits } from "./budgets.ts";
+export { budgetName, budgetScope, budgetLimits } from "./budgets.ts";
 export type { BudgetService } from "./budgets.ts";
 export { OPERATIONS, findOperation, buildInput, toJsonPage } from "./operations.ts";
 export type { OperationSpec, Paging } from "./operations.ts";

@@ -14,6 +14,11 @@ const url = (protocols: string[]) =>
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
   );
 
+// OTLP over HTTP in protobuf (the OpenTelemetry default, port 4318) or JSON; gRPC is not built in.
+const otlpProtocol = z.enum(["http/protobuf", "http/json"], {
+  error: 'must be "http/protobuf" or "http/json" (OTLP over gRPC is not supported: use port 4318)',
+});
+
 /** Variables every service reads. */
 export const CommonEnv = z.object({
   // Comma-separated NATS servers; the client reconnects forever, so a NATS restart never stops a service.
@@ -38,6 +43,17 @@ export const CommonEnv = z.object({
   MAX_DELIVER: z.coerce.number().int().min(2).max(1000).default(30),
   // ack_wait of the stage's consumer: longer than the worst time a handler takes (working() extends it).
   ACK_WAIT_MS: positiveMs.default(30_000),
+  // Tracing uses OpenTelemetry's standard variables. Trace ids are on log lines and in NATS headers always;
+  // spans leave the process only when an exporter is chosen — OTEL_TRACES_EXPORTER, or an OTLP endpoint set
+  // (then "otlp" is implied) — so tracing costs nothing outside the process by default.
+  OTEL_SDK_DISABLED: z.enum(["true", "false", "TRUE", "FALSE", "True", "False"]).optional(),
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "console", "none"]).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(["http:", "https:"]).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(["http:", "https:"]).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  // Names the service in traces; defaults to grantline-<service>.
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 export type CommonEnv = z.infer<typeof CommonEnv>;
 

@@ -65,6 +65,20 @@ describe("service config loaders", () => {
 });
 
 describe("sources file", () => {
+  it("reads OpenTelemetry's variables and refuses an exporter protocol it cannot speak", () => {
+    const c = loadMapperConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_SERVICE_NAME: "m",
+    });
+    expect(c.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://collector:4318");
+    expect(oneLine(() => loadMapperConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }))).toMatch(
+      /OTEL_EXPORTER_OTLP_PROTOCOL: .*gRPC is not supported/,
+    );
+    expect(oneLine(() => loadMapperConfig({ OTEL_TRACES_EXPORTER: "jaeger" }))).toMatch(
+      /OTEL_TRACES_EXPORTER/,
+    );
+  });
+
   it("rejects a bad role ARN, a bad external id, duplicate ids and bad YAML by name", () => {
     expect(
       oneLine(() =>

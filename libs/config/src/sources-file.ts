@@ -79,6 +79,12 @@ export const SourceConfig = z.object({
   /** Minutes between full runs; 0 = only on request. @default 360 */
   fullSyncEveryMinutes: z.number().int().min(0).default(360),
   budgets: Budgets.default(Budgets.parse({})),
+  /**
+   * How account assignments are listed: "pairs" calls ListAccountAssignments once per provisioned account ×
+   * permission set, "principals" calls ListAccountAssignmentsForPrincipal once per user and group; "auto" takes
+   * the one with fewer calls by the counts of the previous runs (pairs on a first run). @default "auto"
+   */
+  assignmentRoute: z.enum(["auto", "pairs", "principals"]).default("auto"),
   iam: z
     .object({
       /** Sync IAM in the caller's account. @default true */

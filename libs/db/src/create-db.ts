@@ -23,7 +23,11 @@ export function createDb(o: CreateDbOptions): Db {
     application_name: o.applicationName ?? "grantline",
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client erroring (Postgres restart) must not crash the process; the pool replaces it.
+  // A client erroring (Postgres restart, failover) must not crash the process. The pool's own listener only
+  // covers idle clients; a checked-out client between two queries of a transaction emits 'error' itself, and
+  // without a listener that is an uncaught exception (seen: the writer died on a Postgres restart). The query
+  // in progress, or the next one, fails with the error and the message is retried; the pool replaces the client.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -15,6 +15,7 @@ export { migrateToLatest, ensureDatabase } from "./migrate.ts";
 export { startOutboxPublisher } from "./outbox-publisher.ts";
 export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outbox-publisher.ts";
 export {
+  assignmentCounts,
   startRun,
   completeRunIfDone,
   completeIdleRuns,

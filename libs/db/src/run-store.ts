@@ -107,10 +107,18 @@ export async function completeRunIfDone(
   if (!run || run.status !== "running") return null;
   const counts = await tx
     .selectFrom("tasks")
-    .select(["status", sql<number>`count(*)`.as("n")])
+    .select([
+      "status",
+      sql<number>`count(*)`.as("n"),
+      // Provisioned pairs this run listed (pair route): the next run weighs them against its principals.
+      sql<number>`count(*) FILTER (WHERE operation = 'ListAccountAssignments' AND page_index = 0)`.as(
+        "pairs",
+      ),
+    ])
     .where("run_id", "=", runId)
     .groupBy("status")
     .execute();
+  const pairs = counts.reduce((n, c) => n + Number(c.pairs), 0);
   const by = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<
     Record<string, number>
   >;
@@ -132,6 +140,7 @@ export async function completeRunIfDone(
     grantsRevoked: swept.revoked,
     resourcesDeleted: swept.deleted,
     durationMs: now.getTime() - new Date(run.started_at).getTime(),
+    ...(pairs > 0 ? { assignmentPairs: pairs } : {}),
   };
   await tx
     .updateTable("runs")
@@ -363,4 +372,31 @@ export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<numb
     if (status) n++;
   }
   return n;
+}
+
+/**
+ * What the scheduler weighs to pick a run's assignment route: the source's users and groups as of its last run,
+ * and the provisioned pairs of the latest successful run that listed them (`null` when none has).
+ */
+export async function assignmentCounts(
+  db: Db,
+  sourceId: string,
+): Promise<{ principals: number; pairs: number | null }> {
+  const principals = await db
+    .selectFrom("resources")
+    .select(sql<number>`count(*)`.as("n"))
+    .where("source_id", "=", sourceId)
+    .where("type", "in", ["sso_user", "sso_group"])
+    .where("deleted_at", "is", null)
+    .executeTakeFirstOrThrow();
+  const last = await db
+    .selectFrom("runs")
+    .select(sql<number>`(stats->>'assignmentPairs')::int`.as("pairs"))
+    .where("source_id", "=", sourceId)
+    .where("status", "=", "succeeded")
+    .where(sql<boolean>`stats ? 'assignmentPairs'`)
+    .orderBy("started_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return { principals: Number(principals.n), pairs: last ? Number(last.pairs) : null };
 }

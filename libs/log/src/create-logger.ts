@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino } from "pino";
 import type { DestinationStream, LevelWithSilent, Logger, LoggerOptions } from "pino";
 import { REDACTED, redactUrl } from "./redact-url.ts";
@@ -54,6 +55,13 @@ function redactPaths(): string[] {
   return paths;
 }
 
+/** The active span's trace and span ids, or nothing outside a span (or with tracing not set up). */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpanContext(context.active());
+  if (!span || !isSpanContextValid(span)) return {};
+  return { trace_id: span.traceId, span_id: span.spanId };
+}
+
 /**
  * Creates the service's root logger. Redaction is configured here once so no service has to remember it:
  * secret-named keys (AWS credentials, external IDs, passwords, tokens, authorization headers) are replaced by
@@ -78,6 +86,9 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
       // Label strings survive any log pipeline; numeric levels need a lookup table downstream.
       level: (label) => ({ level: label }),
     },
+    // Lines written while a trace span is active carry its ids, so one grep for a trace id finds what every
+    // service logged about the same task (the consume loop and the scheduler open the spans).
+    mixin: traceFields,
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     redact: { paths: redactPaths(), censor: REDACTED },
     hooks: {

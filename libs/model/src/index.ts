@@ -7,10 +7,16 @@
 export { mapPage } from "./map-page.ts";
 export type { PageMapper } from "./map-page.ts";
 export { rootRequests } from "./root-requests.ts";
-export type { RootSource } from "./root-requests.ts";
+export type { RootSource, RunPlan } from "./root-requests.ts";
 export { diagPage, diagParams, diagRoot, mapDiagPage } from "./diag.ts";
 export type { DiagPagesParams } from "./diag.ts";
-export { accountPermissionSetEntitlementId, assignmentScope } from "./aws/identity-center.ts";
+export {
+  accountPermissionSetEntitlementId,
+  assignmentScope,
+  chooseAssignmentRoute,
+  principalAssignmentScope,
+} from "./aws/identity-center.ts";
+export type { AssignmentCounts, AssignmentRoute } from "./aws/identity-center.ts";
 export { groupMemberEntitlementId } from "./aws/identity-store.ts";
 export { grantId, entitlementId } from "./aws/page-helpers.ts";
 export {

@@ -9,6 +9,7 @@ import {
 import {
   mapDescribePermissionSet,
   mapListAccountAssignments,
+  mapListAccountAssignmentsForPrincipal,
   mapListAccountsForProvisionedPermissionSet,
   mapListInstances,
   mapListPermissionSets,
@@ -39,6 +40,7 @@ const MAPPERS: Record<string, PageMapper> = {
   "sso-admin.DescribePermissionSet": mapDescribePermissionSet,
   "sso-admin.ListAccountsForProvisionedPermissionSet": mapListAccountsForProvisionedPermissionSet,
   "sso-admin.ListAccountAssignments": mapListAccountAssignments,
+  "sso-admin.ListAccountAssignmentsForPrincipal": mapListAccountAssignmentsForPrincipal,
   "identitystore.ListUsers": mapListUsers,
   "identitystore.ListGroups": mapListGroups,
   "identitystore.ListGroupMemberships": mapListGroupMemberships,

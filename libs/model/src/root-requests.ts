@@ -1,5 +1,6 @@
 import { pageRequest, type PageRequest } from "@grantline/contracts";
 import { diagRoot } from "./diag.ts";
+import { ROUTE_PARAM, type AssignmentRoute } from "./aws/identity-center.ts";
 
 export interface RootSource {
   id: string;
@@ -9,8 +10,14 @@ export interface RootSource {
   iam?: { enabled: boolean; crossAccount: boolean; roleName: string; onlyAttachedPolicies: boolean };
 }
 
+/** Choices made per run by the scheduler. */
+export interface RunPlan {
+  /** @default "pairs" */
+  assignmentRoute?: AssignmentRoute;
+}
+
 /** The first tasks of a full run of `source`; every other task descends from them. */
-export function rootRequests(source: RootSource, runId: string): PageRequest[] {
+export function rootRequests(source: RootSource, runId: string, plan: RunPlan = {}): PageRequest[] {
   if (source.kind === "diag") return [diagRoot(runId, source.id, source.diag)];
   const root = (
     service: PageRequest["service"],
@@ -39,7 +46,11 @@ export function rootRequests(source: RootSource, runId: string): PageRequest[] {
       "ListAccounts",
       iam?.crossAccount ? { iamCrossAccount: true, iamOnlyAttachedPolicies: onlyAttachedPolicies } : {},
     ),
-    root("sso-admin", "ListInstances"),
+    root(
+      "sso-admin",
+      "ListInstances",
+      plan.assignmentRoute === "principals" ? { [ROUTE_PARAM]: "principals" } : {},
+    ),
     // The caller's own account: GetCallerIdentity tells which it is.
     ...(iam ? [root("sts", "GetCallerIdentity", { onlyAttachedPolicies })] : []),
   ];

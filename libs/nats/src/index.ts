@@ -2,7 +2,8 @@
  * NATS for grantline: a connection that reconnects forever, idempotent stream/consumer setup verified against
  * what the (2.9) server returned, JSON publishing with deterministic msgIDs, and the one consume loop every
  * service runs — bounded in-flight, AbortSignal, automatic `working()`, and a single mapping from error class
- * to ack / nak(delay) / term + dead letter.
+ * to ack / nak(delay) / term + dead letter. Each handled message runs in a span continuing the W3C trace
+ * context of its headers, and `publishJson` passes that context on.
  *
  * @example
  * const nc = await connectNats({ servers: config.NATS_URL, name: "mapper", logger });
@@ -34,5 +35,14 @@ export type { NatsConnection } from "@nats-io/nats-core";
 export { startStage, natsReadiness } from "./start-stage.ts";
 export type { StartStageOptions, StageSettings } from "./start-stage.ts";
 export { headers } from "@nats-io/nats-core";
+export {
+  extractTraceContext,
+  inSpan,
+  inTraceContextOf,
+  recordFailure,
+  startSpan,
+  traceHeaders,
+  withTraceHeaders,
+} from "./trace-context.ts";
 export { openBlobStore, BLOB_HEADER, INLINE_LIMIT_BYTES } from "./blob-store.ts";
 export type { BlobStore, BlobStoreOptions } from "./blob-store.ts";

@@ -27,14 +27,19 @@ export function installShutdown(o: ShutdownOptions): void {
     }, o.timeoutMs);
     timer.unref();
     void (async () => {
+      const started = performance.now();
+      const took: Record<string, number> = {};
       for (const step of o.steps) {
+        const t = performance.now();
         try {
           await step.run();
         } catch (err) {
           o.logger.error({ err, step: step.name }, "shutdown step failed");
         }
+        took[step.name] = Math.round(performance.now() - t);
       }
-      o.logger.info("shutdown complete");
+      // Per-step times: a slow stop (against the orchestrator's grace period) names its culprit.
+      o.logger.info({ ms: Math.round(performance.now() - started), steps: took }, "shutdown complete");
       process.exit(0);
     })();
   };

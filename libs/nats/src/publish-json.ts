@@ -2,6 +2,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { RetryableError } from "@grantline/contracts";
+import { withTraceHeaders } from "./trace-context.ts";
 import { BLOB_HEADER, INLINE_LIMIT_BYTES, type BlobStore } from "./blob-store.ts";
 
 export interface PublishOptions {
@@ -25,7 +26,8 @@ export async function publishJson(
   opts: PublishOptions,
 ): Promise<{ duplicate: boolean }> {
   let data = JSON.stringify(value);
-  let headers = opts.headers;
+  // The active trace (the span of the message being handled) travels on with what this message causes.
+  let headers = withTraceHeaders(opts.headers);
   try {
     const bytes = Buffer.byteLength(data);
     if (bytes > INLINE_LIMIT_BYTES && opts.blobs) {

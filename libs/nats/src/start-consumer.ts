@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { SpanKind, context, type Span } from "@opentelemetry/api";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import type { z } from "zod";
@@ -13,6 +14,7 @@ import type { Logger } from "@grantline/log";
 import { DEFAULT_RETRY_POLICY, decideOutcome, type Outcome, type RetryPolicy } from "./decide-outcome.ts";
 import { publishJson } from "./publish-json.ts";
 import { BLOB_HEADER, type BlobStore } from "./blob-store.ts";
+import { extractTraceContext, recordFailure, startSpan } from "./trace-context.ts";
 
 /** What a handler gets besides its payload. */
 export interface MessageContext {
@@ -75,21 +77,13 @@ export async function startConsumer<S extends z.ZodType>(
   let stopping = false;
 
   async function deadLetter(m: JsMsg, reason: string, error: string, log: Logger): Promise<void> {
-    let taskId: string | null = null;
-    let runId: string | null = null;
+    let ids: MessageIds = { taskId: null, runId: null };
     try {
-      const p = JSON.parse(m.string()) as {
-        taskId?: unknown;
-        runId?: unknown;
-        request?: { taskId?: unknown; runId?: unknown };
-      };
-      const t = p.taskId ?? p.request?.taskId;
-      const r = p.runId ?? p.request?.runId;
-      taskId = typeof t === "string" ? t : null;
-      runId = typeof r === "string" ? r : null;
+      ids = messageIds(JSON.parse(m.string()));
     } catch {
       // Unreadable payloads are dead-lettered all the same; they just name no task.
     }
+    const { taskId, runId } = ids;
     const letter: DeadLetter = {
       v: 1,
       stage: o.stage,
@@ -122,9 +116,27 @@ export async function startConsumer<S extends z.ZodType>(
   }
 
   async function handle(m: JsMsg): Promise<void> {
+    // The span continues the trace the message carries (scheduler → fetcher → mapper → writer → next page);
+    // publishes and log lines made while it is active pick it up from the async context.
+    const { span, ctx } = startSpan(
+      `${o.stage} process`,
+      {
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": m.subject,
+        "messaging.consumer.group.name": o.durable,
+        "messaging.nats.stream.sequence": m.seq,
+        "messaging.nats.delivery_count": m.info.deliveryCount,
+      },
+      { parent: extractTraceContext(m.headers), kind: SpanKind.CONSUMER },
+    );
+    return context.with(ctx, () => handleInSpan(m, span));
+  }
+
+  async function handleInSpan(m: JsMsg, span: Span): Promise<void> {
     const started = performance.now();
     const deliveryCount = m.info.deliveryCount;
-    const log = o.logger.child({ stage: o.stage, subject: m.subject, seq: m.seq, delivery: deliveryCount });
+    let log = o.logger.child({ stage: o.stage, subject: m.subject, seq: m.seq, delivery: deliveryCount });
     const heartbeat = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 3)));
     let failure: unknown = undefined;
     try {
@@ -134,6 +146,11 @@ export async function startConsumer<S extends z.ZodType>(
       } catch (err) {
         if (err instanceof PermanentError) throw err;
         throw new PermanentError("invalid-json", `payload is not JSON: ${(err as Error).message}`);
+      }
+      const { taskId, runId } = messageIds(raw);
+      if (taskId) {
+        log = log.child({ taskId, runId });
+        span.setAttributes({ "grantline.task_id": taskId, "grantline.run_id": runId ?? "" });
       }
       const payload = parseOrThrow(o.schema, raw, `${o.stage} input`) as z.infer<S>;
       await o.handler(payload, {
@@ -173,6 +190,9 @@ export async function startConsumer<S extends z.ZodType>(
     } catch (err) {
       log.warn({ err }, "ack/nak failed (connection lost?); the message will be redelivered");
     }
+    span.setAttribute("grantline.outcome", outcome.kind);
+    if (failure !== undefined) recordFailure(span, failure);
+    span.end();
     o.observe?.(outcome.kind, (performance.now() - started) / 1000);
   }
 
@@ -207,4 +227,18 @@ export async function startConsumer<S extends z.ZodType>(
       await Promise.race([done, sleep(1_000)]);
     },
   };
+}
+
+interface MessageIds {
+  taskId: string | null;
+  runId: string | null;
+}
+
+/** The task and run a pipeline message is about, wherever its shape keeps them (results nest the request). */
+function messageIds(raw: unknown): MessageIds {
+  if (typeof raw !== "object" || raw === null) return { taskId: null, runId: null };
+  const p = raw as { taskId?: unknown; runId?: unknown; request?: { taskId?: unknown; runId?: unknown } };
+  const t = p.taskId ?? p.request?.taskId;
+  const r = p.runId ?? p.request?.runId;
+  return { taskId: typeof t === "string" ? t : null, runId: typeof r === "string" ? r : null };
 }

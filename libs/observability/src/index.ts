@@ -1,5 +1,5 @@
 /**
- * Metrics and Kubernetes probes for grantline services.
+ * Metrics, Kubernetes probes and OpenTelemetry tracing for grantline services.
  *
  * @example
  * import { createMetrics, startProbeServer } from "@grantline/observability";
@@ -21,3 +21,5 @@ export type {
   ReadinessCheck,
   ReadinessReport,
 } from "./start-probe-server.ts";
+export { startTracing } from "./start-tracing.ts";
+export type { Tracing, TracingSettings } from "./start-tracing.ts";

@@ -13,7 +13,7 @@ import {
   publishJson,
   startStage,
 } from "@grantline/nats";
-import { createMetrics, startProbeServer } from "@grantline/observability";
+import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
 import { createRedis, redisReadinessCheck } from "@grantline/redis";
 import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
@@ -21,6 +21,7 @@ import { createFetchHandler } from "./fetch-handler.ts";
 async function main(): Promise<void> {
   const config = exitOnConfigError("fetcher", () => loadFetcherConfig(process.env));
   const logger = createLogger({ service: "fetcher", level: config.LOG_LEVEL });
+  const tracing = startTracing(config, { service: "fetcher", logger });
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service: "fetcher" });
   const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-fetcher", logger });
@@ -46,6 +47,27 @@ async function main(): Promise<void> {
     ["service", "outcome"],
     [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   );
+  const budgetGrants = metrics.counter(
+    "grantline_aws_budget_grants_total",
+    "Budget grants (one per AWS call attempt), by source and budget",
+    ["source", "budget"],
+  );
+  const budgetLimit = metrics.gauge(
+    "grantline_aws_budget_limit_per_second",
+    "Configured rate of each scope of a budget (IAM budgets are per account)",
+    ["source", "budget"],
+  );
+  const budgetWait = metrics.histogram(
+    "grantline_aws_budget_wait_seconds",
+    "Time a call waited for its budget grant: near zero below the quota, growing at it",
+    ["source", "service"],
+    [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  const breakerOpen = metrics.gauge(
+    "grantline_aws_breaker_open",
+    "1 while the circuit breaker of (source, AWS service, account) is open in this replica",
+    ["source", "service", "account"],
+  );
   const aws = createAwsExecutor({
     sources: config.sources.sources,
     redis,
@@ -54,6 +76,13 @@ async function main(): Promise<void> {
       awsCalls.inc({ service: e.service, operation: e.operation, outcome: e.outcome });
       awsCallDuration.observe({ service: e.service, outcome: e.outcome }, e.ms / 1000);
     },
+    onBudget: (e) => {
+      budgetGrants.inc({ source: e.sourceId, budget: e.budget });
+      budgetLimit.set({ source: e.sourceId, budget: e.budget }, e.ratePerSec);
+      budgetWait.observe({ source: e.sourceId, service: e.service }, e.waitedMs / 1000);
+    },
+    onBreaker: (e) =>
+      breakerOpen.set({ source: e.sourceId, service: e.service, account: e.account }, e.open ? 1 : 0),
   });
   const executor = createRoutingExecutor({
     diag: createDiagExecutor(),
@@ -104,6 +133,7 @@ async function main(): Promise<void> {
     steps: [
       { name: "readiness", run: async () => probe.markShuttingDown() },
       { name: "consumer", run: () => consumer.stop(config.SHUTDOWN_GRACE_MS) },
+      { name: "tracing", run: () => tracing.shutdown() },
       { name: "nats", run: () => nc.drain() },
       { name: "aws", run: () => aws.close() },
       { name: "redis", run: () => redis.quit() },

@@ -13,12 +13,13 @@ import {
   publishJson,
   startStage,
 } from "@grantline/nats";
-import { createMetrics, startProbeServer } from "@grantline/observability";
+import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
 import { createMapHandler } from "./map-handler.ts";
 
 async function main(): Promise<void> {
   const config = exitOnConfigError("mapper", () => loadMapperConfig(process.env));
   const logger = createLogger({ service: "mapper", level: config.LOG_LEVEL });
+  const tracing = startTracing(config, { service: "mapper", logger });
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service: "mapper" });
   const nc = await connectNats({ servers: config.NATS_URL, name: "grantline-mapper", logger });
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     steps: [
       { name: "readiness", run: async () => probe.markShuttingDown() },
       { name: "consumer", run: () => consumer.stop(config.SHUTDOWN_GRACE_MS) },
+      { name: "tracing", run: () => tracing.shutdown() },
       { name: "nats", run: () => nc.drain() },
       { name: "probe", run: () => probe.close() },
     ],

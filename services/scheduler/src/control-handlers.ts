@@ -9,6 +9,7 @@ import {
 } from "@grantline/contracts";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
+import { inSpan } from "@grantline/nats";
 
 export interface RunStore {
   start(
@@ -22,7 +23,8 @@ export interface RunStore {
 export interface ControlDeps {
   runs: RunStore;
   sources: SourceConfig[];
-  roots(source: SourceConfig, runId: string): PageRequest[];
+  /** The run's first tasks; may read what earlier runs saw (the assignment route is chosen from counts). */
+  roots(source: SourceConfig, runId: string): Promise<PageRequest[]>;
   /** Wakes the outbox publisher so root tasks go out at once. */
   kickOutbox(): void;
   logger: Logger;
@@ -39,7 +41,20 @@ export interface ControlHandlers {
 export function createControlHandlers(deps: ControlDeps): ControlHandlers {
   const byId = new Map(deps.sources.map((s) => [s.id, s]));
 
+  /** Each run is a trace: its root tasks carry the span's context, and every later message continues it. */
   async function startRun(sourceId: string): Promise<SyncReply> {
+    return inSpan("grantline sync", { "grantline.source_id": sourceId }, async (span) => {
+      const reply = await startRunInSpan(sourceId);
+      if (reply.ok)
+        span.setAttributes({
+          "grantline.run_id": reply.runId,
+          "grantline.already_running": reply.alreadyRunning,
+        });
+      return reply;
+    });
+  }
+
+  async function startRunInSpan(sourceId: string): Promise<SyncReply> {
     const source = byId.get(sourceId);
     if (!source)
       return {
@@ -49,7 +64,7 @@ export function createControlHandlers(deps: ControlDeps): ControlHandlers {
     const runId = randomUUID();
     let roots: PageRequest[];
     try {
-      roots = deps.roots(source, runId);
+      roots = await deps.roots(source, runId);
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }

@@ -1,6 +1,7 @@
 import { createSubjects, type CtlVerb } from "@grantline/contracts";
 import { exitOnConfigError, loadSchedulerConfig } from "@grantline/config";
 import {
+  assignmentCounts,
   completeIdleRuns,
   createDb,
   republishStalledTasks,
@@ -10,7 +11,7 @@ import {
   startRun,
 } from "@grantline/db";
 import { createLogger, redactUrl } from "@grantline/log";
-import { rootRequests } from "@grantline/model";
+import { chooseAssignmentRoute, rootRequests } from "@grantline/model";
 import {
   connectNats,
   ensureStreams,
@@ -19,8 +20,9 @@ import {
   jetstream,
   jetstreamManager,
   natsReadiness,
+  inTraceContextOf,
 } from "@grantline/nats";
-import { createMetrics, startProbeServer } from "@grantline/observability";
+import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
 import { createControlHandlers } from "./control-handlers.ts";
 import { startLeadership } from "./leader.ts";
 import { createLagReporter } from "./lag-reporter.ts";
@@ -33,6 +35,7 @@ const LEADER_LOCK_KEY = 0x676c2d73;
 async function main(): Promise<void> {
   const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
   const logger = createLogger({ service: "scheduler", level: config.LOG_LEVEL });
+  const tracing = startTracing(config, { service: "scheduler", logger });
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service: "scheduler" });
   const db = createDb({
@@ -62,7 +65,17 @@ async function main(): Promise<void> {
   });
   const control = createControlHandlers({
     sources: config.sources.sources,
-    roots: (source, runId) => rootRequests(source, runId),
+    roots: async (source, runId) => {
+      const assignmentRoute = chooseAssignmentRoute(
+        source.assignmentRoute,
+        source.kind === "aws" && source.assignmentRoute === "auto"
+          ? await assignmentCounts(db, source.id)
+          : null,
+      );
+      if (source.kind === "aws")
+        logger.info({ sourceId: source.id, assignmentRoute }, "assignment route chosen");
+      return rootRequests(source, runId, { assignmentRoute });
+    },
     runs: {
       start: (sourceId, runId, roots) => startRun(db, { sourceId, runId, roots, subjects }),
       summaries: (f) => runSummaries(db, f),
@@ -83,7 +96,8 @@ async function main(): Promise<void> {
         void (async () => {
           let reply: unknown;
           try {
-            reply = await handle(msg.data.length ? msg.json() : {});
+            // A caller that sends `traceparent` (its own trace) gets the run as a child of it.
+            reply = await inTraceContextOf(msg.headers, () => handle(msg.data.length ? msg.json() : {}));
           } catch (err) {
             logger.error({ err, verb }, "control request failed");
             reply = { ok: false, error: `internal error: ${(err as Error).message}` };
@@ -192,6 +206,7 @@ async function main(): Promise<void> {
       },
       { name: "leadership", run: () => leadership.stop() },
       { name: "outbox", run: () => outbox.stop() },
+      { name: "tracing", run: () => tracing.shutdown() },
       { name: "nats", run: () => nc.drain() },
       { name: "postgres", run: () => db.destroy() },
       { name: "probe", run: () => probe.close() },

@@ -12,13 +12,14 @@ import {
   openBlobStore,
   startStage,
 } from "@grantline/nats";
-import { createMetrics, startProbeServer } from "@grantline/observability";
+import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
 import { headers as natsHeaders } from "@grantline/nats";
 import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } from "./write-handler.ts";
 
 async function main(): Promise<void> {
   const config = exitOnConfigError("writer", () => loadWriterConfig(process.env));
   const logger = createLogger({ service: "writer", level: config.LOG_LEVEL });
+  const tracing = startTracing(config, { service: "writer", logger });
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service: "writer" });
   const rowsWritten = metrics.counter("grantline_writer_rows_total", "Rows upserted by the writer", []);
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
           Promise.all([batches.stop(config.SHUTDOWN_GRACE_MS), deadLetters.stop(config.SHUTDOWN_GRACE_MS)]),
       },
       { name: "outbox", run: () => outbox.stop() },
+      { name: "tracing", run: () => tracing.shutdown() },
       { name: "nats", run: () => nc.drain() },
       { name: "postgres", run: () => db.destroy() },
       { name: "probe", run: () => probe.close() },

@@ -29,6 +29,7 @@ export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<Resul
     }
     deps.onApplied?.(r.rows);
     deps.kickOutbox();
+    ctx.logger.debug({ rows: r.rows, events: r.events, children: r.children }, "batch applied");
     if (r.runFinished)
       ctx.logger.info(
         { runId: batch.runId, sourceId: batch.sourceId, status: r.runFinished },

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAwsSim, type AwsSim } from "@grantline/aws-sim";
-import type { SyncReply } from "@grantline/contracts";
 import { diffRows, expectedRows } from "./ground-truth.ts";
-import { createPipeline, simSource, type Pipeline } from "./pipeline-harness.ts";
+import { createPipeline, simSource, type Pipeline, liveRows, syncAndWait } from "./pipeline-harness.ts";
 
 let sim: AwsSim;
 let p: Pipeline;
@@ -36,41 +35,10 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function syncAndWait(sourceId: string): Promise<string> {
-  const r = await p.request<SyncReply>("sync", { sourceId });
-  if (!r.ok) throw new Error(r.error);
-  expect(await p.waitForRun(r.runId, 180_000)).toBe("succeeded");
-  return r.runId;
-}
-
-async function rows(sourceId: string) {
-  const [resources, entitlements, grants] = await Promise.all([
-    p.db
-      .selectFrom("resources")
-      .select(["type", "id", "name", "parent_type", "parent_id"])
-      .where("source_id", "=", sourceId)
-      .where("deleted_at", "is", null)
-      .execute(),
-    p.db
-      .selectFrom("entitlements")
-      .select("id")
-      .where("source_id", "=", sourceId)
-      .where("deleted_at", "is", null)
-      .execute(),
-    p.db
-      .selectFrom("grants")
-      .select("id")
-      .where("source_id", "=", sourceId)
-      .where("revoked_at", "is", null)
-      .execute(),
-  ]);
-  return { resources, entitlements, grants };
-}
-
 describe("AWS budgets and faults", () => {
   it("two fetcher replicas together never exceed a budget", async () => {
     sim.resetCounters();
-    await syncAndWait("budgeted");
+    await syncAndWait(p, "budgeted");
     const scopes = Object.entries(sim.timeline()).filter(([scope]) => scope.startsWith("sso"));
     expect(scopes.length).toBeGreaterThan(0);
     for (const [scope, points] of scopes) {
@@ -87,18 +55,18 @@ describe("AWS budgets and faults", () => {
       const total = points.reduce((s, pt) => s + pt.calls, 0);
       if (total > 3 * SSO_BUDGET) expect(total / (last - first + 1)).toBeLessThanOrEqual(SSO_BUDGET * 1.2);
     }
-    expect(diffRows(expectedRows(sim.exportOrg()), await rows("budgeted"))).toEqual([]);
+    expect(diffRows(expectedRows(sim.exportOrg()), await liveRows(p, "budgeted"))).toEqual([]);
   });
 
   it("a storm of throttling and 5xx errors: the run completes, correct", async () => {
     sim.setFaults({ errorRate: 0.15, throttleFirstAttempt: true });
     try {
-      await syncAndWait("stormy");
+      await syncAndWait(p, "stormy");
     } finally {
       sim.setFaults({ errorRate: 0, throttleFirstAttempt: false });
     }
     expect(sim.counters().totals.throttled).toBeGreaterThan(0);
     expect(sim.counters().totals.errors).toBeGreaterThan(0);
-    expect(diffRows(expectedRows(sim.exportOrg()), await rows("stormy"))).toEqual([]);
+    expect(diffRows(expectedRows(sim.exportOrg()), await liveRows(p, "stormy"))).toEqual([]);
   });
 });

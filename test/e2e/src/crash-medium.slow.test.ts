@@ -4,7 +4,7 @@ import type { SyncReply } from "@grantline/contracts";
 import { waitFor } from "@grantline/testing";
 import { diffRows, expectedRows } from "./ground-truth.ts";
 import { restartNats, restartPostgres, restartRedis } from "./infra-control.ts";
-import { createPipeline, readEvents, simSource, type Pipeline } from "./pipeline-harness.ts";
+import { createPipeline, readEvents, simSource, type Pipeline, liveRows } from "./pipeline-harness.ts";
 
 // Three sources over one medium organization: an undisturbed run, one whose services are SIGKILLed in turn,
 // and one whose NATS, Redis and Postgres restart under it. All three must end identical.
@@ -46,30 +46,6 @@ async function finished(runId: string): Promise<boolean> {
   return r.status !== "running";
 }
 
-async function rows(sourceId: string) {
-  const [resources, entitlements, grants] = await Promise.all([
-    p.db
-      .selectFrom("resources")
-      .select(["type", "id", "name", "parent_type", "parent_id"])
-      .where("source_id", "=", sourceId)
-      .where("deleted_at", "is", null)
-      .execute(),
-    p.db
-      .selectFrom("entitlements")
-      .select("id")
-      .where("source_id", "=", sourceId)
-      .where("deleted_at", "is", null)
-      .execute(),
-    p.db
-      .selectFrom("grants")
-      .select("id")
-      .where("source_id", "=", sourceId)
-      .where("revoked_at", "is", null)
-      .execute(),
-  ]);
-  return { resources, entitlements, grants };
-}
-
 async function eventTypes(runId: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const e of await readEvents(p, runId)) out[e.type] = (out[e.type] ?? 0) + 1;
@@ -82,7 +58,7 @@ describe("crash safety on a medium organization", () => {
   it("an undisturbed run matches ground truth", async () => {
     const runId = await start("calm");
     expect(await p.waitForRun(runId, 600_000)).toBe("succeeded");
-    expect(diffRows(expectedRows(sim.exportOrg()), await rows("calm"))).toEqual([]);
+    expect(diffRows(expectedRows(sim.exportOrg()), await liveRows(p, "calm"))).toEqual([]);
     calmEvents = await eventTypes(runId);
   });
 
@@ -97,7 +73,7 @@ describe("crash safety on a medium organization", () => {
       p.start(name);
     }
     expect(await p.waitForRun(runId, 600_000)).toBe("succeeded");
-    expect(diffRows(expectedRows(sim.exportOrg()), await rows("killed"))).toEqual([]);
+    expect(diffRows(expectedRows(sim.exportOrg()), await liveRows(p, "killed"))).toEqual([]);
     await waitFor(
       async () =>
         (await p.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length ===
@@ -118,7 +94,7 @@ describe("crash safety on a medium organization", () => {
       restart();
     }
     expect(await p.waitForRun(runId, 600_000)).toBe("succeeded");
-    expect(diffRows(expectedRows(sim.exportOrg()), await rows("restarted"))).toEqual([]);
+    expect(diffRows(expectedRows(sim.exportOrg()), await liveRows(p, "restarted"))).toEqual([]);
     await waitFor(
       async () =>
         (await p.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length ===

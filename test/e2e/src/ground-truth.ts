@@ -238,3 +238,39 @@ export function diffRows(
   );
   return out.length > 30 ? [...out.slice(0, 30), `… and ${out.length - 30} more`] : out;
 }
+
+/**
+ * The change events two ground truths imply, as sorted `<type> <key>` strings (compare with `changeEventKeys`).
+ * `updated` names resources whose change the rows cannot show (a policy document edit keeps name and parent).
+ */
+export function expectedEventKeys(
+  before: ExpectedRows,
+  after: ExpectedRows,
+  updated: string[] = [],
+): string[] {
+  const out: string[] = [];
+  for (const k of after.resources.keys()) if (!before.resources.has(k)) out.push(`resource.created ${k}`);
+  for (const k of before.resources.keys()) if (!after.resources.has(k)) out.push(`resource.deleted ${k}`);
+  for (const [k, v] of after.resources) {
+    const b = before.resources.get(k);
+    if (b && (b.name !== v.name || b.parent !== v.parent || updated.includes(k)))
+      out.push(`resource.updated ${k}`);
+  }
+  for (const g of after.grants) if (!before.grants.has(g)) out.push(`grant.created ${g}`);
+  for (const g of before.grants) if (!after.grants.has(g)) out.push(`grant.revoked ${g}`);
+  return out.sort();
+}
+
+/** A run's change events (run.* left out) as sorted `<type> <key>` strings. */
+export function changeEventKeys(events: Array<{ type: string; data: Record<string, unknown> }>): string[] {
+  return events
+    .filter((e) => !e.type.startsWith("dev.grantline.run."))
+    .map((e) => {
+      const d = e.data;
+      const what = e.type.replace("dev.grantline.", "");
+      return what.startsWith("grant.")
+        ? `${what} ${String(d.grantId)}`
+        : `${what} ${String(d.resourceType)}/${String(d.resourceId)}`;
+    })
+    .sort();
+}

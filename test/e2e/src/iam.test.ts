@@ -1,8 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_ROLE, startAwsSim, type AwsSim, type OrgDocument } from "@grantline/aws-sim";
 import type { SyncReply } from "@grantline/contracts";
-import { diffRows, expectedIamRows, expectedRows, mergeRows, type ExpectedRows } from "./ground-truth.ts";
-import { createPipeline, readEvents, simSource, type Pipeline } from "./pipeline-harness.ts";
+import {
+  changeEventKeys,
+  diffRows,
+  expectedEventKeys,
+  expectedIamRows,
+  expectedRows,
+  mergeRows,
+  type ExpectedRows,
+} from "./ground-truth.ts";
+import {
+  createPipeline,
+  readEvents,
+  simSource,
+  type Pipeline,
+  liveRows,
+  syncAndWait,
+} from "./pipeline-harness.ts";
 
 let sim: AwsSim;
 let p: Pipeline;
@@ -25,69 +40,13 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function syncAndWait(): Promise<string> {
-  const r = await p.request<SyncReply>("sync", { sourceId: "acme" });
-  if (!r.ok) throw new Error(r.error);
-  const status = await p.waitForRun(r.runId, 180_000);
-  if (status !== "succeeded") throw new Error(`run ${status}\n${p.logs().slice(-4000)}`);
-  return r.runId;
-}
-
-async function actualRows() {
-  const [resources, entitlements, grants] = await Promise.all([
-    p.db
-      .selectFrom("resources")
-      .select(["type", "id", "name", "parent_type", "parent_id"])
-      .where("source_id", "=", "acme")
-      .where("deleted_at", "is", null)
-      .execute(),
-    p.db
-      .selectFrom("entitlements")
-      .select("id")
-      .where("source_id", "=", "acme")
-      .where("deleted_at", "is", null)
-      .execute(),
-    p.db
-      .selectFrom("grants")
-      .select("id")
-      .where("source_id", "=", "acme")
-      .where("revoked_at", "is", null)
-      .execute(),
-  ]);
-  return { resources, entitlements, grants };
-}
-
 /** Organizations + Identity Center + IAM of every ACTIVE account (or the accounts' IAM taken from `iamFrom`). */
 function expected(org: OrgDocument, iamFrom: OrgDocument = org): ExpectedRows {
   return mergeRows(expectedRows(org), expectedIamRows(iamFrom));
 }
 
-function expectedEventKeys(before: ExpectedRows, after: ExpectedRows, updated: string[] = []): string[] {
-  const out: string[] = [];
-  for (const k of after.resources.keys()) if (!before.resources.has(k)) out.push(`resource.created ${k}`);
-  for (const k of before.resources.keys()) if (!after.resources.has(k)) out.push(`resource.deleted ${k}`);
-  for (const [k, v] of after.resources) {
-    const b = before.resources.get(k);
-    if (b && (b.name !== v.name || b.parent !== v.parent || updated.includes(k)))
-      out.push(`resource.updated ${k}`);
-  }
-  for (const g of after.grants) if (!before.grants.has(g)) out.push(`grant.created ${g}`);
-  for (const g of before.grants) if (!after.grants.has(g)) out.push(`grant.revoked ${g}`);
-  return out.sort();
-}
-
 async function changeEvents(runId: string): Promise<string[]> {
-  const events = await readEvents(p, runId);
-  return events
-    .filter((e) => !e.type.startsWith("dev.grantline.run."))
-    .map((e) => {
-      const d = e.data;
-      const what = e.type.replace("dev.grantline.", "");
-      return what.startsWith("grant.")
-        ? `${what} ${String(d.grantId)}`
-        : `${what} ${String(d.resourceType)}/${String(d.resourceId)}`;
-    })
-    .sort();
+  return changeEventKeys(await readEvents(p, runId));
 }
 
 describe("IAM in every account (cross-account)", () => {
@@ -96,7 +55,7 @@ describe("IAM in every account (cross-account)", () => {
   it("the first run brings every ACTIVE account's IAM to aws-sim's ground truth", async () => {
     const org = sim.exportOrg();
     expect(org.accounts.some((a) => a.status === "SUSPENDED")).toBe(true);
-    await syncAndWait();
+    await syncAndWait(p, "acme");
     before = expected(org);
     const iam = expectedIamRows(org);
     expect([...iam.resources.keys()].some((k) => k.startsWith("access_key/"))).toBe(true);
@@ -104,12 +63,12 @@ describe("IAM in every account (cross-account)", () => {
     const accounts = [...iam.resources.keys()].filter((k) => k.startsWith("iam_account/"));
     expect(accounts).toHaveLength(org.accounts.filter((a) => a.status === "ACTIVE").length);
     expect(accounts.length).toBeGreaterThan(1);
-    expect(diffRows(before, await actualRows())).toEqual([]);
+    expect(diffRows(before, await liveRows(p, "acme"))).toEqual([]);
   });
 
   it("a second run sees no change and emits no change events", async () => {
-    const runId = await syncAndWait();
-    expect(diffRows(before, await actualRows())).toEqual([]);
+    const runId = await syncAndWait(p, "acme");
+    expect(diffRows(before, await liveRows(p, "acme"))).toEqual([]);
     expect(await changeEvents(runId)).toEqual([]);
   });
 
@@ -158,8 +117,8 @@ describe("IAM in every account (cross-account)", () => {
     sim.mutate.deleteIamUser({ accountId: acct.id, userName: u2.name });
     const after = expected(sim.exportOrg());
 
-    const runId = await syncAndWait();
-    expect(diffRows(after, await actualRows())).toEqual([]);
+    const runId = await syncAndWait(p, "acme");
+    expect(diffRows(after, await liveRows(p, "acme"))).toEqual([]);
     const runtimeKey = `iam_role/arn:aws:iam::${acct.id}:role${runtime.path}${runtime.name}`;
     const got = await changeEvents(runId);
     expect(got).toEqual(expectedEventKeys(before, after, [runtimeKey]));
@@ -198,8 +157,8 @@ describe("IAM in every account (cross-account)", () => {
     };
     const want = expected(now, kept);
 
-    const runId = await syncAndWait();
-    expect(diffRows(want, await actualRows())).toEqual([]);
+    const runId = await syncAndWait(p, "acme");
+    expect(diffRows(want, await liveRows(p, "acme"))).toEqual([]);
     expect(await changeEvents(runId)).toEqual([]);
     const run = await p.db
       .selectFrom("runs")

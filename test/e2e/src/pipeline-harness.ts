@@ -224,3 +224,37 @@ export function simSource(
     ...extra,
   };
 }
+
+/** A source's live rows, in the shape `diffRows` compares against ground truth. */
+export async function liveRows(p: Pipeline, sourceId: string) {
+  const [resources, entitlements, grants] = await Promise.all([
+    p.db
+      .selectFrom("resources")
+      .select(["type", "id", "name", "parent_type", "parent_id"])
+      .where("source_id", "=", sourceId)
+      .where("deleted_at", "is", null)
+      .execute(),
+    p.db
+      .selectFrom("entitlements")
+      .select("id")
+      .where("source_id", "=", sourceId)
+      .where("deleted_at", "is", null)
+      .execute(),
+    p.db
+      .selectFrom("grants")
+      .select("id")
+      .where("source_id", "=", sourceId)
+      .where("revoked_at", "is", null)
+      .execute(),
+  ]);
+  return { resources, entitlements, grants };
+}
+
+/** Starts a run of `sourceId` through ctl.sync and waits for it to succeed (failing with the services' logs). */
+export async function syncAndWait(p: Pipeline, sourceId: string, timeoutMs = 180_000): Promise<string> {
+  const r = await p.request<SyncReply>("sync", { sourceId });
+  if (!r.ok) throw new Error(r.error);
+  const status = await p.waitForRun(r.runId, timeoutMs);
+  if (status !== "succeeded") throw new Error(`run ${status}\n${p.logs().slice(-4000)}`);
+  return r.runId;
+}

@@ -154,11 +154,16 @@ describe("the pipeline end to end (four real processes)", () => {
     const url = await waitFor(
       () => /"probe":"(http:[^"]+)"[^\n]*scheduler started/.exec(p.logs("scheduler"))?.[1],
     );
+    // The gauges follow the scheduler's tick, and the previous test's run may still be starting: wait for
+    // the latest selftest run to show done tasks rather than reading the first scrape.
+    const doneTasks = /grantline_run_tasks\{[^}]*source="selftest"[^}]*state="done"[^}]*\} [1-9]/;
     const text = await waitFor(async () => {
       const t = await (await fetch(`${url}/metrics`)).text();
-      return t.includes('grantline_consumer_messages{consumer="writer",kind="pending"') ? t : null;
+      return t.includes('grantline_consumer_messages{consumer="writer",kind="pending"') && doneTasks.test(t)
+        ? t
+        : null;
     });
-    expect(text).toMatch(/grantline_run_tasks\{[^}]*source="selftest"[^}]*state="done"[^}]*\} [1-9]/);
+    expect(text).toMatch(doneTasks);
     expect(text).toMatch(/grantline_dead_letters\{[^}]*\} \d+/);
   });
 

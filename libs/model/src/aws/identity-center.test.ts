@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PermanentError, type PageResult, type ResultBatch } from "@grantline/contracts";
 import { mapPage } from "../map-page.ts";
+import { chooseAssignmentRoute } from "./identity-center.ts";
 
 // Pages recorded from aws-sim's `tiny` organization through the fetcher's AWS executor
 // (libs/model/scripts/record-identity-center-pages.ts), with the organization they came from.
@@ -119,5 +120,73 @@ describe("Identity Center and Organizations mappers (recorded pages)", () => {
     expect(() => mapPage({ ...assign, request: { ...assign.request, operation: "Nope" } })).toThrow(
       /no mapper/,
     );
+  });
+});
+
+describe("the principal assignment route", () => {
+  const withRoute = (p: PageResult): PageResult => ({
+    ...p,
+    request: {
+      ...p.request,
+      params: { ...p.request.params, AssignmentRoute: "principals", InstanceArn: ic.instanceArn },
+    },
+  });
+  const pageOf = (op: string) => walk.pages.find((p) => p.request.operation === op)!;
+
+  it("spreads the route from the instance to users, groups and permission sets, and drops pair discovery", () => {
+    const instances = mapPage(withRoute(pageOf("ListInstances")));
+    expect(instances.children.map((c) => c.params.AssignmentRoute)).toEqual([
+      "principals",
+      "principals",
+      "principals",
+    ]);
+    const sets = mapPage(withRoute(pageOf("ListPermissionSets")));
+    expect(sets.children.map((c) => c.operation)).not.toContain("ListAccountsForProvisionedPermissionSet");
+    const users = mapPage(withRoute(pageOf("ListUsers")));
+    const forPrincipal = users.children.filter((c) => c.operation === "ListAccountAssignmentsForPrincipal");
+    expect(forPrincipal.map((c) => c.params.PrincipalId).sort()).toEqual(
+      ic.users.map((u) => u.userId).sort(),
+    );
+    expect(forPrincipal[0]?.scope).toMatch(/^sso-assign-principal:USER:/);
+    const groups = mapPage(withRoute(pageOf("ListGroups")));
+    expect(groups.children.filter((c) => c.operation === "ListAccountAssignmentsForPrincipal")).toHaveLength(
+      ic.groups.length,
+    );
+  });
+
+  it("maps a principal's assignments to the very grants the pair route produces", () => {
+    const a = ic.assignments[0]!;
+    const page: PageResult = {
+      ...pageOf("ListUsers"),
+      request: {
+        ...pageOf("ListUsers").request,
+        service: "sso-admin",
+        operation: "ListAccountAssignmentsForPrincipal",
+        params: { InstanceArn: ic.instanceArn, PrincipalType: a.principalType, PrincipalId: a.principalId },
+      },
+      page: {
+        AccountAssignments: [
+          {
+            ...a,
+            PrincipalType: a.principalType,
+            PrincipalId: a.principalId,
+            AccountId: a.accountId,
+            PermissionSetArn: a.permissionSetArn,
+          },
+        ],
+      },
+    };
+    const [g] = mapPage(page).grants;
+    expect(grants.map((x) => x.id)).toContain(g?.id);
+    expect(grants.find((x) => x.id === g?.id)).toEqual(g);
+  });
+
+  it("is chosen from counts: pairs without a pair count, else whichever needs fewer calls", () => {
+    expect(chooseAssignmentRoute("auto", null)).toBe("pairs");
+    expect(chooseAssignmentRoute("auto", { principals: 5, pairs: null })).toBe("pairs");
+    expect(chooseAssignmentRoute("auto", { principals: 5, pairs: 40 })).toBe("principals");
+    expect(chooseAssignmentRoute("auto", { principals: 400, pairs: 40 })).toBe("pairs");
+    expect(chooseAssignmentRoute("principals", { principals: 400, pairs: 40 })).toBe("principals");
+    expect(chooseAssignmentRoute("pairs", { principals: 1, pairs: 40 })).toBe("pairs");
   });
 });

@@ -1,4 +1,4 @@
-import type { Grant, PageResult, ResultBatch } from "@grantline/contracts";
+import type { Grant, PageRequest, PageResult, ResultBatch } from "@grantline/contracts";
 import { batchFor, child, grantId, list, optStr, param, str } from "./page-helpers.ts";
 
 /** The entitlement "may use permission set P on account A", baton-aws's flat model. */
@@ -9,6 +9,29 @@ export function accountPermissionSetEntitlementId(accountId: string, permissionS
 /** Scope of one account × permission set pair's assignments: swept when its ListAccountAssignments chain ends. */
 export function assignmentScope(accountId: string, permissionSetArn: string): string {
   return `sso-assign:${accountId}|${permissionSetArn}`;
+}
+
+/** Scope of one principal's assignments (the principal route): swept when its assignment chain ends. */
+export function principalAssignmentScope(principalType: "USER" | "GROUP", principalId: string): string {
+  return `sso-assign-principal:${principalType}:${principalId}`;
+}
+
+/**
+ * How a run lists account assignments. "pairs": ListAccountAssignments per provisioned account × permission
+ * set (discovered per set). "principals": ListAccountAssignmentsForPrincipal per user and group (no pair
+ * discovery). The scheduler picks one per run (`chooseAssignmentRoute`); it travels as a request parameter
+ * that the SDK ignores, because it is not a member of the AWS input shape.
+ */
+export type AssignmentRoute = "pairs" | "principals";
+export const ROUTE_PARAM = "AssignmentRoute";
+
+export function routeOf(req: PageResult["request"]): AssignmentRoute {
+  return req.params[ROUTE_PARAM] === "principals" ? "principals" : "pairs";
+}
+
+/** The route's parameter for child requests: nothing for "pairs", so its requests (and task ids) stay as they were. */
+function routeParams(route: AssignmentRoute, InstanceArn: string): Record<string, unknown> {
+  return route === "principals" ? { [ROUTE_PARAM]: route, InstanceArn } : {};
 }
 
 /**
@@ -33,20 +56,21 @@ export function mapListInstances(res: PageResult): ResultBatch {
     children: instances.flatMap((i) => {
       const InstanceArn = str(i, "InstanceArn");
       const IdentityStoreId = str(i, "IdentityStoreId");
+      const route = routeParams(routeOf(res.request), InstanceArn);
       return [
-        child(res.request, "sso-admin", "ListPermissionSets", { InstanceArn }, null),
+        child(res.request, "sso-admin", "ListPermissionSets", { InstanceArn, ...route }, null),
         child(
           res.request,
           "identitystore",
           "ListUsers",
-          { IdentityStoreId },
+          { IdentityStoreId, ...route },
           `idstore-users:${IdentityStoreId}`,
         ),
         child(
           res.request,
           "identitystore",
           "ListGroups",
-          { IdentityStoreId },
+          { IdentityStoreId, ...route },
           `idstore-groups:${IdentityStoreId}`,
         ),
       ];
@@ -62,16 +86,22 @@ export function mapListInstances(res: PageResult): ResultBatch {
 export function mapListPermissionSets(res: PageResult): ResultBatch {
   const InstanceArn = param(res.request, "InstanceArn");
   const arns = list<string>(res.page, "PermissionSets");
+  // The principal route reads assignments per user and group: no pair discovery needed.
+  const pairs = routeOf(res.request) === "pairs";
   return batchFor(res, {
     children: arns.flatMap((PermissionSetArn) => [
       child(res.request, "sso-admin", "DescribePermissionSet", { InstanceArn, PermissionSetArn }, null),
-      child(
-        res.request,
-        "sso-admin",
-        "ListAccountsForProvisionedPermissionSet",
-        { InstanceArn, PermissionSetArn },
-        null,
-      ),
+      ...(pairs
+        ? [
+            child(
+              res.request,
+              "sso-admin",
+              "ListAccountsForProvisionedPermissionSet",
+              { InstanceArn, PermissionSetArn },
+              null,
+            ),
+          ]
+        : []),
     ]),
   });
 }
@@ -127,22 +157,79 @@ export function mapListAccountsForProvisionedPermissionSet(res: PageResult): Res
   });
 }
 
+/** One assignment as a grant; both routes produce the same grant for the same assignment. */
+function assignmentGrant(
+  accountId: string,
+  psArn: string,
+  principalType: string,
+  principalId: string,
+): Grant {
+  const ent = accountPermissionSetEntitlementId(accountId, psArn);
+  const type = principalType === "GROUP" ? "sso_group" : "sso_user";
+  return {
+    id: grantId(ent, type, principalId),
+    entitlementId: ent,
+    principalType: type,
+    principalId,
+    // A group's grant reaches its members: effective_grants expands it through the group's `member` grants.
+    expandable: type === "sso_group",
+    attrs: { accountId, permissionSetArn: psArn },
+  };
+}
+
 export function mapListAccountAssignments(res: PageResult): ResultBatch {
   const accountId = param(res.request, "AccountId");
   const psArn = param(res.request, "PermissionSetArn");
-  const ent = accountPermissionSetEntitlementId(accountId, psArn);
-  const grants: Grant[] = list(res.page, "AccountAssignments").map((a) => {
-    const type = str(a, "PrincipalType") === "GROUP" ? "sso_group" : "sso_user";
-    const principalId = str(a, "PrincipalId");
-    return {
-      id: grantId(ent, type, principalId),
-      entitlementId: ent,
-      principalType: type,
-      principalId,
-      // A group's grant reaches its members: effective_grants expands it through the group's `member` grants.
-      expandable: type === "sso_group",
-      attrs: { accountId, permissionSetArn: psArn },
-    };
-  });
+  const grants = list(res.page, "AccountAssignments").map((a) =>
+    assignmentGrant(accountId, psArn, str(a, "PrincipalType"), str(a, "PrincipalId")),
+  );
   return batchFor(res, { grants });
+}
+
+export function mapListAccountAssignmentsForPrincipal(res: PageResult): ResultBatch {
+  const grants = list(res.page, "AccountAssignments").map((a) =>
+    assignmentGrant(
+      str(a, "AccountId"),
+      str(a, "PermissionSetArn"),
+      str(a, "PrincipalType"),
+      str(a, "PrincipalId"),
+    ),
+  );
+  return batchFor(res, { grants });
+}
+
+/** The principal route's child request for one user or group (identity store pages call this). */
+export function principalAssignmentsRequest(
+  parent: PageResult["request"],
+  principalType: "USER" | "GROUP",
+  principalId: string,
+): PageRequest | null {
+  if (routeOf(parent) !== "principals") return null;
+  return child(
+    parent,
+    "sso-admin",
+    "ListAccountAssignmentsForPrincipal",
+    { InstanceArn: param(parent, "InstanceArn"), PrincipalType: principalType, PrincipalId: principalId },
+    principalAssignmentScope(principalType, principalId),
+  );
+}
+
+export interface AssignmentCounts {
+  /** Users and groups the source had after its last run. */
+  principals: number;
+  /** Provisioned account × permission set pairs, from the latest run that listed them; null if none has. */
+  pairs: number | null;
+}
+
+/**
+ * The route with fewer AWS calls: one per principal or one per provisioned pair (pages beyond the first are
+ * rare on both). Without a pair count (a first run) it is "pairs", which also discovers that count.
+ */
+export function chooseAssignmentRoute(
+  configured: "auto" | AssignmentRoute,
+  counts: AssignmentCounts | null,
+): AssignmentRoute {
+  if (configured !== "auto") return configured;
+  if (!counts || counts.pairs === null) return "pairs";
+  return counts.principals < counts.pairs ? "principals" : "pairs";
 }

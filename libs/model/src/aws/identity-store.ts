@@ -1,5 +1,6 @@
 import type { PageResult, ResultBatch } from "@grantline/contracts";
 import { batchFor, child, entitlementId, grantId, list, optStr, param, str } from "./page-helpers.ts";
+import { principalAssignmentsRequest } from "./identity-center.ts";
 
 export function groupMemberEntitlementId(groupId: string): string {
   return entitlementId("sso_group", groupId, "member");
@@ -7,8 +8,10 @@ export function groupMemberEntitlementId(groupId: string): string {
 
 export function mapListUsers(res: PageResult): ResultBatch {
   const storeId = param(res.request, "IdentityStoreId");
+  const users = list(res.page, "Users");
   return batchFor(res, {
-    resources: list(res.page, "Users").map((u) => {
+    children: users.flatMap((u) => principalAssignmentsRequest(res.request, "USER", str(u, "UserId")) ?? []),
+    resources: users.map((u) => {
       const userName = str(u, "UserName");
       const emails = list(u, "Emails")
         .map((e) => optStr(e, "Value"))
@@ -54,7 +57,7 @@ export function mapListGroups(res: PageResult): ResultBatch {
       name: `Member of ${optStr(g, "DisplayName") ?? str(g, "GroupId")}`,
       attrs: {},
     })),
-    children: groups.map((g) =>
+    children: groups.flatMap((g) => [
       child(
         res.request,
         "identitystore",
@@ -62,7 +65,8 @@ export function mapListGroups(res: PageResult): ResultBatch {
         { IdentityStoreId, GroupId: str(g, "GroupId") },
         `sso-members:${str(g, "GroupId")}`,
       ),
-    ),
+      ...[principalAssignmentsRequest(res.request, "GROUP", str(g, "GroupId"))].filter((r) => r !== null),
+    ]),
   });
 }
 
