@@ -31,6 +31,19 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/npm ci/);
     expect(dockerfile).toMatch(/node scripts\/bundle\.mjs/);
   });
+
+  it("caps the services' heap (GC pacing, docs/deploying.md) but not the emulator's", () => {
+    const stage = (name: string): string => {
+      const start = dockerfile.search(new RegExp(`^FROM \\S+ AS ${name}$`, "m"));
+      const rest = dockerfile.slice(start + 1);
+      const next = rest.search(/^FROM /m);
+      return next < 0 ? rest : rest.slice(0, next);
+    };
+    expect(stage("runtime")).toMatch(/NODE_OPTIONS="--enable-source-maps --max-old-space-size=\d+"/);
+    for (const s of ["scheduler", "fetcher", "mapper", "writer", "cli"])
+      expect(stage(s)).not.toMatch(/NODE_OPTIONS/);
+    expect(stage("aws-sim")).toMatch(/^ENV NODE_OPTIONS=--enable-source-maps$/m);
+  });
 });
 
 describe("compose.yaml", () => {
