@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { parseSources } from "@grantline/config";
-import { createSubjects } from "@grantline/contracts";
+import { createSubjects, pipelineConsumers } from "@grantline/contracts";
 import { kustomizeCommand, modelFor, render, type K8sObject } from "./k8s-render.ts";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered YAML is untyped; the schema test types it */
@@ -177,22 +177,23 @@ describe.skipIf(!kustomizeCommand)("kustomize overlays", () => {
   }
 
   it("prod scales fetcher, mapper and writer with KEDA on the consumers' JetStream lag; dev uses CPU HPAs", () => {
-    const subjects = createSubjects("gl");
-    const streams: Record<string, string> = {
-      fetcher: subjects.streams.pageRequests,
-      mapper: subjects.streams.pageResults,
-      writer: subjects.streams.batches,
-    };
+    // Every pipeline consumer (the fetcher has one per AWS service) drives its stage's scaling: KEDA scales on
+    // the largest lag among a ScaledObject's triggers.
+    const consumers = pipelineConsumers(createSubjects("gl")).filter((c) => c.durable !== "fetcher-diag");
     const prod = objects("overlays/prod");
     expect(ofKind(prod, "HorizontalPodAutoscaler")).toEqual([]);
-    for (const [stage, stream] of Object.entries(streams)) {
+    for (const stage of ["fetcher", "mapper", "writer"]) {
       const so = byName(prod, "ScaledObject", `grantline-${stage}`);
       expect(so.spec.scaleTargetRef.name).toBe(`grantline-${stage}`);
-      const t = so.spec.triggers[0];
-      expect(t.type).toBe("nats-jetstream");
-      // The durable consumer of each stage is named after it (services/*/src/main.ts: durable: "<stage>").
-      expect(t.metadata).toMatchObject({ stream, consumer: stage });
-      expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
+      const triggers = so.spec.triggers as Array<{ type: string; metadata: Record<string, string> }>;
+      const expected = consumers.filter((c) => c.durable === stage || c.durable.startsWith(`${stage}-`));
+      expect(triggers.map((t) => ({ stream: t.metadata.stream, durable: t.metadata.consumer }))).toEqual(
+        expected,
+      );
+      for (const t of triggers) {
+        expect(t.type).toBe("nats-jetstream");
+        expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
+      }
     }
     const dev = objects("overlays/dev");
     expect(ofKind(dev, "ScaledObject")).toEqual([]);

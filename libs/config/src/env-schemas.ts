@@ -37,7 +37,8 @@ export const CommonEnv = z.object({
   SHUTDOWN_GRACE_MS: positiveMs.default(20_000),
   // Replicas of every stream grantline creates: 3 on a production NATS cluster (R3), 1 on a single server.
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  // Messages handled concurrently by one replica. Also bounds memory: at most this many payloads are held.
+  // Messages handled concurrently by one replica (the fetcher: per AWS service). Also bounds memory: at most
+  // this many payloads are held.
   MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
   // A message delivered more often than this is dead-lettered instead of looping forever on a bug.
   MAX_DELIVER: z.coerce.number().int().min(2).max(1000).default(30),

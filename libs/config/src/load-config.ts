@@ -6,8 +6,9 @@ import { loadSourcesFile, type SourcesFile } from "./sources-file.ts";
 export type Env = Record<string, string | undefined>;
 
 const PROBE_PORTS = { scheduler: 9464, fetcher: 9465, mapper: 9466, writer: 9467 } as const;
-// The fetcher mostly waits (on AWS budgets and latency), so it holds more messages than the CPU-bound stages.
-const IN_FLIGHT = { scheduler: 16, fetcher: 64, mapper: 32, writer: 8 } as const;
+// The fetcher mostly waits (on AWS budgets and latency); its figure is per AWS service (one consumer each), and
+// 32 calls at AWS's ~50 ms latency is ~600 calls/s per replica, far above any one service's budget.
+const IN_FLIGHT = { scheduler: 16, fetcher: 32, mapper: 32, writer: 8 } as const;
 
 function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   // Empty strings mean "unset": compose files and Kubernetes often pass `FOO=` for optional values.

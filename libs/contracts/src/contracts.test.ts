@@ -44,6 +44,8 @@ describe("contracts", () => {
   it("subjects reject tokens that NATS would split", () => {
     const s = createSubjects("gl");
     expect(s.pageRequest("acme", "iam")).toBe("gl.page.req.acme.iam");
+    expect(s.pageRequestsFor("sso-admin")).toBe("gl.page.req.*.sso-admin");
+    expect(() => s.pageRequestsFor(">")).toThrow(/service/);
     expect(() => s.batch("a.b")).toThrow(/source id/);
     expect(createSubjects("t1").streams.batches).toBe("T1_BATCH");
   });

@@ -7,7 +7,14 @@
  * const req = parseOrThrow(PageRequest, msg.json(), "page request"); // throws SchemaError → dead letter
  * await js.publish(subjects.pageRequest(req.sourceId, req.service), JSON.stringify(req), { msgID: req.taskId });
  */
-export { createSubjects, STAGES, CTL_VERBS } from "./subjects.ts";
+export {
+  createSubjects,
+  fetcherDurable,
+  LEGACY_FETCHER_DURABLE,
+  pipelineConsumers,
+  STAGES,
+  CTL_VERBS,
+} from "./subjects.ts";
 export type { Subjects, Stage, CtlVerb } from "./subjects.ts";
 export { PermanentError, RetryableError, SchemaError } from "./errors.ts";
 export { parseOrThrow } from "./parse.ts";

@@ -1,3 +1,5 @@
+import { ServiceName } from "./messages.ts";
+
 /** Pipeline stages; each consumes one stream and dead-letters to `<prefix>.dlq.<stage>`. */
 export const STAGES = ["scheduler", "fetcher", "mapper", "writer"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -14,6 +16,8 @@ export interface Subjects {
   readonly prefix: string;
   pageRequest(sourceId: string, service: string): string;
   pageResult(sourceId: string, service: string): string;
+  /** Page requests of every source addressed to one AWS service: the filter of that service's fetcher consumer. */
+  pageRequestsFor(service: string): string;
   batch(sourceId: string): string;
   deadLetter(stage: Stage): string;
   event(sourceId: string, type: string): string;
@@ -56,6 +60,7 @@ export function createSubjects(prefix = "gl"): Subjects {
       `${prefix}.page.req.${tok("source id", source)}.${tok("service", service)}`,
     pageResult: (source, service) =>
       `${prefix}.page.res.${tok("source id", source)}.${tok("service", service)}`,
+    pageRequestsFor: (service) => `${prefix}.page.req.*.${tok("service", service)}`,
     batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
     event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,
@@ -77,3 +82,28 @@ export function createSubjects(prefix = "gl"): Subjects {
     },
   };
 }
+
+/**
+ * The fetcher's durable consumer for one AWS service. The fetcher consumes each service's requests separately:
+ * with one consumer over all of them, thousands of queued Identity Center requests (each waiting its turn in a
+ * 20/s budget) held every delivery slot while the short Identity Store and Organizations page chains waited
+ * behind them — a large sync ran 1.37 × the rate-limit floor instead of finishing with its slowest budget.
+ */
+export function fetcherDurable(service: string): string {
+  return `fetcher-${service}`;
+}
+
+/** Every durable consumer the pipeline's stages read from, in stage order (fetcher: one per AWS service). */
+export function pipelineConsumers(subjects: Subjects): Array<{ stream: string; durable: string }> {
+  return [
+    ...ServiceName.options.map((service) => ({
+      stream: subjects.streams.pageRequests,
+      durable: fetcherDurable(service),
+    })),
+    { stream: subjects.streams.pageResults, durable: "mapper" },
+    { stream: subjects.streams.batches, durable: "writer" },
+  ];
+}
+
+/** The durable name of the single all-services fetcher consumer of releases before per-service consumers. */
+export const LEGACY_FETCHER_DURABLE = "fetcher";

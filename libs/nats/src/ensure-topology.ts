@@ -148,3 +148,33 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec):
     info.config as unknown as Record<string, unknown>,
   );
 }
+
+/**
+ * Deletes a durable consumer that a release no longer uses, if it exists; returns whether it did. Needed before
+ * creating consumers whose filters overlap the old one's, which a WorkQueue stream refuses. Its unacknowledged
+ * messages stay in the stream and go to the new consumers.
+ */
+export async function retireConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+): Promise<boolean> {
+  try {
+    await jsm.consumers.info(stream, durable);
+  } catch {
+    return false;
+  }
+  try {
+    return await jsm.consumers.delete(stream, durable);
+  } catch (err) {
+    // Another replica retired it between our look and our delete.
+    if (
+      (await jsm.consumers.info(stream, durable).then(
+        () => true,
+        () => false,
+      )) === false
+    )
+      return false;
+    throw err;
+  }
+}

@@ -14,7 +14,13 @@
  */
 export { connectNats } from "./connect-nats.ts";
 export type { ConnectNatsOptions } from "./connect-nats.ts";
-export { ensureStreams, ensureConsumer, streamConfigs, TopologyMismatchError } from "./ensure-topology.ts";
+export {
+  ensureStreams,
+  ensureConsumer,
+  retireConsumer,
+  streamConfigs,
+  TopologyMismatchError,
+} from "./ensure-topology.ts";
 export type { TopologyOptions, ConsumerSpec } from "./ensure-topology.ts";
 export { decideOutcome, DEFAULT_RETRY_POLICY } from "./decide-outcome.ts";
 export type { Outcome, RetryPolicy } from "./decide-outcome.ts";

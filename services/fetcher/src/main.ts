@@ -1,4 +1,10 @@
-import { PageRequest, createSubjects } from "@grantline/contracts";
+import {
+  LEGACY_FETCHER_DURABLE,
+  PageRequest,
+  ServiceName,
+  createSubjects,
+  fetcherDurable,
+} from "@grantline/contracts";
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
 import { createAwsExecutor } from "@grantline/aws";
 import { createLogger } from "@grantline/log";
@@ -11,6 +17,7 @@ import {
   natsReadiness,
   openBlobStore,
   publishJson,
+  retireConsumer,
   startStage,
 } from "@grantline/nats";
 import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
@@ -93,31 +100,44 @@ async function main(): Promise<void> {
     sts: aws,
     cloudtrail: aws,
   });
-  const consumer = await startStage({
-    js,
-    jsm,
-    subjects,
-    stage: "fetcher",
-    stream: subjects.streams.pageRequests,
-    filterSubject: subjects.all.pageRequests,
-    durable: "fetcher",
-    schema: PageRequest,
-    handler: createFetchHandler({
-      executor,
-      publisher: {
-        publish: async (result) => {
-          const r = result.request;
-          await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, {
-            msgID: `res:${r.taskId}`,
-            blobs,
-          });
-        },
+  const handler = createFetchHandler({
+    executor,
+    publisher: {
+      publish: async (result) => {
+        const r = result.request;
+        await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, {
+          msgID: `res:${r.taskId}`,
+          blobs,
+        });
       },
-    }),
-    settings: config,
-    logger,
-    observe: (outcome, seconds) => metrics.recordMessage("fetcher", outcome, seconds),
+    },
   });
+  // One consumer per AWS service, so one service's queue (waiting for its budget) never holds the delivery
+  // slots another service's requests need (libs/contracts fetcherDurable). An earlier release's all-services consumer
+  // is removed first: the work-queue stream refuses overlapping filters; its undelivered work moves over.
+  if (await retireConsumer(jsm, subjects.streams.pageRequests, LEGACY_FETCHER_DURABLE))
+    logger.info(
+      { durable: LEGACY_FETCHER_DURABLE },
+      "removed the all-services fetcher consumer of an older release",
+    );
+  const consumers = await Promise.all(
+    ServiceName.options.map((service) =>
+      startStage({
+        js,
+        jsm,
+        subjects,
+        stage: "fetcher",
+        stream: subjects.streams.pageRequests,
+        filterSubject: subjects.pageRequestsFor(service),
+        durable: fetcherDurable(service),
+        schema: PageRequest,
+        handler,
+        settings: config,
+        logger,
+        observe: (outcome, seconds) => metrics.recordMessage("fetcher", outcome, seconds),
+      }),
+    ),
+  );
   const probe = await startProbeServer({
     port: config.PROBE_PORT,
     host: config.PROBE_HOST,
@@ -132,7 +152,12 @@ async function main(): Promise<void> {
     timeoutMs: config.SHUTDOWN_GRACE_MS + 5_000,
     steps: [
       { name: "readiness", run: async () => probe.markShuttingDown() },
-      { name: "consumer", run: () => consumer.stop(config.SHUTDOWN_GRACE_MS) },
+      {
+        name: "consumers",
+        run: async () => {
+          await Promise.all(consumers.map((c) => c.stop(config.SHUTDOWN_GRACE_MS)));
+        },
+      },
       { name: "tracing", run: () => tracing.shutdown() },
       { name: "nats", run: () => nc.drain() },
       { name: "aws", run: () => aws.close() },

@@ -1,4 +1,4 @@
-import type { Subjects } from "@grantline/contracts";
+import { pipelineConsumers, type Subjects } from "@grantline/contracts";
 
 export interface ConsumerInfoSource {
   consumerPending(
@@ -24,9 +24,7 @@ export function createLagReporter(deps: {
 }) {
   const { streams } = deps.subjects;
   const consumers: Array<[string, string]> = [
-    [streams.pageRequests, "fetcher"],
-    [streams.pageResults, "mapper"],
-    [streams.batches, "writer"],
+    ...pipelineConsumers(deps.subjects).map(({ stream, durable }): [string, string] => [stream, durable]),
     [streams.deadLetters, "writer-dlq"],
   ];
   return async (): Promise<void> => {

@@ -1,4 +1,4 @@
-import { createSubjects, type CtlVerb } from "@grantline/contracts";
+import { createSubjects, pipelineConsumers, type CtlVerb } from "@grantline/contracts";
 import { exitOnConfigError, loadSchedulerConfig } from "@grantline/config";
 import {
   assignmentCounts,
@@ -120,11 +120,7 @@ async function main(): Promise<void> {
     lastRun: async (sourceId) => (await runSummaries(db, { sourceId, limit: 1 }))[0],
     startRun: control.startRun,
     pipelineIdle: async () => {
-      for (const [stream, durable] of [
-        [subjects.streams.pageRequests, "fetcher"],
-        [subjects.streams.pageResults, "mapper"],
-        [subjects.streams.batches, "writer"],
-      ] as const) {
+      for (const { stream, durable } of pipelineConsumers(subjects)) {
         const c = await jsm.consumers.info(stream, durable).catch(() => null);
         if (c && (c.num_pending > 0 || c.num_ack_pending > 0)) return false;
       }
