@@ -48,8 +48,13 @@ async function upsertResources(
                            ${rs.map((r) => (r.scope === undefined ? scope : r.scope))}::text[])
         AS t(type, id, parent_type, parent_id, name, attrs, scope)
     ), old AS (
+      -- One primary-key probe per input row. LIMIT 1 keeps the planner from flattening it into a join, which it
+      -- ran as a hash of the source's whole table per batch (stale statistics during a first load): O(table)
+      -- per batch, quadratic over a run, and most of the writer benchmark's time.
       SELECT r.type, r.id, r.name, r.attrs, r.parent_type, r.parent_id, r.deleted_at
-        FROM resources r JOIN input i ON r.source_id = ${ctx.sourceId} AND r.type = i.type AND r.id = i.id
+        FROM input i CROSS JOIN LATERAL (
+          SELECT * FROM resources r WHERE r.source_id = ${ctx.sourceId} AND r.type = i.type AND r.id = i.id LIMIT 1
+        ) r
     ), up AS (
       INSERT INTO resources AS r (source_id, type, id, parent_type, parent_id, name, attrs, scope, first_seen_run, last_seen_run)
       SELECT ${ctx.sourceId}, type, id, parent_type, parent_id, name, attrs, input.scope, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
@@ -124,7 +129,11 @@ async function upsertGrants(
                            ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
         AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)
     ), old AS (
-      SELECT g.id, g.revoked_at FROM grants g JOIN input i ON g.source_id = ${ctx.sourceId} AND g.id = i.id
+      -- A primary-key probe per input row (see upsertResources).
+      SELECT g.id, g.revoked_at
+        FROM input i CROSS JOIN LATERAL (
+          SELECT g.id, g.revoked_at FROM grants g WHERE g.source_id = ${ctx.sourceId} AND g.id = i.id LIMIT 1
+        ) g
     ), up AS (
       INSERT INTO grants AS g (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
       SELECT ${ctx.sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
