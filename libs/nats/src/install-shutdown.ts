@@ -21,15 +21,18 @@ export function installShutdown(o: ShutdownOptions): void {
     }
     started = true;
     o.logger.info({ signal }, "shutting down");
+    const took: Record<string, number> = {};
+    let current: string | null = null;
     const timer = setTimeout(() => {
-      o.logger.error({ timeoutMs: o.timeoutMs }, "shutdown timed out");
+      // Name the step that hung: a timed-out shutdown is otherwise a guess.
+      o.logger.error({ timeoutMs: o.timeoutMs, step: current, steps: took }, "shutdown timed out");
       process.exit(1);
     }, o.timeoutMs);
     timer.unref();
     void (async () => {
       const started = performance.now();
-      const took: Record<string, number> = {};
       for (const step of o.steps) {
+        current = step.name;
         const t = performance.now();
         try {
           await step.run();

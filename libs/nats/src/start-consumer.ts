@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SpanKind, context, type Span } from "@opentelemetry/api";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -73,6 +74,9 @@ export async function startConsumer<S extends z.ZodType>(
   const consumer = await o.js.consumers.get(o.stream, o.durable);
   const messages = await consumer.consume({ max_messages: o.maxInFlight });
   const abort = new AbortController();
+  // Every in-flight handler (and each call it makes) listens on this one signal: more than Node's default
+  // ten is the normal case here, not a leak.
+  setMaxListeners(Math.max(10, o.maxInFlight * 4), abort.signal);
   const inflight = new Set<Promise<void>>();
   let stopping = false;
 

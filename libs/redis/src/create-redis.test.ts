@@ -1,7 +1,10 @@
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "@grantline/log";
 import { testInfra, uniqueName, waitFor } from "@grantline/testing";
+import { closeRedis } from "./close-redis.ts";
 import { createRedis } from "./create-redis.ts";
 import { redisReadinessCheck } from "./redis-readiness-check.ts";
 
@@ -47,5 +50,37 @@ describe("createRedis", () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it("closeRedis returns at once from a server that stopped answering, where quit() hangs", async () => {
+    // A peer that accepts connections and never replies: a partitioned or wedged Redis.
+    const sockets: Socket[] = [];
+    const server = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const hung = createRedis({ url: `redis://127.0.0.1:${port}` });
+      await waitFor(() => sockets.length > 0);
+      const quit = hung.quit().then(
+        () => "quit",
+        () => "quit",
+      );
+      expect(await Promise.race([quit, sleep(500).then(() => "pending")])).toBe("pending");
+      const other = createRedis({ url: `redis://127.0.0.1:${port}` });
+      await waitFor(() => sockets.length > 1);
+      const t = performance.now();
+      await closeRedis(other);
+      expect(performance.now() - t).toBeLessThan(300);
+      await waitFor(() => other.status === "end");
+      hung.disconnect();
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+
+    const ok = createRedis({ url: testInfra().redisUrl });
+    await ok.ping();
+    await closeRedis(ok);
+    await waitFor(() => ok.status === "end");
   });
 });

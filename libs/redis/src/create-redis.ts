@@ -26,7 +26,7 @@ export interface CreateRedisOptions {
  * @example
  * const redis = createRedis({ url: config.redisUrl, keyPrefix: "gl:", logger, name: "fetcher" });
  * await redis.set("k", "v");
- * await redis.quit();
+ * await closeRedis(redis);
  */
 export function createRedis(opts: CreateRedisOptions): Redis {
   const name = opts.name ?? "grantline";

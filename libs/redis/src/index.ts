@@ -10,8 +10,10 @@
  * await limiter.acquire(`aws:${accountId}:iam`, { ratePerSec: 10, burst: 5 }, signal);
  * const cache = createJsonCache(redis, { ttlSeconds: 300, logger });
  * const hits = await cache.getMany(["a", "b"]);
+ * await closeRedis(redis); // on shutdown: never hangs on a lost connection
  */
 export { createRedis } from "./create-redis.ts";
+export { closeRedis } from "./close-redis.ts";
 export type { CreateRedisOptions } from "./create-redis.ts";
 export { createRateLimiter } from "./create-rate-limiter.ts";
 export type { AcquireResult, RateLimiter, RateLimiterOptions, RateLimits } from "./create-rate-limiter.ts";

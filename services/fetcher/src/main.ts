@@ -21,7 +21,7 @@ import {
   startStage,
 } from "@grantline/nats";
 import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
-import { createRedis, redisReadinessCheck } from "@grantline/redis";
+import { closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
 import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
 
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       { name: "tracing", run: () => tracing.shutdown() },
       { name: "nats", run: () => nc.drain() },
       { name: "aws", run: () => aws.close() },
-      { name: "redis", run: () => redis.quit() },
+      { name: "redis", run: () => closeRedis(redis) },
       { name: "probe", run: () => probe.close() },
     ],
   });
