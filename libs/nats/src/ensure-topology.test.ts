@@ -1,29 +1,18 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSubjects, fetcherDurable, LEGACY_FETCHER_DURABLE, type Subjects } from "@grantline/contracts";
-import { testInfra, uniqueName } from "@grantline/testing";
-import { ensureConsumer, ensureStreams, retireConsumer } from "./index.ts";
+import { fetcherDurable, LEGACY_FETCHER_DURABLE } from "@grantline/contracts";
+import { ensureConsumer, retireConsumer } from "./index.ts";
+import { openTestStreams, type TestStreams } from "./test-streams.ts";
 
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
-let subjects: Subjects;
+let t: TestStreams;
 
 beforeAll(async () => {
-  nc = await connect({ servers: testInfra().natsUrl });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-  subjects = createSubjects(uniqueName("topo"));
-  await ensureStreams(jsm, subjects, { storage: "memory" });
+  t = await openTestStreams("topo");
 });
-afterAll(async () => {
-  for (const s of Object.values(subjects.streams)) await jsm.streams.delete(s).catch(() => undefined);
-  await nc.close();
-});
+afterAll(() => t.close());
 
 describe("moving the fetcher from one consumer to one per AWS service", () => {
   it("retires the old consumer, after which the per-service ones are accepted and get its undelivered work", async () => {
+    const { js, jsm, subjects } = t;
     const stream = subjects.streams.pageRequests;
     await ensureConsumer(jsm, {
       stream,

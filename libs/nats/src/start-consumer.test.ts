@@ -1,43 +1,33 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DeadLetter, RetryableError, createSubjects, type Subjects } from "@grantline/contracts";
+import { DeadLetter, RetryableError, type Subjects } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
-import { testInfra, uniqueName, waitFor } from "@grantline/testing";
+import { uniqueName, waitFor } from "@grantline/testing";
 import {
   decideOutcome,
   ensureConsumer,
-  ensureStreams,
   openBlobStore,
   publishJson,
   startConsumer,
   type BlobStore,
 } from "./index.ts";
+import { openTestStreams, type TestStreams } from "./test-streams.ts";
 
 const Payload = z.object({ id: z.string(), body: z.string().default("") });
 const logger = createLogger({ service: "test", level: "silent" });
-let nc: NatsConnection;
+let t: TestStreams;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 let subjects: Subjects;
 let blobs: BlobStore;
 
 beforeAll(async () => {
-  nc = await connect({ servers: testInfra().natsUrl });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-  subjects = createSubjects(uniqueName("nt"));
-  await ensureStreams(jsm, subjects, { storage: "memory" });
-  blobs = await openBlobStore(nc, subjects);
+  t = await openTestStreams("nt");
+  ({ js, jsm, subjects } = t);
+  blobs = await openBlobStore(t.nc, subjects);
 });
-afterAll(async () => {
-  for (const s of Object.values(subjects.streams)) await jsm.streams.delete(s).catch(() => undefined);
-  await jsm.streams
-    .delete(`OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`)
-    .catch(() => undefined);
-  await nc.close();
-});
+afterAll(() => t.close([`OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`]));
 
 async function consumerOn(
   durable: string,

@@ -1,12 +1,12 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createSubjects, type Subjects } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
-import { testInfra, uniqueName, waitFor } from "@grantline/testing";
-import { ensureConsumer, ensureStreams, headers, publishJson, startConsumer } from "./index.ts";
+import { waitFor } from "@grantline/testing";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { Subjects } from "@grantline/contracts";
+import { ensureConsumer, headers, publishJson, startConsumer } from "./index.ts";
+import { openTestStreams, type TestStreams } from "./test-streams.ts";
 
 // This file registers a real tracer provider for its own worker process (vitest isolates files).
 const spans = new InMemorySpanExporter();
@@ -21,17 +21,14 @@ const logger = createLogger({
 });
 const Payload = z.object({ taskId: z.string(), runId: z.string() });
 
-let nc: NatsConnection;
+let t: TestStreams;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 let subjects: Subjects;
 
 beforeAll(async () => {
-  nc = await connect({ servers: testInfra().natsUrl });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-  subjects = createSubjects(uniqueName("tc"));
-  await ensureStreams(jsm, subjects, { storage: "memory" });
+  t = await openTestStreams("tc");
+  ({ js, jsm, subjects } = t);
   await ensureConsumer(jsm, {
     stream: subjects.streams.batches,
     durable: "traced",
@@ -40,8 +37,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  for (const s of Object.values(subjects.streams)) await jsm.streams.delete(s).catch(() => undefined);
-  await nc.close();
+  await t.close();
   await provider.shutdown();
 });
 
