@@ -33,7 +33,7 @@ import {
   ListAccessKeysCommand,
   ListAccountAliasesCommand,
 } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { accountPermissionSetEntitlementId, grantId, groupMemberEntitlementId } from "@grantline/model";
 
 export interface ReferenceRows {
@@ -62,9 +62,11 @@ export interface ReferenceOptions {
   /**
    * Also walk the caller's own account's IAM as the pipeline does when IAM is enabled (GetCallerIdentity, GAAD,
    * ListAccessKeys per user, GetAccessKeyLastUsed per key, ListAccountAliases). Only the calls are made: IAM rows
-   * are not collected (the comparison covers Organizations and Identity Center).
+   * are not collected (grantline's IAM rows are compared with the ground truth instead).
    */
   iam?: boolean;
+  /** With `iam`: also every ACTIVE member account, through AssumeRole into this role (as grantline's crossAccount). */
+  iamRoleName?: string;
 }
 
 /** Drains a NextToken-paged operation one page at a time. */
@@ -91,6 +93,33 @@ export async function referenceSync(o: ReferenceOptions): Promise<ReferenceResul
   const calls: Record<string, number> = {};
   const count = (op: string): void => {
     calls[op] = (calls[op] ?? 0) + 1;
+  };
+  // One account's IAM, the calls grantline makes: GAAD pages, aliases, access keys per user, last use per key.
+  const walkIam = async (client: IAMClient): Promise<void> => {
+    const details = [];
+    let Marker: string | undefined;
+    do {
+      count("iam:GetAccountAuthorizationDetails");
+      const page = await client.send(
+        new GetAccountAuthorizationDetailsCommand({
+          Filter: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+          MaxItems: 1000,
+          Marker,
+        }),
+      );
+      details.push(page);
+      Marker = page.IsTruncated && page.Marker ? page.Marker : undefined;
+    } while (Marker);
+    count("iam:ListAccountAliases");
+    await client.send(new ListAccountAliasesCommand({ MaxItems: 1000 }));
+    for (const u of details.flatMap((p) => p.UserDetailList ?? [])) {
+      count("iam:ListAccessKeys");
+      const keys = await client.send(new ListAccessKeysCommand({ UserName: u.UserName!, MaxItems: 1000 }));
+      for (const k of keys.AccessKeyMetadata ?? []) {
+        count("iam:GetAccessKeyLastUsed");
+        await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+      }
+    }
   };
   const rows: ReferenceRows = { resources: [], entitlements: [], grants: [] };
   const resource = (type: string, id: string, name: string, parent: [string, string] | null): void => {
@@ -130,7 +159,9 @@ export async function referenceSync(o: ReferenceOptions): Promise<ReferenceResul
       count("organizations:ListAccounts");
       return orgs.send(new ListAccountsCommand({ MaxResults: 20, NextToken }));
     });
+    const activeMembers: string[] = [];
     for (const a of accounts.flatMap((p) => p.Accounts ?? [])) {
+      if (a.Status === "ACTIVE") activeMembers.push(a.Id!);
       count("organizations:ListParents");
       const parents = await orgs.send(new ListParentsCommand({ ChildId: a.Id!, MaxResults: 20 }));
       const parentId = parents.Parents?.[0]?.Id ?? null;
@@ -234,29 +265,30 @@ export async function referenceSync(o: ReferenceOptions): Promise<ReferenceResul
 
     if (o.iam) {
       count("sts:GetCallerIdentity");
-      await sts.send(new GetCallerIdentityCommand({}));
-      const details = [];
-      let Marker: string | undefined;
-      do {
-        count("iam:GetAccountAuthorizationDetails");
-        const page = await iam.send(
-          new GetAccountAuthorizationDetailsCommand({
-            Filter: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
-            MaxItems: 1000,
-            Marker,
-          }),
-        );
-        details.push(page);
-        Marker = page.IsTruncated && page.Marker ? page.Marker : undefined;
-      } while (Marker);
-      count("iam:ListAccountAliases");
-      await iam.send(new ListAccountAliasesCommand({ MaxItems: 1000 }));
-      for (const u of details.flatMap((p) => p.UserDetailList ?? [])) {
-        count("iam:ListAccessKeys");
-        const keys = await iam.send(new ListAccessKeysCommand({ UserName: u.UserName!, MaxItems: 1000 }));
-        for (const k of keys.AccessKeyMetadata ?? []) {
-          count("iam:GetAccessKeyLastUsed");
-          await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId! }));
+      const me = await sts.send(new GetCallerIdentityCommand({}));
+      await walkIam(iam);
+      if (o.iamRoleName) {
+        for (const account of activeMembers.filter((a) => a !== me.Account)) {
+          count("sts:AssumeRole");
+          const { Credentials: c } = await sts.send(
+            new AssumeRoleCommand({
+              RoleArn: `arn:aws:iam::${account}:role/${o.iamRoleName}`,
+              RoleSessionName: "grantline-reference",
+            }),
+          );
+          const member = new IAMClient({
+            ...common,
+            credentials: {
+              accessKeyId: c!.AccessKeyId!,
+              secretAccessKey: c!.SecretAccessKey!,
+              sessionToken: c!.SessionToken!,
+            },
+          });
+          try {
+            await walkIam(member);
+          } finally {
+            member.destroy();
+          }
         }
       }
     }

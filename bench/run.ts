@@ -20,10 +20,16 @@ import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { DEFAULT_RATE_LIMITS, type OrgDocument } from "@grantline/aws-sim";
+import { ACCESS_ROLE, DEFAULT_RATE_LIMITS, type OrgDocument } from "@grantline/aws-sim";
 import { createSubjects, SyncReply } from "@grantline/contracts";
 import { createDb, ensureDatabase, migrateToLatest, sql } from "@grantline/db";
-import { diffRows, expectedRows, type ActualRows, type ExpectedRows } from "../test/e2e/src/ground-truth.ts";
+import {
+  diffRows,
+  expectedIamRows,
+  expectedRows,
+  type ActualRows,
+  type ExpectedRows,
+} from "../test/e2e/src/ground-truth.ts";
 import { referenceSync, type ReferenceRows } from "./reference-sync.ts";
 import { runWriterBench, type WriterBenchResult } from "./writer-apply.ts";
 
@@ -33,6 +39,8 @@ const USAGE = `npm run bench -- [options]
   --quota-scale N         multiply every AWS quota of aws-sim and every grantline budget (default 1)
   --latency MIN-MAX       aws-sim latency per call in ms (default 30-80)
   --replicas N            fetcher replicas (default 2)
+  --iam-accounts WHICH    all (default): IAM in every active account through its OrganizationAccountAccessRole,
+                          as crossAccount syncs it; management: the caller's account only
   --skip-reference        do not run the sequential reference sync
   --skip-writer           do not run the writer micro-benchmark
   --writer-only           run only the writer micro-benchmark
@@ -49,6 +57,7 @@ const { values } = parseArgs({
     "quota-scale": { type: "string", default: "1" },
     latency: { type: "string", default: "30-80" },
     replicas: { type: "string", default: "2" },
+    "iam-accounts": { type: "string", default: "all" },
     "skip-reference": { type: "boolean", default: false },
     "skip-writer": { type: "boolean", default: false },
     "writer-only": { type: "boolean", default: false },
@@ -118,6 +127,9 @@ const rates = {
 const iamMapped = /["']iam\.[A-Za-z]+["']\s*:/.test(
   readFileSync(join(ROOT, "libs/model/src/map-page.ts"), "utf8"),
 );
+if (!["all", "management"].includes(values["iam-accounts"]))
+  throw new Error(`--iam-accounts must be "all" or "management", not "${values["iam-accounts"]}"`);
+const iamAll = iamMapped && values["iam-accounts"] === "all";
 const children: ChildProcess[] = [];
 const log = (s: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -226,26 +238,58 @@ interface ScopeFloor {
  * full (burst = one second of rate), which a caller could spend at once; grantline's budgets space calls evenly
  * (burst 1), so the floor is stated without that head start.
  */
-function floorOf(c: Counters): { floor: ScopeFloor; scopes: ScopeFloor[] } {
+/**
+ * IAM quotas are per account (and operation): the IAM part of the floor is its busiest account, not the sum. The
+ * counters are summed over accounts, so per-account successful calls come from `iamByAccount` (the timeline's
+ * `iam:<account>:<operation>` scopes, or the run's tasks); without it the sum is used (an upper bound).
+ */
+function floorOf(
+  c: Counters,
+  iamByAccount?: Map<string, number>,
+): { floor: ScopeFloor; scopes: ScopeFloor[] } {
   const byScope = new Map<string, ScopeFloor>();
-  for (const [op, v] of Object.entries(c.operations)) {
-    const [service, name] = op.split(":") as [string, string];
-    const ok = v.calls - v.throttled - v.errors;
-    let scope: string;
-    let rate: number;
-    if (service === "sso") [scope, rate] = ["sso-admin (all operations)", rates.sso];
-    else if (service === "identitystore") [scope, rate] = [`identitystore:${name}`, rates.identitystore];
-    else if (service === "organizations") [scope, rate] = [`organizations:${name}`, rates.organizations];
-    else if (service === "iam") [scope, rate] = [`iam:${name} (per account; summed)`, rates.iam];
-    else if (service === "sts") [scope, rate] = ["sts", rates.sts];
-    else [scope, rate] = [op, rates.cloudtrail];
+  const add = (scope: string, rate: number, ok: number): void => {
     const s = byScope.get(scope) ?? { scope, calls: 0, rate, seconds: 0 };
     s.calls += ok;
     s.seconds = s.calls / s.rate;
     byScope.set(scope, s);
+  };
+  for (const [op, v] of Object.entries(c.operations)) {
+    const [service, name] = op.split(":") as [string, string];
+    const ok = v.calls - v.throttled - v.errors;
+    if (service === "sso") add("sso-admin (all operations)", rates.sso, ok);
+    else if (service === "identitystore") add(`identitystore:${name}`, rates.identitystore, ok);
+    else if (service === "organizations") add(`organizations:${name}`, rates.organizations, ok);
+    else if (service === "iam" && iamByAccount) continue;
+    else if (service === "iam") add(`iam:${name} (per account; summed)`, rates.iam, ok);
+    else if (service === "sts") add("sts", rates.sts, ok);
+    else add(op, rates.cloudtrail, ok);
+  }
+  if (iamByAccount) {
+    const busiest = new Map<string, { account: string; ok: number }>();
+    for (const [key, ok] of iamByAccount) {
+      const [account, name] = key.split(":") as [string, string];
+      const b = busiest.get(name);
+      if (!b || ok > b.ok) busiest.set(name, { account, ok });
+    }
+    for (const [name, b] of busiest) add(`iam:${name} (busiest account, ${b.account})`, rates.iam, b.ok);
   }
   const scopes = [...byScope.values()].sort((a, b) => b.seconds - a.seconds);
   return { floor: scopes[0] ?? { scope: "-", calls: 0, rate: 1, seconds: 0 }, scopes };
+}
+
+/** Successful IAM calls per `<account>:<operation>` from aws-sim's timeline. */
+function iamCallsByAccount(t: Timeline): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [scope, points] of Object.entries(t)) {
+    const m = /^iam:(\d{12}):(\w+)$/.exec(scope);
+    if (!m) continue;
+    out.set(
+      `${m[1]}:${m[2]}`,
+      points.reduce((n, pt) => n + pt.calls - pt.throttled, 0),
+    );
+  }
+  return out;
 }
 
 /**
@@ -253,15 +297,21 @@ function floorOf(c: Counters): { floor: ScopeFloor; scopes: ScopeFloor[] } {
  * counted floor): the run's distinct tasks per quota scope — the composite DescribePermissionSet is 4 SSO calls
  * (its policy lists fit one page in aws-sim's presets).
  */
-function idealFloor(tasks: PipelineResult["taskTimes"]): ScopeFloor {
+function idealFloor(tasks: PipelineResult["taskTimes"], managementAccount: string): ScopeFloor {
   const ops: Counters["operations"] = {};
-  for (const [service, operation] of tasks) {
+  const iam = new Map<string, number>();
+  for (const [service, operation, , , , account] of tasks) {
+    if (service === "iam") {
+      const key = `${account ?? managementAccount}:${operation}`;
+      iam.set(key, (iam.get(key) ?? 0) + 1);
+      continue;
+    }
     const svc = service === "sso-admin" ? "sso" : service;
     const n = service === "sso-admin" && operation === "DescribePermissionSet" ? 4 : 1;
     const o = (ops[`${svc}:${operation}`] ??= { calls: 0, throttled: 0, errors: 0 });
     o.calls += n;
   }
-  return floorOf({ operations: ops, totals: { calls: 0, throttled: 0, errors: 0 } }).floor;
+  return floorOf({ operations: ops, totals: { calls: 0, throttled: 0, errors: 0 } }, iam).floor;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -283,7 +333,7 @@ interface PipelineResult {
   startEpoch: number;
   env: Record<string, string>;
   /** Every task of the run (for the raw dump): service, operation, created/published/done epoch ms. */
-  taskTimes: Array<[string, string, number, number, number | null]>;
+  taskTimes: Array<[string, string, number, number, number | null, string | null]>;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
@@ -371,7 +421,7 @@ async function runPipeline(sim: Sim): Promise<PipelineResult> {
             sts: rates.sts,
             cloudtrail: rates.cloudtrail,
           },
-          iam: { enabled: iamMapped },
+          iam: { enabled: iamMapped, crossAccount: iamAll, roleName: ACCESS_ROLE },
         },
       ],
     }),
@@ -532,8 +582,9 @@ async function runPipeline(sim: Sim): Promise<PipelineResult> {
       c: number;
       p: number;
       d: number | null;
+      account: string | null;
     }>`
-      SELECT service, operation, (extract(epoch FROM created_at) * 1000)::float8 AS c,
+      SELECT service, operation, account_id AS account, (extract(epoch FROM created_at) * 1000)::float8 AS c,
              (extract(epoch FROM published_at) * 1000)::float8 AS p, (extract(epoch FROM done_at) * 1000)::float8 AS d
         FROM tasks WHERE run_id = ${runId}::uuid`.execute(db);
     if (status !== "succeeded") {
@@ -555,7 +606,7 @@ async function runPipeline(sim: Sim): Promise<PipelineResult> {
       timeline,
       startEpoch: new Date(run.started_at).getTime() / 1000,
       env: extraEnv,
-      taskTimes: taskRows.rows.map((r) => [r.service, r.operation, r.c, r.p, r.d]),
+      taskTimes: taskRows.rows.map((r) => [r.service, r.operation, r.c, r.p, r.d, r.account]),
     };
   } finally {
     clearInterval(sampler);
@@ -718,6 +769,14 @@ const IAM_TYPES = [
 ];
 const isIam = (id: string): boolean => IAM_TYPES.some((t) => id.startsWith(`${t}:`));
 
+function onlyIam(a: ActualRows): ActualRows {
+  return {
+    resources: a.resources.filter((r) => IAM_TYPES.includes(r.type)),
+    entitlements: a.entitlements.filter((e) => isIam(e.id)),
+    grants: a.grants.filter((g) => isIam(g.id)),
+  };
+}
+
 function withoutIam(a: ActualRows): ActualRows {
   return {
     resources: a.resources.filter((r) => !IAM_TYPES.includes(r.type)),
@@ -815,6 +874,7 @@ async function main(): Promise<number> {
       region: "us-east-1",
       credentials: sim.credentials,
       iam: iamMapped,
+      iamRoleName: iamAll ? ACCESS_ROLE : undefined,
     });
     [refCounters, refTimeline] = await Promise.all([
       sim.get<Counters>("/_sim/counters"),
@@ -827,15 +887,21 @@ async function main(): Promise<number> {
   const loadAfter = await loadAvg();
 
   // Figures.
-  const { floor, scopes } = floorOf(p.counters);
+  const { floor, scopes } = floorOf(p.counters, iamCallsByAccount(p.timeline));
   const ratio = p.wallMs / 1000 / floor.seconds;
-  const ideal = idealFloor(p.taskTimes);
+  const ideal = idealFloor(p.taskTimes, org.organization.managementAccountId);
   const throttledShare = p.counters.totals.calls ? p.counters.totals.throttled / p.counters.totals.calls : 0;
   const rowsPerSec = p.rowsWritten / (p.wallMs / 1000);
-  // IAM rows are outside the comparison: the ground truth (test/e2e/src/ground-truth.ts) and the reference cover
-  // Organizations and Identity Center only.
+  // The reference collects Organizations and Identity Center rows only; grantline's IAM rows are compared with the
+  // ground truth of the accounts it synced.
   const actual = withoutIam(p.actual);
   const diffTruth = diffRows(truth, actual);
+  const diffIamTruth = iamMapped
+    ? diffRows(
+        expectedIamRows(org, iamAll ? {} : { accounts: [org.organization.managementAccountId] }),
+        onlyIam(p.actual),
+      )
+    : [];
   const refDiffTruth = ref ? diffRows(truth, ref.rows) : [];
   const diffRef = ref ? diffRows(rowsAsExpected(ref.rows), actual) : [];
   const speedup = ref ? ref.wallMs / p.wallMs : null;
@@ -889,7 +955,7 @@ async function main(): Promise<number> {
     `\n## ${new Date().toISOString()} — ${preset}, quota scale ${scale}, latency ${values.latency} ms, ${replicas} fetcher replicas\n`,
   );
   say(
-    `Budgets = quotas × ${scale}: sso-admin ${rates.sso}/s (instance), identitystore ${rates.identitystore}/s per operation, organizations ${rates.organizations}/s per operation. IAM ${iamMapped ? "synced" : "not synced (no IAM mappers registered)"}. Service env overrides: ${Object.keys(p.env).length ? `\`${JSON.stringify(p.env)}\`` : "none"}. Load average before/after: ${loadBefore} / ${loadAfter} (${(await import("node:os")).cpus().length} cores).\n`,
+    `Budgets = quotas × ${scale}: sso-admin ${rates.sso}/s (instance), identitystore ${rates.identitystore}/s per operation, organizations ${rates.organizations}/s per operation. IAM ${iamMapped ? (iamAll ? "synced in every active account" : "synced in the management account") : "not synced (no IAM mappers registered)"}. Service env overrides: ${Object.keys(p.env).length ? `\`${JSON.stringify(p.env)}\`` : "none"}. Load average before/after: ${loadBefore} / ${loadAfter} (${(await import("node:os")).cpus().length} cores).\n`,
   );
   say(`| AWS operation (grantline run) | calls | throttled | errors |${ref ? " reference calls |" : ""}`);
   say(`| --- | ---: | ---: | ---: |${ref ? " ---: |" : ""}`);
@@ -948,6 +1014,10 @@ async function main(): Promise<number> {
   say(
     `| rows: grantline vs ground truth | ${diffTruth.length ? `${diffCount(diffTruth)} differences` : "identical"} | identical |`,
   );
+  if (iamMapped)
+    say(
+      `| IAM rows (${iamAll ? "every active account" : "management account"}): grantline vs ground truth | ${diffIamTruth.length ? `${diffCount(diffIamTruth)} differences` : `identical (${onlyIam(p.actual).resources.length} resources, ${onlyIam(p.actual).grants.length} grants)`} | identical |`,
+    );
   if (ref)
     say(
       `| rows: reference vs ground truth | ${refDiffTruth.length ? `${diffCount(refDiffTruth)} differences` : "identical"} | identical |`,
@@ -956,10 +1026,9 @@ async function main(): Promise<number> {
     ["grantline vs reference", diffRef],
     ["grantline vs ground truth", diffTruth],
     ["reference vs ground truth", refDiffTruth],
+    ["grantline IAM vs ground truth", diffIamTruth],
   ] as const)
     if (d.length) say(`\n${what} (first differences): \`${d.slice(0, 5).join("`, `")}\``);
-  const iamRows = p.actual.resources.length - actual.resources.length;
-  if (iamRows) say(`\nIAM rows written by grantline (not compared): ${iamRows} resources.`);
   if (svgName) say(`\n![AWS calls per second per quota scope](bench/${svgName})`);
   const json = {
     kind: "full-sync",
@@ -988,7 +1057,8 @@ async function main(): Promise<number> {
     writerRowsPerS: Math.round(rowsPerSec),
     writerApplyRatio: writer?.ratio ?? null,
     rowsMatchReference: ref ? diffRef.length === 0 : null,
-    rowsMatchTruth: diffTruth.length === 0,
+    rowsMatchTruth: diffTruth.length === 0 && diffIamTruth.length === 0,
+    iamAccounts: iamMapped ? values["iam-accounts"] : null,
     loadavg: { before: loadBefore, after: loadAfter },
   };
   say(`\n\`\`\`json\n${JSON.stringify(json)}\n\`\`\``);
