@@ -58,6 +58,10 @@ LABEL org.opencontainers.image.vendor="grantline" \
 # ~155 MB at +2-8 % CPU (docs/benchmarks.md). Raise it through NODE_OPTIONS if a service logs heap OOM.
 # `npm run bench` reads this line so it measures what the images run.
 ENV NODE_ENV=production HOME=/tmp NODE_OPTIONS="--enable-source-maps --max-old-space-size=192"
+# glibc's resolver waits 5 s × 2 attempts per unanswered query, and process.exit() waits for lookups in flight
+# (Node joins its thread pool): with a stalled DNS (seen under podman-compose) a service that had finished its
+# graceful shutdown sat 30 s in exit and was SIGKILLed. Bounded lookups fail fast; clients retry them anyway.
+ENV RES_OPTIONS="timeout:2 attempts:2"
 WORKDIR /app
 USER 10001:10001
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -40,6 +40,8 @@ describe("Dockerfile", () => {
       return next < 0 ? rest : rest.slice(0, next);
     };
     expect(stage("runtime")).toMatch(/NODE_OPTIONS="--enable-source-maps --max-old-space-size=\d+"/);
+    // Bounded DNS waits: process.exit() waits for lookups in flight.
+    expect(stage("runtime")).toMatch(/^ENV RES_OPTIONS="timeout:\d attempts:\d"$/m);
     for (const s of ["scheduler", "fetcher", "mapper", "writer", "cli"])
       expect(stage(s)).not.toMatch(/NODE_OPTIONS/);
     expect(stage("aws-sim")).toMatch(/^ENV NODE_OPTIONS=--enable-source-maps$/m);
