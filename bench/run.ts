@@ -769,19 +769,18 @@ const IAM_TYPES = [
 ];
 const isIam = (id: string): boolean => IAM_TYPES.some((t) => id.startsWith(`${t}:`));
 
-function onlyIam(a: ActualRows): ActualRows {
+/** A run's rows split into IAM rows and the rest (Organizations and Identity Center). */
+function splitIam(a: ActualRows): { iam: ActualRows; rest: ActualRows } {
+  const split = <T>(xs: T[], isIamRow: (x: T) => boolean): [T[], T[]] => [
+    xs.filter(isIamRow),
+    xs.filter((x) => !isIamRow(x)),
+  ];
+  const [iamR, restR] = split(a.resources, (r) => IAM_TYPES.includes(r.type));
+  const [iamE, restE] = split(a.entitlements, (e) => isIam(e.id));
+  const [iamG, restG] = split(a.grants, (g) => isIam(g.id));
   return {
-    resources: a.resources.filter((r) => IAM_TYPES.includes(r.type)),
-    entitlements: a.entitlements.filter((e) => isIam(e.id)),
-    grants: a.grants.filter((g) => isIam(g.id)),
-  };
-}
-
-function withoutIam(a: ActualRows): ActualRows {
-  return {
-    resources: a.resources.filter((r) => !IAM_TYPES.includes(r.type)),
-    entitlements: a.entitlements.filter((e) => !isIam(e.id)),
-    grants: a.grants.filter((g) => !isIam(g.id)),
+    iam: { resources: iamR, entitlements: iamE, grants: iamG },
+    rest: { resources: restR, entitlements: restE, grants: restG },
   };
 }
 
@@ -894,12 +893,12 @@ async function main(): Promise<number> {
   const rowsPerSec = p.rowsWritten / (p.wallMs / 1000);
   // The reference collects Organizations and Identity Center rows only; grantline's IAM rows are compared with the
   // ground truth of the accounts it synced.
-  const actual = withoutIam(p.actual);
+  const { iam: iamActual, rest: actual } = splitIam(p.actual);
   const diffTruth = diffRows(truth, actual);
   const diffIamTruth = iamMapped
     ? diffRows(
         expectedIamRows(org, iamAll ? {} : { accounts: [org.organization.managementAccountId] }),
-        onlyIam(p.actual),
+        iamActual,
       )
     : [];
   const refDiffTruth = ref ? diffRows(truth, ref.rows) : [];
@@ -1016,7 +1015,7 @@ async function main(): Promise<number> {
   );
   if (iamMapped)
     say(
-      `| IAM rows (${iamAll ? "every active account" : "management account"}): grantline vs ground truth | ${diffIamTruth.length ? `${diffCount(diffIamTruth)} differences` : `identical (${onlyIam(p.actual).resources.length} resources, ${onlyIam(p.actual).grants.length} grants)`} | identical |`,
+      `| IAM rows (${iamAll ? "every active account" : "management account"}): grantline vs ground truth | ${diffIamTruth.length ? `${diffCount(diffIamTruth)} differences` : `identical (${iamActual.resources.length} resources, ${iamActual.grants.length} grants)`} | identical |`,
     );
   if (ref)
     say(
