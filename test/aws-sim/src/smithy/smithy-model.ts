@@ -118,10 +118,6 @@ export function getShape(model: SmithyModel, shapeId: string): Shape {
   return shape;
 }
 
-export function hasShape(model: SmithyModel, shapeId: string): boolean {
-  return model.shapes.has(shapeId) || shapeId in PRELUDE;
-}
-
 /** Absolute shape id of `name` in the model's namespace (ids already absolute are returned as is). */
 export function shapeIdOf(model: SmithyModel, name: string): string {
   return name.includes("#") ? name : `${model.namespace}#${name}`;
@@ -133,21 +129,9 @@ export function operationShape(model: SmithyModel, operation: string): Shape {
   return shape;
 }
 
-/** All operation names the service exposes (directly or through its resources). */
-export function operationNames(model: SmithyModel): string[] {
-  return [...model.shapes.entries()]
-    .filter(([, s]) => s.type === "operation")
-    .map(([id]) => id.split("#")[1] ?? id);
-}
-
 /** Output shape id of an operation, or undefined when the operation returns nothing (smithy.api#Unit). */
 export function operationOutput(model: SmithyModel, operation: string): string | undefined {
   const target = operationShape(model, operation).output?.target;
-  return target === undefined || target === UNIT ? undefined : target;
-}
-
-export function operationInput(model: SmithyModel, operation: string): string | undefined {
-  const target = operationShape(model, operation).input?.target;
   return target === undefined || target === UNIT ? undefined : target;
 }
 
