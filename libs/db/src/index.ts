@@ -14,16 +14,11 @@ export type { Database } from "./database.ts";
 export { migrateToLatest, ensureDatabase } from "./migrate.ts";
 export { startOutboxPublisher } from "./outbox-publisher.ts";
 export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outbox-publisher.ts";
-export {
-  assignmentCounts,
-  startRun,
-  completeRunIfDone,
-  completeIdleRuns,
-  failTask,
-  republishStalledTasks,
-  runSummaries,
-} from "./run-store.ts";
-export type { StartRunInput } from "./run-store.ts";
+export { assignmentCounts, runSummaries, startRun } from "./runs.ts";
+export type { StartRunInput } from "./runs.ts";
+export { republishStalledTasks } from "./stalled-tasks.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
+export { failTask } from "./fail-task.ts";
+export { completeIdleRuns } from "./complete-run.ts";
 export { sql } from "kysely";
