@@ -8,7 +8,17 @@ import { runTotals } from "./runs.ts";
 import { sweepSource } from "./sweep.ts";
 
 /**
- * Finishes the run when no task is pending. Called inside the transaction that just settled a task.
+ * Finishes the run when no task is pending: a successful run derives the account × permission-set
+ * entitlements and sweeps the whole source (revoking grants and deleting resources it did not see); either
+ * outcome records the run's stats and queues `run.completed` or `run.failed`. Called inside the transaction
+ * that just settled a task.
+ *
+ * Who writes Postgres: synced data (resources, entitlements, grants) changes only in `applyBatch` and here. The
+ * writer calls both, as it settles a task (a batch, or a dead letter through `failTask`). The scheduler owns
+ * the run life cycle (`startRun`'s run, root tasks and their outbox rows; `republishStalledTasks`) and reaches
+ * synced data only through `completeIdleRuns`, which calls this same function for a run whose tasks have all
+ * settled but which no writer finished. So finishing a run has one definition, whichever service notices that
+ * the run is done.
  *
  * Fast path first: one index probe for any other pending task, no lock — the common answer is "not yet", and
  * counting or locking the run row on every batch serialized all writers and made each batch O(tasks). Only
@@ -104,8 +114,9 @@ export async function completeRunIfDone(
 }
 
 /**
- * The leader's safety net: finishes running runs that have no pending task left (two writers settled the last
- * tasks concurrently and each saw the other's as pending). Returns how many it finished.
+ * The scheduler leader's safety net: finishes running runs that have no pending task left (two writers settled
+ * the last tasks concurrently and each saw the other's as pending), through `completeRunIfDone` like a writer
+ * would. Returns how many it finished.
  */
 export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<number> {
   const idle = await db
