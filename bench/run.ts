@@ -20,9 +20,10 @@ import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { sql } from "kysely";
 import { ACCESS_ROLE, DEFAULT_RATE_LIMITS, type OrgDocument } from "@grantline/aws-sim";
 import { createSubjects, SyncReply } from "@grantline/contracts";
-import { createDb, ensureDatabase, migrateToLatest, sql } from "@grantline/db";
+import { createDb, ensureDatabase, migrateToLatest } from "@grantline/db";
 import {
   diffRows,
   expectedIamRows,

@@ -8,9 +8,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { sql } from "kysely";
 import pg from "pg";
 import { createSubjects, type Grant, type ResultBatch } from "@grantline/contracts";
-import { applyBatch, createDb, ensureDatabase, migrateToLatest, sql } from "@grantline/db";
+import { applyBatch, createDb, ensureDatabase, migrateToLatest } from "@grantline/db";
 
 export interface WriterBenchResult {
   batches: number;

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import { loadSourcesFile } from "@grantline/config";
-import { createDb, sql } from "@grantline/db";
+import { createDb, syncedCounts } from "@grantline/db";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const { values } = parseArgs({
@@ -62,14 +62,17 @@ async function stopAll(): Promise<void> {
 async function summary(): Promise<void> {
   const db = createDb({ url: env.DATABASE_URL!, poolSize: 1 });
   try {
-    const r = await sql<{ what: string; n: number }>`
-      SELECT 'resources: ' || type AS what, count(*)::int AS n FROM resources WHERE deleted_at IS NULL GROUP BY type
-      UNION ALL SELECT 'entitlements', count(*)::int FROM entitlements WHERE deleted_at IS NULL
-      UNION ALL SELECT 'grants', count(*)::int FROM grants WHERE revoked_at IS NULL
-      UNION ALL SELECT 'effective grants (groups expanded)', count(*)::int FROM effective_grants
-      ORDER BY 1`.execute(db);
+    const c = await syncedCounts(db);
+    const lines: Array<[string, number]> = [
+      ["effective grants (groups expanded)", c.effectiveGrants],
+      ["entitlements", c.entitlements],
+      ["grants", c.grants],
+      ...Object.entries(c.resources)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([type, n]): [string, number] => [`resources: ${type}`, n]),
+    ];
     console.log("\nwhat was synced:");
-    for (const row of r.rows) console.log(`  ${row.what.padEnd(40)} ${row.n}`);
+    for (const [what, n] of lines) console.log(`  ${what.padEnd(40)} ${n}`);
   } finally {
     await db.destroy();
   }

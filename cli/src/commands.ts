@@ -3,7 +3,15 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { createSubjects, StatusReply, SyncReply, type RunSummary } from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
-import { createDb, ensureDatabase, migrateToLatest, sql } from "@grantline/db";
+import {
+  accessOfPrincipal,
+  accessToAccount,
+  createDb,
+  ensureDatabase,
+  migrateToLatest,
+  type AccountAccess,
+  type PrincipalAccess,
+} from "@grantline/db";
 import { progressBar } from "./progress-bar.ts";
 
 export class UsageError extends Error {}
@@ -161,19 +169,11 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
     if (!arg) throw new UsageError(`access ${sub} needs an ${sub === "who" ? "account id" : "principal id"}`);
     const db = createDb({ url: config.DATABASE_URL, poolSize: 1 });
     try {
-      const rows =
-        sub === "who"
-          ? await sql<Record<string, string | null>>`
-              SELECT eg.principal_type, eg.principal_id, eg.entitlement_id, eg.via_type, eg.via_id, r.name AS principal_name
-                FROM effective_grants eg LEFT JOIN resources r ON r.source_id = eg.source_id AND r.type = eg.principal_type AND r.id = eg.principal_id
-               WHERE eg.resource_type = 'account' AND eg.resource_id = ${arg}
-               ORDER BY 1, 2, 3`.execute(db)
-          : await sql<Record<string, string | null>>`
-              SELECT eg.resource_type, eg.resource_id, eg.slug, eg.via_type, eg.via_id
-                FROM effective_grants eg WHERE eg.principal_id = ${arg} ORDER BY 1, 2, 3`.execute(db);
-      print(json, rows.rows, () =>
-        rows.rows.length
-          ? rows.rows
+      const rows: Array<AccountAccess | PrincipalAccess> =
+        sub === "who" ? await accessToAccount(db, arg) : await accessOfPrincipal(db, arg);
+      print(json, rows, () =>
+        rows.length
+          ? rows
               .map((r) =>
                 Object.values(r)
                   .filter((v) => v !== null)

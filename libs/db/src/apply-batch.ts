@@ -2,8 +2,9 @@ import { sql, type Transaction } from "kysely";
 import type { Entitlement, Grant, Resource, ResultBatch, RunStatus, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
-import { enqueueTasks, eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
-import { completeRunIfDone } from "./run-store.ts";
+import { completeRunIfDone } from "./complete-run.ts";
+import { enqueueTasks } from "./enqueue-tasks.ts";
+import { eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
 
 export interface ApplyResult {

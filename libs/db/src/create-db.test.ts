@@ -1,6 +1,7 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testInfra, waitFor, type TestDatabase } from "@grantline/testing";
-import { createDb, sql, type Db } from "./index.ts";
+import { createDb, type Db } from "./index.ts";
 
 let tdb: TestDatabase;
 let db: Db;

@@ -1,29 +1,32 @@
 /**
- * Postgres for grantline: kysely over pg, migrations kept in the repo, and the repositories the writer and
- * scheduler use — runs, tasks (the cursors), batch application with mark-and-sweep, and the outbox.
+ * Postgres for grantline, and the only package that talks to it: kysely over pg, migrations kept in the repo,
+ * and the queries the services and the CLI run — runs, tasks (the cursors), batch application with
+ * mark-and-sweep, finishing a run, the outbox, the scheduler's leader lock, and access reads.
  *
  * @example
  * const db = createDb({ url: config.DATABASE_URL });
  * await migrateToLatest(db);
- * const result = await applyBatch(db, subjects, batch); // idempotent per task
+ * const result = await applyBatch(db, subjects, batch); // idempotent per task; finishes the run after its last task
  * publisher.kick();
+ * const who = await accessToAccount(db, "123456789012");
  */
 export { createDb } from "./create-db.ts";
 export type { Db, CreateDbOptions } from "./create-db.ts";
 export type { Database } from "./database.ts";
 export { migrateToLatest, ensureDatabase } from "./migrate.ts";
+export { postgresReadiness } from "./postgres-readiness.ts";
+export { startLeadership } from "./leadership.ts";
+export type { Leadership, LeadershipOptions } from "./leadership.ts";
 export { startOutboxPublisher } from "./outbox-publisher.ts";
 export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outbox-publisher.ts";
-export {
-  assignmentCounts,
-  startRun,
-  completeRunIfDone,
-  completeIdleRuns,
-  failTask,
-  republishStalledTasks,
-  runSummaries,
-} from "./run-store.ts";
-export type { StartRunInput } from "./run-store.ts";
+export { assignmentCounts, runSummaries, startRun } from "./runs.ts";
+export type { StartRunInput } from "./runs.ts";
+export { republishStalledTasks } from "./stalled-tasks.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
-export { sql } from "kysely";
+export { failTask } from "./fail-task.ts";
+export { completeIdleRuns } from "./complete-run.ts";
+export { accessOfPrincipal, accessToAccount } from "./access-queries.ts";
+export type { AccountAccess, PrincipalAccess } from "./access-queries.ts";
+export { syncedCounts } from "./synced-counts.ts";
+export type { SyncedCounts } from "./synced-counts.ts";

@@ -4,9 +4,10 @@ import {
   assignmentCounts,
   completeIdleRuns,
   createDb,
+  postgresReadiness,
   republishStalledTasks,
   runSummaries,
-  sql,
+  startLeadership,
   startOutboxPublisher,
   startRun,
 } from "@grantline/db";
@@ -24,7 +25,6 @@ import {
 } from "@grantline/nats";
 import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
 import { createControlHandlers } from "./control-handlers.ts";
-import { startLeadership } from "./leader.ts";
 import { createLagReporter } from "./lag-reporter.ts";
 import { createProgressReporter } from "./progress-reporter.ts";
 import { createSchedulerTick } from "./scheduler-tick.ts";
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
     key: LEADER_LOCK_KEY,
     retryMs: Math.min(config.TICK_MS, 5_000),
     logger,
+    applicationName: "grantline-scheduler-leader",
   });
   const tick = createSchedulerTick({
     sources: config.sources.sources,
@@ -179,10 +180,7 @@ async function main(): Promise<void> {
     port: config.PROBE_PORT,
     host: config.PROBE_HOST,
     metrics,
-    readiness: [
-      natsReadiness(nc),
-      { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) },
-    ],
+    readiness: [natsReadiness(nc), postgresReadiness(db)],
     logger,
   });
   logger.info({ probe: probe.url }, "scheduler started");

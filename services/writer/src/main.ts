@@ -1,6 +1,6 @@
 import { DeadLetter, ResultBatch, createSubjects } from "@grantline/contracts";
 import { exitOnConfigError, loadWriterConfig } from "@grantline/config";
-import { applyBatch, createDb, failTask, sql, startOutboxPublisher } from "@grantline/db";
+import { applyBatch, createDb, failTask, postgresReadiness, startOutboxPublisher } from "@grantline/db";
 import { createLogger, redactUrl } from "@grantline/log";
 import {
   connectNats,
@@ -88,10 +88,7 @@ async function main(): Promise<void> {
     port: config.PROBE_PORT,
     host: config.PROBE_HOST,
     metrics,
-    readiness: [
-      natsReadiness(nc),
-      { name: "postgres", check: async () => void (await sql`SELECT 1`.execute(db)) },
-    ],
+    readiness: [natsReadiness(nc), postgresReadiness(db)],
     logger,
   });
   logger.info({ probe: probe.url }, "writer started");

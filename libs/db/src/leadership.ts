@@ -1,8 +1,21 @@
 import pg from "pg";
 import type { Logger } from "@grantline/log";
 
+export interface LeadershipOptions {
+  /** The database whose advisory lock decides; a dedicated session is opened on it, outside any pool. */
+  url: string;
+  /** The advisory lock key: one per role that needs a single leader. */
+  key: number;
+  /** How often a standby tries for the lock, and a leader checks its session is alive. */
+  retryMs: number;
+  logger: Logger;
+  /** Shown in pg_stat_activity. @default "grantline-leader" */
+  applicationName?: string;
+}
+
 export interface Leadership {
   isLeader(): boolean;
+  /** Gives up the lock (by ending the session) and stops trying. */
   stop(): Promise<void>;
 }
 
@@ -12,12 +25,7 @@ export interface Leadership {
  * A brief double leader (network partition) is harmless: runs are unique per source in the database and all
  * publishes are deduplicated.
  */
-export function startLeadership(o: {
-  url: string;
-  key: number;
-  retryMs: number;
-  logger: Logger;
-}): Leadership {
+export function startLeadership(o: LeadershipOptions): Leadership {
   let client: pg.Client | null = null;
   let leader = false;
   let stopped = false;
@@ -34,9 +42,17 @@ export function startLeadership(o: {
   const attempt = async () => {
     try {
       if (!client) {
-        const c = new pg.Client({ connectionString: o.url, application_name: "grantline-scheduler-leader" });
+        const c = new pg.Client({
+          connectionString: o.url,
+          application_name: o.applicationName ?? "grantline-leader",
+        });
         c.on("error", drop);
         await c.connect();
+        // stop() ran while this session was connecting and could not end it; holding it could hold the lock.
+        if (stopped) {
+          await c.end();
+          return;
+        }
         client = c;
       }
       if (!leader) {

@@ -1,0 +1,143 @@
+import { sql, type Transaction } from "kysely";
+import type { RunStatus, Subjects } from "@grantline/contracts";
+import type { Db } from "./create-db.ts";
+import type { Database } from "./database.ts";
+import { deriveAccountPermissionSetEntitlements } from "./derive-entitlements.ts";
+import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
+import { runTotals } from "./runs.ts";
+import { sweepSource } from "./sweep.ts";
+
+/**
+ * Finishes the run when no task is pending: a successful run derives the account × permission-set
+ * entitlements and sweeps the whole source (revoking grants and deleting resources it did not see); either
+ * outcome records the run's stats and queues `run.completed` or `run.failed`. Called inside the transaction
+ * that just settled a task.
+ *
+ * Who writes Postgres: synced data (resources, entitlements, grants) changes only in `applyBatch` and here. The
+ * writer calls both, as it settles a task (a batch, or a dead letter through `failTask`). The scheduler owns
+ * the run life cycle (`startRun`'s run, root tasks and their outbox rows; `republishStalledTasks`) and reaches
+ * synced data only through `completeIdleRuns`, which calls this same function for a run whose tasks have all
+ * settled but which no writer finished. So finishing a run has one definition, whichever service notices that
+ * the run is done.
+ *
+ * Fast path first: one index probe for any other pending task, no lock — the common answer is "not yet", and
+ * counting or locking the run row on every batch serialized all writers and made each batch O(tasks). Only
+ * when nothing else looks pending is the run row locked and the question asked again with a fresh snapshot.
+ * Two writers settling the last two tasks at the same moment may each still see the other's task pending;
+ * the leader's `completeIdleRuns` finishes such a run on its next tick.
+ */
+export async function completeRunIfDone(
+  tx: Transaction<Database>,
+  subjects: Subjects,
+  runId: string,
+): Promise<RunStatus | null> {
+  const other = await tx
+    .selectFrom("tasks")
+    .select("id")
+    .where("run_id", "=", runId)
+    .where("status", "=", "pending")
+    .limit(1)
+    .executeTakeFirst();
+  if (other) return null;
+  const run = await tx
+    .selectFrom("runs")
+    .select(["id", "source_id", "status", "is_initial", "started_at"])
+    .where("id", "=", runId)
+    // NO KEY UPDATE, not UPDATE: it must not conflict with the KEY SHARE locks that inserting child tasks
+    // (foreign key to runs) takes in concurrent batch transactions, or those deadlock against this one.
+    .forNoKeyUpdate()
+    .executeTakeFirst();
+  if (!run || run.status !== "running") return null;
+  const counts = await tx
+    .selectFrom("tasks")
+    .select([
+      "status",
+      sql<number>`count(*)`.as("n"),
+      // Provisioned pairs this run listed (pair route): the next run weighs them against its principals.
+      sql<number>`count(*) FILTER (WHERE operation = 'ListAccountAssignments' AND page_index = 0)`.as(
+        "pairs",
+      ),
+    ])
+    .where("run_id", "=", runId)
+    .groupBy("status")
+    .execute();
+  const pairs = counts.reduce((n, c) => n + Number(c.pairs), 0);
+  const by = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<
+    Record<string, number>
+  >;
+  if ((by.pending ?? 0) > 0) return null;
+  const failed = by.failed ?? 0;
+  const status: RunStatus = failed > 0 ? "failed" : "succeeded";
+  const now = new Date();
+  const ctx: EventContext = { subjects, sourceId: run.source_id, runId, initial: run.is_initial, now };
+  // Only a run that saw everything may conclude that what it did not see is gone.
+  if (status === "succeeded") await deriveAccountPermissionSetEntitlements(tx, ctx);
+  const swept = status === "succeeded" ? await sweepSource(tx, ctx) : { revoked: 0, deleted: 0 };
+  const totals = await runTotals(tx, runId);
+  const stats = {
+    awsCalls: totals.awsCalls,
+    throttled: totals.throttled,
+    rows: totals.rows,
+    tasksDone: by.done ?? 0,
+    tasksFailed: failed,
+    grantsRevoked: swept.revoked,
+    resourcesDeleted: swept.deleted,
+    durationMs: now.getTime() - new Date(run.started_at).getTime(),
+    ...(pairs > 0 ? { assignmentPairs: pairs } : {}),
+  };
+  await tx
+    .updateTable("runs")
+    .set({
+      status,
+      finished_at: now,
+      stats: sql`stats || ${JSON.stringify(stats)}::jsonb`,
+      warnings: JSON.stringify(totals.warnings),
+      error: failed > 0 ? `${failed} task(s) failed permanently` : null,
+    })
+    .where("id", "=", runId)
+    .execute();
+  if (status === "succeeded") {
+    await tx
+      .updateTable("sources")
+      .set({ last_completed_run: runId })
+      .where("id", "=", run.source_id)
+      .execute();
+  }
+  await insertOutbox(tx, [
+    eventRow(ctx, status === "succeeded" ? "run.completed" : "run.failed", `run/${runId}`, {
+      runId,
+      status,
+      stats,
+    }),
+  ]);
+  return status;
+}
+
+/**
+ * The scheduler leader's safety net: finishes running runs that have no pending task left (two writers settled
+ * the last tasks concurrently and each saw the other's as pending), through `completeRunIfDone` like a writer
+ * would. Returns how many it finished.
+ */
+export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<number> {
+  const idle = await db
+    .selectFrom("runs")
+    .select("id")
+    .where("status", "=", "running")
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("tasks")
+            .select("tasks.id")
+            .whereRef("tasks.run_id", "=", "runs.id")
+            .where("tasks.status", "=", "pending"),
+        ),
+      ),
+    )
+    .execute();
+  let n = 0;
+  for (const r of idle) {
+    const status = await db.transaction().execute((tx) => completeRunIfDone(tx, subjects, r.id));
+    if (status) n++;
+  }
+  return n;
+}

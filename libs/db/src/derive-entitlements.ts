@@ -1,0 +1,25 @@
+import { sql, type Transaction } from "kysely";
+import type { Database } from "./database.ts";
+import type { EventContext } from "./outbox-rows.ts";
+
+/**
+ * One entitlement per account × permission set — every set, provisioned or not, as baton-aws models it, so
+ * any set can be requested on any account. It is the product of two lists no single page sees, so it is
+ * derived here, in one set-based statement, from the accounts and permission sets this run saw.
+ */
+export async function deriveAccountPermissionSetEntitlements(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+): Promise<void> {
+  await sql`
+    INSERT INTO entitlements AS e (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
+    SELECT a.source_id, a.id || '|' || ps.id, 'account', a.id, 'permission-set:' || ps.id, ps.name || ' access',
+           jsonb_build_object('permissionSetArn', ps.id, 'permissionSetName', ps.name), NULL, ${ctx.runId}::uuid, ${ctx.runId}::uuid
+      FROM resources a
+      JOIN resources ps ON ps.source_id = a.source_id AND ps.type = 'permission_set' AND ps.deleted_at IS NULL AND ps.last_seen_run = ${ctx.runId}::uuid
+     WHERE a.source_id = ${ctx.sourceId} AND a.type = 'account' AND a.deleted_at IS NULL AND a.last_seen_run = ${ctx.runId}::uuid
+    ON CONFLICT (source_id, id) DO UPDATE SET
+      name = EXCLUDED.name, attrs = EXCLUDED.attrs, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
+    tx,
+  );
+}

@@ -1,0 +1,175 @@
+import { sql, type Transaction } from "kysely";
+import type { PageRequest, RunSummary, Subjects } from "@grantline/contracts";
+import type { Db } from "./create-db.ts";
+import type { Database } from "./database.ts";
+import { enqueueTasks } from "./enqueue-tasks.ts";
+import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
+
+export interface StartRunInput {
+  sourceId: string;
+  runId: string;
+  roots: PageRequest[];
+  subjects: Subjects;
+}
+
+/**
+ * Starts a run with its root tasks, or returns the run already active for the source — one active run per
+ * source, enforced under a row lock on the source (and by a unique index should anything bypass this).
+ */
+export async function startRun(
+  db: Db,
+  i: StartRunInput,
+): Promise<{ runId: string; alreadyRunning: boolean }> {
+  return db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto("sources")
+      .values({ id: i.sourceId, last_completed_run: null })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+    await tx
+      .selectFrom("sources")
+      .select("id")
+      .where("id", "=", i.sourceId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const active = await tx
+      .selectFrom("runs")
+      .select("id")
+      .where("source_id", "=", i.sourceId)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    if (active) return { runId: active.id, alreadyRunning: true };
+    const previous = await tx
+      .selectFrom("runs")
+      .select("id")
+      .where("source_id", "=", i.sourceId)
+      .where("status", "=", "succeeded")
+      .limit(1)
+      .executeTakeFirst();
+    const initial = previous === undefined;
+    await tx
+      .insertInto("runs")
+      .values({
+        id: i.runId,
+        source_id: i.sourceId,
+        is_initial: initial,
+        stats: "{}",
+        warnings: "[]",
+        finished_at: null,
+        error: null,
+      })
+      .execute();
+    await enqueueTasks(tx, i.subjects, i.roots, null);
+    const ctx: EventContext = {
+      subjects: i.subjects,
+      sourceId: i.sourceId,
+      runId: i.runId,
+      initial,
+      now: new Date(),
+    };
+    await insertOutbox(tx, [
+      eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: "full", initialLoad: initial }),
+    ]);
+    return { runId: i.runId, alreadyRunning: false };
+  });
+}
+
+/** Counters and warnings of a run, summed over its tasks. */
+export async function runTotals(
+  db: Db | Transaction<Database>,
+  runId: string,
+): Promise<{ awsCalls: number; throttled: number; rows: number; warnings: string[] }> {
+  const r = await sql<{ aws_calls: number; throttled: number; rows: number; warnings: string[] | null }>`
+    SELECT COALESCE(sum(aws_calls), 0)::bigint AS aws_calls, COALESCE(sum(throttled), 0)::bigint AS throttled,
+           COALESCE(sum(rows_written), 0)::bigint AS rows,
+           (SELECT array_agg(w) FROM (SELECT unnest(warnings) AS w FROM tasks WHERE run_id = ${runId}::uuid LIMIT 1000) x) AS warnings
+      FROM tasks WHERE run_id = ${runId}::uuid`.execute(db);
+  const row = r.rows[0];
+  return {
+    awsCalls: Number(row?.aws_calls ?? 0),
+    throttled: Number(row?.throttled ?? 0),
+    rows: Number(row?.rows ?? 0),
+    warnings: row?.warnings ?? [],
+  };
+}
+
+/** Recent runs with their progress, newest first. */
+export async function runSummaries(
+  db: Db,
+  f: { sourceId?: string; runId?: string; limit?: number } = {},
+): Promise<RunSummary[]> {
+  let q = db
+    .selectFrom("runs")
+    .select([
+      "id",
+      "source_id",
+      "status",
+      "started_at",
+      "finished_at",
+      "warnings",
+      "stats",
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'done')`.as("done"),
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'pending')`.as(
+        "pending",
+      ),
+      sql<number>`(SELECT count(*) FROM tasks t WHERE t.run_id = runs.id AND t.status = 'failed')`.as(
+        "failed",
+      ),
+    ])
+    .orderBy("started_at", "desc")
+    .limit(f.limit ?? 20);
+  if (f.sourceId) q = q.where("source_id", "=", f.sourceId);
+  if (f.runId) q = q.where("id", "=", f.runId);
+  const rows = await q.execute();
+  // A running run's counters are still spread over its tasks; a finished one has them on its row.
+  const live = new Map(
+    await Promise.all(
+      rows.filter((r) => r.status === "running").map(async (r) => [r.id, await runTotals(db, r.id)] as const),
+    ),
+  );
+  return rows.map((r) => ({
+    runId: r.id,
+    sourceId: r.source_id,
+    status: r.status,
+    startedAt: new Date(r.started_at).toISOString(),
+    finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+    tasksDone: Number(r.done),
+    tasksPending: Number(r.pending),
+    tasksFailed: Number(r.failed),
+    warnings: live.get(r.id)?.warnings ?? r.warnings,
+    stats: live.has(r.id)
+      ? {
+          awsCalls: live.get(r.id)!.awsCalls,
+          throttled: live.get(r.id)!.throttled,
+          rows: live.get(r.id)!.rows,
+        }
+      : r.stats,
+  }));
+}
+
+/**
+ * What the scheduler weighs to pick a run's assignment route: the source's users and groups as of its last run,
+ * and the provisioned pairs of the latest successful run that listed them (`null` when none has).
+ */
+export async function assignmentCounts(
+  db: Db,
+  sourceId: string,
+): Promise<{ principals: number; pairs: number | null }> {
+  const principals = await db
+    .selectFrom("resources")
+    .select(sql<number>`count(*)`.as("n"))
+    .where("source_id", "=", sourceId)
+    .where("type", "in", ["sso_user", "sso_group"])
+    .where("deleted_at", "is", null)
+    .executeTakeFirstOrThrow();
+  const last = await db
+    .selectFrom("runs")
+    .select(sql<number>`(stats->>'assignmentPairs')::int`.as("pairs"))
+    .where("source_id", "=", sourceId)
+    .where("status", "=", "succeeded")
+    .where(sql<boolean>`stats ? 'assignmentPairs'`)
+    .orderBy("started_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return { principals: Number(principals.n), pairs: last ? Number(last.pairs) : null };
+}
