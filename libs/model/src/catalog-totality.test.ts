@@ -18,12 +18,20 @@ function withoutEntry(source: string, key: string): string {
 }
 
 describe("the operation catalog is total", () => {
-  it("tsc fails when an operation's mapper or AWS spec is missing, or a task names an operation outside it", () => {
+  it("tsc fails when an operation's mapper or AWS spec is missing, or a mapper, task or reserved call contradicts it", () => {
     const { byModule, others } = typeCheckScratch({
       mapPage: { dir: modelDir, source: mapPage },
       operations: { dir: awsDir, source: operations },
       noMapper: { dir: modelDir, source: withoutEntry(mapPage, "iam.ListAccountAliases") },
       noSpec: { dir: awsDir, source: withoutEntry(operations, "sts.GetCallerIdentity") },
+      // A catalog operation also listed among the calls no page names.
+      reservedPage: {
+        dir: awsDir,
+        source: operations.replace(
+          "const RESERVED_SPECS = {",
+          'const RESERVED_SPECS = {\n  "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand },',
+        ),
+      },
       // A mapper for an operation the catalog does not have.
       notInCatalog: {
         dir: modelDir,
@@ -54,6 +62,15 @@ describe("the operation catalog is total", () => {
     ]);
     expect(byModule.noSpec).toEqual([
       expect.objectContaining({ code: 2741, message: expect.stringContaining(`'"sts.GetCallerIdentity"'`) }),
+    ]);
+    // Reported at the inserted entry, the line after `const RESERVED_SPECS = {`.
+    const reservedAt = operations.split("\n").findIndex((l) => l.startsWith("const RESERVED_SPECS = {")) + 2;
+    expect(byModule.reservedPage).toEqual([
+      expect.objectContaining({
+        code: 2322,
+        line: reservedAt,
+        message: expect.stringContaining("ListAccessKeys"),
+      }),
     ]);
     expect(byModule.notInCatalog).toEqual([
       expect.objectContaining({ code: 2353, message: expect.stringContaining('"iam.ListUsers"') }),
