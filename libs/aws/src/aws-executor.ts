@@ -17,7 +17,7 @@ import { createClientFactory } from "./client-factory.ts";
 import type { AwsClient } from "./client-factory.ts";
 import { AssumeRoleError } from "./credentials.ts";
 import { buildInput, findOperation, OPERATIONS, toJsonPage } from "./operations.ts";
-import type { CommandCtor, OperationSpec } from "./operations.ts";
+import type { CommandCtor, DescribePermissionSetCall, OperationSpec } from "./operations.ts";
 
 /** A fetched page, or — `skipped` set — a denial or vanished scope to record instead of failing the run. */
 export interface AwsPageOutcome {
@@ -298,7 +298,11 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     const described = (await call(cc, "sso-admin", spec.operation, spec.command, base)) as {
       PermissionSet?: unknown;
     };
-    const all = async (command: CommandCtor, operation: string, member: string): Promise<unknown[]> => {
+    const all = async (
+      command: CommandCtor,
+      operation: DescribePermissionSetCall,
+      member: string,
+    ): Promise<unknown[]> => {
       const items: unknown[] = [];
       let token: string | undefined;
       do {
@@ -326,7 +330,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     const inline = (await call(
       cc,
       "sso-admin",
-      "GetInlinePolicyForPermissionSet",
+      "GetInlinePolicyForPermissionSet" satisfies DescribePermissionSetCall,
       GetInlinePolicyForPermissionSetCommand as unknown as CommandCtor,
       base,
     )) as { InlinePolicy?: string };

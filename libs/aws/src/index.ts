@@ -32,6 +32,12 @@ export { classifyAwsError, awsErrorCode } from "./classify-aws-error.ts";
 export type { AwsErrorClass } from "./classify-aws-error.ts";
 export { budgetName, budgetScope, budgetLimits } from "./budgets.ts";
 export type { BudgetService } from "./budgets.ts";
-export { OPERATIONS, findOperation, buildInput, toJsonPage } from "./operations.ts";
-export type { OperationSpec, Paging } from "./operations.ts";
+export {
+  OPERATIONS,
+  DESCRIBE_PERMISSION_SET_CALLS,
+  findOperation,
+  buildInput,
+  toJsonPage,
+} from "./operations.ts";
+export type { OperationSpec, Paging, ReservedAwsCall, DescribePermissionSetCall } from "./operations.ts";
 export { AssumeRoleError } from "./credentials.ts";

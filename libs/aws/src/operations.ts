@@ -4,6 +4,7 @@ import * as ids from "@aws-sdk/client-identitystore";
 import * as org from "@aws-sdk/client-organizations";
 import * as sso from "@aws-sdk/client-sso-admin";
 import * as sts from "@aws-sdk/client-sts";
+import type { AwsOperation, Operation } from "@grantline/contracts";
 import type { BudgetService } from "./budgets.ts";
 
 /** Any SDK v3 command, built from its input. */
@@ -37,88 +38,133 @@ const IDS: Paging = { token: "NextToken", size: "MaxResults", max: 100 };
 const ORG: Paging = { token: "NextToken", size: "MaxResults", max: 20 };
 const TRAIL: Paging = { token: "NextToken", size: "MaxResults", max: 50 };
 
-function specs(
-  service: BudgetService,
-  list: Record<string, [new (input: never) => object, Paging?]>,
-): OperationSpec[] {
-  return Object.entries(list).map(([operation, [command, paging]]) => ({
-    service,
-    operation,
-    command: asCtor(command),
-    ...(paging ? { paging } : {}),
-  }));
+/** What a spec adds to its `service.operation` key. */
+interface SpecParts {
+  command: new (input: never) => object;
+  paging?: Paging;
+  dateParams?: readonly string[];
+  composite?: OperationSpec["composite"];
 }
 
-const ALL: OperationSpec[] = [
-  ...specs("organizations", {
-    DescribeOrganization: [org.DescribeOrganizationCommand],
-    ListRoots: [org.ListRootsCommand, ORG],
-    ListOrganizationalUnitsForParent: [org.ListOrganizationalUnitsForParentCommand, ORG],
-    ListAccounts: [org.ListAccountsCommand, ORG],
-    ListParents: [org.ListParentsCommand, ORG],
-    DescribeAccount: [org.DescribeAccountCommand],
-  }),
-  ...specs("sso-admin", {
-    ListInstances: [sso.ListInstancesCommand, SSO],
-    ListPermissionSets: [sso.ListPermissionSetsCommand, SSO],
-    ListAccountsForProvisionedPermissionSet: [sso.ListAccountsForProvisionedPermissionSetCommand, SSO],
-    ListPermissionSetsProvisionedToAccount: [sso.ListPermissionSetsProvisionedToAccountCommand, SSO],
-    ListAccountAssignments: [sso.ListAccountAssignmentsCommand, SSO],
-    ListAccountAssignmentsForPrincipal: [sso.ListAccountAssignmentsForPrincipalCommand, SSO],
-  }),
-  {
-    service: "sso-admin",
-    operation: "DescribePermissionSet",
-    command: asCtor(sso.DescribePermissionSetCommand),
+/**
+ * A spec for every AWS operation of the catalog (libs/contracts `Operation`): a total map, so an operation
+ * added to the catalog without a spec here fails typecheck.
+ */
+const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
+  "organizations.DescribeOrganization": { command: org.DescribeOrganizationCommand },
+  "organizations.ListRoots": { command: org.ListRootsCommand, paging: ORG },
+  "organizations.ListOrganizationalUnitsForParent": {
+    command: org.ListOrganizationalUnitsForParentCommand,
+    paging: ORG,
+  },
+  "organizations.ListAccounts": { command: org.ListAccountsCommand, paging: ORG },
+  "organizations.ListParents": { command: org.ListParentsCommand, paging: ORG },
+  "sso-admin.ListInstances": { command: sso.ListInstancesCommand, paging: SSO },
+  "sso-admin.ListPermissionSets": { command: sso.ListPermissionSetsCommand, paging: SSO },
+  "sso-admin.DescribePermissionSet": {
+    command: sso.DescribePermissionSetCommand,
     composite: "DescribePermissionSet",
   },
-  ...specs("identitystore", {
-    ListUsers: [ids.ListUsersCommand, IDS],
-    ListGroups: [ids.ListGroupsCommand, IDS],
-    ListGroupMemberships: [ids.ListGroupMembershipsCommand, IDS],
-    ListGroupMembershipsForMember: [ids.ListGroupMembershipsForMemberCommand, IDS],
-  }),
-  ...specs("iam", {
-    GetAccountAuthorizationDetails: [iam.GetAccountAuthorizationDetailsCommand, IAM],
-    ListUsers: [iam.ListUsersCommand, IAM],
-    ListGroups: [iam.ListGroupsCommand, IAM],
-    GetGroup: [iam.GetGroupCommand, IAM],
-    ListRoles: [iam.ListRolesCommand, IAM],
-    GetRole: [iam.GetRoleCommand],
-    ListPolicies: [iam.ListPoliciesCommand, IAM],
-    GetPolicy: [iam.GetPolicyCommand],
-    GetPolicyVersion: [iam.GetPolicyVersionCommand],
-    ListAccessKeys: [iam.ListAccessKeysCommand, IAM],
-    GetAccessKeyLastUsed: [iam.GetAccessKeyLastUsedCommand],
-    ListAccountAliases: [iam.ListAccountAliasesCommand, IAM],
-    ListAttachedUserPolicies: [iam.ListAttachedUserPoliciesCommand, IAM],
-    ListAttachedGroupPolicies: [iam.ListAttachedGroupPoliciesCommand, IAM],
-    ListAttachedRolePolicies: [iam.ListAttachedRolePoliciesCommand, IAM],
-    ListUserPolicies: [iam.ListUserPoliciesCommand, IAM],
-    ListGroupPolicies: [iam.ListGroupPoliciesCommand, IAM],
-    ListRolePolicies: [iam.ListRolePoliciesCommand, IAM],
-    GetUserPolicy: [iam.GetUserPolicyCommand],
-    GetGroupPolicy: [iam.GetGroupPolicyCommand],
-    GetRolePolicy: [iam.GetRolePolicyCommand],
-  }),
-  ...specs("sts", { GetCallerIdentity: [sts.GetCallerIdentityCommand] }),
-  {
-    service: "cloudtrail",
-    operation: "LookupEvents",
-    command: asCtor(ct.LookupEventsCommand),
+  "sso-admin.ListAccountsForProvisionedPermissionSet": {
+    command: sso.ListAccountsForProvisionedPermissionSetCommand,
+    paging: SSO,
+  },
+  "sso-admin.ListAccountAssignments": { command: sso.ListAccountAssignmentsCommand, paging: SSO },
+  "sso-admin.ListAccountAssignmentsForPrincipal": {
+    command: sso.ListAccountAssignmentsForPrincipalCommand,
+    paging: SSO,
+  },
+  "identitystore.ListUsers": { command: ids.ListUsersCommand, paging: IDS },
+  "identitystore.ListGroups": { command: ids.ListGroupsCommand, paging: IDS },
+  "identitystore.ListGroupMemberships": { command: ids.ListGroupMembershipsCommand, paging: IDS },
+  "iam.GetAccountAuthorizationDetails": { command: iam.GetAccountAuthorizationDetailsCommand, paging: IAM },
+  "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand, paging: IAM },
+  "iam.GetAccessKeyLastUsed": { command: iam.GetAccessKeyLastUsedCommand },
+  "iam.ListAccountAliases": { command: iam.ListAccountAliasesCommand, paging: IAM },
+  "sts.GetCallerIdentity": { command: sts.GetCallerIdentityCommand },
+};
+
+/**
+ * AWS calls the executor serves that no page of the pipeline names: not in the catalog, no mapper. They are
+ * kept for routes not built yet (per-entity IAM fallbacks, per-account permission set discovery, group
+ * memberships per member, CloudTrail for incremental syncs) and the sync policy grants them (deploy/aws). A page
+ * request naming one fails its schema at the boundary, so only a direct caller of the executor reaches them.
+ */
+const RESERVED_SPECS = {
+  "organizations.DescribeAccount": { command: org.DescribeAccountCommand },
+  "sso-admin.ListPermissionSetsProvisionedToAccount": {
+    command: sso.ListPermissionSetsProvisionedToAccountCommand,
+    paging: SSO,
+  },
+  "identitystore.ListGroupMembershipsForMember": {
+    command: ids.ListGroupMembershipsForMemberCommand,
+    paging: IDS,
+  },
+  "iam.ListUsers": { command: iam.ListUsersCommand, paging: IAM },
+  "iam.ListGroups": { command: iam.ListGroupsCommand, paging: IAM },
+  "iam.GetGroup": { command: iam.GetGroupCommand, paging: IAM },
+  "iam.ListRoles": { command: iam.ListRolesCommand, paging: IAM },
+  "iam.GetRole": { command: iam.GetRoleCommand },
+  "iam.ListPolicies": { command: iam.ListPoliciesCommand, paging: IAM },
+  "iam.GetPolicy": { command: iam.GetPolicyCommand },
+  "iam.GetPolicyVersion": { command: iam.GetPolicyVersionCommand },
+  "iam.ListAttachedUserPolicies": { command: iam.ListAttachedUserPoliciesCommand, paging: IAM },
+  "iam.ListAttachedGroupPolicies": { command: iam.ListAttachedGroupPoliciesCommand, paging: IAM },
+  "iam.ListAttachedRolePolicies": { command: iam.ListAttachedRolePoliciesCommand, paging: IAM },
+  "iam.ListUserPolicies": { command: iam.ListUserPoliciesCommand, paging: IAM },
+  "iam.ListGroupPolicies": { command: iam.ListGroupPoliciesCommand, paging: IAM },
+  "iam.ListRolePolicies": { command: iam.ListRolePoliciesCommand, paging: IAM },
+  "iam.GetUserPolicy": { command: iam.GetUserPolicyCommand },
+  "iam.GetGroupPolicy": { command: iam.GetGroupPolicyCommand },
+  "iam.GetRolePolicy": { command: iam.GetRolePolicyCommand },
+  "cloudtrail.LookupEvents": {
+    command: ct.LookupEventsCommand,
     paging: TRAIL,
     dateParams: ["StartTime", "EndTime"],
   },
-];
+} as const satisfies { readonly [K in Operation]?: never } & Record<`${BudgetService}.${string}`, SpecParts>;
 
-/** Every operation the executor serves, keyed `service.operation` (e.g. `iam.ListUsers`). */
-export const OPERATIONS: ReadonlyMap<string, OperationSpec> = new Map(
-  ALL.map((s) => [`${s.service}.${s.operation}`, s]),
+/** An AWS call the executor serves that is not a page of the pipeline (see `RESERVED_SPECS`). */
+export type ReservedAwsCall = keyof typeof RESERVED_SPECS;
+
+/**
+ * The sso-admin calls one composite `sso-admin.DescribePermissionSet` page is made of: internal to it, never
+ * pages of their own (the policy must still allow each).
+ */
+export const DESCRIBE_PERMISSION_SET_CALLS = [
+  "DescribePermissionSet",
+  "ListManagedPoliciesInPermissionSet",
+  "ListCustomerManagedPolicyReferencesInPermissionSet",
+  "GetInlinePolicyForPermissionSet",
+] as const;
+export type DescribePermissionSetCall = (typeof DESCRIBE_PERMISSION_SET_CALLS)[number];
+
+function spec(key: AwsOperation | ReservedAwsCall, parts: SpecParts): OperationSpec {
+  const dot = key.indexOf(".");
+  return {
+    service: key.slice(0, dot) as BudgetService,
+    operation: key.slice(dot + 1),
+    command: asCtor(parts.command),
+    ...(parts.paging ? { paging: parts.paging } : {}),
+    ...(parts.dateParams ? { dateParams: parts.dateParams } : {}),
+    ...(parts.composite ? { composite: parts.composite } : {}),
+  };
+}
+
+/**
+ * Every call the executor serves, keyed `service.operation` (e.g. `iam.ListUsers`): the catalog's AWS
+ * operations, then the reserved calls.
+ */
+export const OPERATIONS: ReadonlyMap<AwsOperation | ReservedAwsCall, OperationSpec> = new Map(
+  [
+    ...(Object.entries(PAGE_SPECS) as Array<[AwsOperation, SpecParts]>),
+    ...(Object.entries(RESERVED_SPECS) as Array<[ReservedAwsCall, SpecParts]>),
+  ].map(([key, parts]) => [key, spec(key, parts)]),
 );
 
 /** The operation `service.operation`, or undefined when it is not served. */
 export function findOperation(service: string, operation: string): OperationSpec | undefined {
-  return OPERATIONS.get(`${service}.${operation}`);
+  return (OPERATIONS as ReadonlyMap<string, OperationSpec>).get(`${service}.${operation}`);
 }
 
 /**

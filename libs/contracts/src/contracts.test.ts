@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  EntitlementSlug,
+  OPERATIONS,
   PageRequest,
+  isOperation,
+  permissionSetSlug,
   SchemaError,
   asyncApiDocument,
   createSubjects,
@@ -39,6 +43,27 @@ describe("contracts", () => {
     const bad = { ...pageRequest(base), runId: "nope" };
     expect(() => parseOrThrow(PageRequest, bad, "page request")).toThrow(SchemaError);
     expect(() => parseOrThrow(PageRequest, bad, "page request")).toThrow(/runId/);
+  });
+
+  it("a page request must name an operation of the catalog", () => {
+    expect(parseOrThrow(PageRequest, pageRequest(base), "page request").operation).toBe("ListPermissionSets");
+    for (const bad of [
+      { ...base, operation: "ListUsers" }, // an identitystore and iam operation, not sso-admin's
+      { ...base, operation: "DescribeAccount" },
+    ]) {
+      expect(() => parseOrThrow(PageRequest, pageRequest(bad), "page request")).toThrow(/operation/);
+    }
+    expect(OPERATIONS.every(isOperation)).toBe(true);
+    expect(isOperation("sso-admin.GetInlinePolicyForPermissionSet")).toBe(false);
+  });
+
+  it("entitlement slugs are the fixed ones or a permission set's", () => {
+    expect(EntitlementSlug.parse("member")).toBe("member");
+    expect(EntitlementSlug.parse(permissionSetSlug("arn:aws:sso:::permissionSet/ssoins-1/ps-1"))).toBe(
+      "permission-set:arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+    );
+    expect(EntitlementSlug.safeParse("owner").success).toBe(false);
+    expect(EntitlementSlug.safeParse("permission-set:").success).toBe(false);
   });
 
   it("subjects reject tokens that NATS would split", () => {

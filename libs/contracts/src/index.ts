@@ -1,6 +1,7 @@
 /**
  * The vocabulary every grantline service shares: subject names, message and event schemas (zod) with their
- * inferred types, the two error classes that decide a message's fate, and deterministic ids.
+ * inferred types, the closed vocabulary of the rows (resource and principal types, entitlement slugs), the catalog
+ * of page operations, the two error classes that decide a message's fate, and deterministic ids.
  *
  * @example
  * const subjects = createSubjects("gl");
@@ -12,7 +13,6 @@ export {
   fetcherDurable,
   LEGACY_FETCHER_DURABLE,
   pipelineConsumers,
-  STAGES,
   CTL_VERBS,
 } from "./subjects.ts";
 export type { Subjects, Stage, CtlVerb } from "./subjects.ts";
@@ -37,6 +37,20 @@ export {
   StatusRequest,
   StatusReply,
 } from "./messages.ts";
+export {
+  STAGES,
+  DeadLetterStage,
+  ResourceType,
+  PrincipalType,
+  FixedEntitlementSlug,
+  EXPANDING_SLUGS,
+  PermissionSetSlug,
+  EntitlementSlug,
+  ACCOUNT_PERMISSION_SET_ENTITLEMENT,
+  permissionSetSlug,
+} from "./vocabulary.ts";
+export { OPERATIONS, Operation, operationKey, isOperation } from "./operation.ts";
+export type { AwsOperation, OperationName, ServiceOf } from "./operation.ts";
 export { EVENT_TYPES, EventType, GrantlineEvent, cloudEventType } from "./events.ts";
 export { MESSAGE_SCHEMAS, messageJsonSchemas } from "./schemas.ts";
 export { asyncApiDocument } from "./asyncapi.ts";

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { isOperation, operationKey } from "./operation.ts";
+import { DeadLetterStage, EntitlementSlug, PrincipalType, ResourceType } from "./vocabulary.ts";
 
 /** A source id: one configured AWS organization. It is a subject token, so it is restricted accordingly. */
 export const SourceId = z
@@ -23,25 +25,35 @@ export type ServiceName = z.infer<typeof ServiceName>;
 
 /**
  * One unit of work: call `operation` once for one page. It is also a row of the `tasks` table (the cursor),
- * so everything needed to redo it lives here.
+ * so everything needed to redo it lives here. `service.operation` must be in the catalog (`Operation`).
  */
-export const PageRequest = z.object({
-  v: z.literal(1),
-  /** Deterministic: hash of run, operation, params and page token (see `taskIdFor`). */
-  taskId: z.string().min(1),
-  runId: z.uuid(),
-  sourceId: SourceId,
-  service: ServiceName,
-  operation: z.string().min(1),
-  params: z.record(z.string(), z.unknown()),
-  pageToken: z.string().nullable(),
-  /** Account whose credentials make the call (cross-account IAM); null = the source's own credentials. */
-  accountId: z.string().nullable(),
-  /** The mark-and-sweep scope this page belongs to, if it enumerates one. */
-  scope: z.string().nullable(),
-  /** 0 for the first page of a chain. */
-  pageIndex: z.number().int().nonnegative(),
-});
+export const PageRequest = z
+  .object({
+    v: z.literal(1),
+    /** Deterministic: hash of run, operation, params and page token (see `taskIdFor`). */
+    taskId: z.string().min(1),
+    runId: z.uuid(),
+    sourceId: SourceId,
+    service: ServiceName,
+    operation: z.string().min(1),
+    params: z.record(z.string(), z.unknown()),
+    pageToken: z.string().nullable(),
+    /** Account whose credentials make the call (cross-account IAM); null = the source's own credentials. */
+    accountId: z.string().nullable(),
+    /** The mark-and-sweep scope this page belongs to, if it enumerates one. */
+    scope: z.string().nullable(),
+    /** 0 for the first page of a chain. */
+    pageIndex: z.number().int().nonnegative(),
+  })
+  // A request nobody can map is refused where it enters, not after the fetcher has spent AWS calls on it.
+  .superRefine((r, ctx) => {
+    if (!isOperation(operationKey(r.service, r.operation)))
+      ctx.addIssue({
+        code: "custom",
+        path: ["operation"],
+        message: `${operationKey(r.service, r.operation)} is not in the operation catalog`,
+      });
+  });
 export type PageRequest = z.infer<typeof PageRequest>;
 
 /** The raw page the fetcher got for a request: AWS's output, minus `$metadata`. */
@@ -65,9 +77,9 @@ export const PageResult = z.object({
 export type PageResult = z.infer<typeof PageResult>;
 
 export const Resource = z.object({
-  type: z.string().min(1),
+  type: ResourceType,
   id: z.string().min(1),
-  parentType: z.string().nullable(),
+  parentType: ResourceType.nullable(),
   parentId: z.string().nullable(),
   name: z.string(),
   attrs: z.record(z.string(), z.unknown()),
@@ -81,9 +93,9 @@ export type Resource = z.infer<typeof Resource>;
 
 export const Entitlement = z.object({
   id: z.string().min(1),
-  resourceType: z.string().min(1),
+  resourceType: ResourceType,
   resourceId: z.string().min(1),
-  slug: z.string().min(1),
+  slug: EntitlementSlug,
   name: z.string(),
   attrs: z.record(z.string(), z.unknown()),
   /** Overrides the batch's scope for this row (see `Resource.scope`). */
@@ -94,7 +106,7 @@ export type Entitlement = z.infer<typeof Entitlement>;
 export const Grant = z.object({
   id: z.string().min(1),
   entitlementId: z.string().min(1),
-  principalType: z.string().min(1),
+  principalType: PrincipalType,
   principalId: z.string().min(1),
   /** True when the principal is a group (or role) whose members hold the grant through it. */
   expandable: z.boolean(),
@@ -128,7 +140,7 @@ export type ResultBatch = z.infer<typeof ResultBatch>;
 /** What lands on `<prefix>.dlq.<stage>` when a message cannot ever be processed. */
 export const DeadLetter = z.object({
   v: z.literal(1),
-  stage: z.string(),
+  stage: DeadLetterStage,
   reason: z.string(),
   error: z.string(),
   subject: z.string(),

@@ -1,7 +1,6 @@
 import { ServiceName } from "./messages.ts";
+import type { STAGES } from "./vocabulary.ts";
 
-/** Pipeline stages; each consumes one stream and dead-letters to `<prefix>.dlq.<stage>`. */
-export const STAGES = ["scheduler", "fetcher", "mapper", "writer"] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Control verbs answered by the scheduler on `<prefix>.ctl.<verb>` (request/reply). */

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSubjects, pageRequest, type ResultBatch } from "@grantline/contracts";
+import {
+  createSubjects,
+  pageRequest,
+  type PrincipalType,
+  type ResourceType,
+  type ResultBatch,
+} from "@grantline/contracts";
 import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
 import {
   accessOfPrincipal,
@@ -37,7 +43,7 @@ beforeAll(async () => {
     pageIndex: 0,
   });
   await startRun(db, { sourceId: "acme", runId, roots: [root], subjects });
-  const resource = (type: string, id: string, name: string) => ({
+  const resource = (type: ResourceType, id: string, name: string) => ({
     type,
     id,
     parentType: null,
@@ -47,13 +53,18 @@ beforeAll(async () => {
   });
   const onAccount = (account: string) => ({
     id: `${account}|${PS}`,
-    resourceType: "account",
+    resourceType: "account" as const,
     resourceId: account,
-    slug: `permission-set:${PS}`,
+    slug: `permission-set:${PS}` as const,
     name: "Admin access",
     attrs: {},
   });
-  const grant = (entitlementId: string, principalType: string, principalId: string, expandable = false) => ({
+  const grant = (
+    entitlementId: string,
+    principalType: PrincipalType,
+    principalId: string,
+    expandable = false,
+  ) => ({
     id: `${entitlementId}|${principalType}:${principalId}`,
     entitlementId,
     principalType,

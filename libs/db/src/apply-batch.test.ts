@@ -47,7 +47,7 @@ function batch(
     sourceId,
     scope: "s1",
     resources: users.map((u) => ({
-      type: "user",
+      type: "sso_user",
       id: u,
       parentType: null,
       parentId: null,
@@ -57,7 +57,7 @@ function batch(
     entitlements: [
       {
         id: "group:g:member",
-        resourceType: "group",
+        resourceType: "sso_group",
         resourceId: "g",
         slug: "member",
         name: "member",
@@ -67,7 +67,7 @@ function batch(
     grants: grants.map(([e, p]) => ({
       id: `${e}|${p}`,
       entitlementId: e,
-      principalType: "user",
+      principalType: "sso_user",
       principalId: p,
       expandable: false,
       attrs: {},

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+import { ACCOUNT_PERMISSION_SET_ENTITLEMENT } from "@grantline/contracts";
 import type { Database } from "./database.ts";
 import type { EventContext } from "./outbox-rows.ts";
 
@@ -11,13 +12,16 @@ export async function deriveAccountPermissionSetEntitlements(
   tx: Transaction<Database>,
   ctx: EventContext,
 ): Promise<void> {
+  // Spelled as the model spells these ids (libs/model accountPermissionSetEntitlementId): the parts are
+  // parameters from the one contract descriptor, never retyped here.
+  const d = ACCOUNT_PERMISSION_SET_ENTITLEMENT;
   await sql`
     INSERT INTO entitlements AS e (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
-    SELECT a.source_id, a.id || '|' || ps.id, 'account', a.id, 'permission-set:' || ps.id, ps.name || ' access',
+    SELECT a.source_id, a.id || ${d.idSeparator}::text || ps.id, ${d.resourceType}::text, a.id, ${d.slugPrefix}::text || ps.id, ps.name || ' access',
            jsonb_build_object('permissionSetArn', ps.id, 'permissionSetName', ps.name), NULL, ${ctx.runId}::uuid, ${ctx.runId}::uuid
       FROM resources a
-      JOIN resources ps ON ps.source_id = a.source_id AND ps.type = 'permission_set' AND ps.deleted_at IS NULL AND ps.last_seen_run = ${ctx.runId}::uuid
-     WHERE a.source_id = ${ctx.sourceId} AND a.type = 'account' AND a.deleted_at IS NULL AND a.last_seen_run = ${ctx.runId}::uuid
+      JOIN resources ps ON ps.source_id = a.source_id AND ps.type = ${d.permissionSetType}::text AND ps.deleted_at IS NULL AND ps.last_seen_run = ${ctx.runId}::uuid
+     WHERE a.source_id = ${ctx.sourceId} AND a.type = ${d.resourceType}::text AND a.deleted_at IS NULL AND a.last_seen_run = ${ctx.runId}::uuid
     ON CONFLICT (source_id, id) DO UPDATE SET
       name = EXCLUDED.name, attrs = EXCLUDED.attrs, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
     tx,

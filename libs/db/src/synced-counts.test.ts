@@ -42,7 +42,7 @@ async function sync(members: string[]): Promise<void> {
     resources: [
       { type: "sso_group", id: "g", parentType: null, parentId: null, name: "G", attrs: {} },
       ...members.map((u) => ({
-        type: "sso_user",
+        type: "sso_user" as const,
         id: u,
         parentType: null,
         parentId: null,

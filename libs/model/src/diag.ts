@@ -5,6 +5,7 @@ import {
   type PageResult,
   type ResultBatch,
 } from "@grantline/contracts";
+import { diagScope } from "./ids.ts";
 
 /**
  * The `diag` service: a synthetic page chain that exercises scheduler → fetcher → mapper → writer without AWS,
@@ -36,7 +37,7 @@ export function diagRoot(runId: string, sourceId: string, params: DiagPagesParam
     params: { ...params },
     pageToken: null,
     accountId: null,
-    scope: `diag:${sourceId}`,
+    scope: diagScope(sourceId),
     pageIndex: 0,
   });
 }

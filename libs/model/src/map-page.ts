@@ -1,4 +1,11 @@
-import { PermanentError, type PageResult, type ResultBatch } from "@grantline/contracts";
+import {
+  PermanentError,
+  isOperation,
+  operationKey,
+  type Operation,
+  type PageResult,
+  type ResultBatch,
+} from "@grantline/contracts";
 import {
   mapDescribeOrganization,
   mapListAccounts,
@@ -15,20 +22,19 @@ import {
   mapListPermissionSets,
 } from "./aws/identity-center.ts";
 import { mapListGroupMemberships, mapListGroups, mapListUsers } from "./aws/identity-store.ts";
-import {
-  mapGetAccessKeyLastUsed,
-  mapGetAccountAuthorizationDetails,
-  mapGetCallerIdentity,
-  mapListAccessKeys,
-  mapListAccountAliases,
-} from "./aws/iam.ts";
+import { mapGetCallerIdentity, mapListAccountAliases } from "./aws/iam-account-requests.ts";
+import { mapGetAccessKeyLastUsed, mapListAccessKeys } from "./aws/map-access-keys.ts";
+import { mapGetAccountAuthorizationDetails } from "./aws/map-get-account-authorization-details.ts";
 import { skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
 
 export type PageMapper = (result: PageResult) => ResultBatch;
 
-/** Mappers by `service.operation`. Adding an AWS operation means adding a pure function here. */
-const MAPPERS: Record<string, PageMapper> = {
+/**
+ * Mappers by `service.operation`: one for every operation of the catalog (`Operation`, libs/contracts), so an
+ * operation added there without a mapper here fails typecheck.
+ */
+export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "diag.Pages": mapDiagPage,
   "organizations.DescribeOrganization": mapDescribeOrganization,
   "organizations.ListRoots": mapListRoots,
@@ -53,9 +59,9 @@ const MAPPERS: Record<string, PageMapper> = {
 
 /** Maps a raw page to its batch; an operation nobody maps is a permanent error (dead letter), not a retry. */
 export function mapPage(result: PageResult): ResultBatch {
-  const key = `${result.request.service}.${result.request.operation}`;
-  const mapper = MAPPERS[key];
-  if (!mapper) throw new PermanentError("unknown-operation", `no mapper for ${key}`);
+  // Runtime input: the schema already refuses operations outside the catalog, but a caller may skip it.
+  const key = operationKey(result.request.service, result.request.operation);
+  if (!isOperation(key)) throw new PermanentError("unknown-operation", `no mapper for ${key}`);
   if (result.skipped !== null) return skippedBatch(result);
-  return mapper(result);
+  return MAPPERS[key](result);
 }

@@ -1,4 +1,4 @@
-import { pageRequest, type PageRequest } from "@grantline/contracts";
+import { pageRequest, type OperationName, type PageRequest, type ServiceName } from "@grantline/contracts";
 import { diagRoot } from "./diag.ts";
 import { ROUTE_PARAM, type AssignmentRoute } from "./aws/identity-center.ts";
 
@@ -19,9 +19,9 @@ export interface RunPlan {
 /** The first tasks of a full run of `source`; every other task descends from them. */
 export function rootRequests(source: RootSource, runId: string, plan: RunPlan = {}): PageRequest[] {
   if (source.kind === "diag") return [diagRoot(runId, source.id, source.diag)];
-  const root = (
-    service: PageRequest["service"],
-    operation: string,
+  const root = <S extends ServiceName>(
+    service: S,
+    operation: OperationName<S>,
     params: Record<string, unknown> = {},
   ): PageRequest =>
     pageRequest({

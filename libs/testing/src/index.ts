@@ -1,6 +1,7 @@
 /**
  * Test helpers shared by every package: infrastructure URLs from the global setup, per-file isolation
- * (unique names, fresh databases, Redis key prefixes) and condition waits instead of fixed sleeps.
+ * (unique names, fresh databases, Redis key prefixes), condition waits instead of fixed sleeps, and type-checks of
+ * scratch modules (what `tsc` says about a file changed in a way the repo must never contain).
  *
  * @example
  * const env = testInfra();
@@ -14,3 +15,5 @@ export { createTestDatabase } from "./test-database.ts";
 export type { TestDatabase } from "./test-database.ts";
 export { waitFor } from "./wait-for.ts";
 export type { WaitForOptions } from "./wait-for.ts";
+export { typeCheckScratch } from "./type-check-scratch.ts";
+export type { ScratchModule, TypeDiagnostic } from "./type-check-scratch.ts";

@@ -1,4 +1,5 @@
 import { AWS_MANAGED_POLICIES, type OrgDocument } from "@grantline/aws-sim";
+import type { PrincipalType } from "@grantline/contracts";
 import {
   accountPermissionSetEntitlementId,
   grantId,
@@ -87,7 +88,7 @@ export function expectedIamRows(
     resources.set(acctKey, { name: iam.aliases[0] ?? acct.id, parent: key("account", acct.id) });
     const groupArns = new Map(iam.groups.map((g) => [g.name, arn("group", g)]));
     const principals: Array<{
-      type: string;
+      type: "iam_user" | "iam_group" | "iam_role";
       arn: string;
       attached: string[];
       inline: Array<{ name: string }>;
@@ -147,14 +148,14 @@ export function expectedIamRows(
 }
 
 /** `[principalType, principalId]` of who a trust policy lets call sts:AssumeRole. */
-function trustedBy(policy: string): Array<[string, string]> {
+function trustedBy(policy: string): Array<[PrincipalType, string]> {
   const doc = JSON.parse(policy) as { Statement?: unknown };
   const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Array<{
     Effect?: string;
     Action?: string | string[];
     Principal?: string | Record<string, string | string[]>;
   }>;
-  const out: Array<[string, string]> = [];
+  const out: Array<[PrincipalType, string]> = [];
   const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
   for (const st of statements) {
     if (st.Effect !== "Allow") continue;

@@ -15,7 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       FROM grants g
       JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id
       JOIN entitlements me ON me.source_id = g.source_id AND me.resource_type = g.principal_type
-                          AND me.resource_id = g.principal_id AND me.slug = 'member' AND me.deleted_at IS NULL
+                          AND me.resource_id = g.principal_id AND me.slug = 'member' AND me.deleted_at IS NULL  -- FixedEntitlementSlug.enum.member, @grantline/contracts
       JOIN grants m ON m.source_id = g.source_id AND m.entitlement_id = me.id AND m.revoked_at IS NULL
      WHERE g.revoked_at IS NULL AND e.deleted_at IS NULL AND g.expandable;
   `.execute(db);

@@ -21,13 +21,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
              m.expandable, 1 AS depth,
              ARRAY[me.resource_type || '/' || me.resource_id, m.principal_type || '/' || m.principal_id] AS path
         FROM grants m JOIN entitlements me ON me.source_id = m.source_id AND me.id = m.entitlement_id
-       WHERE m.revoked_at IS NULL AND m.expandable AND me.deleted_at IS NULL AND me.slug IN ('member', 'assignment')
+       WHERE m.revoked_at IS NULL AND m.expandable AND me.deleted_at IS NULL AND me.slug IN ('member', 'assignment')  -- EXPANDING_SLUGS, @grantline/contracts
       UNION ALL
       SELECT c.source_id, c.t_type, c.t_id, m.principal_type, m.principal_id, m.expandable, c.depth + 1,
              c.path || (m.principal_type || '/' || m.principal_id)
         FROM chain c
         JOIN entitlements me ON me.source_id = c.source_id AND me.resource_type = c.principal_type
-                            AND me.resource_id = c.principal_id AND me.slug IN ('member', 'assignment')
+                            AND me.resource_id = c.principal_id AND me.slug IN ('member', 'assignment')  -- EXPANDING_SLUGS, @grantline/contracts
                             AND me.deleted_at IS NULL
         JOIN grants m ON m.source_id = c.source_id AND m.entitlement_id = me.id AND m.revoked_at IS NULL
        WHERE c.expandable AND c.depth < 5
@@ -45,7 +45,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       FROM grants g
       JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id
       JOIN entitlements me ON me.source_id = g.source_id AND me.resource_type = g.principal_type
-                          AND me.resource_id = g.principal_id AND me.slug IN ('member', 'assignment')
+                          AND me.resource_id = g.principal_id AND me.slug IN ('member', 'assignment')  -- EXPANDING_SLUGS, @grantline/contracts
                           AND me.deleted_at IS NULL
       JOIN grants m ON m.source_id = g.source_id AND m.entitlement_id = me.id AND m.revoked_at IS NULL
      WHERE g.revoked_at IS NULL AND e.deleted_at IS NULL AND g.expandable
@@ -75,7 +75,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
       FROM grants g
       JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id
       JOIN entitlements me ON me.source_id = g.source_id AND me.resource_type = g.principal_type
-                          AND me.resource_id = g.principal_id AND me.slug = 'member' AND me.deleted_at IS NULL
+                          AND me.resource_id = g.principal_id AND me.slug = 'member' AND me.deleted_at IS NULL  -- FixedEntitlementSlug.enum.member, @grantline/contracts
       JOIN grants m ON m.source_id = g.source_id AND m.entitlement_id = me.id AND m.revoked_at IS NULL
      WHERE g.revoked_at IS NULL AND e.deleted_at IS NULL AND g.expandable;
   `.execute(db);

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { pageRequest, type PageRequest, type PageResult, type ServiceName } from "@grantline/contracts";
 import { mapPage } from "../map-page.ts";
 import { rootRequests } from "../root-requests.ts";
-import { iamKeysScope, iamScope, trustPrincipals } from "./iam.ts";
+import { iamKeysScope, iamScope } from "../ids.ts";
+import { trustPrincipals } from "./trust-principals.ts";
 
 const RUN = "00000000-0000-4000-8000-000000000001";
 const ACCT = "877091108098";

@@ -1,20 +1,12 @@
 import type { Grant, PageRequest, PageResult, ResultBatch } from "@grantline/contracts";
-import { batchFor, child, grantId, list, optStr, param, str } from "./page-helpers.ts";
-
-/** The entitlement "may use permission set P on account A", baton-aws's flat model. */
-export function accountPermissionSetEntitlementId(accountId: string, permissionSetArn: string): string {
-  return `${accountId}|${permissionSetArn}`;
-}
-
-/** Scope of one account × permission set pair's assignments: swept when its ListAccountAssignments chain ends. */
-export function assignmentScope(accountId: string, permissionSetArn: string): string {
-  return `sso-assign:${accountId}|${permissionSetArn}`;
-}
-
-/** Scope of one principal's assignments (the principal route): swept when its assignment chain ends. */
-export function principalAssignmentScope(principalType: "USER" | "GROUP", principalId: string): string {
-  return `sso-assign-principal:${principalType}:${principalId}`;
-}
+import {
+  accountPermissionSetEntitlementId,
+  assignmentScope,
+  identityStoreGroupsScope,
+  identityStoreUsersScope,
+  principalAssignmentScope,
+} from "../ids.ts";
+import { batchFor, child, grant, list, optStr, param, str } from "./page-helpers.ts";
 
 /**
  * How a run lists account assignments. "pairs": ListAccountAssignments per provisioned account × permission
@@ -64,14 +56,14 @@ export function mapListInstances(res: PageResult): ResultBatch {
           "identitystore",
           "ListUsers",
           { IdentityStoreId, ...route },
-          `idstore-users:${IdentityStoreId}`,
+          identityStoreUsersScope(IdentityStoreId),
         ),
         child(
           res.request,
           "identitystore",
           "ListGroups",
           { IdentityStoreId, ...route },
-          `idstore-groups:${IdentityStoreId}`,
+          identityStoreGroupsScope(IdentityStoreId),
         ),
       ];
     }),
@@ -166,15 +158,8 @@ function assignmentGrant(
 ): Grant {
   const ent = accountPermissionSetEntitlementId(accountId, psArn);
   const type = principalType === "GROUP" ? "sso_group" : "sso_user";
-  return {
-    id: grantId(ent, type, principalId),
-    entitlementId: ent,
-    principalType: type,
-    principalId,
-    // A group's grant reaches its members: effective_grants expands it through the group's `member` grants.
-    expandable: type === "sso_group",
-    attrs: { accountId, permissionSetArn: psArn },
-  };
+  // A group's grant reaches its members: effective_grants expands it through the group's `member` grants.
+  return grant(ent, type, principalId, type === "sso_group", { accountId, permissionSetArn: psArn });
 }
 
 export function mapListAccountAssignments(res: PageResult): ResultBatch {

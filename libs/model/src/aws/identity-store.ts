@@ -1,10 +1,7 @@
 import type { PageResult, ResultBatch } from "@grantline/contracts";
-import { batchFor, child, entitlementId, grantId, list, optStr, param, str } from "./page-helpers.ts";
+import { groupMemberEntitlementId, groupMembershipsScope } from "../ids.ts";
+import { batchFor, child, grant, list, optStr, param, str } from "./page-helpers.ts";
 import { principalAssignmentsRequest } from "./identity-center.ts";
-
-export function groupMemberEntitlementId(groupId: string): string {
-  return entitlementId("sso_group", groupId, "member");
-}
 
 export function mapListUsers(res: PageResult): ResultBatch {
   const storeId = param(res.request, "IdentityStoreId");
@@ -63,7 +60,7 @@ export function mapListGroups(res: PageResult): ResultBatch {
         "identitystore",
         "ListGroupMemberships",
         { IdentityStoreId, GroupId: str(g, "GroupId") },
-        `sso-members:${str(g, "GroupId")}`,
+        groupMembershipsScope(str(g, "GroupId")),
       ),
       ...[principalAssignmentsRequest(res.request, "GROUP", str(g, "GroupId"))].filter((r) => r !== null),
     ]),
@@ -78,16 +75,7 @@ export function mapListGroupMemberships(res: PageResult): ResultBatch {
       const member = (m.MemberId ?? {}) as Record<string, unknown>;
       const userId = optStr(member, "UserId");
       if (userId === null) return [];
-      return [
-        {
-          id: grantId(ent, "sso_user", userId),
-          entitlementId: ent,
-          principalType: "sso_user",
-          principalId: userId,
-          expandable: false,
-          attrs: { membershipId: optStr(m, "MembershipId") },
-        },
-      ];
+      return [grant(ent, "sso_user", userId, false, { membershipId: optStr(m, "MembershipId") })];
     }),
   });
 }

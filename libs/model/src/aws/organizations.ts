@@ -1,5 +1,5 @@
 import type { PageResult, ResultBatch } from "@grantline/contracts";
-import { iamAccountRequests } from "./iam.ts";
+import { iamAccountRequests } from "./iam-account-requests.ts";
 import { batchFor, child, list, optStr, param, str } from "./page-helpers.ts";
 
 /** Scope of the organization-wide rows; swept by the source-wide sweep at the end of a full run. */

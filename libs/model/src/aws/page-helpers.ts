@@ -3,12 +3,15 @@ import {
   pageRequest,
   type Entitlement,
   type Grant,
+  type OperationName,
   type PageRequest,
   type PageResult,
   type Resource,
+  type PrincipalType,
   type ResultBatch,
   type ServiceName,
 } from "@grantline/contracts";
+import { grantId } from "../ids.ts";
 
 /** Reads a list member of a page; a missing list is an empty page, a non-array is a page we cannot read. */
 export function list<T = Record<string, unknown>>(page: Record<string, unknown>, key: string): T[] {
@@ -43,10 +46,11 @@ export function nextToken(page: Record<string, unknown>): string | null {
   return null;
 }
 
-export function child(
+/** A first-page child request; the catalog types `operation` by `service`. */
+export function child<S extends ServiceName>(
   parent: PageRequest,
-  service: ServiceName,
-  operation: string,
+  service: S,
+  operation: OperationName<S>,
   params: Record<string, unknown>,
   scope: string | null,
   accountId: string | null = parent.accountId,
@@ -119,12 +123,20 @@ export function skippedBatch(res: PageResult): ResultBatch {
   };
 }
 
-/** grant id in baton's shape: `<entitlementId>:<principalType>:<principalId>`. */
-export function grantId(entitlementId: string, principalType: string, principalId: string): string {
-  return `${entitlementId}:${principalType}:${principalId}`;
-}
-
-/** entitlement id in baton's shape: `<resourceType>:<resourceId>:<slug>`. */
-export function entitlementId(resourceType: string, resourceId: string, slug: string): string {
-  return `${resourceType}:${resourceId}:${slug}`;
+/** A grant row; its id is built from what it grants (`grantId`). */
+export function grant(
+  entitlementId: string,
+  principalType: PrincipalType,
+  principalId: string,
+  expandable: boolean,
+  attrs: Record<string, unknown> = {},
+): Grant {
+  return {
+    id: grantId(entitlementId, principalType, principalId),
+    entitlementId,
+    principalType,
+    principalId,
+    expandable,
+    attrs,
+  };
 }

@@ -1,0 +1,312 @@
+import {
+  pageRequest,
+  type Entitlement,
+  type Grant,
+  type PageRequest,
+  type PageResult,
+  type Resource,
+  type ResultBatch,
+} from "@grantline/contracts";
+import {
+  iamGroupMemberEntitlementId,
+  iamKeysScope,
+  iamPolicyAttachedEntitlementId,
+  iamRoleAssignmentEntitlementId,
+  inlinePolicyAttachedEntitlementId,
+  inlinePolicyId,
+} from "../ids.ts";
+import { decodePolicy } from "./decode-policy.ts";
+import { iamAccountOf } from "./iam-account-requests.ts";
+import { batchFor, child, grant, list, optStr, str } from "./page-helpers.ts";
+import { trustPrincipals } from "./trust-principals.ts";
+
+type Item = Record<string, unknown>;
+
+interface Owner {
+  type: "iam_user" | "iam_group" | "iam_role";
+  arn: string;
+}
+
+/** Memberships whose group is not on the page yet: carried to the next page of the chain (GAAD pages users first). */
+interface Carry {
+  groups: Record<string, string>;
+  pending: Array<[string, string]>;
+}
+
+/** One GAAD page being mapped: the account it was read in, what it adds up to, and the chain's carried state. */
+interface GaadPage {
+  res: PageResult;
+  accountId: string;
+  resources: Resource[];
+  entitlements: Entitlement[];
+  grants: Grant[];
+  children: PageRequest[];
+  /** Group name → ARN, of this page and the pages before it. */
+  groups: Record<string, string>;
+  /** Memberships still waiting for their group. */
+  pending: Array<[string, string]>;
+}
+
+function carryOf(r: PageRequest): Carry {
+  const c = (r.params.iamCarry ?? {}) as Partial<Carry>;
+  return { groups: { ...(c.groups ?? {}) }, pending: [...(c.pending ?? [])] };
+}
+
+function tags(o: Item): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of list(o, "Tags")) {
+    const k = optStr(t, "Key");
+    if (k !== null) out[k] = optStr(t, "Value") ?? "";
+  }
+  return out;
+}
+
+/** A user, group or role is owned by its account (an AWS-managed policy is not: see `addPolicy`). */
+const inAccount = (accountId: string) => ({ parentType: "iam_account" as const, parentId: accountId });
+
+/** A group's or role's policy reaches its members / those who can assume it; a user's reaches only the user. */
+const ownerGrant = (ent: string, owner: Owner): Grant =>
+  grant(ent, owner.type, owner.arn, owner.type !== "iam_user");
+
+function inlinePolicies(p: GaadPage, owner: Owner, policies: Item[]): void {
+  for (const pol of policies) {
+    const name = str(pol, "PolicyName");
+    const id = inlinePolicyId(owner.arn, name);
+    const ent = inlinePolicyAttachedEntitlementId(id);
+    p.resources.push({
+      type: "inline_policy",
+      id,
+      parentType: owner.type,
+      parentId: owner.arn,
+      name,
+      attrs: { document: decodePolicy(optStr(pol, "PolicyDocument")) },
+    });
+    p.entitlements.push({
+      id: ent,
+      resourceType: "inline_policy",
+      resourceId: id,
+      slug: "attached",
+      name: `${name} attached`,
+      attrs: {},
+    });
+    p.grants.push(ownerGrant(ent, owner));
+  }
+}
+
+function attachedPolicies(p: GaadPage, owner: Owner, o: Item): void {
+  for (const pol of list(o, "AttachedManagedPolicies"))
+    p.grants.push(ownerGrant(iamPolicyAttachedEntitlementId(str(pol, "PolicyArn")), owner));
+}
+
+/** A membership is granted once its group is known (this page or an earlier one), else carried forward. */
+function joinGroup(p: GaadPage, userArn: string, groupName: string): void {
+  const groupArn = p.groups[groupName];
+  if (groupArn) p.grants.push(grant(iamGroupMemberEntitlementId(groupArn), "iam_user", userArn, false));
+  else p.pending.push([userArn, groupName]);
+}
+
+function addUser(p: GaadPage, u: Item): void {
+  const arn = str(u, "Arn");
+  const userName = str(u, "UserName");
+  const emails = [
+    ...(userName.includes("@") ? [userName] : []),
+    ...list(u, "Tags")
+      .filter((x) => optStr(x, "Key")?.toLowerCase() === "email")
+      .map((x) => optStr(x, "Value"))
+      .filter((x): x is string => x !== null && x !== ""),
+  ];
+  p.resources.push({
+    type: "iam_user",
+    id: arn,
+    ...inAccount(p.accountId),
+    name: userName,
+    attrs: {
+      accountId: p.accountId,
+      userId: optStr(u, "UserId"),
+      path: optStr(u, "Path") ?? "/",
+      createDate: optStr(u, "CreateDate"),
+      emails: [...new Set(emails)],
+      // GAAD does not return PasswordLastUsed (GetUser would, one call per user).
+      passwordLastUsed: optStr(u, "PasswordLastUsed"),
+      tags: tags(u),
+    },
+  });
+  for (const groupName of list<string>(u, "GroupList")) joinGroup(p, arn, groupName);
+  const owner: Owner = { type: "iam_user", arn };
+  attachedPolicies(p, owner, u);
+  inlinePolicies(p, owner, list(u, "UserPolicyList"));
+  p.children.push(
+    child(
+      p.res.request,
+      "iam",
+      "ListAccessKeys",
+      { UserName: userName, UserArn: arn },
+      iamKeysScope(p.accountId),
+    ),
+  );
+}
+
+function addGroup(p: GaadPage, g: Item): void {
+  const arn = str(g, "Arn");
+  const name = str(g, "GroupName");
+  p.resources.push({
+    type: "iam_group",
+    id: arn,
+    ...inAccount(p.accountId),
+    name,
+    attrs: {
+      accountId: p.accountId,
+      groupId: optStr(g, "GroupId"),
+      path: optStr(g, "Path") ?? "/",
+      createDate: optStr(g, "CreateDate"),
+    },
+  });
+  p.entitlements.push({
+    id: iamGroupMemberEntitlementId(arn),
+    resourceType: "iam_group",
+    resourceId: arn,
+    slug: "member",
+    name: `Member of ${name}`,
+    attrs: {},
+  });
+  const owner: Owner = { type: "iam_group", arn };
+  attachedPolicies(p, owner, g);
+  inlinePolicies(p, owner, list(g, "GroupPolicyList"));
+}
+
+function addRole(p: GaadPage, r: Item): void {
+  const arn = str(r, "Arn");
+  const name = str(r, "RoleName");
+  const trust = decodePolicy(optStr(r, "AssumeRolePolicyDocument"));
+  const ent = iamRoleAssignmentEntitlementId(arn);
+  p.resources.push({
+    type: "iam_role",
+    id: arn,
+    ...inAccount(p.accountId),
+    name,
+    attrs: {
+      accountId: p.accountId,
+      roleId: optStr(r, "RoleId"),
+      path: optStr(r, "Path") ?? "/",
+      createDate: optStr(r, "CreateDate"),
+      description: optStr(r, "Description"),
+      trustPolicy: trust,
+      tags: tags(r),
+    },
+  });
+  p.entitlements.push({
+    id: ent,
+    resourceType: "iam_role",
+    resourceId: arn,
+    slug: "assignment",
+    name: `Can assume the ${name} role`,
+    attrs: {},
+  });
+  const seen = new Set<string>();
+  for (const t of trustPrincipals(trust)) {
+    const g = grant(
+      ent,
+      t.principalType,
+      t.principalId,
+      t.expandable,
+      t.conditions === null ? {} : { conditions: t.conditions },
+    );
+    if (seen.has(g.id)) continue;
+    seen.add(g.id);
+    p.grants.push(g);
+  }
+  const owner: Owner = { type: "iam_role", arn };
+  attachedPolicies(p, owner, r);
+  inlinePolicies(p, owner, list(r, "RolePolicyList"));
+}
+
+function addPolicy(p: GaadPage, pol: Item): void {
+  const arn = str(pol, "Arn");
+  const awsManaged = arn.includes(":iam::aws:");
+  const defaultVersion = optStr(pol, "DefaultVersionId");
+  const version = list(pol, "PolicyVersionList").find(
+    (v) => v.IsDefaultVersion === true || optStr(v, "VersionId") === defaultVersion,
+  );
+  p.resources.push({
+    type: "iam_policy",
+    id: arn,
+    // AWS-managed policies are the same object in every account: no parent, no per-account attrs.
+    parentType: awsManaged ? null : "iam_account",
+    parentId: awsManaged ? null : p.accountId,
+    name: str(pol, "PolicyName"),
+    attrs: {
+      awsManaged,
+      policyId: optStr(pol, "PolicyId"),
+      path: optStr(pol, "Path") ?? "/",
+      description: optStr(pol, "Description"),
+      defaultVersionId: defaultVersion,
+      document: decodePolicy(optStr(version, "Document")),
+      // AttachmentCount is left out on purpose: it changes with every attachment, already a grant event.
+    },
+    // An AWS-managed policy is shared by every account: no one account's scope may sweep it, only the run.
+    ...(awsManaged ? { scope: null } : {}),
+  });
+  p.entitlements.push({
+    id: iamPolicyAttachedEntitlementId(arn),
+    resourceType: "iam_policy",
+    resourceId: arn,
+    slug: "attached",
+    name: `${str(pol, "PolicyName")} attached`,
+    attrs: {},
+    ...(awsManaged ? { scope: null } : {}),
+  });
+}
+
+/** One row per id: the writer upserts a batch in one statement, which must not touch a row twice. */
+const once = <T>(xs: T[], k: (x: T) => string): T[] => [...new Map(xs.map((x) => [k(x), x])).values()];
+
+/**
+ * One GAAD page of one account: users, groups, roles, managed policies (AWS-managed ones only when attached,
+ * all of them only when attached under `onlyAttachedPolicies`) and inline policies, with the grants between them.
+ */
+export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch {
+  const onlyAttached = res.request.params.onlyAttachedPolicies !== false;
+  const carry = carryOf(res.request);
+  const groups = list(res.page, "GroupDetailList");
+  for (const g of groups) carry.groups[str(g, "GroupName")] = str(g, "Arn");
+  const p: GaadPage = {
+    res,
+    accountId: iamAccountOf(res),
+    resources: [],
+    entitlements: [],
+    grants: [],
+    children: [],
+    groups: carry.groups,
+    pending: [],
+  };
+  for (const [userArn, groupName] of carry.pending) joinGroup(p, userArn, groupName);
+  for (const u of list(res.page, "UserDetailList")) addUser(p, u);
+  for (const g of groups) addGroup(p, g);
+  for (const r of list(res.page, "RoleDetailList")) addRole(p, r);
+  for (const pol of list(res.page, "Policies"))
+    if (!onlyAttached || Number(pol.AttachmentCount ?? 0) > 0) addPolicy(p, pol);
+
+  const batch = batchFor(res, {
+    resources: once(p.resources, (r) => `${r.type}/${r.id}`),
+    entitlements: once(p.entitlements, (e) => e.id),
+    grants: once(p.grants, (g) => g.id),
+    children: p.children,
+  });
+  const warnings: string[] = [];
+  if (batch.scopeComplete) {
+    for (const [userArn, groupName] of p.pending)
+      warnings.push(
+        `iam: ${userArn} is in group ${groupName}, which GetAccountAuthorizationDetails did not list`,
+      );
+  } else {
+    // The next page inherits what this one learned (params are part of its deterministic task id, and the
+    // same pages always yield the same carry).
+    const next = batch.children[0];
+    if (next)
+      batch.children[0] = pageRequest({
+        ...next,
+        params: { ...next.params, iamCarry: { groups: p.groups, pending: p.pending } },
+      });
+  }
+  return { ...batch, warnings: [...batch.warnings, ...warnings] };
+}
