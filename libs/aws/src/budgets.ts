@@ -1,7 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { PageRequest } from "@grantline/contracts";
 import type { Logger } from "@grantline/log";
-import { createRateLimiter } from "@grantline/redis";
-import type { RateLimits, Redis } from "@grantline/redis";
 
 /** The services with an AWS quota of their own; each has a per-source budget in the sources file. */
 export type BudgetService = "organizations" | "sso-admin" | "identitystore" | "iam" | "sts" | "cloudtrail";
@@ -55,6 +54,29 @@ export function budgetName(service: BudgetService, operation: string): string {
   }
 }
 
+export interface RateLimits {
+  /** Sustained grants per second. */
+  ratePerSec: number;
+  /** Grants allowed at once from idle. */
+  burst: number;
+}
+
+/**
+ * The part of a distributed rate limiter the budgets use: `createRateLimiter` of `@grantline/redis` is one
+ * (create it with the prefix `"aws:rl:"`, which is where every replica looks). Declared here rather than imported
+ * so that AWS code does not depend on Redis.
+ */
+export interface RateLimiter {
+  /** Waits until a grant for `key` is taken; rejects with `signal.reason` when aborted. */
+  acquire(key: string, limits: RateLimits, signal?: AbortSignal): Promise<void>;
+  /** Lowers the effective rate of `key` (AWS throttled despite the limiter). */
+  penalize(key: string): Promise<number>;
+  /** Raises the effective rate of `key` a little after successes. */
+  reward(key: string): Promise<unknown>;
+  /** False while the shared store is unreachable: the budgets then limit in-process instead of waiting. */
+  available(): boolean;
+}
+
 /**
  * Limits for a budget of `ratePerSec`. The burst is a fifth of a second of rate (at least 1): grants are spaced
  * at 1/rate, and a slot whose waiter wakes late (timer jitter, a Redis round trip) is not lost but taken up by
@@ -82,26 +104,28 @@ const REWARD_EVERY = 10;
  * to an in-process limiter at the same rate, so an outage slows nothing down and fails nothing — at the price of
  * each replica spending the full budget on its own until Redis is back (the SDK's retries absorb the excess).
  */
-export function createBudgets(redis: Redis, logger: Logger): Budgets {
-  const limiter = createRateLimiter(redis, { prefix: "aws:rl:" });
+export function createBudgets(limiter: RateLimiter, logger: Logger): Budgets {
   const local = new Map<string, number>();
   const successes = new Map<string, number>();
   let degraded = false;
 
-  function localAcquire(scope: string, ratePerSec: number, signal?: AbortSignal): Promise<void> {
+  async function localAcquire(scope: string, ratePerSec: number, signal?: AbortSignal): Promise<void> {
     const now = performance.now();
     const interval = 1000 / ratePerSec;
     const tat = Math.max(local.get(scope) ?? now, now);
     local.set(scope, tat + interval);
-    return sleep(tat - now, signal);
+    if (tat <= now) return;
+    // Aborted, node's timer rejects with a generic AbortError; callers are promised their own reason.
+    await sleep(tat - now, undefined, { signal }).catch((err: unknown) => {
+      signal?.throwIfAborted();
+      throw err;
+    });
   }
 
   return {
     async acquire(scope, ratePerSec, signal) {
       signal?.throwIfAborted();
-      if (redis.status !== "ready" && redis.status !== "connecting" && redis.status !== "connect") {
-        return localAcquire(scope, ratePerSec, signal);
-      }
+      if (!limiter.available()) return localAcquire(scope, ratePerSec, signal);
       try {
         await limiter.acquire(scope, budgetLimits(ratePerSec), signal);
         if (degraded) {
@@ -133,19 +157,4 @@ export function createBudgets(redis: Redis, logger: Logger): Budgets {
       limiter.reward(scope).catch(() => {});
     },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

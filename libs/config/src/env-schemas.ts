@@ -37,13 +37,6 @@ export const CommonEnv = z.object({
   SHUTDOWN_GRACE_MS: positiveMs.default(20_000),
   // Replicas of every stream grantline creates: 3 on a production NATS cluster (R3), 1 on a single server.
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  // Messages handled concurrently by one replica (the fetcher: per AWS service). Also bounds memory: at most
-  // this many payloads are held.
-  MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
-  // A message delivered more often than this is dead-lettered instead of looping forever on a bug.
-  MAX_DELIVER: z.coerce.number().int().min(2).max(1000).default(30),
-  // ack_wait of the stage's consumer: longer than the worst time a handler takes (working() extends it).
-  ACK_WAIT_MS: positiveMs.default(30_000),
   // Tracing uses OpenTelemetry's standard variables. Trace ids are on log lines and in NATS headers always;
   // spans leave the process only when an exporter is chosen — OTEL_TRACES_EXPORTER, or an OTLP endpoint set
   // (then "otlp" is implied) — so tracing costs nothing outside the process by default.
@@ -57,6 +50,17 @@ export const CommonEnv = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 export type CommonEnv = z.infer<typeof CommonEnv>;
+
+/** Variables of the services that consume a pipeline stage (fetcher, mapper, writer; not the scheduler). */
+export const ConsumerEnv = z.object({
+  // Messages handled concurrently by one replica (the fetcher: per AWS service). Also bounds memory: at most
+  // this many payloads are held.
+  MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
+  // A message delivered more often than this is dead-lettered instead of looping forever on a bug.
+  MAX_DELIVER: z.coerce.number().int().min(2).max(1000).default(30),
+  // ack_wait of the stage's consumer: longer than the worst time a handler takes (working() extends it).
+  ACK_WAIT_MS: positiveMs.default(30_000),
+});
 
 export const DatabaseEnv = z.object({
   // Postgres; the writer and scheduler own it. A password in it never reaches the logs (redacted).

@@ -3,7 +3,8 @@
  * `process.env` at import time; an invalid value throws `ConfigError` with one line naming the field.
  *
  * @example
- * try { const config = loadWriterConfig(process.env); } catch (err) { if (err instanceof ConfigError) exitWithConfigError(err); throw err; }
+ * // In a service's main: a bad value prints one line naming it and exits 2.
+ * const config = exitOnConfigError("writer", () => loadWriterConfig(process.env));
  */
 export { ConfigError } from "./config-error.ts";
 export {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
-import { CommonEnv, DatabaseEnv, RedisEnv, SourcesEnv } from "./env-schemas.ts";
+import { CommonEnv, ConsumerEnv, DatabaseEnv, RedisEnv, SourcesEnv } from "./env-schemas.ts";
 import { loadSourcesFile, type SourcesFile } from "./sources-file.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -8,7 +8,7 @@ export type Env = Record<string, string | undefined>;
 const PROBE_PORTS = { scheduler: 9464, fetcher: 9465, mapper: 9466, writer: 9467 } as const;
 // The fetcher mostly waits (on AWS budgets and latency); its figure is per AWS service (one consumer each), and
 // 32 calls at AWS's ~50 ms latency is ~600 calls/s per replica, far above any one service's budget.
-const IN_FLIGHT = { scheduler: 16, fetcher: 32, mapper: 32, writer: 8 } as const;
+const IN_FLIGHT = { fetcher: 32, mapper: 32, writer: 8 } as const;
 
 function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   // Empty strings mean "unset": compose files and Kubernetes often pass `FOO=` for optional values.
@@ -18,18 +18,22 @@ function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   return r.data;
 }
 
-function withDefaults<C extends { PROBE_PORT?: number | undefined; MAX_IN_FLIGHT?: number | undefined }>(
+function withProbePort<C extends { PROBE_PORT?: number | undefined }>(
   service: keyof typeof PROBE_PORTS,
   c: C,
-): C & { PROBE_PORT: number; MAX_IN_FLIGHT: number } {
-  return {
-    ...c,
-    PROBE_PORT: c.PROBE_PORT ?? PROBE_PORTS[service],
-    MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service],
-  };
+): C & { PROBE_PORT: number } {
+  return { ...c, PROBE_PORT: c.PROBE_PORT ?? PROBE_PORTS[service] };
 }
 
-const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape)
+function withDefaults<C extends { PROBE_PORT?: number | undefined; MAX_IN_FLIGHT?: number | undefined }>(
+  service: keyof typeof IN_FLIGHT,
+  c: C,
+): C & { PROBE_PORT: number; MAX_IN_FLIGHT: number } {
+  return { ...withProbePort(service, c), MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service] };
+}
+
+// No ConsumerEnv: the scheduler consumes no stage, so MAX_IN_FLIGHT and friends would be settings that do nothing.
+export const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape)
   .extend(SourcesEnv.shape)
   .extend({
     // A pending task with no progress for this long is assumed lost (message dropped, stream purged) and re-published.
@@ -41,12 +45,13 @@ export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 
 /** Scheduler configuration from `env`; throws `ConfigError` naming the first bad field. */
 export function loadSchedulerConfig(env: Env) {
-  const c = withDefaults("scheduler", parseEnv(SchedulerEnv, env));
+  const c = withProbePort("scheduler", parseEnv(SchedulerEnv, env));
   const sources: SourcesFile = loadSourcesFile(c.SOURCES_FILE);
   return { ...c, sources };
 }
 
-const FetcherEnv = CommonEnv.extend(RedisEnv.shape)
+export const FetcherEnv = CommonEnv.extend(ConsumerEnv.shape)
+  .extend(RedisEnv.shape)
   .extend(SourcesEnv.shape)
   .extend({
     // Trip a (service, account) circuit after this share of failures in its rolling window.
@@ -65,19 +70,21 @@ export function loadFetcherConfig(env: Env) {
   return { ...c, sources: loadSourcesFile(c.SOURCES_FILE) };
 }
 
-const MapperEnv = CommonEnv;
+export const MapperEnv = CommonEnv.extend(ConsumerEnv.shape);
 export type MapperConfig = ReturnType<typeof loadMapperConfig>;
 
 export function loadMapperConfig(env: Env) {
   return withDefaults("mapper", parseEnv(MapperEnv, env));
 }
 
-const WriterEnv = CommonEnv.extend(DatabaseEnv.shape).extend({
-  // Outbox rows published per round; larger rounds amortize the commit.
-  OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
-  // Fallback poll of the outbox when no local commit woke the publisher (another replica's rows, restarts).
-  OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1_000),
-});
+export const WriterEnv = CommonEnv.extend(ConsumerEnv.shape)
+  .extend(DatabaseEnv.shape)
+  .extend({
+    // Outbox rows published per round; larger rounds amortize the commit.
+    OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+    // Fallback poll of the outbox when no local commit woke the publisher (another replica's rows, restarts).
+    OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+  });
 export type WriterConfig = ReturnType<typeof loadWriterConfig>;
 
 export function loadWriterConfig(env: Env) {

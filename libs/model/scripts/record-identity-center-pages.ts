@@ -9,7 +9,7 @@ import { parseSources } from "@grantline/config";
 import type { PageRequest, PageResult } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
 import { mapPage, rootRequests } from "@grantline/model";
-import { createRedis } from "@grantline/redis";
+import { createJsonCache, createRateLimiter, createRedis } from "@grantline/redis";
 
 const sim = await startAwsSim({ preset: "tiny", seed: 42 });
 const redis = createRedis({
@@ -21,7 +21,13 @@ const sources = parseSources({
     { id: "rec", endpoint: sim.url, staticCredentials: sim.managementCredentials, iam: { enabled: false } },
   ],
 }).sources;
-const aws = createAwsExecutor({ sources, redis, logger: createLogger({ service: "record", level: "warn" }) });
+const logger = createLogger({ service: "record", level: "warn" });
+const aws = createAwsExecutor({
+  sources,
+  rateLimiter: createRateLimiter(redis, { prefix: "aws:rl:" }),
+  permissionSetCache: createJsonCache(redis, { prefix: "aws:ps:", ttlSeconds: 3600, logger }),
+  logger,
+});
 const runId = "00000000-0000-4000-8000-000000000001";
 const queue: PageRequest[] = rootRequests(sources[0]!, runId);
 const pages: PageResult[] = [];

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { afterAll, describe, expect, it } from "vitest";
-import { testInfra, uniqueName } from "@grantline/testing";
+import { testInfra, uniqueName, waitFor } from "@grantline/testing";
 import { createRateLimiter } from "./create-rate-limiter.ts";
 import { createRedis } from "./create-redis.ts";
 
@@ -70,6 +70,17 @@ describe("createRateLimiter", () => {
     const reason = new Error("shutting down");
     ac.abort(reason);
     await expect(waiting).rejects.toBe(reason);
+  });
+
+  it("says it is unavailable while its connection is down, so a caller can fall back at once", async () => {
+    expect(createRateLimiter(redis).available()).toBe(true);
+    const dead = createRedis({ url: "redis://127.0.0.1:1", maxRetriesPerRequest: 0, name: "rl-dead" });
+    try {
+      const limiter = createRateLimiter(dead);
+      await waitFor(() => !limiter.available(), { message: "the refused connection is noticed" });
+    } finally {
+      dead.disconnect();
+    }
   });
 
   it("penalize slows the key down and reward speeds it back up", async () => {

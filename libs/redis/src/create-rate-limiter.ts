@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 
 export interface RateLimits {
@@ -43,6 +44,12 @@ export interface RateLimiter {
   reward(key: string): Promise<number>;
   /** The current multiplier of `key` (1 when not penalized). */
   multiplier(key: string): Promise<number>;
+  /**
+   * False while the connection is down or closed: a caller that can do without the shared limiter (an
+   * in-process fallback) should not queue behind a reconnect. True while connecting at start, when commands
+   * wait in the offline queue for a connection that is about to exist.
+   */
+  available(): boolean;
 }
 
 // GCRA: one "theoretical arrival time" per key. Times come from the server's TIME so every process shares one
@@ -163,7 +170,8 @@ export function createRateLimiter(redis: Redis, opts: RateLimiterOptions = {}): 
         signal?.throwIfAborted();
         const r = await tryAcquire(key, limits);
         if (r.allowed) return;
-        await sleep(r.retryAfterMs, signal);
+        // An aborted wait rejects with a generic AbortError; the check at the top rethrows the caller's reason.
+        await sleep(r.retryAfterMs, undefined, { signal }).catch(() => {});
       }
     },
     async penalize(key) {
@@ -176,23 +184,8 @@ export function createRateLimiter(redis: Redis, opts: RateLimiterOptions = {}): 
       const m = await redis.hget(adaptKey(key), "m");
       return m === null ? 1 : Number(m);
     },
+    available() {
+      return redis.status === "ready" || redis.status === "connecting" || redis.status === "connect";
+    },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -19,19 +19,3 @@ export function createDiagExecutor(): PageExecutor {
     },
   };
 }
-
-/** Routes a request to the executor of its service. */
-export function createRoutingExecutor(
-  routes: Partial<Record<PageRequest["service"], PageExecutor>>,
-): PageExecutor {
-  return {
-    execute(request, ctx) {
-      const ex = routes[request.service];
-      if (!ex)
-        return Promise.reject(
-          new RetryableError(`no executor for service ${request.service} in this fetcher`),
-        );
-      return ex.execute(request, ctx);
-    },
-  };
-}

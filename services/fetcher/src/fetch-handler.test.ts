@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAwsExecutor } from "@grantline/aws";
 import type { AwsExecutor } from "@grantline/aws";
 import { startAwsSim } from "@grantline/aws-sim";
 import type { AwsSim } from "@grantline/aws-sim";
@@ -11,8 +10,10 @@ import { createLogger } from "@grantline/log";
 import { createRedis } from "@grantline/redis";
 import type { Redis } from "@grantline/redis";
 import { testInfra, uniqueName } from "@grantline/testing";
-import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
+import { createFetcherAwsExecutor } from "./create-fetcher-aws-executor.ts";
+import { createDiagExecutor } from "./diag-executor.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
+import { createRoutingExecutor } from "./routing-executor.ts";
 
 const logger = createLogger({ service: "fetcher-test", level: "silent" });
 const keyPrefix = `${uniqueName("fetchh")}:`;
@@ -29,7 +30,16 @@ beforeAll(async () => {
     endpoint: sim.url,
     staticCredentials: sim.managementCredentials,
   });
-  aws = createAwsExecutor({ sources: [source], redis, logger });
+  aws = createFetcherAwsExecutor(
+    {
+      sources: { sources: [source] },
+      BREAKER_ERROR_PERCENT: 50,
+      BREAKER_RESET_MS: 30_000,
+      PERMISSION_SET_CACHE_TTL_S: 3600,
+      AWS_CALL_TIMEOUT_MS: 30_000,
+    },
+    { redis, logger },
+  );
 });
 
 afterAll(async () => {

@@ -6,7 +6,6 @@ import {
   fetcherDurable,
 } from "@grantline/contracts";
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
-import { createAwsExecutor } from "@grantline/aws";
 import { createLogger } from "@grantline/log";
 import {
   connectNats,
@@ -22,8 +21,11 @@ import {
 } from "@grantline/nats";
 import { createMetrics, startProbeServer, startTracing } from "@grantline/observability";
 import { closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
-import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
+import { createAwsMetrics } from "./aws-metrics.ts";
+import { createFetcherAwsExecutor } from "./create-fetcher-aws-executor.ts";
+import { createDiagExecutor } from "./diag-executor.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
+import { createRoutingExecutor } from "./routing-executor.ts";
 
 async function main(): Promise<void> {
   const config = exitOnConfigError("fetcher", () => loadFetcherConfig(process.env));
@@ -43,54 +45,7 @@ async function main(): Promise<void> {
     logger,
     name: "grantline-fetcher",
   });
-  const awsCalls = metrics.counter(
-    "grantline_aws_calls_total",
-    "AWS calls, by service, operation and outcome",
-    ["service", "operation", "outcome"],
-  );
-  const awsCallDuration = metrics.histogram(
-    "grantline_aws_call_duration_seconds",
-    "Time of one AWS call including SDK retries and budget waits, by service and outcome",
-    ["service", "outcome"],
-    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  );
-  const budgetGrants = metrics.counter(
-    "grantline_aws_budget_grants_total",
-    "Budget grants (one per AWS call attempt), by source and budget",
-    ["source", "budget"],
-  );
-  const budgetLimit = metrics.gauge(
-    "grantline_aws_budget_limit_per_second",
-    "Configured rate of each scope of a budget (IAM budgets are per account)",
-    ["source", "budget"],
-  );
-  const budgetWait = metrics.histogram(
-    "grantline_aws_budget_wait_seconds",
-    "Time a call waited for its budget grant: near zero below the quota, growing at it",
-    ["source", "service"],
-    [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  );
-  const breakerOpen = metrics.gauge(
-    "grantline_aws_breaker_open",
-    "1 while the circuit breaker of (source, AWS service, account) is open in this replica",
-    ["source", "service", "account"],
-  );
-  const aws = createAwsExecutor({
-    sources: config.sources.sources,
-    redis,
-    logger,
-    onCall: (e) => {
-      awsCalls.inc({ service: e.service, operation: e.operation, outcome: e.outcome });
-      awsCallDuration.observe({ service: e.service, outcome: e.outcome }, e.ms / 1000);
-    },
-    onBudget: (e) => {
-      budgetGrants.inc({ source: e.sourceId, budget: e.budget });
-      budgetLimit.set({ source: e.sourceId, budget: e.budget }, e.ratePerSec);
-      budgetWait.observe({ source: e.sourceId, service: e.service }, e.waitedMs / 1000);
-    },
-    onBreaker: (e) =>
-      breakerOpen.set({ source: e.sourceId, service: e.service, account: e.account }, e.open ? 1 : 0),
-  });
+  const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
   const executor = createRoutingExecutor({
     diag: createDiagExecutor(),
     organizations: aws,

@@ -4,20 +4,17 @@ import { SourceConfig } from "@grantline/config";
 import type { PageRequest } from "@grantline/contracts";
 import { PermanentError, RetryableError } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
-import { createRateLimiter, createRedis } from "@grantline/redis";
+import { createJsonCache, createRateLimiter, createRedis } from "@grantline/redis";
 import type { Redis } from "@grantline/redis";
 import { AUDIT_ROLE, EXTERNAL_ID, startAwsSim } from "@grantline/aws-sim";
 import type { AwsSim, OrgDocument } from "@grantline/aws-sim";
-import { testInfra, uniqueName } from "@grantline/testing";
+import { testInfra, uniqueName, waitFor } from "@grantline/testing";
+import { CircuitOpenError } from "./breakers.ts";
+import type { AwsBreakerEvent } from "./breakers.ts";
+import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";
 import { budgetLimits } from "./budgets.ts";
-import { createAwsExecutor } from "./aws-executor.ts";
-import type {
-  AwsBreakerEvent,
-  AwsBudgetEvent,
-  AwsCallEvent,
-  AwsExecutor,
-  AwsExecutorOptions,
-} from "./aws-executor.ts";
+import { createAwsExecutor } from "./create-aws-executor.ts";
+import type { AwsExecutor, AwsExecutorOptions } from "./create-aws-executor.ts";
 import { OPERATIONS } from "./operations.ts";
 
 const keyPrefix = `${uniqueName("awsexec")}:`;
@@ -72,13 +69,27 @@ function source(extra: Record<string, unknown> = {}): SourceConfig {
   });
 }
 
+/** The shared budgets and permission-set cache the fetcher builds from its Redis. */
+function shared(client: Redis = redis) {
+  return {
+    rateLimiter: createRateLimiter(client, { prefix: "aws:rl:" }),
+    permissionSetCache: createJsonCache(client, { prefix: "aws:ps:", ttlSeconds: 60, logger }),
+  };
+}
+
 function executor(
   sources: SourceConfig[],
   options: AwsExecutorOptions = {},
   onCall?: (e: AwsCallEvent) => void,
   client: Redis = redis,
 ): AwsExecutor {
-  const ex = createAwsExecutor({ sources, redis: client, logger, options, ...(onCall ? { onCall } : {}) });
+  const ex = createAwsExecutor({
+    sources,
+    ...shared(client),
+    logger,
+    options,
+    ...(onCall ? { onCall } : {}),
+  });
   executors.push(ex);
   return ex;
 }
@@ -242,7 +253,7 @@ describe("createAwsExecutor against aws-sim", () => {
     // A Redis namespace of its own, so pages cached by other tests do not count.
     const own = createRedis({ url: testInfra().redisUrl, keyPrefix: `${keyPrefix}ps:`, name: "aws-ps" });
     onCleanup.push(() => own.quit());
-    const ex = executor([src], { permissionSetCacheTtlSeconds: 60 }, undefined, own);
+    const ex = executor([src], {}, undefined, own);
     const ps = org.identityCenter!.permissionSets.find((p) => p.managedPolicies.length > 0)!;
     const r = req(src, "sso-admin", "DescribePermissionSet", {
       InstanceArn: org.identityCenter!.instanceArn,
@@ -471,7 +482,7 @@ describe("createAwsExecutor against aws-sim", () => {
     const budgetEvents: AwsBudgetEvent[] = [];
     const ex = createAwsExecutor({
       sources: [src],
-      redis,
+      ...shared(),
       logger,
       options: { maxAttempts: 1, breakerResetMs: 500 },
       onBreaker: (e) => breakerEvents.push(e),
@@ -496,6 +507,8 @@ describe("createAwsExecutor against aws-sim", () => {
           .catch((e: unknown) => e)) as RetryableError;
         expect(err).toBeInstanceOf(RetryableError);
         messages.push(err.message);
+        // A refusal is typed, and asks for redelivery after the configured reset.
+        if (err instanceof CircuitOpenError) expect(err.retryAfterMs).toBe(500);
       }
     } finally {
       sim.setFaults({ errorRate: 0 });
@@ -505,8 +518,18 @@ describe("createAwsExecutor against aws-sim", () => {
     // Other services of the source have their own breaker.
     const iam = await ex.execute(req(src, "iam", "ListUsers", {}, { accountId: member }), ctx());
     expect(iam.page.Users).toBeTruthy();
-    await new Promise((r) => setTimeout(r, 600));
-    const again = await ex.execute(req(src, "organizations", "ListAccounts"), ctx());
+    // Refused calls until breakerResetMs has passed, then a trial call that succeeds and closes the circuit.
+    const again = await waitFor(
+      async () => {
+        const out = await ex
+          .execute(req(src, "organizations", "ListAccounts"), ctx())
+          .catch((e: unknown) => e);
+        if (out instanceof CircuitOpenError) return null;
+        if (out instanceof Error) throw out;
+        return out as { page: Record<string, unknown> };
+      },
+      { timeoutMs: 10_000, message: "the circuit lets a trial call through after breakerResetMs" },
+    );
     expect(again.page.Accounts).toBeTruthy();
     // The breaker's state changes reach metrics: opened by the errors, closed by the successful trial call.
     expect(breakerEvents).toEqual([
@@ -521,6 +544,29 @@ describe("createAwsExecutor against aws-sim", () => {
       ratePerSec: 100,
     });
     expect(budgetEvents.every((e) => e.waitedMs >= 0)).toBe(true);
+  });
+
+  it("aborts an attempt callTimeoutMs after its budget grant; without that limit the slow call succeeds", async () => {
+    const src = source({ budgets: { organizations: 100 } });
+    const events: AwsCallEvent[] = [];
+    const short = executor([src], { maxAttempts: 1, callTimeoutMs: 200 }, (e) => events.push(e));
+    const patient = executor([src], { maxAttempts: 1 });
+    sim.setFaults({ latency: { minMs: 1500, maxMs: 1500 } });
+    try {
+      const started = performance.now();
+      const err: unknown = await short
+        .execute(req(src, "organizations", "ListAccounts"), ctx())
+        .catch((e: unknown) => e);
+      const ms = performance.now() - started;
+      expect(err).toBeInstanceOf(RetryableError);
+      expect((err as Error).message).toMatch(/^AWS call failed: organizations ListAccounts: /);
+      expect(ms).toBeLessThan(1500);
+      expect(events.map((e) => [e.operation, e.outcome])).toEqual([["ListAccounts", "error"]]);
+      const slow = await patient.execute(req(src, "organizations", "ListAccounts"), ctx());
+      expect(slow.page.Accounts).toBeTruthy();
+    } finally {
+      sim.setFaults({ latency: null });
+    }
   });
 
   it("keeps two replicas sharing Redis within the budget (rate × time + burst)", async () => {

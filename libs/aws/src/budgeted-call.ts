@@ -1,0 +1,176 @@
+import type { SourceConfig } from "@grantline/config";
+import type { Logger } from "@grantline/log";
+import { budgetName } from "./budgets.ts";
+import type { BudgetService, Budgets } from "./budgets.ts";
+import { classifyAwsError } from "./classify-aws-error.ts";
+import type { AwsClient } from "./client-factory.ts";
+import { AssumeRoleError } from "./credentials.ts";
+import { notifyListener } from "./notify-listener.ts";
+import type { CommandCtor } from "./operations.ts";
+
+/** One AWS call as it finished (after the SDK's retries). */
+export interface AwsCallEvent {
+  sourceId: string;
+  service: string;
+  operation: string;
+  /** The budget scope it was charged to. */
+  scope: string;
+  outcome: "ok" | "throttled" | "error" | "denied";
+  ms: number;
+}
+
+/** One budget grant: how long the call waited for it, for saturation metrics ("are we at AWS's quota?"). */
+export interface AwsBudgetEvent {
+  sourceId: string;
+  service: BudgetService;
+  /** The budget without the source and the account: IAM's per-account budgets of one operation share a name. */
+  budget: string;
+  /** The configured rate of each scope of this budget. */
+  ratePerSec: number;
+  waitedMs: number;
+}
+
+/** Where one call goes and what it is charged to. */
+export interface CallTarget {
+  client: AwsClient;
+  sourceId: string;
+  service: BudgetService;
+  operation: string;
+  /** The budget scope (`budgetScope`). */
+  scope: string;
+  ratePerSec: number;
+}
+
+export interface BudgetedCallOptions {
+  budgets: Budgets;
+  /** Limit of one attempt, counted from its budget grant. */
+  callTimeoutMs: number;
+  logger: Logger;
+  onCall?: (e: AwsCallEvent) => void;
+  onBudget?: (e: AwsBudgetEvent) => void;
+}
+
+export interface BudgetedCall {
+  /**
+   * One AWS call: the budget is taken before every attempt (SDK retries included), throttled attempts penalize
+   * it, and each attempt is aborted `callTimeoutMs` after its grant (or when `signal` aborts).
+   */
+  send(
+    target: CallTarget,
+    command: CommandCtor,
+    input: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<unknown>;
+  /** An STS call the client factory makes itself (AssumeRole, GetCallerIdentity), on the source's STS budget. */
+  sts<T>(source: SourceConfig, operation: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
+/** The part of an SDK command the budget middleware is added to. */
+interface MiddlewareCommand {
+  middlewareStack: {
+    addRelativeTo(
+      mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      opts: { relation: "after"; toMiddleware: string; name: string; override?: boolean },
+    ): void;
+  };
+}
+
+const isThrottle = (err: unknown): boolean => classifyAwsError(err, "").kind === "throttled";
+
+/** The metrics outcome of a failed call; a failed AssumeRole inside the call is judged by its own cause. */
+function callOutcome(err: unknown): AwsCallEvent["outcome"] {
+  // Only the innermost AssumeRole counts: an outer hop fails because an inner one did, which is reported already.
+  const kind = classifyAwsError(err instanceof AssumeRoleError ? err.cause : err, "").kind;
+  return kind === "throttled" ? "throttled" : kind === "denied" ? "denied" : "error";
+}
+
+/** AWS calls that spend a budget, time out per attempt and report to the metrics listeners. */
+export function createBudgetedCall(o: BudgetedCallOptions): BudgetedCall {
+  const { budgets, callTimeoutMs, logger } = o;
+
+  /** Takes a budget grant and reports the wait. */
+  async function acquire(
+    scope: string,
+    sourceId: string,
+    service: BudgetService,
+    operation: string,
+    ratePerSec: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const started = performance.now();
+    await budgets.acquire(scope, ratePerSec, signal);
+    if (!o.onBudget) return;
+    const budget = budgetName(service, operation);
+    const waitedMs = performance.now() - started;
+    notifyListener(logger, o.onBudget, { sourceId, service, budget, ratePerSec, waitedMs });
+  }
+
+  function report(
+    c: { sourceId: string; service: string; operation: string; scope: string; started: number },
+    outcome: AwsCallEvent["outcome"],
+  ): void {
+    if (!o.onCall) return;
+    const { started, ...rest } = c;
+    notifyListener(logger, o.onCall, { ...rest, outcome, ms: performance.now() - started });
+  }
+
+  return {
+    async send(t, command, input, callerSignal) {
+      // The call timeout starts once the budget is granted, per attempt: waiting for a busy budget is not a slow
+      // AWS call, and counting it as one aborted queued calls and re-ran them (seen in the benchmark).
+      const timeout = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const signal = AbortSignal.any([callerSignal, timeout.signal]);
+      const cmd = new command(input) as MiddlewareCommand;
+      cmd.middlewareStack.addRelativeTo(
+        (next) => async (args) => {
+          await acquire(t.scope, t.sourceId, t.service, t.operation, t.ratePerSec, callerSignal);
+          clearTimeout(timer);
+          timer = setTimeout(
+            () => timeout.abort(new Error(`AWS call timed out after ${callTimeoutMs} ms`)),
+            callTimeoutMs,
+          );
+          try {
+            return await next(args);
+          } catch (err) {
+            if (isThrottle(err)) budgets.penalize(t.scope);
+            throw err;
+          }
+        },
+        { relation: "after", toMiddleware: "retryMiddleware", name: "grantlineBudget", override: true },
+      );
+      const { sourceId, service, operation, scope } = t;
+      const c = { sourceId, service, operation, scope, started: performance.now() };
+      try {
+        const out = await t.client.send(cmd, { abortSignal: signal });
+        budgets.reward(t.scope);
+        report(c, "ok");
+        return out;
+      } catch (err) {
+        const outcome = callOutcome(err);
+        report(c, outcome);
+        if (outcome === "throttled") budgets.penalize(t.scope);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    async sts(source, operation, run, signal) {
+      const scope = `${source.id}:sts`;
+      await acquire(scope, source.id, "sts", "sts", source.budgets.sts, signal);
+      const c = { sourceId: source.id, service: "sts", operation, scope, started: performance.now() };
+      try {
+        const out = await run();
+        budgets.reward(scope);
+        report(c, "ok");
+        return out;
+      } catch (err) {
+        const outcome = callOutcome(err);
+        if (outcome === "throttled") budgets.penalize(scope);
+        report(c, outcome);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,219 @@
+import { PermanentError, RetryableError } from "@grantline/contracts";
+import type { PageRequest } from "@grantline/contracts";
+import type { SourceConfig } from "@grantline/config";
+import type { Logger } from "@grantline/log";
+import { createBreakers } from "./breakers.ts";
+import type { AwsBreakerEvent } from "./breakers.ts";
+import { createBudgetedCall } from "./budgeted-call.ts";
+import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";
+import { budgetScope, createBudgets } from "./budgets.ts";
+import type { BudgetService, RateLimiter } from "./budgets.ts";
+import { classifyAwsError } from "./classify-aws-error.ts";
+import { createClientFactory } from "./client-factory.ts";
+import { AssumeRoleError } from "./credentials.ts";
+import { describePermissionSet } from "./describe-permission-set.ts";
+import type { JsonCache } from "./describe-permission-set.ts";
+import { buildInput, findOperation, OPERATIONS, toJsonPage } from "./operations.ts";
+import type { CommandCtor, OperationSpec } from "./operations.ts";
+
+/** A fetched page, or — `skipped` set — a denial or vanished scope to record instead of failing the run. */
+export interface AwsPageOutcome {
+  page: Record<string, unknown>;
+  warnings: string[];
+  skipped?: string | null;
+}
+
+/** Structurally the fetcher's `PageExecutor`, plus `close`. */
+export interface AwsExecutor {
+  execute(request: PageRequest, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<AwsPageOutcome>;
+  /** Shuts the circuit breakers down and closes the HTTP connections. Does not close the limiter or the cache. */
+  close(): Promise<void>;
+}
+
+export interface AwsExecutorOptions {
+  /**
+   * Failure percentage (over a 10 s window of at least 10 calls) above which a breaker opens.
+   * Fetcher: `BREAKER_ERROR_PERCENT`. @default 50
+   */
+  breakerErrorPercent?: number;
+  /** How long an open breaker refuses calls before letting one through. Fetcher: `BREAKER_RESET_MS`. @default 30000 */
+  breakerResetMs?: number;
+  /**
+   * Limit of one attempt of an AWS call, counted from its budget grant. Fetcher: `AWS_CALL_TIMEOUT_MS`.
+   * @default 30000
+   */
+  callTimeoutMs?: number;
+  /** Attempts per call made by the SDK (1 = no SDK retry). @default 3 */
+  maxAttempts?: number;
+}
+
+export interface AwsExecutorDeps {
+  sources: SourceConfig[];
+  /** Budgets shared by every replica (`createRateLimiter(redis, { prefix: "aws:rl:" })` of `@grantline/redis`). */
+  rateLimiter: RateLimiter;
+  /**
+   * Composite DescribePermissionSet pages shared by every replica; its TTL is how long a permission set is
+   * reused (`createJsonCache(redis, { prefix: "aws:ps:", ttlSeconds })`; fetcher: `PERMISSION_SET_CACHE_TTL_S`).
+   */
+  permissionSetCache: JsonCache;
+  logger: Logger;
+  options?: AwsExecutorOptions;
+  onCall?: (e: AwsCallEvent) => void;
+  onBudget?: (e: AwsBudgetEvent) => void;
+  onBreaker?: (e: AwsBreakerEvent) => void;
+}
+
+/**
+ * Executes page requests against AWS: per-source credentials (default chain or static keys, then up to two
+ * AssumeRole hops, refreshed before expiry), cross-account IAM through `iam.roleName`, budgets shared by every
+ * replica, a circuit breaker per (source, service, account) and AWS errors classified into retryable failures
+ * or skipped pages.
+ *
+ * @example
+ * const aws = createAwsExecutor({ sources: config.sources.sources, rateLimiter, permissionSetCache, logger });
+ * const { page, warnings, skipped } = await aws.execute(request, { signal, deliveryCount: 1 });
+ * await aws.close();
+ */
+export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
+  const o = deps.options ?? {};
+  const callTimeoutMs = o.callTimeoutMs ?? 30_000;
+  const logger = deps.logger.child({ component: "aws" });
+  const sources = new Map(deps.sources.filter((s) => s.kind === "aws").map((s) => [s.id, s]));
+  const calls = createBudgetedCall({
+    budgets: createBudgets(deps.rateLimiter, logger),
+    callTimeoutMs,
+    logger,
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    ...(deps.onBudget ? { onBudget: deps.onBudget } : {}),
+  });
+  const factory = createClientFactory({ maxAttempts: o.maxAttempts ?? 3, callTimeoutMs, stsCall: calls.sts });
+  const breakers = createBreakers<AwsPageOutcome>({
+    errorPercent: o.breakerErrorPercent ?? 50,
+    resetMs: o.breakerResetMs ?? 30_000,
+    logger,
+    ...(deps.onBreaker ? { onBreaker: deps.onBreaker } : {}),
+  });
+
+  /** The request being served, with the account its calls act in (null: the source's own). */
+  interface Served {
+    request: PageRequest;
+    source: SourceConfig;
+    account: string | null;
+    signal: AbortSignal;
+  }
+
+  function call(
+    s: Served,
+    service: BudgetService,
+    operation: string,
+    command: CommandCtor,
+    input: Record<string, unknown>,
+  ): Promise<unknown> {
+    // The resolved account: a request naming the source's own account shares the "self" budget.
+    const scope = budgetScope({ ...s.request, accountId: s.account }, service, operation);
+    const client = factory.client(s.source, service, s.account);
+    const target = {
+      client,
+      sourceId: s.source.id,
+      service,
+      operation,
+      scope,
+      ratePerSec: s.source.budgets[service],
+    };
+    return calls.send(target, command, input, s.signal);
+  }
+
+  async function run(s: Served, spec: OperationSpec): Promise<AwsPageOutcome> {
+    const what = `${spec.service} ${spec.operation}${s.account ? ` (account ${s.account})` : ""}`;
+    try {
+      if (spec.composite === "DescribePermissionSet") {
+        const page = await describePermissionSet(
+          s.request.params,
+          deps.permissionSetCache,
+          (op, cmd, input) => call(s, "sso-admin", op, cmd, input),
+        );
+        return { page, warnings: [] };
+      }
+      const input = buildInput(spec, s.request.params, s.request.pageToken);
+      const out = await call(s, spec.service, spec.operation, spec.command, input);
+      return { page: toJsonPage(out), warnings: [] };
+    } catch (err) {
+      if (err instanceof PermanentError || err instanceof RetryableError) throw err;
+      if (err instanceof AssumeRoleError) {
+        const cause = classifyAwsError(err.cause, what);
+        const target = s.account ? factory.crossAccountRoleArn(s.source, s.account) : undefined;
+        if (err.roleArn === target && cause.kind === "denied") {
+          return {
+            page: {},
+            warnings: [`account ${s.account}: cannot assume ${target}: ${(err.cause as Error).message}`],
+            skipped: "AccessDenied",
+          };
+        }
+        throw sourceFailure(s.source, what, err);
+      }
+      const c = classifyAwsError(err, what);
+      switch (c.kind) {
+        case "denied":
+        case "not-found":
+          return { page: {}, warnings: [c.warning], skipped: c.skipped };
+        case "expired":
+          factory.invalidate(s.source.id);
+          throw c.error;
+        default:
+          throw c.error;
+      }
+    }
+  }
+
+  return {
+    async execute(request, ctx) {
+      const spec = findOperation(request.service, request.operation);
+      if (!spec) {
+        throw new PermanentError(
+          "unknown-operation",
+          `aws: unknown operation ${request.service}.${request.operation} (known: ${[...OPERATIONS.keys()].join(", ")})`,
+        );
+      }
+      const source = sources.get(request.sourceId);
+      if (!source) {
+        throw new PermanentError(
+          "unknown-source",
+          `aws: no AWS source "${request.sourceId}" in this fetcher`,
+        );
+      }
+      // The source's own account is served by the source's credentials; only another account is assumed into.
+      let account: string | null = null;
+      if (request.accountId !== null) {
+        const own = await factory.ownAccountId(source, ctx.signal).catch((err: unknown) => {
+          throw sourceFailure(source, "sts GetCallerIdentity", err);
+        });
+        if (request.accountId !== own) account = request.accountId;
+      }
+      const served: Served = { request, source, account, signal: ctx.signal };
+      const key = { sourceId: source.id, service: spec.service, account: account ?? "self" };
+      return breakers.fire(key, () => run(served, spec), ctx.signal);
+    },
+    async close() {
+      breakers.shutdown();
+      factory.close();
+      await Promise.resolve();
+    },
+  };
+}
+
+/**
+ * A failure to get the source's own credentials or identity. A hop that cannot be assumed is a configuration
+ * problem (role, trust policy, external id) that lasts until fixed: it is retried slowly, with a message that
+ * names the role and hop, rather than dead-lettered — fixing the configuration then resumes the run.
+ */
+function sourceFailure(source: SourceConfig, what: string, err: unknown): RetryableError {
+  if (err instanceof RetryableError) return err;
+  if (err instanceof AssumeRoleError) {
+    const c = classifyAwsError(err.cause, what);
+    if (c.kind === "throttled") return c.error;
+    return new RetryableError(`source ${source.id}: ${err.message}`, { cause: err, retryAfterMs: 30_000 });
+  }
+  const c = classifyAwsError(err, `source ${source.id}: ${what}`);
+  if (c.kind === "throttled" || c.kind === "retryable" || c.kind === "expired") return c.error;
+  return new RetryableError(`source ${source.id}: ${c.warning}`, { cause: err, retryAfterMs: 30_000 });
+}

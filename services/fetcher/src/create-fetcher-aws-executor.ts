@@ -1,0 +1,50 @@
+import { createAwsExecutor } from "@grantline/aws";
+import type { AwsExecutor, AwsExecutorDeps } from "@grantline/aws";
+import type { FetcherConfig } from "@grantline/config";
+import type { Logger } from "@grantline/log";
+import { createJsonCache, createRateLimiter } from "@grantline/redis";
+import type { Redis } from "@grantline/redis";
+
+/** The fetcher settings the AWS executor honours. */
+export type FetcherAwsSettings = Pick<
+  FetcherConfig,
+  | "sources"
+  | "BREAKER_ERROR_PERCENT"
+  | "BREAKER_RESET_MS"
+  | "PERMISSION_SET_CACHE_TTL_S"
+  | "AWS_CALL_TIMEOUT_MS"
+>;
+
+export interface FetcherAwsDeps extends Partial<Pick<AwsExecutorDeps, "onCall" | "onBudget" | "onBreaker">> {
+  redis: Redis;
+  logger: Logger;
+}
+
+/**
+ * The fetcher's AWS executor: budgets and the permission-set cache shared through `redis`, breakers, cache
+ * lifetime and call timeout from the fetcher's configuration.
+ *
+ * @example
+ * const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
+ */
+export function createFetcherAwsExecutor(config: FetcherAwsSettings, deps: FetcherAwsDeps): AwsExecutor {
+  const { redis, logger, ...listeners } = deps;
+  return createAwsExecutor({
+    sources: config.sources.sources,
+    // Every replica, and every release during a rollout, must use these prefixes: a replica on another prefix
+    // would spend a budget of its own on top of the shared one.
+    rateLimiter: createRateLimiter(redis, { prefix: "aws:rl:" }),
+    permissionSetCache: createJsonCache(redis, {
+      prefix: "aws:ps:",
+      ttlSeconds: config.PERMISSION_SET_CACHE_TTL_S,
+      logger: logger.child({ component: "aws" }),
+    }),
+    logger,
+    options: {
+      breakerErrorPercent: config.BREAKER_ERROR_PERCENT,
+      breakerResetMs: config.BREAKER_RESET_MS,
+      callTimeoutMs: config.AWS_CALL_TIMEOUT_MS,
+    },
+    ...listeners,
+  });
+}
