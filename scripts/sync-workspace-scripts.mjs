@@ -10,7 +10,9 @@ const rootPkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const dirs = rootPkg.workspaces.flatMap((pattern) =>
   pattern.endsWith("/*")
     ? readdirSync(join(root, pattern.slice(0, -2)), { withFileTypes: true })
-        .filter((d) => d.isDirectory() && existsSync(join(root, pattern.slice(0, -2), d.name, "package.json")))
+        .filter(
+          (d) => d.isDirectory() && existsSync(join(root, pattern.slice(0, -2), d.name, "package.json")),
+        )
         .map((d) => join(pattern.slice(0, -2), d.name))
     : [pattern],
 );

@@ -53,7 +53,11 @@ export async function describePermissionSet(
   const described = (await call("DescribePermissionSet", ctor(DescribePermissionSetCommand), base)) as {
     PermissionSet?: unknown;
   };
-  const all = async (operation: DescribePermissionSetCall, command: CommandCtor, member: string): Promise<unknown[]> => {
+  const all = async (
+    operation: DescribePermissionSetCall,
+    command: CommandCtor,
+    member: string,
+  ): Promise<unknown[]> => {
     const items: unknown[] = [];
     let token: string | undefined;
     do {
