@@ -34,22 +34,11 @@ import {
   ListAccountAliasesCommand,
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { ActualRows } from "@grantline/e2e";
 import { accountPermissionSetEntitlementId, grantId, groupMemberEntitlementId } from "@grantline/model";
 
-export interface ReferenceRows {
-  resources: Array<{
-    type: string;
-    id: string;
-    name: string;
-    parent_type: string | null;
-    parent_id: string | null;
-  }>;
-  entitlements: Array<{ id: string }>;
-  grants: Array<{ id: string }>;
-}
-
 export interface ReferenceResult {
-  rows: ReferenceRows;
+  rows: ActualRows;
   wallMs: number;
   /** Calls made by this process, per `service:Operation` (retries inside the SDK not counted). */
   calls: Record<string, number>;
@@ -121,7 +110,7 @@ export async function referenceSync(o: ReferenceOptions): Promise<ReferenceResul
       }
     }
   };
-  const rows: ReferenceRows = { resources: [], entitlements: [], grants: [] };
+  const rows: ActualRows = { resources: [], entitlements: [], grants: [] };
   const resource = (type: string, id: string, name: string, parent: [string, string] | null): void => {
     rows.resources.push({ type, id, name, parent_type: parent?.[0] ?? null, parent_id: parent?.[1] ?? null });
   };
