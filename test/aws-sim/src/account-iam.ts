@@ -4,7 +4,7 @@
 import { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
 import { accessKeyId, iamId, lower, secretKey } from "./ids.ts";
 import type { Rng } from "./ids.ts";
-import type { AccountDoc } from "./org-document.ts";
+import type { AccountDoc, IamGroupDoc, IamPolicyDoc, IamRoleDoc, IamUserDoc } from "./org-document.ts";
 
 /** Name of the IAM user in the management account whose key is `managementCredentials`. */
 export const SYNC_USER = "grantline-sync";
@@ -23,15 +23,11 @@ function trust(principal: string, externalId?: string): string {
   if (externalId) stmt.Condition = { StringEquals: { "sts:ExternalId": externalId } };
   return JSON.stringify({ Version: "2012-10-17", Statement: [stmt] });
 }
-export function accountIam(
-  rng: Rng,
-  acct: string,
-  isMgmt: boolean,
-  mgmt: string,
-  t: () => string,
-): AccountDoc["iam"] {
-  const mk = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const policies = mk(2).map((i) => {
+const AWS_ARNS = [...AWS_MANAGED_POLICIES.keys()];
+const mk = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+function customerPolicies(rng: Rng, t: () => string): IamPolicyDoc[] {
+  return mk(2).map((i) => {
     const name = i === 0 ? "deploy-policy" : "s3-readers+logs";
     return {
       name,
@@ -61,14 +57,15 @@ export function accountIam(
       ],
     };
   });
-  const custArns = policies.map((p) => `arn:aws:iam::${acct}:policy${p.path}${p.name}`);
-  const awsArns = [...AWS_MANAGED_POLICIES.keys()];
-  const groups = ["admins", "developers", "read-only=team"].map((name, i) => ({
+}
+
+function iamGroups(rng: Rng, t: () => string, custArns: string[]): IamGroupDoc[] {
+  return ["admins", "developers", "read-only=team"].map((name, i) => ({
     name,
     id: iamId(rng, "AGPA"),
     path: "/",
     createDate: t(),
-    attachedPolicies: i === 0 ? [awsArns[0]!] : i === 1 ? [custArns[0]!, awsArns[6]!] : [awsArns[2]!],
+    attachedPolicies: i === 0 ? [AWS_ARNS[0]!] : i === 1 ? [custArns[0]!, AWS_ARNS[6]!] : [AWS_ARNS[2]!],
     inlinePolicies:
       i === 1
         ? [
@@ -80,8 +77,11 @@ export function accountIam(
           ]
         : [],
   }));
+}
+
+function iamUsers(rng: Rng, t: () => string, isMgmt: boolean, custArns: string[]): IamUserDoc[] {
   const userNames = ["alice@example.com", "bob.ops", "ci+deploy", "carol_o=admin", "dave-ext,contractor"];
-  const users = userNames.slice(0, isMgmt ? 5 : 2 + Math.floor(rng() * 3)).map((name, i) => {
+  return userNames.slice(0, isMgmt ? 5 : 2 + Math.floor(rng() * 3)).map((name, i) => {
     const neverUsed = rng() < 0.3;
     return {
       name,
@@ -117,29 +117,40 @@ export function accountIam(
             ],
     };
   });
-  if (isMgmt) {
-    users.unshift({
-      name: SYNC_USER,
-      id: iamId(rng, "AIDA"),
-      path: "/",
-      createDate: t(),
-      passwordLastUsed: undefined,
-      tags: [],
-      groups: [],
-      attachedPolicies: [awsArns[2]!],
-      inlinePolicies: [],
-      accessKeys: [
-        {
-          id: accessKeyId(rng),
-          secret: secretKey(rng),
-          status: "Active",
-          createDate: t(),
-          lastUsed: undefined,
-        },
-      ],
-    });
-  }
-  const roles = [
+}
+
+/** The management account's user whose key is aws-sim's `managementCredentials`. */
+function syncUser(rng: Rng, t: () => string): IamUserDoc {
+  return {
+    name: SYNC_USER,
+    id: iamId(rng, "AIDA"),
+    path: "/",
+    createDate: t(),
+    passwordLastUsed: undefined,
+    tags: [],
+    groups: [],
+    attachedPolicies: [AWS_ARNS[2]!],
+    inlinePolicies: [],
+    accessKeys: [
+      {
+        id: accessKeyId(rng),
+        secret: secretKey(rng),
+        status: "Active",
+        createDate: t(),
+        lastUsed: undefined,
+      },
+    ],
+  };
+}
+
+function iamRoles(
+  rng: Rng,
+  t: () => string,
+  isMgmt: boolean,
+  mgmt: string,
+  custArns: string[],
+): IamRoleDoc[] {
+  return [
     {
       name: "app-runtime",
       trustPolicy: JSON.stringify({
@@ -153,11 +164,11 @@ export function accountIam(
     ...(isMgmt
       ? []
       : [
-          { name: ACCESS_ROLE, trustPolicy: trust(`arn:aws:iam::${mgmt}:root`), attached: [awsArns[0]!] },
+          { name: ACCESS_ROLE, trustPolicy: trust(`arn:aws:iam::${mgmt}:root`), attached: [AWS_ARNS[0]!] },
           {
             name: AUDIT_ROLE,
             trustPolicy: trust(`arn:aws:iam::${mgmt}:root`, EXTERNAL_ID),
-            attached: [awsArns[3]!, awsArns[2]!],
+            attached: [AWS_ARNS[3]!, AWS_ARNS[2]!],
           },
         ]),
   ].map((r) => ({
@@ -181,6 +192,21 @@ export function accountIam(
           ]
         : [],
   }));
+}
+
+export function accountIam(
+  rng: Rng,
+  acct: string,
+  isMgmt: boolean,
+  mgmt: string,
+  t: () => string,
+): AccountDoc["iam"] {
+  const policies = customerPolicies(rng, t);
+  const custArns = policies.map((p) => `arn:aws:iam::${acct}:policy${p.path}${p.name}`);
+  const groups = iamGroups(rng, t, custArns);
+  const users = iamUsers(rng, t, isMgmt, custArns);
+  if (isMgmt) users.unshift(syncUser(rng, t));
+  const roles = iamRoles(rng, t, isMgmt, mgmt, custArns);
   return {
     aliases: isMgmt ? ["acme-management"] : rng() < 0.5 ? [`acme-${lower(rng, 6)}`] : [],
     users,
@@ -189,5 +215,3 @@ export function accountIam(
     policies,
   };
 }
-
-/** Generates an organization deterministically from a seed. `large` takes a few seconds at most. */
