@@ -1,6 +1,6 @@
 import { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
 import { accountIam } from "./account-iam.ts";
-import { hex, lower, mulberry32, storeId } from "./ids.ts";
+import { hex, lower, mulberry32, storeId, type Rng } from "./ids.ts";
 import type {
   AccountDoc,
   AssignmentDoc,
@@ -126,24 +126,36 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const BASE = Date.UTC(2023, 0, 1);
 const DAY = 86_400_000;
 
-export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
-  const size = PRESETS[preset];
-  const rng = mulberry32(seed * 2654435761 + 17);
-  const t = (): string => iso(BASE + Math.floor(rng() * 600) * DAY + Math.floor(rng() * DAY));
-  const int = (n: number): number => Math.floor(rng() * n);
+/** The seeded generator's state every part draws from, in a fixed order so a seed always gives the same org. */
+interface Gen {
+  size: Sizes;
+  rng: Rng;
+  /** A timestamp within 600 days of 2023-01-01. */
+  t(): string;
+  int(n: number): number;
+}
 
-  const orgId = `o-${lower(rng, 10)}`;
-  const rootId = `r-${lower(rng, 4)}`;
-  const ouCount = Math.max(2, Math.floor(size.accounts / 25));
+function generateOus(g: Gen, rootId: string): OrgDocument["organizationalUnits"] {
+  const ouCount = Math.max(2, Math.floor(g.size.accounts / 25));
   const ous: OrgDocument["organizationalUnits"] = [];
   for (let i = 0; i < ouCount; i++) {
-    const parentId = i < 2 || ous.length === 0 ? rootId : rng() < 0.6 ? rootId : ous[int(ous.length)]!.id;
+    const parentId = i < 2 || ous.length === 0 ? rootId : g.rng() < 0.6 ? rootId : ous[g.int(ous.length)]!.id;
     ous.push({
-      id: `ou-${rootId.slice(2)}-${lower(rng, 8)}`,
+      id: `ou-${rootId.slice(2)}-${lower(g.rng, 8)}`,
       name: `${TEAMS[i % TEAMS.length]} ${i}`,
       parentId,
     });
   }
+  return ous;
+}
+
+/** Accounts (the first is the management account), then each one's IAM. */
+function generateAccounts(
+  g: Gen,
+  rootId: string,
+  ous: OrgDocument["organizationalUnits"],
+): { accounts: AccountDoc[]; mgmt: string } {
+  const { size, rng, t, int } = g;
   const ids = new Set<string>();
   const accounts: AccountDoc[] = [];
   let mgmt = "";
@@ -166,39 +178,55 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     });
   }
   for (const a of accounts) a.iam = accountIam(rng, a.id, a.id === mgmt, mgmt, t);
+  return { accounts, mgmt };
+}
 
-  const instanceId = `ssoins-${hex(rng, 16)}`;
-  const instanceArn = `arn:aws:sso:::instance/${instanceId}`;
+function generateUsers(g: Gen): IdentityStoreUserDoc[] {
   const users: IdentityStoreUserDoc[] = [];
-  for (let i = 0; i < size.users; i++) {
-    const g = FIRST[int(FIRST.length)]!,
-      f = LAST[int(LAST.length)]!;
-    const local = `${g}.${f}`.toLowerCase().replace(/[^a-z0-9.]/g, "") || "user";
+  for (let i = 0; i < g.size.users; i++) {
+    const given = FIRST[g.int(FIRST.length)]!,
+      f = LAST[g.int(LAST.length)]!;
+    const local = `${given}.${f}`.toLowerCase().replace(/[^a-z0-9.]/g, "") || "user";
     const userName =
       i % 17 === 5
         ? `${local}+ops${i}@example.com`
         : i % 13 === 7
-          ? `${g}.${f.replace(/ /g, "_")}.${i}`
+          ? `${given}.${f.replace(/ /g, "_")}.${i}`
           : `${local}${i}@example.com`;
     users.push({
-      userId: storeId(rng),
+      userId: storeId(g.rng),
       userName,
-      displayName: `${g} ${f}`,
-      name: { givenName: g, familyName: f, formatted: `${g} ${f}` },
+      displayName: `${given} ${f}`,
+      name: { givenName: given, familyName: f, formatted: `${given} ${f}` },
       emails: [{ value: `${local}${i}@example.com`, type: "work", primary: true }],
       active: i % 29 !== 11,
     });
   }
+  return users;
+}
+
+function generateGroups(g: Gen): IdentityStoreGroupDoc[] {
   const groups: IdentityStoreGroupDoc[] = [];
-  for (let i = 0; i < size.groups; i++) {
+  for (let i = 0; i < g.size.groups; i++) {
     groups.push({
-      groupId: storeId(rng),
+      groupId: storeId(g.rng),
       displayName: i === 0 ? "Everyone — Tous" : `${TEAMS[i % TEAMS.length]} team-${i}`,
       description: i % 3 === 0 ? undefined : `Group ${i}`,
     });
   }
-  // Memberships: heavy skew (a few huge groups), ~15% of users in no group.
-  const memberships: NonNullable<OrgDocument["identityCenter"]>["memberships"] = [];
+  return groups;
+}
+
+type Memberships = NonNullable<OrgDocument["identityCenter"]>["memberships"];
+
+/** Memberships: heavy skew (a few huge groups), ~15% of users in no group. */
+function generateMemberships(
+  g: Gen,
+  users: IdentityStoreUserDoc[],
+  groups: IdentityStoreGroupDoc[],
+): Memberships {
+  const { size, rng, int } = g;
+  const memberships: Memberships = [];
   const grouped = Math.max(1, Math.floor(size.users * 0.85));
   const seen = new Set<number>();
   const target = Math.min(size.memberships, Math.floor(grouped * size.groups * 0.5));
@@ -210,16 +238,20 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     seen.add(key);
     memberships.push({ membershipId: storeId(rng), groupId: groups[gi]!.groupId, userId: users[ui]!.userId });
   }
+  return memberships;
+}
+
+function generatePermissionSets(g: Gen, instanceId: string): PermissionSetDoc[] {
   const awsArns = [...AWS_MANAGED_POLICIES.keys()];
   const permissionSets: PermissionSetDoc[] = [];
-  for (let i = 0; i < size.permissionSets; i++) {
+  for (let i = 0; i < g.size.permissionSets; i++) {
     const base = PS_NAMES[i % PS_NAMES.length]!;
     permissionSets.push({
-      arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${hex(rng, 16)}`,
+      arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${hex(g.rng, 16)}`,
       name: i < PS_NAMES.length ? base : `${base}-${i}`.slice(0, 32),
       description: i % 4 === 3 ? undefined : `${base} access, set ${i}`,
       sessionDuration: ["PT1H", "PT4H", "PT8H", "PT12H"][i % 4]!,
-      createdDate: t(),
+      createdDate: g.t(),
       managedPolicies: i % 5 === 4 ? [] : [awsArns[i % awsArns.length]!],
       customerManagedPolicyReferences: i % 3 === 1 ? [{ name: "deploy-policy", path: "/" }] : [],
       inlinePolicy:
@@ -232,7 +264,16 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
       provisionedTo: [],
     });
   }
-  // Provisioned pairs: skewed per permission set.
+  return permissionSets;
+}
+
+/** Provisioned (permission set, account) pairs, skewed per permission set; fills each set's `provisionedTo`. */
+function provisionPairs(
+  g: Gen,
+  permissionSets: PermissionSetDoc[],
+  accounts: AccountDoc[],
+): Array<[number, number]> {
+  const { size, rng, int } = g;
   const pairSeen = new Set<string>();
   const pairs: Array<[number, number]> = [];
   const maxPairs = Math.min(size.pairs, size.accounts * size.permissionSets);
@@ -245,7 +286,22 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     pairs.push([pi, ai]);
     permissionSets[pi]!.provisionedTo.push(accounts[ai]!.id);
   }
-  // Assignments on ~90% of pairs (the rest: provisioned with no assignment left).
+  return pairs;
+}
+
+/** Assignments on ~90% of pairs (the rest: provisioned with no assignment left). */
+function generateAssignments(
+  g: Gen,
+  pairs: Array<[number, number]>,
+  on: {
+    accounts: AccountDoc[];
+    permissionSets: PermissionSetDoc[];
+    users: IdentityStoreUserDoc[];
+    groups: IdentityStoreGroupDoc[];
+  },
+): AssignmentDoc[] {
+  const { size, rng, int } = g;
+  const { accounts, permissionSets, users, groups } = on;
   const assignments: AssignmentDoc[] = [];
   const usable = Math.max(1, Math.floor(pairs.length * 0.9));
   const aSeen = new Set<string>();
@@ -263,16 +319,39 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
       principalId,
     });
   }
+  return assignments;
+}
+
+/** Generates an organization deterministically from a seed. `large` takes a few seconds at most. */
+export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
+  const rng = mulberry32(seed * 2654435761 + 17);
+  const g: Gen = {
+    size: PRESETS[preset],
+    rng,
+    t: () => iso(BASE + Math.floor(rng() * 600) * DAY + Math.floor(rng() * DAY)),
+    int: (n) => Math.floor(rng() * n),
+  };
+  const orgId = `o-${lower(rng, 10)}`;
+  const rootId = `r-${lower(rng, 4)}`;
+  const ous = generateOus(g, rootId);
+  const { accounts, mgmt } = generateAccounts(g, rootId, ous);
+  const instanceId = `ssoins-${hex(rng, 16)}`;
+  const users = generateUsers(g);
+  const groups = generateGroups(g);
+  const memberships = generateMemberships(g, users, groups);
+  const permissionSets = generatePermissionSets(g, instanceId);
+  const pairs = provisionPairs(g, permissionSets, accounts);
+  const assignments = generateAssignments(g, pairs, { accounts, permissionSets, users, groups });
   return {
     organization: { id: orgId, managementAccountId: mgmt, featureSet: "ALL" },
     roots: [{ id: rootId, name: "Root" }],
     organizationalUnits: ous,
     accounts,
     identityCenter: {
-      instanceArn,
+      instanceArn: `arn:aws:sso:::instance/${instanceId}`,
       identityStoreId: `d-${hex(rng, 10)}`,
       name: "acme",
-      createdDate: t(),
+      createdDate: g.t(),
       users,
       groups,
       memberships,
