@@ -60,6 +60,118 @@ function grantsFor(batch: number, n: number): Grant[] {
   return out;
 }
 
+type Db = ReturnType<typeof createDb>;
+type Executor = Parameters<ReturnType<typeof sql>["execute"]>[0];
+
+/** A run with one pending task per batch, plus one that stays pending so the run never completes mid-benchmark. */
+async function seedRun(
+  db: Db,
+  sourceId: string,
+  batches: number,
+): Promise<{ runId: string; taskIds: string[] }> {
+  const runId = randomUUID();
+  await db.insertInto("sources").values({ id: sourceId, last_completed_run: null }).execute();
+  await db
+    .insertInto("runs")
+    .values({ id: runId, source_id: sourceId, stats: "{}", warnings: "[]", finished_at: null, error: null })
+    .execute();
+  const taskIds = Array.from({ length: batches }, (_, b) => `bench-task-${b}`);
+  await db
+    .insertInto("tasks")
+    .values(
+      [...taskIds, "bench-task-open"].map((id) => ({
+        id,
+        run_id: runId,
+        source_id: sourceId,
+        service: "sso-admin",
+        operation: "ListAccountAssignments",
+        params: "{}",
+        page_token: null,
+        account_id: null,
+        scope: null,
+        parent_id: null,
+        done_at: null,
+        error: null,
+      })),
+    )
+    .execute();
+  return { runId, taskIds };
+}
+
+async function timed(f: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+/** The plain `INSERT … SELECT FROM unnest(...)` of one batch's grants into a table shaped like `grants`. */
+async function insertPlain(
+  ex: Executor,
+  table: "plain_grants" | "plain_grants2",
+  gs: Grant[],
+  at: { sourceId: string; runId: string; b: number },
+): Promise<void> {
+  const { sourceId, runId, b } = at;
+  await sql`
+    INSERT INTO ${sql.table(table)} (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
+    SELECT ${sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${`sso-assign:bench-${b}`}, ${runId}::uuid, ${runId}::uuid
+      FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
+                  ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
+        AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)`.execute(ex);
+}
+
+/** One `grant.created` outbox row per grant, of the size applyBatch writes on an initial load. */
+function grantCreatedEvents(
+  gs: Grant[],
+  sourceId: string,
+  runId: string,
+): Array<{ id: string; payload: string }> {
+  return gs.map((g) => {
+    const id = randomUUID();
+    return {
+      id: `evt:${id}`,
+      payload: JSON.stringify({
+        specversion: "1.0",
+        id,
+        source: `grantline/${sourceId}`,
+        type: "dev.grantline.grant.created",
+        time: new Date().toISOString(),
+        subject: `grant/${g.id}`,
+        datacontenttype: "application/json",
+        grantlinerunid: runId,
+        grantlineinitialload: true,
+        data: {
+          grantId: g.id,
+          entitlementId: g.entitlementId,
+          principalType: g.principalType,
+          principalId: g.principalId,
+          attrs: g.attrs,
+        },
+      }),
+    };
+  });
+}
+
+function summarise(
+  batches: number,
+  rowsPerBatch: number,
+  ms: { apply: number; plain: number; events: number },
+) {
+  const rows = batches * rowsPerBatch;
+  return {
+    batches,
+    rowsPerBatch,
+    applyMs: Math.round(ms.apply),
+    plainMs: Math.round(ms.plain),
+    applyRowsPerSec: Math.round((rows / ms.apply) * 1000),
+    plainRowsPerSec: Math.round((rows / ms.plain) * 1000),
+    ratio: Math.round((ms.plain / ms.apply) * 100) / 100,
+    plainWithEventsMs: Math.round(ms.events),
+    plainWithEventsRatio: Math.round((ms.events / ms.apply) * 100) / 100,
+    eventsBoundRatio: Math.round((ms.plain / ms.events) * 100) / 100,
+  };
+}
+
 export async function runWriterBench(o: {
   databaseUrl: string;
   batches?: number;
@@ -77,129 +189,55 @@ export async function runWriterBench(o: {
     const m = await migrateToLatest(db);
     if (m.error) throw m.error instanceof Error ? m.error : new Error(String(m.error));
     const subjects = createSubjects("glbenchwriter");
-    const runId = randomUUID();
     const sourceId = "bench";
-    await db.insertInto("sources").values({ id: sourceId, last_completed_run: null }).execute();
-    await db
-      .insertInto("runs")
-      .values({ id: runId, source_id: sourceId, stats: "{}", warnings: "[]", finished_at: null, error: null })
-      .execute();
+    const { runId, taskIds } = await seedRun(db, sourceId, batches);
     const data = Array.from({ length: batches }, (_, b) => grantsFor(b, rowsPerBatch));
-    // One task per batch, plus one that stays pending so the run never completes mid-benchmark.
-    const taskIds = data.map((_, b) => `bench-task-${b}`);
-    await db
-      .insertInto("tasks")
-      .values(
-        [...taskIds, "bench-task-open"].map((id) => ({
-          id,
-          run_id: runId,
-          source_id: sourceId,
-          service: "sso-admin",
-          operation: "ListAccountAssignments",
-          params: "{}",
-          page_token: null,
-          account_id: null,
-          scope: null,
-          parent_id: null,
-          done_at: null,
-          error: null,
-        })),
-      )
-      .execute();
     await sql`CREATE TABLE plain_grants (LIKE grants INCLUDING ALL)`.execute(db);
 
-    const t0 = performance.now();
-    for (let b = 0; b < batches; b++) {
-      const batch: ResultBatch = {
-        v: 1,
-        taskId: taskIds[b]!,
-        runId,
-        sourceId,
-        scope: `sso-assign:bench-${b}`,
-        resources: [],
-        entitlements: [],
-        grants: data[b]!,
-        children: [],
-        scopeComplete: false,
-        keepScopes: [],
-        warnings: [],
-        stats: { awsCalls: 1, throttled: 0 },
-      };
-      const r = await applyBatch(db, subjects, batch);
-      if (!r.applied) throw new Error(`batch ${b} was not applied`);
-    }
-    const applyMs = performance.now() - t0;
-
-    const t1 = performance.now();
-    for (let b = 0; b < batches; b++) {
-      const gs = data[b]!;
-      await sql`
-        INSERT INTO plain_grants (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
-        SELECT ${sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${`sso-assign:bench-${b}`}, ${runId}::uuid, ${runId}::uuid
-          FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
-                      ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
-            AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)`.execute(db);
-    }
-    const plainMs = performance.now() - t1;
+    const apply = await timed(async () => {
+      for (let b = 0; b < batches; b++) {
+        const batch: ResultBatch = {
+          v: 1,
+          taskId: taskIds[b]!,
+          runId,
+          sourceId,
+          scope: `sso-assign:bench-${b}`,
+          resources: [],
+          entitlements: [],
+          grants: data[b]!,
+          children: [],
+          scopeComplete: false,
+          keepScopes: [],
+          warnings: [],
+          stats: { awsCalls: 1, throttled: 0 },
+        };
+        const r = await applyBatch(db, subjects, batch);
+        if (!r.applied) throw new Error(`batch ${b} was not applied`);
+      }
+    });
+    const plain = await timed(async () => {
+      for (let b = 0; b < batches; b++)
+        await insertPlain(db, "plain_grants", data[b]!, { sourceId, runId, b });
+    });
 
     await sql`CREATE TABLE plain_grants2 (LIKE grants INCLUDING ALL)`.execute(db);
     await sql`CREATE TABLE plain_outbox (LIKE outbox INCLUDING ALL)`.execute(db);
-    const t2 = performance.now();
-    for (let b = 0; b < batches; b++) {
-      const gs = data[b]!;
-      const events = gs.map((g) => {
-        const id = randomUUID();
-        return {
-          id: `evt:${id}`,
-          payload: JSON.stringify({
-            specversion: "1.0",
-            id,
-            source: `grantline/${sourceId}`,
-            type: "dev.grantline.grant.created",
-            time: new Date().toISOString(),
-            subject: `grant/${g.id}`,
-            datacontenttype: "application/json",
-            grantlinerunid: runId,
-            grantlineinitialload: true,
-            data: {
-              grantId: g.id,
-              entitlementId: g.entitlementId,
-              principalType: g.principalType,
-              principalId: g.principalId,
-              attrs: g.attrs,
-            },
-          }),
-        };
-      });
-      await db.transaction().execute(async (tx) => {
-        await sql`
-          INSERT INTO plain_grants2 (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
-          SELECT ${sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${`sso-assign:bench-${b}`}, ${runId}::uuid, ${runId}::uuid
-            FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
-                        ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
-              AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)`.execute(tx);
-        await sql`
-          INSERT INTO plain_outbox (id, subject, payload)
-          SELECT id, ${subjects.event(sourceId, "grant.created")}, payload
-            FROM unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.payload)}::text[]) AS t(id, payload)`.execute(
-          tx,
-        );
-      });
-    }
-    const plainWithEventsMs = performance.now() - t2;
-    const rows = batches * rowsPerBatch;
-    const res: WriterBenchResult = {
-      batches,
-      rowsPerBatch,
-      applyMs: Math.round(applyMs),
-      plainMs: Math.round(plainMs),
-      applyRowsPerSec: Math.round((rows / applyMs) * 1000),
-      plainRowsPerSec: Math.round((rows / plainMs) * 1000),
-      ratio: Math.round((plainMs / applyMs) * 100) / 100,
-      plainWithEventsMs: Math.round(plainWithEventsMs),
-      plainWithEventsRatio: Math.round((plainWithEventsMs / applyMs) * 100) / 100,
-      eventsBoundRatio: Math.round((plainMs / plainWithEventsMs) * 100) / 100,
-    };
+    const events = await timed(async () => {
+      for (let b = 0; b < batches; b++) {
+        const gs = data[b]!;
+        const evs = grantCreatedEvents(gs, sourceId, runId);
+        await db.transaction().execute(async (tx) => {
+          await insertPlain(tx, "plain_grants2", gs, { sourceId, runId, b });
+          await sql`
+            INSERT INTO plain_outbox (id, subject, payload)
+            SELECT id, ${subjects.event(sourceId, "grant.created")}, payload
+              FROM unnest(${evs.map((e) => e.id)}::text[], ${evs.map((e) => e.payload)}::text[]) AS t(id, payload)`.execute(
+            tx,
+          );
+        });
+      }
+    });
+    const res: WriterBenchResult = summarise(batches, rowsPerBatch, { apply, plain, events });
     log(
       `writer apply: ${batches} batches × ${rowsPerBatch} grants — applyBatch ${res.applyMs} ms (${res.applyRowsPerSec} rows/s), ` +
         `plain unnest insert ${res.plainMs} ms (${res.plainRowsPerSec} rows/s), ratio ${res.ratio} (target ≥ 0.5); ` +

@@ -1,6 +1,6 @@
 import { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
-import { accessKeyId, hex, iamId, lower, mulberry32, storeId, secretKey } from "./ids.ts";
-import type { Rng } from "./ids.ts";
+import { accountIam } from "./account-iam.ts";
+import { hex, lower, mulberry32, storeId, type Rng } from "./ids.ts";
 import type {
   AccountDoc,
   AssignmentDoc,
@@ -50,13 +50,7 @@ export const PRESETS: Record<Preset, Sizes> = {
     assignments: 20000,
   },
 };
-/** Name of the IAM user in the management account whose key is `managementCredentials`. */
-export const SYNC_USER = "grantline-sync";
-/** Role in every member account, trusted by the management account (no condition). */
-export const ACCESS_ROLE = "OrganizationAccountAccessRole";
-/** Role in every member account, trusted by the management account with `sts:ExternalId` = EXTERNAL_ID. */
-export const AUDIT_ROLE = "GrantlineAuditRole";
-export const EXTERNAL_ID = "grantline-external-id";
+export { ACCESS_ROLE, AUDIT_ROLE, EXTERNAL_ID, SYNC_USER } from "./account-iam.ts";
 
 const FIRST = [
   "Alice",
@@ -132,202 +126,36 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const BASE = Date.UTC(2023, 0, 1);
 const DAY = 86_400_000;
 
-function trust(principal: string, externalId?: string): string {
-  const stmt: Record<string, unknown> = {
-    Effect: "Allow",
-    Principal: { AWS: principal },
-    Action: "sts:AssumeRole",
-  };
-  if (externalId) stmt.Condition = { StringEquals: { "sts:ExternalId": externalId } };
-  return JSON.stringify({ Version: "2012-10-17", Statement: [stmt] });
+/** The seeded generator's state every part draws from, in a fixed order so a seed always gives the same org. */
+interface Gen {
+  size: Sizes;
+  rng: Rng;
+  /** A timestamp within 600 days of 2023-01-01. */
+  t(): string;
+  int(n: number): number;
 }
 
-function accountIam(
-  rng: Rng,
-  acct: string,
-  isMgmt: boolean,
-  mgmt: string,
-  t: () => string,
-): AccountDoc["iam"] {
-  const mk = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const policies = mk(2).map((i) => {
-    const name = i === 0 ? "deploy-policy" : "s3-readers+logs";
-    return {
-      name,
-      id: iamId(rng, "ANPA"),
-      path: i === 0 ? "/" : "/teams/",
-      description: `Customer policy ${name}`,
-      createDate: t(),
-      updateDate: undefined,
-      defaultVersionId: "v2",
-      versions: [
-        {
-          versionId: "v1",
-          document: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
-          }),
-          createDate: t(),
-        },
-        {
-          versionId: "v2",
-          document: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "logs:*"], Resource: "*" }],
-          }),
-          createDate: t(),
-        },
-      ],
-    };
-  });
-  const custArns = policies.map((p) => `arn:aws:iam::${acct}:policy${p.path}${p.name}`);
-  const awsArns = [...AWS_MANAGED_POLICIES.keys()];
-  const groups = ["admins", "developers", "read-only=team"].map((name, i) => ({
-    name,
-    id: iamId(rng, "AGPA"),
-    path: "/",
-    createDate: t(),
-    attachedPolicies: i === 0 ? [awsArns[0]!] : i === 1 ? [custArns[0]!, awsArns[6]!] : [awsArns[2]!],
-    inlinePolicies:
-      i === 1
-        ? [
-            {
-              name: "dev-inline",
-              document:
-                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}',
-            },
-          ]
-        : [],
-  }));
-  const userNames = ["alice@example.com", "bob.ops", "ci+deploy", "carol_o=admin", "dave-ext,contractor"];
-  const users = userNames.slice(0, isMgmt ? 5 : 2 + Math.floor(rng() * 3)).map((name, i) => {
-    const neverUsed = rng() < 0.3;
-    return {
-      name,
-      id: iamId(rng, "AIDA"),
-      path: i === 2 ? "/automation/" : "/",
-      createDate: t(),
-      passwordLastUsed: i % 2 === 0 ? t() : undefined,
-      tags: i === 0 ? [{ Key: "team", Value: "platform" }] : [],
-      groups:
-        i === 0 ? ["admins"] : i === 1 ? ["developers", "read-only=team"] : i === 3 ? ["developers"] : [],
-      attachedPolicies: i === 2 ? [custArns[1]!] : [],
-      inlinePolicies:
-        i === 2
-          ? [
-              {
-                name: "ci-extra",
-                document:
-                  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}',
-              },
-            ]
-          : [],
-      accessKeys:
-        i >= 3
-          ? []
-          : [
-              {
-                id: accessKeyId(rng),
-                secret: secretKey(rng),
-                status: (i === 1 ? "Inactive" : "Active") as "Active" | "Inactive",
-                createDate: t(),
-                lastUsed: neverUsed ? undefined : { date: t(), service: "s3", region: "us-east-1" },
-              },
-            ],
-    };
-  });
-  if (isMgmt) {
-    users.unshift({
-      name: SYNC_USER,
-      id: iamId(rng, "AIDA"),
-      path: "/",
-      createDate: t(),
-      passwordLastUsed: undefined,
-      tags: [],
-      groups: [],
-      attachedPolicies: [awsArns[2]!],
-      inlinePolicies: [],
-      accessKeys: [
-        {
-          id: accessKeyId(rng),
-          secret: secretKey(rng),
-          status: "Active",
-          createDate: t(),
-          lastUsed: undefined,
-        },
-      ],
-    });
-  }
-  const roles = [
-    {
-      name: "app-runtime",
-      trustPolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      }),
-      attached: [custArns[0]!],
-    },
-    ...(isMgmt
-      ? []
-      : [
-          { name: ACCESS_ROLE, trustPolicy: trust(`arn:aws:iam::${mgmt}:root`), attached: [awsArns[0]!] },
-          {
-            name: AUDIT_ROLE,
-            trustPolicy: trust(`arn:aws:iam::${mgmt}:root`, EXTERNAL_ID),
-            attached: [awsArns[3]!, awsArns[2]!],
-          },
-        ]),
-  ].map((r) => ({
-    name: r.name,
-    id: iamId(rng, "AROA"),
-    path: "/",
-    createDate: t(),
-    description: `Role ${r.name}`,
-    maxSessionDuration: 3600,
-    trustPolicy: r.trustPolicy,
-    tags: [],
-    attachedPolicies: r.attached,
-    inlinePolicies:
-      r.name === "app-runtime"
-        ? [
-            {
-              name: "runtime-inline",
-              document:
-                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}',
-            },
-          ]
-        : [],
-  }));
-  return {
-    aliases: isMgmt ? ["acme-management"] : rng() < 0.5 ? [`acme-${lower(rng, 6)}`] : [],
-    users,
-    groups,
-    roles,
-    policies,
-  };
-}
-
-/** Generates an organization deterministically from a seed. `large` takes a few seconds at most. */
-export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
-  const size = PRESETS[preset];
-  const rng = mulberry32(seed * 2654435761 + 17);
-  const t = (): string => iso(BASE + Math.floor(rng() * 600) * DAY + Math.floor(rng() * DAY));
-  const int = (n: number): number => Math.floor(rng() * n);
-
-  const orgId = `o-${lower(rng, 10)}`;
-  const rootId = `r-${lower(rng, 4)}`;
-  const ouCount = Math.max(2, Math.floor(size.accounts / 25));
+function generateOus(g: Gen, rootId: string): OrgDocument["organizationalUnits"] {
+  const ouCount = Math.max(2, Math.floor(g.size.accounts / 25));
   const ous: OrgDocument["organizationalUnits"] = [];
   for (let i = 0; i < ouCount; i++) {
-    const parentId = i < 2 || ous.length === 0 ? rootId : rng() < 0.6 ? rootId : ous[int(ous.length)]!.id;
+    const parentId = i < 2 || ous.length === 0 ? rootId : g.rng() < 0.6 ? rootId : ous[g.int(ous.length)]!.id;
     ous.push({
-      id: `ou-${rootId.slice(2)}-${lower(rng, 8)}`,
+      id: `ou-${rootId.slice(2)}-${lower(g.rng, 8)}`,
       name: `${TEAMS[i % TEAMS.length]} ${i}`,
       parentId,
     });
   }
+  return ous;
+}
+
+/** Accounts (the first is the management account), then each one's IAM. */
+function generateAccounts(
+  g: Gen,
+  rootId: string,
+  ous: OrgDocument["organizationalUnits"],
+): { accounts: AccountDoc[]; mgmt: string } {
+  const { size, rng, t, int } = g;
   const ids = new Set<string>();
   const accounts: AccountDoc[] = [];
   let mgmt = "";
@@ -350,39 +178,55 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     });
   }
   for (const a of accounts) a.iam = accountIam(rng, a.id, a.id === mgmt, mgmt, t);
+  return { accounts, mgmt };
+}
 
-  const instanceId = `ssoins-${hex(rng, 16)}`;
-  const instanceArn = `arn:aws:sso:::instance/${instanceId}`;
+function generateUsers(g: Gen): IdentityStoreUserDoc[] {
   const users: IdentityStoreUserDoc[] = [];
-  for (let i = 0; i < size.users; i++) {
-    const g = FIRST[int(FIRST.length)]!,
-      f = LAST[int(LAST.length)]!;
-    const local = `${g}.${f}`.toLowerCase().replace(/[^a-z0-9.]/g, "") || "user";
+  for (let i = 0; i < g.size.users; i++) {
+    const given = FIRST[g.int(FIRST.length)]!,
+      f = LAST[g.int(LAST.length)]!;
+    const local = `${given}.${f}`.toLowerCase().replace(/[^a-z0-9.]/g, "") || "user";
     const userName =
       i % 17 === 5
         ? `${local}+ops${i}@example.com`
         : i % 13 === 7
-          ? `${g}.${f.replace(/ /g, "_")}.${i}`
+          ? `${given}.${f.replace(/ /g, "_")}.${i}`
           : `${local}${i}@example.com`;
     users.push({
-      userId: storeId(rng),
+      userId: storeId(g.rng),
       userName,
-      displayName: `${g} ${f}`,
-      name: { givenName: g, familyName: f, formatted: `${g} ${f}` },
+      displayName: `${given} ${f}`,
+      name: { givenName: given, familyName: f, formatted: `${given} ${f}` },
       emails: [{ value: `${local}${i}@example.com`, type: "work", primary: true }],
       active: i % 29 !== 11,
     });
   }
+  return users;
+}
+
+function generateGroups(g: Gen): IdentityStoreGroupDoc[] {
   const groups: IdentityStoreGroupDoc[] = [];
-  for (let i = 0; i < size.groups; i++) {
+  for (let i = 0; i < g.size.groups; i++) {
     groups.push({
-      groupId: storeId(rng),
+      groupId: storeId(g.rng),
       displayName: i === 0 ? "Everyone — Tous" : `${TEAMS[i % TEAMS.length]} team-${i}`,
       description: i % 3 === 0 ? undefined : `Group ${i}`,
     });
   }
-  // Memberships: heavy skew (a few huge groups), ~15% of users in no group.
-  const memberships: NonNullable<OrgDocument["identityCenter"]>["memberships"] = [];
+  return groups;
+}
+
+type Memberships = NonNullable<OrgDocument["identityCenter"]>["memberships"];
+
+/** Memberships: heavy skew (a few huge groups), ~15% of users in no group. */
+function generateMemberships(
+  g: Gen,
+  users: IdentityStoreUserDoc[],
+  groups: IdentityStoreGroupDoc[],
+): Memberships {
+  const { size, rng, int } = g;
+  const memberships: Memberships = [];
   const grouped = Math.max(1, Math.floor(size.users * 0.85));
   const seen = new Set<number>();
   const target = Math.min(size.memberships, Math.floor(grouped * size.groups * 0.5));
@@ -394,16 +238,20 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     seen.add(key);
     memberships.push({ membershipId: storeId(rng), groupId: groups[gi]!.groupId, userId: users[ui]!.userId });
   }
+  return memberships;
+}
+
+function generatePermissionSets(g: Gen, instanceId: string): PermissionSetDoc[] {
   const awsArns = [...AWS_MANAGED_POLICIES.keys()];
   const permissionSets: PermissionSetDoc[] = [];
-  for (let i = 0; i < size.permissionSets; i++) {
+  for (let i = 0; i < g.size.permissionSets; i++) {
     const base = PS_NAMES[i % PS_NAMES.length]!;
     permissionSets.push({
-      arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${hex(rng, 16)}`,
+      arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${hex(g.rng, 16)}`,
       name: i < PS_NAMES.length ? base : `${base}-${i}`.slice(0, 32),
       description: i % 4 === 3 ? undefined : `${base} access, set ${i}`,
       sessionDuration: ["PT1H", "PT4H", "PT8H", "PT12H"][i % 4]!,
-      createdDate: t(),
+      createdDate: g.t(),
       managedPolicies: i % 5 === 4 ? [] : [awsArns[i % awsArns.length]!],
       customerManagedPolicyReferences: i % 3 === 1 ? [{ name: "deploy-policy", path: "/" }] : [],
       inlinePolicy:
@@ -416,7 +264,16 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
       provisionedTo: [],
     });
   }
-  // Provisioned pairs: skewed per permission set.
+  return permissionSets;
+}
+
+/** Provisioned (permission set, account) pairs, skewed per permission set; fills each set's `provisionedTo`. */
+function provisionPairs(
+  g: Gen,
+  permissionSets: PermissionSetDoc[],
+  accounts: AccountDoc[],
+): Array<[number, number]> {
+  const { size, rng, int } = g;
   const pairSeen = new Set<string>();
   const pairs: Array<[number, number]> = [];
   const maxPairs = Math.min(size.pairs, size.accounts * size.permissionSets);
@@ -429,7 +286,22 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     pairs.push([pi, ai]);
     permissionSets[pi]!.provisionedTo.push(accounts[ai]!.id);
   }
-  // Assignments on ~90% of pairs (the rest: provisioned with no assignment left).
+  return pairs;
+}
+
+/** Assignments on ~90% of pairs (the rest: provisioned with no assignment left). */
+function generateAssignments(
+  g: Gen,
+  pairs: Array<[number, number]>,
+  on: {
+    accounts: AccountDoc[];
+    permissionSets: PermissionSetDoc[];
+    users: IdentityStoreUserDoc[];
+    groups: IdentityStoreGroupDoc[];
+  },
+): AssignmentDoc[] {
+  const { size, rng, int } = g;
+  const { accounts, permissionSets, users, groups } = on;
   const assignments: AssignmentDoc[] = [];
   const usable = Math.max(1, Math.floor(pairs.length * 0.9));
   const aSeen = new Set<string>();
@@ -447,16 +319,39 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
       principalId,
     });
   }
+  return assignments;
+}
+
+/** Generates an organization deterministically from a seed. `large` takes a few seconds at most. */
+export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
+  const rng = mulberry32(seed * 2654435761 + 17);
+  const g: Gen = {
+    size: PRESETS[preset],
+    rng,
+    t: () => iso(BASE + Math.floor(rng() * 600) * DAY + Math.floor(rng() * DAY)),
+    int: (n) => Math.floor(rng() * n),
+  };
+  const orgId = `o-${lower(rng, 10)}`;
+  const rootId = `r-${lower(rng, 4)}`;
+  const ous = generateOus(g, rootId);
+  const { accounts, mgmt } = generateAccounts(g, rootId, ous);
+  const instanceId = `ssoins-${hex(rng, 16)}`;
+  const users = generateUsers(g);
+  const groups = generateGroups(g);
+  const memberships = generateMemberships(g, users, groups);
+  const permissionSets = generatePermissionSets(g, instanceId);
+  const pairs = provisionPairs(g, permissionSets, accounts);
+  const assignments = generateAssignments(g, pairs, { accounts, permissionSets, users, groups });
   return {
     organization: { id: orgId, managementAccountId: mgmt, featureSet: "ALL" },
     roots: [{ id: rootId, name: "Root" }],
     organizationalUnits: ous,
     accounts,
     identityCenter: {
-      instanceArn,
+      instanceArn: `arn:aws:sso:::instance/${instanceId}`,
       identityStoreId: `d-${hex(rng, 10)}`,
       name: "acme",
-      createdDate: t(),
+      createdDate: g.t(),
       users,
       groups,
       memberships,

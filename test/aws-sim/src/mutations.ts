@@ -15,7 +15,7 @@ interface Assignment {
  */
 export function createMutations(store: Store) {
   const assignment = (kind: "create" | "delete", a: Assignment) => {
-    const op = store.startAssignmentOp(
+    const op = store.ssoAdmin.startAssignmentOp(
       null,
       kind,
       {
@@ -37,17 +37,20 @@ export function createMutations(store: Store) {
       givenName: string;
       familyName: string;
       email?: string;
-    }) => store.createIdentityStoreUser(null, p),
-    deleteIdentityStoreUser: (p: { userId: string }) => store.deleteIdentityStoreUser(null, p.userId),
+    }) => store.identityStore.createIdentityStoreUser(null, p),
+    deleteIdentityStoreUser: (p: { userId: string }) =>
+      store.identityStore.deleteIdentityStoreUser(null, p.userId),
     createIdentityStoreGroup: (p: { displayName: string; description?: string }) =>
-      store.createIdentityStoreGroup(null, p),
-    deleteIdentityStoreGroup: (p: { groupId: string }) => store.deleteIdentityStoreGroup(null, p.groupId),
+      store.identityStore.createIdentityStoreGroup(null, p),
+    deleteIdentityStoreGroup: (p: { groupId: string }) =>
+      store.identityStore.deleteIdentityStoreGroup(null, p.groupId),
     addGroupMembership: (p: { groupId: string; userId: string }) =>
-      store.createGroupMembership(null, p.groupId, p.userId),
+      store.identityStore.createGroupMembership(null, p.groupId, p.userId),
     removeGroupMembership: (p: { membershipId?: string; groupId?: string; userId?: string }) => {
-      const id = p.membershipId ?? store.findMembership(p.groupId ?? "", p.userId ?? "")?.membershipId;
+      const id =
+        p.membershipId ?? store.identityStore.findMembership(p.groupId ?? "", p.userId ?? "")?.membershipId;
       if (!id) throw new AwsError("ResourceNotFoundException", "GROUP_MEMBERSHIP not found.", 404);
-      store.deleteGroupMembership(null, id);
+      store.identityStore.deleteGroupMembership(null, id);
     },
     // Identity Center
     createPermissionSet: (p: {
@@ -59,14 +62,14 @@ export function createMutations(store: Store) {
       customerManagedPolicyReferences?: Array<{ name: string; path?: string }>;
       provisionTo?: string[];
     }) => {
-      const ps = store.createPermissionSet(null, p);
-      for (const acct of p.provisionTo ?? []) store.provisionPermissionSet(null, ps.arn, acct);
+      const ps = store.ssoAdmin.createPermissionSet(null, p);
+      for (const acct of p.provisionTo ?? []) store.ssoAdmin.provisionPermissionSet(null, ps.arn, acct);
       return { ...ps, provisionedTo: [...(store.provisioned.get(ps.arn) ?? [])] };
     },
     deletePermissionSet: (p: { permissionSetArn: string }) =>
-      store.deletePermissionSet(null, p.permissionSetArn),
+      store.ssoAdmin.deletePermissionSet(null, p.permissionSetArn),
     provisionPermissionSet: (p: { permissionSetArn: string; accountId: string }) =>
-      store.provisionPermissionSet(null, p.permissionSetArn, p.accountId),
+      store.ssoAdmin.provisionPermissionSet(null, p.permissionSetArn, p.accountId),
     createAccountAssignment: (p: Assignment) => assignment("create", p),
     deleteAccountAssignment: (p: Assignment) => assignment("delete", p),
     // Organizations
@@ -76,27 +79,27 @@ export function createMutations(store: Store) {
       parentId?: string;
       id?: string;
       status?: "ACTIVE" | "SUSPENDED";
-    }) => store.createAccount(null, p),
-    removeAccount: (p: { accountId: string }) => store.removeAccount(null, p.accountId),
+    }) => store.organizations.createAccount(null, p),
+    removeAccount: (p: { accountId: string }) => store.organizations.removeAccount(null, p.accountId),
     setAccountStatus: (p: { accountId: string; status: "ACTIVE" | "SUSPENDED" }) =>
-      store.setAccountStatus(null, p.accountId, p.status),
+      store.organizations.setAccountStatus(null, p.accountId, p.status),
     // IAM (per account)
     createIamUser: (p: {
       accountId: string;
       userName: string;
       path?: string;
       tags?: Array<{ Key: string; Value: string }>;
-    }) => store.createIamUser(null, p.accountId, p),
+    }) => store.iam.createIamUser(null, p.accountId, p),
     deleteIamUser: (p: { accountId: string; userName: string }) =>
-      store.deleteIamUser(null, p.accountId, p.userName),
+      store.iam.deleteIamUser(null, p.accountId, p.userName),
     createIamGroup: (p: { accountId: string; groupName: string; path?: string }) =>
-      store.createIamGroup(null, p.accountId, p),
+      store.iam.createIamGroup(null, p.accountId, p),
     deleteIamGroup: (p: { accountId: string; groupName: string }) =>
-      store.deleteIamGroup(null, p.accountId, p.groupName),
+      store.iam.deleteIamGroup(null, p.accountId, p.groupName),
     addIamUserToGroup: (p: { accountId: string; groupName: string; userName: string }) =>
-      store.addUserToGroup(null, p.accountId, p.groupName, p.userName),
+      store.iam.addUserToGroup(null, p.accountId, p.groupName, p.userName),
     removeIamUserFromGroup: (p: { accountId: string; groupName: string; userName: string }) =>
-      store.removeUserFromGroup(null, p.accountId, p.groupName, p.userName),
+      store.iam.removeUserFromGroup(null, p.accountId, p.groupName, p.userName),
     createIamRole: (p: {
       accountId: string;
       roleName: string;
@@ -104,23 +107,23 @@ export function createMutations(store: Store) {
       path?: string;
       description?: string;
       maxSessionDuration?: number;
-    }) => store.createIamRole(null, p.accountId, p),
+    }) => store.iam.createIamRole(null, p.accountId, p),
     deleteIamRole: (p: { accountId: string; roleName: string }) =>
-      store.deleteIamRole(null, p.accountId, p.roleName),
+      store.iam.deleteIamRole(null, p.accountId, p.roleName),
     updateAssumeRolePolicy: (p: { accountId: string; roleName: string; trustPolicy: string }) =>
-      store.updateAssumeRolePolicy(null, p.accountId, p.roleName, p.trustPolicy),
+      store.iam.updateAssumeRolePolicy(null, p.accountId, p.roleName, p.trustPolicy),
     attachPolicy: (p: {
       accountId: string;
       principalType: PrincipalType;
       principalName: string;
       policyArn: string;
-    }) => store.attachPolicy(null, p.accountId, p.principalType, p.principalName, p.policyArn),
+    }) => store.iam.attachPolicy(null, p.accountId, p.principalType, p.principalName, p.policyArn),
     detachPolicy: (p: {
       accountId: string;
       principalType: PrincipalType;
       principalName: string;
       policyArn: string;
-    }) => store.detachPolicy(null, p.accountId, p.principalType, p.principalName, p.policyArn),
+    }) => store.iam.detachPolicy(null, p.accountId, p.principalType, p.principalName, p.policyArn),
     putInlinePolicy: (p: {
       accountId: string;
       principalType: PrincipalType;
@@ -128,19 +131,26 @@ export function createMutations(store: Store) {
       policyName: string;
       document: string;
     }) =>
-      store.putInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName, p.document),
+      store.iam.putInlinePolicy(
+        null,
+        p.accountId,
+        p.principalType,
+        p.principalName,
+        p.policyName,
+        p.document,
+      ),
     deleteInlinePolicy: (p: {
       accountId: string;
       principalType: PrincipalType;
       principalName: string;
       policyName: string;
-    }) => store.deleteInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName),
+    }) => store.iam.deleteInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName),
     createAccessKey: (p: { accountId: string; userName: string }) =>
-      store.createAccessKey(null, p.accountId, p.userName),
+      store.iam.createAccessKey(null, p.accountId, p.userName),
     updateAccessKey: (p: { accountId: string; accessKeyId: string; status: "Active" | "Inactive" }) =>
-      store.updateAccessKey(null, p.accountId, p.accessKeyId, p.status),
+      store.iam.updateAccessKey(null, p.accountId, p.accessKeyId, p.status),
     deleteAccessKey: (p: { accountId: string; accessKeyId: string }) =>
-      store.deleteAccessKey(null, p.accountId, p.accessKeyId),
+      store.iam.deleteAccessKey(null, p.accountId, p.accessKeyId),
   });
 }
 

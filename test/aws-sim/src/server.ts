@@ -284,7 +284,7 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
         return fail(throttleError(svc, rid));
       }
       if (f.errorRate > 0 && Math.random() < f.errorRate) throw injectedError(svc, rid);
-      deps.store.settle();
+      deps.store.ssoAdmin.settle();
       const ctx: Ctx = {
         store: deps.store,
         actor,

@@ -64,7 +64,7 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
   const sync = (): void => {
     limiter.config = faults.rateLimits;
     store.trail.delayMs = faults.cloudTrailDelayMs;
-    store.assignmentDelayMs = faults.assignmentDelayMs;
+    store.ssoAdmin.assignmentDelayMs = faults.assignmentDelayMs;
   };
   sync();
   const setFaults = (f: FaultUpdate): void => {

@@ -1,45 +1,25 @@
 import { AwsError } from "../aws-error.ts";
-import { AWS_MANAGED_CREATE_DATE, AWS_MANAGED_POLICIES } from "../aws-managed-policies.ts";
-import type { IamGroupDoc, IamPolicyDoc, IamRoleDoc, IamUserDoc } from "../org-document.ts";
+import { AWS_MANAGED_POLICIES } from "../aws-managed-policies.ts";
+import type { IamGroupDoc, IamRoleDoc, IamUserDoc } from "../org-document.ts";
 import { paginate } from "../paging.ts";
 import { encodePolicy } from "../protocols/query.ts";
 import type { QueryParams, XmlValue } from "../protocols/query.ts";
-import type { AccountState } from "../store.ts";
 import type { Ctx } from "./context.ts";
 
 type Result = Record<string, XmlValue> | null;
 type Handler = (ctx: Ctx, p: QueryParams) => Result;
 
-const arnOf = (acct: string, kind: string, e: { path: string; name: string }): string =>
-  `arn:aws:iam::${acct}:${kind}${e.path}${e.name}`;
-export const userXml = (acct: string, u: IamUserDoc, full = false): Record<string, XmlValue> => ({
-  Path: u.path,
-  UserName: u.name,
-  UserId: u.id,
-  Arn: arnOf(acct, "user", u),
-  CreateDate: u.createDate,
-  PasswordLastUsed: u.passwordLastUsed,
-  ...(full && u.tags.length ? { Tags: u.tags } : {}),
-});
-const groupXml = (acct: string, g: IamGroupDoc): Record<string, XmlValue> => ({
-  Path: g.path,
-  GroupName: g.name,
-  GroupId: g.id,
-  Arn: arnOf(acct, "group", g),
-  CreateDate: g.createDate,
-});
-const roleXml = (acct: string, r: IamRoleDoc, full = false): Record<string, XmlValue> => ({
-  Path: r.path,
-  RoleName: r.name,
-  RoleId: r.id,
-  Arn: arnOf(acct, "role", r),
-  CreateDate: r.createDate,
-  AssumeRolePolicyDocument: encodePolicy(r.trustPolicy),
-  Description: r.description,
-  MaxSessionDuration: r.maxSessionDuration,
-  ...(full ? { Tags: r.tags.length ? r.tags : undefined, RoleLastUsed: {} } : {}),
-});
-
+import {
+  acctState,
+  arnOf,
+  attached,
+  attachmentCount,
+  groupXml,
+  policyMeta,
+  policyXml,
+  roleXml,
+  userXml,
+} from "./iam-xml.ts";
 function maxItems(p: QueryParams): number {
   const v = p.get("MaxItems");
   if (v === undefined || v === "") return 100;
@@ -82,87 +62,6 @@ const byPath = <T extends { path: string }>(p: QueryParams, items: Iterable<T>):
   const prefix = p.get("PathPrefix") ?? "/";
   return [...items].filter((x) => x.path.startsWith(prefix));
 };
-function acctState(ctx: Ctx): AccountState {
-  return ctx.store.account(ctx.actor.accountId);
-}
-function policyMeta(
-  ctx: Ctx,
-  arn: string,
-):
-  | {
-      name: string;
-      path: string;
-      id: string;
-      description?: string;
-      createDate: string;
-      updateDate: string;
-      defaultVersionId: string;
-      versions: IamPolicyDoc["versions"];
-      aws: boolean;
-    }
-  | undefined {
-  const m = AWS_MANAGED_POLICIES.get(arn);
-  if (m)
-    return {
-      name: m.name,
-      path: m.path,
-      id: m.id,
-      description: m.description,
-      createDate: AWS_MANAGED_CREATE_DATE,
-      updateDate: AWS_MANAGED_CREATE_DATE,
-      defaultVersionId: "v1",
-      versions: [{ versionId: "v1", document: m.document, createDate: AWS_MANAGED_CREATE_DATE }],
-      aws: true,
-    };
-  const c = acctState(ctx).policies.get(arn);
-  if (c)
-    return {
-      name: c.name,
-      path: c.path,
-      id: c.id,
-      description: c.description,
-      createDate: c.createDate,
-      updateDate: c.updateDate ?? c.createDate,
-      defaultVersionId: c.defaultVersionId,
-      versions: c.versions,
-      aws: false,
-    };
-  return undefined;
-}
-function attachmentCount(s: AccountState, arn: string): number {
-  let n = 0;
-  for (const m of [s.users, s.groups, s.roles] as Array<Map<string, { attachedPolicies: string[] }>>)
-    for (const e of m.values()) if (e.attachedPolicies.includes(arn)) n++;
-  return n;
-}
-function policyXml(ctx: Ctx, arn: string, withVersions = false): Record<string, XmlValue> {
-  const m = policyMeta(ctx, arn)!;
-  return {
-    PolicyName: m.name,
-    PolicyId: m.id,
-    Arn: arn,
-    Path: m.path,
-    DefaultVersionId: m.defaultVersionId,
-    AttachmentCount: attachmentCount(acctState(ctx), arn),
-    PermissionsBoundaryUsageCount: 0,
-    IsAttachable: true,
-    Description: m.description,
-    CreateDate: m.createDate,
-    UpdateDate: m.updateDate,
-    ...(withVersions
-      ? {
-          PolicyVersionList: m.versions.map((v) => ({
-            Document: encodePolicy(v.document),
-            VersionId: v.versionId,
-            IsDefaultVersion: v.versionId === m.defaultVersionId,
-            CreateDate: v.createDate,
-          })),
-        }
-      : {}),
-  };
-}
-const attached = (ctx: Ctx, arns: string[]): Array<Record<string, XmlValue>> =>
-  arns.map((a) => ({ PolicyName: policyMeta(ctx, a)?.name ?? a.split("/").pop(), PolicyArn: a }));
 
 function principalOf(
   ctx: Ctx,
@@ -171,10 +70,10 @@ function principalOf(
 ): { attachedPolicies: string[]; inlinePolicies: Array<{ name: string; document: string }> } {
   const a = ctx.actor.accountId;
   return kind === "User"
-    ? ctx.store.iamUser(a, name)
+    ? ctx.store.iam.iamUser(a, name)
     : kind === "Group"
-      ? ctx.store.iamGroup(a, name)
-      : ctx.store.iamRole(a, name);
+      ? ctx.store.iam.iamGroup(a, name)
+      : ctx.store.iam.iamRole(a, name);
 }
 function listAttached(kind: "User" | "Group" | "Role"): Handler {
   return (ctx, p) => {
@@ -217,8 +116,8 @@ function attachWrite(kind: "User" | "Group" | "Role", op: "attach" | "detach"): 
     const name = required(p, `${kind}Name`);
     const arn = required(p, "PolicyArn");
     const t = kind.toLowerCase() as "user" | "group" | "role";
-    if (op === "attach") ctx.store.attachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
-    else ctx.store.detachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
+    if (op === "attach") ctx.store.iam.attachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
+    else ctx.store.iam.detachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
     return null;
   };
 }
@@ -240,7 +139,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
         );
       name = ctx.actor.init.userName ?? "";
     }
-    return { User: userXml(ctx.actor.accountId, ctx.store.iamUser(ctx.actor.accountId, name), true) };
+    return { User: userXml(ctx.actor.accountId, ctx.store.iam.iamUser(ctx.actor.accountId, name), true) };
   },
   ListGroups: (ctx, p) => {
     const r = page(p, byPath(p, acctState(ctx).groups.values()), `groups:${p.get("PathPrefix") ?? ""}`);
@@ -248,7 +147,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
   },
   GetGroup: (ctx, p) => {
     const name = required(p, "GroupName");
-    const g = ctx.store.iamGroup(ctx.actor.accountId, name);
+    const g = ctx.store.iam.iamGroup(ctx.actor.accountId, name);
     const s = acctState(ctx);
     const members = [...(s.groupMembers.get(name) ?? [])]
       .map((u) => s.users.get(u))
@@ -262,7 +161,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
   },
   ListGroupsForUser: (ctx, p) => {
     const name = required(p, "UserName");
-    const u = ctx.store.iamUser(ctx.actor.accountId, name);
+    const u = ctx.store.iam.iamUser(ctx.actor.accountId, name);
     const s = acctState(ctx);
     const r = page(
       p,
@@ -276,7 +175,11 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     return { Roles: r.items.map((x) => roleXml(ctx.actor.accountId, x)), ...r.trunc };
   },
   GetRole: (ctx, p) => ({
-    Role: roleXml(ctx.actor.accountId, ctx.store.iamRole(ctx.actor.accountId, required(p, "RoleName")), true),
+    Role: roleXml(
+      ctx.actor.accountId,
+      ctx.store.iam.iamRole(ctx.actor.accountId, required(p, "RoleName")),
+      true,
+    ),
   }),
   ListPolicies: (ctx, p) => {
     const scope = p.get("Scope") ?? "All";
@@ -345,7 +248,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
         );
       name = ctx.actor.init.userName ?? "";
     }
-    const u = ctx.store.iamUser(ctx.actor.accountId, name);
+    const u = ctx.store.iam.iamUser(ctx.actor.accountId, name);
     const r = page(p, u.accessKeys, `keys:${name}`);
     return {
       AccessKeyMetadata: r.items.map((k) => ({
@@ -366,7 +269,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
         `User: ${ctx.actor.arn} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key ${id}`,
         403,
       );
-    const u = ctx.store.iamUser(ref.accountId, ref.userName);
+    const u = ctx.store.iam.iamUser(ref.accountId, ref.userName);
     const k = u.accessKeys.find((x) => x.id === id)!;
     return {
       UserName: u.name,
@@ -459,7 +362,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     const tags = p
       .structList("Tags", ["Key", "Value"])
       .map((t) => ({ Key: t.Key ?? "", Value: t.Value ?? "" }));
-    const u = ctx.store.createIamUser(ctx.actor, ctx.actor.accountId, {
+    const u = ctx.store.iam.createIamUser(ctx.actor, ctx.actor.accountId, {
       userName: name,
       path: p.get("Path"),
       tags,
@@ -467,7 +370,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     return { User: userXml(ctx.actor.accountId, u, true) };
   },
   AddUserToGroup: (ctx, p) => {
-    ctx.store.addUserToGroup(
+    ctx.store.iam.addUserToGroup(
       ctx.actor,
       ctx.actor.accountId,
       required(p, "GroupName"),
@@ -476,7 +379,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     return null;
   },
   RemoveUserFromGroup: (ctx, p) => {
-    ctx.store.removeUserFromGroup(
+    ctx.store.iam.removeUserFromGroup(
       ctx.actor,
       ctx.actor.accountId,
       required(p, "GroupName"),

@@ -15,7 +15,7 @@ function args(ctx: Ctx, input: JsonInput): JsonArgs {
     throw validation(
       `1 validation error detected: Value '${id}' at 'identityStoreId' failed to satisfy constraint: Member must satisfy regular expression pattern: d-[0-9a-f]{10}$|^[0-9a-f]{8}\\b-[0-9a-f]{4}\\b-[0-9a-f]{4}\\b-[0-9a-f]{4}\\b-[0-9a-f]{12}`,
     );
-  ctx.store.requireStore(id);
+  ctx.store.identityStore.requireStore(id);
   return a;
 }
 const notFound = (type: string, id: string): AwsError =>
@@ -120,17 +120,17 @@ export const IDENTITY_STORE_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     const a = args(ctx, input);
     const gid = a.req("GroupId");
     const uid = memberUser(input);
-    const m = ctx.store.findMembership(gid, uid);
+    const m = ctx.store.identityStore.findMembership(gid, uid);
     if (!m) throw notFound("GROUP_MEMBERSHIP", `${gid}:${uid}`);
     return { MembershipId: m.membershipId, IdentityStoreId: ctx.store.ic!.identityStoreId };
   },
   CreateGroupMembership: (ctx, input) => {
     const a = args(ctx, input);
-    const m = ctx.store.createGroupMembership(ctx.actor, a.req("GroupId"), memberUser(input));
+    const m = ctx.store.identityStore.createGroupMembership(ctx.actor, a.req("GroupId"), memberUser(input));
     return { MembershipId: m.membershipId, IdentityStoreId: ctx.store.ic!.identityStoreId };
   },
   DeleteGroupMembership: (ctx, input) => {
-    ctx.store.deleteGroupMembership(ctx.actor, args(ctx, input).req("MembershipId"));
+    ctx.store.identityStore.deleteGroupMembership(ctx.actor, args(ctx, input).req("MembershipId"));
     return {};
   },
 };

@@ -9,7 +9,7 @@ const validation = asError("ValidationException");
 function args(ctx: Ctx, input: JsonInput): JsonArgs {
   if (ctx.actor.accountId !== ctx.store.org.managementAccountId)
     throw new AwsError("AccessDeniedException", "User is not authorized to perform this action.", 403);
-  ctx.store.settle();
+  ctx.store.ssoAdmin.settle();
   return new JsonArgs(input, validation);
 }
 /** Args + validated InstanceArn. */
@@ -22,7 +22,7 @@ function inst(ctx: Ctx, input: JsonInput): JsonArgs {
     throw validation(
       `1 validation error detected: Value '${arn}' at 'instanceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}`,
     );
-  ctx.store.requireInstance(arn);
+  ctx.store.ssoAdmin.requireInstance(arn);
   return a;
 }
 function accountId(a: JsonArgs, name: string): string {
@@ -73,7 +73,7 @@ function assignmentInput(a: JsonArgs): {
 function describeOp(kind: "create" | "delete", idField: string, outField: string): JsonHandler<Ctx> {
   return (ctx, input) => {
     const id = inst(ctx, input).req(idField);
-    const op = ctx.store.ops.get(id);
+    const op = ctx.store.ssoAdmin.ops.get(id);
     if (!op || op.kind !== kind)
       throw new AwsError("ResourceNotFoundException", `Request ${id} does not exist.`, 404);
     return { [outField]: opStatus(op) };
@@ -113,7 +113,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     return { PermissionSets: r.items, NextToken: r.NextToken };
   },
   DescribePermissionSet: (ctx, input) => {
-    const ps = ctx.store.requirePermissionSet(inst(ctx, input).req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(inst(ctx, input).req("PermissionSetArn"));
     return {
       PermissionSet: {
         Name: ps.name,
@@ -140,7 +140,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListAccountsForProvisionedPermissionSet: (ctx, input) => {
     const a = inst(ctx, input);
-    const ps = ctx.store.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
     provisioningFilter(a);
     const all =
       a.str("ProvisioningStatus") === "LATEST_PERMISSION_SET_NOT_PROVISIONED"
@@ -152,7 +152,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   ListAccountAssignments: (ctx, input) => {
     const a = inst(ctx, input);
     const acct = accountId(a, "AccountId");
-    const ps = ctx.store.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
     const all = [...(ctx.store.assignmentsByPair.get(`${acct}|${ps.arn}`)?.values() ?? [])];
     const r = a.page(all, 100, `aa:${acct}:${ps.arn}`);
     return {
@@ -190,7 +190,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListManagedPoliciesInPermissionSet: (ctx, input) => {
     const a = inst(ctx, input);
-    const ps = ctx.store.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
     const r = a.page(ps.managedPolicies, 100, `mp:${ps.arn}`);
     return {
       AttachedManagedPolicies: r.items.map((arn) => ({ Name: arn.split("/").pop(), Arn: arn })),
@@ -199,7 +199,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListCustomerManagedPolicyReferencesInPermissionSet: (ctx, input) => {
     const a = inst(ctx, input);
-    const ps = ctx.store.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
     const r = a.page(ps.customerManagedPolicyReferences, 100, `cmp:${ps.arn}`);
     return {
       CustomerManagedPolicyReferences: r.items.map((x) => ({ Name: x.name, Path: x.path })),
@@ -207,19 +207,19 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     };
   },
   GetInlinePolicyForPermissionSet: (ctx, input) => {
-    const ps = ctx.store.requirePermissionSet(inst(ctx, input).req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(inst(ctx, input).req("PermissionSetArn"));
     return { InlinePolicy: ps.inlinePolicy ?? "" };
   },
   CreateAccountAssignment: (ctx, input) => {
     const a = inst(ctx, input);
-    const op = ctx.store.startAssignmentOp(ctx.actor, "create", assignmentInput(a));
+    const op = ctx.store.ssoAdmin.startAssignmentOp(ctx.actor, "create", assignmentInput(a));
     return {
       AccountAssignmentCreationStatus: { ...opStatus(op), Status: "IN_PROGRESS", FailureReason: undefined },
     };
   },
   DeleteAccountAssignment: (ctx, input) => {
     const a = inst(ctx, input);
-    const op = ctx.store.startAssignmentOp(ctx.actor, "delete", assignmentInput(a));
+    const op = ctx.store.ssoAdmin.startAssignmentOp(ctx.actor, "delete", assignmentInput(a));
     return {
       AccountAssignmentDeletionStatus: { ...opStatus(op), Status: "IN_PROGRESS", FailureReason: undefined },
     };

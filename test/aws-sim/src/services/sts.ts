@@ -118,7 +118,7 @@ export const STS_OPERATIONS: Record<string, Handler> = {
         `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
         400,
       );
-    const s = ctx.store.createSession(
+    const s = ctx.store.sts.createSession(
       acct,
       role,
       sessionName,

@@ -1,3 +1,4 @@
+// size: three wire views (SDK output, JSON, query XML) of one Smithy shape walk, kept together so they cannot drift
 // Holds a value against a Smithy shape and lists every way it differs from what the model allows.
 // Three views of one response are checked:
 // - validateShape: the deserialized SDK output (timestamps as Date, blobs as Uint8Array);

@@ -1,0 +1,30 @@
+import type { Rates } from "./floor.ts";
+
+/** One benchmark's settings, from `npm run bench`'s options (see USAGE in run.ts). */
+export interface BenchSettings {
+  preset: "medium" | "large";
+  scale: number;
+  /** aws-sim's latency per call, `MIN-MAX` ms. */
+  latency: string;
+  replicas: number;
+  rates: Rates;
+  /** IAM is synced only when its mappers are registered (the mapper would dead-letter its pages otherwise). */
+  iamMapped: boolean;
+  /** IAM in every active account (crossAccount), else the management account only. */
+  iamAll: boolean;
+  iamAccounts: string;
+  /** `--env KEY=VALUE` (every service) or `--env writer:KEY=VALUE` (one service). */
+  env: Record<string, string>;
+  fromSource: boolean;
+  timeoutMin: number;
+}
+
+export function envFor(settings: BenchSettings, service: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(settings.env)) {
+    const i = k.indexOf(":");
+    if (i < 0) out[k] = v;
+    else if (k.slice(0, i) === service) out[k.slice(i + 1)] = v;
+  }
+  return out;
+}

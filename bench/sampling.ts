@@ -1,0 +1,122 @@
+// What a run cost the machine, read from /proc: CPU seconds per process (and per Postgres / NATS process, which
+// serve every engineer's work on a shared machine), the machine's busy share, and peak RSS per service.
+import type { ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+
+export interface SampledProcess {
+  name: string;
+  child: ChildProcess;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function readProcCpuS(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every process whose name is `comm`, by pid (Postgres runs a process per connection). */
+function readCommCpuS(comm: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, "utf8").trim() === comm)
+        out.set(Number(d), readProcCpuS(Number(d)));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let s = 0;
+  for (const [pid, v] of after) s += v - (before.get(pid) ?? 0);
+  return Math.round(s * 10) / 10;
+}
+
+/** Busy and total jiffies of the whole machine, from the first line of /proc/stat. */
+function readMachineCpu(): { busy: number; total: number } {
+  try {
+    const v = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+export function readProcKb(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface CpuSnapshot {
+  procs: Map<string, number>;
+  sim: number;
+  machine: { busy: number; total: number };
+  infra: Record<string, Map<number, number>>;
+}
+
+export function cpuSnapshot(procs: SampledProcess[], simPid: number | undefined): CpuSnapshot {
+  return {
+    procs: new Map(procs.map((p) => [p.name, readProcCpuS(p.child.pid ?? 0)])),
+    sim: readProcCpuS(simPid ?? 0),
+    machine: readMachineCpu(),
+    infra: { postgres: readCommCpuS("postgres"), "nats-server": readCommCpuS("nats-server") },
+  };
+}
+
+/** CPU seconds per process since `start` (aws-sim, Postgres and NATS included), and the machine's busy share. */
+export function cpuSince(
+  start: CpuSnapshot,
+  procs: SampledProcess[],
+  simPid: number | undefined,
+): { cpuS: Record<string, number>; machineBusy: number } {
+  const cpuS: Record<string, number> = {};
+  for (const p of procs)
+    cpuS[p.name] = Math.round((readProcCpuS(p.child.pid ?? 0) - (start.procs.get(p.name) ?? 0)) * 10) / 10;
+  cpuS["aws-sim"] = Math.round((readProcCpuS(simPid ?? 0) - start.sim) * 10) / 10;
+  for (const [comm, before] of Object.entries(start.infra)) cpuS[comm] = cpuDelta(before, readCommCpuS(comm));
+  const now = readMachineCpu();
+  const machineBusy = (now.busy - start.machine.busy) / Math.max(1, now.total - start.machine.total);
+  return { cpuS, machineBusy };
+}
+
+/** Peak RSS per process as the report states it: VmRSS sampled every 500 ms, and the kernel's VmHWM. */
+export function startRssSampler(procs: SampledProcess[]): {
+  sample(): void;
+  stop(): void;
+  rss(): Record<string, { peakMb: number; hwmMb: number }>;
+} {
+  const peak = new Map<string, number>();
+  const sample = (): void => {
+    for (const p of procs) {
+      if (p.child.pid === undefined) continue;
+      peak.set(p.name, Math.max(peak.get(p.name) ?? 0, readProcKb(p.child.pid, "VmRSS")));
+    }
+  };
+  const timer = setInterval(sample, 500);
+  return {
+    sample,
+    stop: () => clearInterval(timer),
+    rss: () => {
+      const out: Record<string, { peakMb: number; hwmMb: number }> = {};
+      for (const p of procs)
+        out[p.name] = {
+          peakMb: Math.round((peak.get(p.name) ?? 0) / 102.4) / 10,
+          hwmMb: Math.round(readProcKb(p.child.pid ?? 0, "VmHWM") / 102.4) / 10,
+        };
+      return out;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { Actor } from "../actor.ts";
+import { AwsError } from "../aws-error.ts";
+import { iamId } from "../ids.ts";
+import type { AccountDoc, IamRoleDoc } from "../org-document.ts";
+import { now, type StoreState } from "./store-state.ts";
+/** Accounts joining, leaving and changing status; the OU tree is read-only. */
+export class OrganizationsStore {
+  constructor(private readonly s: StoreState) {}
+
+  createAccount(
+    actor: Actor | null,
+    p: { name: string; email: string; parentId?: string; id?: string; status?: "ACTIVE" | "SUSPENDED" },
+  ): AccountDoc {
+    if (p.id !== undefined && (this.s.accounts.has(p.id) || !/^\d{12}$/.test(p.id)))
+      throw new AwsError(
+        "DuplicateAccountException",
+        "That account is already present in the specified organization.",
+        409,
+      );
+    let id = p.id ?? "";
+    while (!id || this.s.accounts.has(id))
+      id = String(100_000_000_000 + Math.floor(this.s.rng() * 899_999_999_999));
+    if (
+      p.parentId !== undefined &&
+      !this.s.ous.has(p.parentId) &&
+      !this.s.roots.some((r) => r.id === p.parentId)
+    )
+      throw new AwsError(
+        "ParentNotFoundException",
+        "We can't find a root or OU with the ParentId that you specified.",
+        404,
+      );
+    const doc: AccountDoc = {
+      id,
+      name: p.name,
+      email: p.email,
+      status: p.status ?? "ACTIVE",
+      parentId: p.parentId ?? this.s.roots[0]!.id,
+      joinedMethod: "CREATED",
+      joinedTimestamp: now(),
+      iam: { aliases: [], users: [], groups: [], roles: [], policies: [] },
+    };
+    const s = this.s.indexAccount(doc);
+    const mg = this.s.mgmt();
+    const r: IamRoleDoc = {
+      name: "OrganizationAccountAccessRole",
+      id: iamId(this.s.rng, "AROA"),
+      path: "/",
+      createDate: now(),
+      maxSessionDuration: 3600,
+      trustPolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${mg}:root` }, Action: "sts:AssumeRole" },
+        ],
+      }),
+      tags: [],
+      attachedPolicies: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      inlinePolicies: [],
+    };
+    s.roles.set(r.name, r);
+    this.s.record(
+      actor,
+      mg,
+      "organizations.amazonaws.com",
+      "CreateAccount",
+      { accountName: p.name, email: p.email },
+      [{ ResourceType: "AWS::Organizations::Account", ResourceName: id }],
+    );
+    return doc;
+  }
+  removeAccount(actor: Actor | null, accountId: string): void {
+    this.s.account(accountId);
+    if (accountId === this.s.mgmt())
+      throw new AwsError("ConstraintViolationException", "You cannot remove the management account.", 409);
+    this.s.accounts.delete(accountId);
+    for (const [k, ref] of this.s.keys)
+      if ((ref.kind === "user" ? ref.accountId : ref.session.accountId) === accountId) this.s.keys.delete(k);
+    for (const ps of this.s.provisionedByAccount.get(accountId) ?? [])
+      this.s.provisioned.get(ps)?.delete(accountId);
+    this.s.provisionedByAccount.delete(accountId);
+    for (const a of [...this.s.assignments.values()])
+      if (a.accountId === accountId) this.s.unindexAssignment(a);
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "organizations.amazonaws.com",
+      "RemoveAccountFromOrganization",
+      { accountId },
+      [{ ResourceType: "AWS::Organizations::Account", ResourceName: accountId }],
+    );
+  }
+  setAccountStatus(actor: Actor | null, accountId: string, status: "ACTIVE" | "SUSPENDED"): void {
+    this.s.account(accountId).doc.status = status;
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "organizations.amazonaws.com",
+      status === "SUSPENDED" ? "CloseAccount" : "UpdateAccount",
+      { accountId },
+      [{ ResourceType: "AWS::Organizations::Account", ResourceName: accountId }],
+    );
+  }
+}

@@ -1,0 +1,192 @@
+import type { Actor } from "../actor.ts";
+import { AwsError } from "../aws-error.ts";
+import { lower, uuid } from "../ids.ts";
+import type { AssignmentDoc, PermissionSetDoc } from "../org-document.ts";
+import { aKey, now, type IdentityCenter, type StoreState } from "./store-state.ts";
+
+export interface AssignmentOp {
+  kind: "create" | "delete";
+  requestId: string;
+  createdDate: number;
+  completeAt: number;
+  status: "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
+  failureReason?: string;
+  assignment: AssignmentDoc;
+}
+/** Identity Center's permission sets, their provisioning and account assignments (created and deleted asynchronously). */
+export class SsoAdminStore {
+  readonly ops = new Map<string, AssignmentOp>();
+  private readonly pending = new Map<string, AssignmentOp>();
+  assignmentDelayMs = 0;
+
+  constructor(private readonly s: StoreState) {}
+
+  requireInstance(instanceArn: string): IdentityCenter {
+    if (!this.s.ic || this.s.ic.instanceArn !== instanceArn)
+      throw new AwsError("ResourceNotFoundException", `Instance ${instanceArn} does not exist.`, 404);
+    return this.s.ic;
+  }
+  requirePermissionSet(arn: string): PermissionSetDoc {
+    const ps = this.s.permissionSets.get(arn);
+    if (!ps)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        `Could not find PermissionSet with id ${arn.split("/").pop()}`,
+        404,
+      );
+    return ps;
+  }
+
+  createPermissionSet(
+    actor: Actor | null,
+    p: {
+      name: string;
+      description?: string;
+      sessionDuration?: string;
+      managedPolicies?: string[];
+      inlinePolicy?: string;
+      customerManagedPolicyReferences?: Array<{ name: string; path?: string }>;
+    },
+  ): PermissionSetDoc {
+    const ic = this.s.icOrThrow();
+    for (const ps of this.s.permissionSets.values())
+      if (ps.name === p.name)
+        throw new AwsError("ConflictException", `PermissionSet with name ${p.name} already exists.`, 409);
+    const ps: PermissionSetDoc = {
+      arn: `${ic.instanceArn.replace(":instance/", ":permissionSet/")}/ps-${lower(this.s.rng, 16).replace(/[g-z]/g, "a")}`,
+      name: p.name,
+      description: p.description,
+      sessionDuration: p.sessionDuration ?? "PT1H",
+      createdDate: now(),
+      managedPolicies: p.managedPolicies ?? [],
+      customerManagedPolicyReferences: (p.customerManagedPolicyReferences ?? []).map((r) => ({
+        name: r.name,
+        path: r.path ?? "/",
+      })),
+      inlinePolicy: p.inlinePolicy,
+      provisionedTo: [],
+    };
+    this.s.permissionSets.set(ps.arn, ps);
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "sso.amazonaws.com",
+      "CreatePermissionSet",
+      { instanceArn: ic.instanceArn, name: ps.name, sessionDuration: ps.sessionDuration },
+      [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: ps.arn }],
+    );
+    return ps;
+  }
+  deletePermissionSet(actor: Actor | null, arn: string): void {
+    const ic = this.s.icOrThrow();
+    this.requirePermissionSet(arn);
+    this.s.permissionSets.delete(arn);
+    for (const acct of this.s.provisioned.get(arn) ?? []) this.s.provisionedByAccount.get(acct)?.delete(arn);
+    this.s.provisioned.delete(arn);
+    for (const a of [...this.s.assignments.values()])
+      if (a.permissionSetArn === arn) this.s.unindexAssignment(a);
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "sso.amazonaws.com",
+      "DeletePermissionSet",
+      { instanceArn: ic.instanceArn, permissionSetArn: arn },
+      [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: arn }],
+    );
+  }
+  provisionPermissionSet(actor: Actor | null, arn: string, accountId: string): void {
+    const ic = this.s.icOrThrow();
+    this.requirePermissionSet(arn);
+    this.s.account(accountId);
+    this.s.markProvisioned(arn, accountId);
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "sso.amazonaws.com",
+      "ProvisionPermissionSet",
+      { instanceArn: ic.instanceArn, permissionSetArn: arn, targetId: accountId, targetType: "AWS_ACCOUNT" },
+      [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: arn }],
+    );
+  }
+  /** Starts an asynchronous assignment create/delete; completes after `assignmentDelayMs` (see settle()). */
+  startAssignmentOp(
+    actor: Actor | null,
+    kind: "create" | "delete",
+    a: AssignmentDoc,
+    immediate = false,
+  ): AssignmentOp {
+    const ic = this.s.icOrThrow();
+    this.requirePermissionSet(a.permissionSetArn);
+    const t = Date.now();
+    if (this.pending.has(aKey(a)))
+      throw new AwsError(
+        "ConflictException",
+        "An account assignment operation is already in progress for this principal, permission set and account.",
+        409,
+      );
+    const op: AssignmentOp = {
+      kind,
+      requestId: uuid(this.s.rng),
+      createdDate: t,
+      completeAt: t + this.assignmentDelayMs,
+      status: "IN_PROGRESS",
+      assignment: a,
+    };
+    this.ops.set(op.requestId, op);
+    this.pending.set(aKey(a), op);
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "sso.amazonaws.com",
+      kind === "create" ? "CreateAccountAssignment" : "DeleteAccountAssignment",
+      {
+        instanceArn: ic.instanceArn,
+        targetId: a.accountId,
+        targetType: "AWS_ACCOUNT",
+        permissionSetArn: a.permissionSetArn,
+        principalType: a.principalType,
+        principalId: a.principalId,
+      },
+      [
+        { ResourceType: "AWS::SSO::PermissionSet", ResourceName: a.permissionSetArn },
+        { ResourceType: "AWS::Account", ResourceName: a.accountId },
+      ],
+    );
+    if (immediate || this.assignmentDelayMs <= 0) this.complete(op);
+    return op;
+  }
+  /** Completes due asynchronous operations. */
+  settle(t = Date.now()): void {
+    for (const op of [...this.pending.values()]) if (op.completeAt <= t) this.complete(op);
+  }
+  private complete(op: AssignmentOp): void {
+    const a = op.assignment;
+    this.pending.delete(aKey(a));
+    const acct = this.s.accounts.get(a.accountId);
+    const principalOk =
+      a.principalType === "USER" ? this.s.users.has(a.principalId) : this.s.groups.has(a.principalId);
+    if (!acct) {
+      op.status = "FAILED";
+      op.failureReason = `Account ${a.accountId} is not part of the organization.`;
+      return;
+    }
+    if (!this.s.permissionSets.has(a.permissionSetArn)) {
+      op.status = "FAILED";
+      op.failureReason = "Permission set does not exist.";
+      return;
+    }
+    if (op.kind === "create") {
+      if (!principalOk) {
+        op.status = "FAILED";
+        op.failureReason = `Received a 404 status error: No ${a.principalType === "USER" ? "user" : "group"} with id ${a.principalId} exists.`;
+        return;
+      }
+      if (!this.s.assignments.has(aKey(a))) this.s.indexAssignment({ ...a });
+      this.s.markProvisioned(a.permissionSetArn, a.accountId);
+    } else {
+      const existing = this.s.assignments.get(aKey(a));
+      if (existing) this.s.unindexAssignment(existing);
+    }
+    op.status = "SUCCEEDED";
+  }
+}
