@@ -7,7 +7,7 @@ import { SsoAdminStore } from "./store/sso-admin-store.ts";
 import { StoreState } from "./store/store-state.ts";
 import { StsStore } from "./store/sts-store.ts";
 
-export type { AccountState, KeyRef, Membership, Session } from "./store/store-state.ts";
+export type { AccountState, Membership } from "./store/store-state.ts";
 export type { AssignmentOp } from "./store/sso-admin-store.ts";
 
 /**
