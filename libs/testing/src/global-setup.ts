@@ -78,11 +78,3 @@ function reachable(host: string, port: number): Promise<boolean> {
 function dockerAvailable(): boolean {
   return Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");
 }
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    natsUrl: string;
-    redisUrl: string;
-    databaseUrl: string;
-  }
-}

@@ -7,6 +7,16 @@ export interface TestInfra {
   databaseUrl: string;
 }
 
+// Declared beside `inject` (not in the global setup that provides them) so every program that type-checks a
+// test — each workspace's own tsconfig — sees the keys.
+declare module "vitest" {
+  export interface ProvidedContext {
+    natsUrl: string;
+    redisUrl: string;
+    databaseUrl: string;
+  }
+}
+
 /** The NATS, Redis and Postgres URLs chosen by the global setup. */
 export function testInfra(): TestInfra {
   return { natsUrl: inject("natsUrl"), redisUrl: inject("redisUrl"), databaseUrl: inject("databaseUrl") };
