@@ -36,7 +36,11 @@ export {
   RunSummary,
   StatusRequest,
   StatusReply,
+  CancelRequest,
+  CancelReply,
 } from "./messages.ts";
+export { CTL_SCHEMAS } from "./control.ts";
+export type { CtlRequest, CtlReply } from "./control.ts";
 export { EVENT_TYPES, EventType, GrantlineEvent, cloudEventType } from "./events.ts";
 export { MESSAGE_SCHEMAS, messageJsonSchemas } from "./schemas.ts";
 export { asyncApiDocument } from "./asyncapi.ts";

@@ -3,6 +3,7 @@ import type { Entitlement, Grant, Resource, ResultBatch, RunStatus, Subjects } f
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks, eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
+import { lockRun } from "./run-lock.ts";
 import { completeRunIfDone } from "./run-store.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
 
@@ -166,6 +167,9 @@ async function upsertGrants(
 export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Promise<ApplyResult> {
   return db.transaction().execute(async (tx) => {
     const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
+    // First, so a cancel (cancel-run.ts) either waits for this batch or this batch sees the run cancelled
+    // below: never a batch adding child tasks to a run whose pending tasks a cancel is settling.
+    await lockRun(tx, b.runId, "shared");
     const task = await tx
       .selectFrom("tasks")
       .select(["status", "run_id"])

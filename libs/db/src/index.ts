@@ -24,6 +24,8 @@ export {
   runSummaries,
 } from "./run-store.ts";
 export type { StartRunInput } from "./run-store.ts";
+export { cancelRun } from "./cancel-run.ts";
+export type { CancelRunResult } from "./cancel-run.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { sql } from "kysely";
