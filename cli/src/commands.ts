@@ -59,8 +59,9 @@ function print(json: boolean, value: unknown, text: () => string): void {
 }
 
 function runLine(r: RunSummary): string {
-  const total = r.tasksDone + r.tasksPending + r.tasksFailed;
-  return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
+  const cancelled = r.stats.tasksCancelled ?? 0;
+  const total = r.tasksDone + r.tasksPending + r.tasksFailed + cancelled;
+  return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}${cancelled ? ` (${cancelled} cancelled)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
 }
 
 export async function runCommand(args: string[], flags: Flags, config: CliConfig): Promise<number> {
