@@ -2,7 +2,7 @@ import { exitOnConfigError, loadSchedulerConfig } from "@grantline/config";
 import * as pgdb from "@grantline/db";
 import { redactUrl } from "@grantline/log";
 import { createOutboxSink, purgeSourceWork, runService, serveControl } from "@grantline/nats";
-import { createRootPlanner } from "./assignment-route.ts";
+import { createRootPlanner } from "./root-planner.ts";
 import { createControlHandlers, createRunStarter, type ControlDeps } from "./control-handlers.ts";
 import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
 import { startLeadership } from "./leader.ts";

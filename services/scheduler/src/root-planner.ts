@@ -3,7 +3,7 @@ import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { chooseAssignmentRoute, rootRequests } from "@grantline/model";
 
-export interface AssignmentRouteDeps {
+export interface RootPlannerDeps {
   /** The source's principals and provisioned pairs as of its last runs (`assignmentCounts` of libs/db). */
   assignmentCounts(sourceId: string): Promise<{ principals: number; pairs: number | null }>;
   logger: Logger;
@@ -14,7 +14,7 @@ export interface AssignmentRouteDeps {
  * set pair, or per principal) is chosen from what earlier runs counted: whichever needs fewer calls.
  */
 export function createRootPlanner(
-  deps: AssignmentRouteDeps,
+  deps: RootPlannerDeps,
 ): (source: SourceConfig, runId: string) => Promise<PageRequest[]> {
   return async (source, runId) => {
     const assignmentRoute = chooseAssignmentRoute(
