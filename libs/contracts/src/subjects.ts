@@ -25,6 +25,8 @@ export interface Subjects {
   batch(sourceId: string): string;
   deadLetter(stage: Stage): string;
   event(sourceId: string, type: string): string;
+  /** Events of one type from every source. */
+  eventsOfType(type: string): string;
   ctl(verb: CtlVerb): string;
   /** Wildcards a stream or consumer filters on. */
   readonly all: {
@@ -70,6 +72,7 @@ export function createSubjects(prefix = "gl"): Subjects {
     batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
     event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,
+    eventsOfType: (type) => `${prefix}.events.*.${type}`,
     ctl: (verb) => `${prefix}.ctl.${verb}`,
     all: {
       pageRequests: `${prefix}.page.req.>`,

@@ -34,4 +34,6 @@ export type {
   ServeControlOptions,
 } from "./serve-control.ts";
 export { purgeSourceWork } from "./purge-source-work.ts";
+export { watchCancelledRuns } from "./watch-cancelled-runs.ts";
+export type { CancelledRuns } from "./watch-cancelled-runs.ts";
 export { inSpan } from "./trace-context.ts";

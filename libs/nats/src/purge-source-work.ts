@@ -4,8 +4,8 @@ import type { Subjects } from "@grantline/contracts";
 /**
  * Removes a source's queued work from the pipeline's work-queue streams: page requests, page results and
  * batches (subject-filtered purge, available on 2.9). Safe only because a source has at most one active run:
- * whatever is queued for the source is that run's. Messages already handed to a consumer finish (their
- * results reach a writer that ignores a run no longer running). Returns how many messages were removed.
+ * whatever is queued for the source is that run's. Messages already handed to a consumer are not
+ * reached: see `watchCancelledRuns`. Returns how many messages were removed.
  */
 export async function purgeSourceWork(
   jsm: JetStreamManager,

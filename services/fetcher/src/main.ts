@@ -1,6 +1,6 @@
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
 import { createAwsExecutor } from "@grantline/aws";
-import { publishJson, runService } from "@grantline/nats";
+import { publishJson, runService, watchCancelledRuns } from "@grantline/nats";
 import { closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
 import { createDiagExecutor, createRoutingExecutor } from "./diag-executor.ts";
 import { startFetchConsumers } from "./fetch-consumers.ts";
@@ -75,6 +75,7 @@ runService("fetcher", config, async (rt) => {
   });
   const handler = createFetchHandler({
     executor,
+    cancelled: watchCancelledRuns(rt),
     publisher: {
       publish: async (result) => {
         const r = result.request;

@@ -113,7 +113,7 @@ export function createControlHandlers(
           deps.kickOutbox();
           // After the commit: from here no page request of the run can enter the streams (its outbox rows
           // are gone, its tasks are settled), so what the purge removes stays removed. If the purge fails the
-          // run is still cancelled; queued requests then cost AWS calls whose batches the writer ignores.
+          // run is still cancelled: fetchers drop its queued requests (run.cancelled) and the writer its batches.
           const purged = await deps.queues.purgeSource(r.sourceId).catch((err: unknown) => {
             ctx.logger.warn({ err, sourceId: r.sourceId }, "purging the cancelled run's queued work failed");
             return null;
