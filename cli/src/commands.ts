@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, RequestError, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { createSubjects, StatusReply, SyncReply, type RunSummary } from "@grantline/contracts";
+import { CancelReply, createSubjects, StatusReply, SyncReply, type RunSummary } from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
 import {
   accessOfPrincipal,
@@ -26,9 +26,7 @@ async function ask(nc: NatsConnection, subject: string, body: unknown, waitMs = 
     try {
       return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
     } catch (err) {
-      const noResponders =
-        /no responders|503/i.test(String((err as Error).message)) ||
-        (err as Error).name === "NoRespondersError";
+      const noResponders = err instanceof RequestError && err.isNoResponders();
       if (!noResponders || Date.now() > deadline) {
         throw new Error(
           noResponders ? `no scheduler answers on ${subject}: is it running?` : (err as Error).message,
@@ -45,6 +43,7 @@ Commands:
   migrate                      create the database if needed and apply every migration
   sync <source> [--wait]       start a full run (with --wait: live progress until it ends)
   status [--source S]          recent runs and their progress
+  cancel <runId>               cancel a running run: its pending tasks are dropped, nothing more is fetched
   events tail [--source S] [--type T] [--from-start]
                                print change events as they are published (T e.g. grant.created)
   access who <accountId>       who can reach the account, with which permission set, directly or via a group
@@ -68,8 +67,9 @@ function print(json: boolean, value: unknown, text: () => string): void {
 }
 
 function runLine(r: RunSummary): string {
-  const total = r.tasksDone + r.tasksPending + r.tasksFailed;
-  return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
+  const cancelled = r.stats.tasksCancelled ?? 0;
+  const total = r.tasksDone + r.tasksPending + r.tasksFailed + cancelled;
+  return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}${cancelled ? ` (${cancelled} cancelled)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
 }
 
 export async function runCommand(args: string[], flags: Flags, config: CliConfig): Promise<number> {
@@ -96,7 +96,7 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
     }
   }
 
-  if (cmd === "sync" || cmd === "status" || (cmd === "events" && sub === "tail")) {
+  if (cmd === "sync" || cmd === "status" || cmd === "cancel" || (cmd === "events" && sub === "tail")) {
     const nc = await connect({ servers: config.NATS_URL.split(","), maxReconnectAttempts: -1 });
     try {
       if (cmd === "sync") {
@@ -130,6 +130,17 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
           }
           await sleep(500);
         }
+      }
+      if (cmd === "cancel") {
+        if (!sub) throw new UsageError("cancel needs a run id (see grantline status)");
+        const reply = CancelReply.parse(await ask(nc, subjects.ctl("cancel"), { runId: sub }));
+        if (!reply.ok) throw new Error(reply.error);
+        print(json, reply, () =>
+          reply.alreadyCancelled
+            ? `already cancelled: run ${reply.runId}`
+            : `cancelled: run ${reply.runId} (${reply.sourceId}), ${reply.tasksCancelled} pending task(s) dropped`,
+        );
+        return 0;
       }
       if (cmd === "status") {
         const st = StatusReply.parse(

@@ -43,6 +43,12 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
       description: "Run status (request/reply).",
       messages: { StatusRequest: ref("StatusRequest"), StatusReply: ref("StatusReply") },
     },
+    ctlCancel: {
+      address: s.ctl("cancel"),
+      description:
+        "Cancel a running run (request/reply): its pending tasks settle as cancelled and its queued work is purged.",
+      messages: { CancelRequest: ref("CancelRequest"), CancelReply: ref("CancelReply") },
+    },
   };
   return {
     asyncapi: "3.0.0",

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   "run.started",
   "run.completed",
   "run.failed",
+  "run.cancelled",
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

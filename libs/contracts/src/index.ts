@@ -36,6 +36,8 @@ export {
   RunSummary,
   StatusRequest,
   StatusReply,
+  CancelRequest,
+  CancelReply,
 } from "./messages.ts";
 export {
   STAGES,
@@ -51,6 +53,8 @@ export {
 } from "./vocabulary.ts";
 export { OPERATIONS, Operation, operationKey, isOperation } from "./operation.ts";
 export type { AwsOperation, OperationName, ServiceOf } from "./operation.ts";
+export { CTL_SCHEMAS } from "./control.ts";
+export type { CtlRequest, CtlReply } from "./control.ts";
 export { EVENT_TYPES, EventType, GrantlineEvent, cloudEventType } from "./events.ts";
 export { MESSAGE_SCHEMAS, messageJsonSchemas } from "./schemas.ts";
 export { asyncApiDocument } from "./asyncapi.ts";

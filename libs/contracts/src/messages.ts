@@ -192,3 +192,20 @@ export const StatusReply = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type StatusReply = z.infer<typeof StatusReply>;
+
+export const CancelRequest = z.object({ runId: z.uuid() });
+export type CancelRequest = z.infer<typeof CancelRequest>;
+
+export const CancelReply = z.discriminatedUnion("ok", [
+  z.object({
+    ok: z.literal(true),
+    runId: z.uuid(),
+    sourceId: SourceId,
+    /** True when an earlier request had already cancelled the run: cancelling is idempotent. */
+    alreadyCancelled: z.boolean(),
+    /** Pending tasks this request settled as cancelled (0 when already cancelled). */
+    tasksCancelled: z.number().int(),
+  }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type CancelReply = z.infer<typeof CancelReply>;

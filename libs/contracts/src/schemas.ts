@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { GrantlineEvent } from "./events.ts";
 import {
+  CancelReply,
+  CancelRequest,
   DeadLetter,
   PageRequest,
   PageResult,
@@ -22,6 +24,8 @@ export const MESSAGE_SCHEMAS = {
   SyncReply,
   StatusRequest,
   StatusReply,
+  CancelRequest,
+  CancelReply,
 } as const;
 
 /** JSON Schema (draft 2020-12) of each message. */

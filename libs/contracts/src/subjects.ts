@@ -17,9 +17,15 @@ export interface Subjects {
   pageResult(sourceId: string, service: string): string;
   /** Page requests of every source addressed to one AWS service: the filter of that service's fetcher consumer. */
   pageRequestsFor(service: string): string;
+  /** Page requests of one source, every service: what cancelling the source's run purges. */
+  pageRequestsOf(sourceId: string): string;
+  /** Page results of one source, every service. */
+  pageResultsOf(sourceId: string): string;
   batch(sourceId: string): string;
   deadLetter(stage: Stage): string;
   event(sourceId: string, type: string): string;
+  /** Events of one type from every source. */
+  eventsOfType(type: string): string;
   ctl(verb: CtlVerb): string;
   /** Wildcards a stream or consumer filters on. */
   readonly all: {
@@ -60,9 +66,12 @@ export function createSubjects(prefix = "gl"): Subjects {
     pageResult: (source, service) =>
       `${prefix}.page.res.${tok("source id", source)}.${tok("service", service)}`,
     pageRequestsFor: (service) => `${prefix}.page.req.*.${tok("service", service)}`,
+    pageRequestsOf: (source) => `${prefix}.page.req.${tok("source id", source)}.>`,
+    pageResultsOf: (source) => `${prefix}.page.res.${tok("source id", source)}.>`,
     batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
     event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,
+    eventsOfType: (type) => `${prefix}.events.*.${type}`,
     ctl: (verb) => `${prefix}.ctl.${verb}`,
     all: {
       pageRequests: `${prefix}.page.req.>`,

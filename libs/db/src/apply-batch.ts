@@ -5,6 +5,7 @@ import type { Database } from "./database.ts";
 import { completeRunIfDone } from "./complete-run.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
 import { eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
+import { lockRun } from "./run-lock.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
 
 export interface ApplyResult {
@@ -167,6 +168,9 @@ async function upsertGrants(
 export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Promise<ApplyResult> {
   return db.transaction().execute(async (tx) => {
     const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
+    // First, so a cancel (cancel-run.ts) either waits for this batch or this batch sees the run cancelled
+    // below: never a batch adding child tasks to a run whose pending tasks a cancel is settling.
+    await lockRun(tx, b.runId, "shared");
     const task = await tx
       .selectFrom("tasks")
       .select(["status", "run_id"])

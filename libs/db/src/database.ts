@@ -34,7 +34,7 @@ export interface TasksTable {
   scope: string | null;
   page_index: Generated<number>;
   parent_id: string | null;
-  status: Generated<"pending" | "done" | "failed">;
+  status: Generated<"pending" | "done" | "failed" | "cancelled">;
   publish_count: Generated<number>;
   created_at: Generated<Date>;
   published_at: Generated<Date>;

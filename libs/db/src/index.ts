@@ -22,6 +22,8 @@ export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outb
 export { assignmentCounts, runSummaries, startRun } from "./runs.ts";
 export type { StartRunInput } from "./runs.ts";
 export { republishStalledTasks } from "./stalled-tasks.ts";
+export { cancelRun } from "./cancel-run.ts";
+export type { CancelRunResult } from "./cancel-run.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { failTask } from "./fail-task.ts";

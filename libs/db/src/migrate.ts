@@ -4,6 +4,7 @@ import * as m0001 from "./migrations/0001-initial.ts";
 import * as m0002 from "./migrations/0002-effective-grants.ts";
 import * as m0003 from "./migrations/0003-task-counters.ts";
 import * as m0004 from "./migrations/0004-effective-grants-iam.ts";
+import * as m0005 from "./migrations/0005-cancelled-tasks.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0002-effective-grants": m0002,
   "0003-task-counters": m0003,
   "0004-effective-grants-iam": m0004,
+  "0005-cancelled-tasks": m0005,
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetcherDurable, LEGACY_FETCHER_DURABLE } from "@grantline/contracts";
-import { ensureConsumer, retireConsumer } from "./index.ts";
+import { ensureConsumer, retireConsumer } from "./ensure-topology.ts";
 import { openTestStreams, type TestStreams } from "./test-streams.ts";
 
 let t: TestStreams;

@@ -4,14 +4,11 @@ import { z } from "zod";
 import { DeadLetter, RetryableError, type Subjects } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
 import { uniqueName, waitFor } from "@grantline/testing";
-import {
-  decideOutcome,
-  ensureConsumer,
-  openBlobStore,
-  publishJson,
-  startConsumer,
-  type BlobStore,
-} from "./index.ts";
+import { openBlobStore, type BlobStore } from "./blob-store.ts";
+import { decideOutcome } from "./decide-outcome.ts";
+import { ensureConsumer } from "./ensure-topology.ts";
+import { publishJson } from "./publish-json.ts";
+import { startConsumer } from "./start-consumer.ts";
 import { openTestStreams, type TestStreams } from "./test-streams.ts";
 
 const Payload = z.object({ id: z.string(), body: z.string().default("") });

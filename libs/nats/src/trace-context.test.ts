@@ -5,7 +5,10 @@ import { createLogger } from "@grantline/log";
 import { waitFor } from "@grantline/testing";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Subjects } from "@grantline/contracts";
-import { ensureConsumer, headers, publishJson, startConsumer } from "./index.ts";
+import { headers } from "@nats-io/nats-core";
+import { ensureConsumer } from "./ensure-topology.ts";
+import { publishJson } from "./publish-json.ts";
+import { startConsumer } from "./start-consumer.ts";
 import { openTestStreams, type TestStreams } from "./test-streams.ts";
 
 // This file registers a real tracer provider for its own worker process (vitest isolates files).

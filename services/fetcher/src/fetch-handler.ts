@@ -1,5 +1,5 @@
 import type { PageRequest, PageResult } from "@grantline/contracts";
-import type { MessageHandler } from "@grantline/nats";
+import type { MessageContext, MessageHandler } from "@grantline/nats";
 
 /** Executes one page request against its service. Throws `RetryableError`/`PermanentError` per the contract. */
 export interface PageExecutor {
@@ -19,30 +19,61 @@ export interface PageResultPublisher {
   publish(result: PageResult, signal: AbortSignal): Promise<void>;
 }
 
+/** Runs cancelled since the process started (`CancelledRuns` of libs/nats). */
+export interface CancelledRuns {
+  isCancelled(runId: string): boolean;
+  watch(runId: string, onCancel: () => void): () => void;
+}
+
 export interface FetchHandlerDeps {
   executor: PageExecutor;
   publisher: PageResultPublisher;
+  /** Requests of a cancelled run are dropped (acked, no AWS call), and abandoned if it is cancelled mid-call. */
+  cancelled?: CancelledRuns;
 }
 
 /** Page request in, raw page out. Knows nothing of the model: that is the mapper's job. */
 export function createFetchHandler(deps: FetchHandlerDeps): MessageHandler<PageRequest> {
   return async (request, ctx) => {
-    const { page, warnings, skipped, stats } = await deps.executor.execute(request, {
-      signal: ctx.signal,
-      deliveryCount: ctx.deliveryCount,
-    });
-    await deps.publisher.publish(
-      {
-        v: 1,
-        request,
-        page,
-        fetchedAt: new Date().toISOString(),
-        warnings,
-        skipped: skipped ?? null,
-        stats: stats ?? { awsCalls: 1, throttled: 0 },
-      },
-      ctx.signal,
-    );
-    ctx.logger.debug({ taskId: request.taskId, operation: request.operation }, "page fetched");
+    if (deps.cancelled?.isCancelled(request.runId)) {
+      ctx.logger.debug({ taskId: request.taskId }, "run cancelled; request dropped");
+      return;
+    }
+    // Most of a request's time is the wait for its budget: a cancel during it stops the call from being made.
+    const run = new AbortController();
+    const unwatch = deps.cancelled?.watch(request.runId, () => run.abort(new Error("run cancelled")));
+    try {
+      await fetchPage(deps, request, ctx, AbortSignal.any([ctx.signal, run.signal]));
+    } catch (err) {
+      if (!run.signal.aborted) throw err;
+      ctx.logger.debug({ taskId: request.taskId }, "run cancelled; request abandoned");
+    } finally {
+      unwatch?.();
+    }
   };
+}
+
+async function fetchPage(
+  deps: FetchHandlerDeps,
+  request: PageRequest,
+  ctx: MessageContext,
+  signal: AbortSignal,
+): Promise<void> {
+  const { page, warnings, skipped, stats } = await deps.executor.execute(request, {
+    signal,
+    deliveryCount: ctx.deliveryCount,
+  });
+  await deps.publisher.publish(
+    {
+      v: 1,
+      request,
+      page,
+      fetchedAt: new Date().toISOString(),
+      warnings,
+      skipped: skipped ?? null,
+      stats: stats ?? { awsCalls: 1, throttled: 0 },
+    },
+    signal,
+  );
+  ctx.logger.debug({ taskId: request.taskId, operation: request.operation }, "page fetched");
 }

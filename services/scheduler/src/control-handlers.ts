@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import {
-  SyncRequest,
-  StatusRequest,
-  type PageRequest,
-  type RunSummary,
-  type StatusReply,
-  type SyncReply,
-} from "@grantline/contracts";
+import type { PageRequest, RunStatus, RunSummary, SyncReply } from "@grantline/contracts";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
-import { inSpan } from "@grantline/nats";
+import { inSpan, type ControlHandlers } from "@grantline/nats";
+
+/** What cancelling a run found (`CancelRunResult` of libs/db). */
+export type CancelOutcome =
+  | { kind: "cancelled"; runId: string; sourceId: string; tasksCancelled: number; requestsDropped: number }
+  | { kind: "already-cancelled"; runId: string; sourceId: string }
+  | { kind: "finished"; runId: string; sourceId: string; status: RunStatus }
+  | { kind: "unknown"; runId: string };
 
 export interface RunStore {
   start(
@@ -18,41 +18,31 @@ export interface RunStore {
     roots: PageRequest[],
   ): Promise<{ runId: string; alreadyRunning: boolean }>;
   summaries(filter: { sourceId?: string; runId?: string }): Promise<RunSummary[]>;
+  /** Settles the run's pending tasks and marks it cancelled, in one transaction. */
+  cancel(runId: string, signal: AbortSignal): Promise<CancelOutcome>;
+}
+
+export interface WorkQueues {
+  /** Removes a source's queued page requests, page results and batches from the streams. */
+  purgeSource(sourceId: string): Promise<Record<string, number>>;
 }
 
 export interface ControlDeps {
   runs: RunStore;
+  queues: WorkQueues;
   sources: SourceConfig[];
   /** The run's first tasks; may read what earlier runs saw (the assignment route is chosen from counts). */
   roots(source: SourceConfig, runId: string): Promise<PageRequest[]>;
-  /** Wakes the outbox publisher so root tasks go out at once. */
+  /** Wakes the outbox publisher so what a commit wrote goes out at once. */
   kickOutbox(): void;
   logger: Logger;
 }
 
-export interface ControlHandlers {
-  sync(body: unknown): Promise<SyncReply>;
-  status(body: unknown): Promise<StatusReply>;
-  /** Starts a full run of a source; used by the schedule and by `sync`. */
-  startRun(sourceId: string): Promise<SyncReply>;
-}
+/** Starts a full run of a source, or returns the one already running; used by `sync` and by the schedule. */
+export type RunStarter = (sourceId: string) => Promise<SyncReply>;
 
-/** The `gl.ctl.*` request/reply verbs. Replies are always a schema value: errors are `{ ok: false, error }`. */
-export function createControlHandlers(deps: ControlDeps): ControlHandlers {
+export function createRunStarter(deps: ControlDeps): RunStarter {
   const byId = new Map(deps.sources.map((s) => [s.id, s]));
-
-  /** Each run is a trace: its root tasks carry the span's context, and every later message continues it. */
-  async function startRun(sourceId: string): Promise<SyncReply> {
-    return inSpan("grantline sync", { "grantline.source_id": sourceId }, async (span) => {
-      const reply = await startRunInSpan(sourceId);
-      if (reply.ok)
-        span.setAttributes({
-          "grantline.run_id": reply.runId,
-          "grantline.already_running": reply.alreadyRunning,
-        });
-      return reply;
-    });
-  }
 
   async function startRunInSpan(sourceId: string): Promise<SyncReply> {
     const source = byId.get(sourceId);
@@ -76,25 +66,77 @@ export function createControlHandlers(deps: ControlDeps): ControlHandlers {
     return { ok: true, runId: r.runId, alreadyRunning: r.alreadyRunning };
   }
 
+  // Each run is a trace: its root tasks carry the span's context, and every later message continues it.
+  return (sourceId) =>
+    inSpan("grantline sync", { "grantline.source_id": sourceId }, async (span) => {
+      const reply = await startRunInSpan(sourceId);
+      if (reply.ok)
+        span.setAttributes({
+          "grantline.run_id": reply.runId,
+          "grantline.already_running": reply.alreadyRunning,
+        });
+      return reply;
+    });
+}
+
+/**
+ * The `gl.ctl.*` verbs, one handler each (`ControlHandlers` is total over `CtlVerb`). Requests arrive parsed
+ * against their schema; replies are schema values, errors `{ ok: false, error }`.
+ */
+export function createControlHandlers(
+  deps: ControlDeps,
+  startRun: RunStarter = createRunStarter(deps),
+): ControlHandlers {
   return {
-    startRun,
-    async sync(body) {
-      const req = SyncRequest.safeParse(body);
-      if (!req.success)
-        return {
-          ok: false,
-          error: `bad sync request: ${req.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-        };
-      return startRun(req.data.sourceId);
-    },
-    async status(body) {
-      const req = StatusRequest.safeParse(body ?? {});
-      if (!req.success)
-        return {
-          ok: false,
-          error: `bad status request: ${req.error.issues.map((i) => i.message).join("; ")}`,
-        };
-      return { ok: true, runs: await deps.runs.summaries(req.data) };
+    sync: (req) => startRun(req.sourceId),
+    status: async (req) => ({ ok: true, runs: await deps.runs.summaries(req) }),
+    async cancel(req, ctx) {
+      const r = await deps.runs.cancel(req.runId, ctx.signal);
+      switch (r.kind) {
+        case "unknown":
+          return { ok: false, error: `unknown run ${r.runId}` };
+        case "finished":
+          return {
+            ok: false,
+            error: `run ${r.runId} already finished (${r.status}); only a running run can be cancelled`,
+          };
+        case "already-cancelled":
+          // Its queued work was purged by the request that cancelled it; purging now could hit a newer run.
+          return {
+            ok: true,
+            runId: r.runId,
+            sourceId: r.sourceId,
+            alreadyCancelled: true,
+            tasksCancelled: 0,
+          };
+        case "cancelled": {
+          deps.kickOutbox();
+          // After the commit: from here no page request of the run can enter the streams (its outbox rows
+          // are gone, its tasks are settled), so what the purge removes stays removed. If the purge fails the
+          // run is still cancelled: fetchers drop its queued requests (run.cancelled) and the writer its batches.
+          const purged = await deps.queues.purgeSource(r.sourceId).catch((err: unknown) => {
+            ctx.logger.warn({ err, sourceId: r.sourceId }, "purging the cancelled run's queued work failed");
+            return null;
+          });
+          ctx.logger.info(
+            {
+              runId: r.runId,
+              sourceId: r.sourceId,
+              tasksCancelled: r.tasksCancelled,
+              requestsDropped: r.requestsDropped,
+              purged,
+            },
+            "run cancelled",
+          );
+          return {
+            ok: true,
+            runId: r.runId,
+            sourceId: r.sourceId,
+            alreadyCancelled: false,
+            tasksCancelled: r.tasksCancelled,
+          };
+        }
+      }
     },
   };
 }

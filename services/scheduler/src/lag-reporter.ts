@@ -8,8 +8,44 @@ export interface ConsumerInfoSource {
   streamMessages(stream: string): Promise<number>;
 }
 
+/** The JetStream manager's info calls the reporter reads (structurally `JetStreamManager`). */
+export interface JetStreamInfo {
+  consumers: {
+    info(
+      stream: string,
+      durable: string,
+    ): Promise<{ num_pending: number; num_ack_pending: number; num_redelivered: number }>;
+  };
+  streams: { info(stream: string): Promise<{ state: { messages: number } }> };
+}
+
+/** Reads consumer and stream state from JetStream. */
+export function jetStreamInfo(jsm: JetStreamInfo): ConsumerInfoSource {
+  return {
+    consumerPending: async (stream, durable) => {
+      const c = await jsm.consumers.info(stream, durable);
+      return { pending: c.num_pending, ackPending: c.num_ack_pending, redelivered: c.num_redelivered };
+    },
+    streamMessages: async (stream) => (await jsm.streams.info(stream)).state.messages,
+  };
+}
+
 export interface LagGauge {
   set(labels: Record<string, string>, value: number): void;
+}
+
+/** The two gauges `createLagReporter` sets, registered on `metrics` (`Metrics` of `@grantline/observability`). */
+export function lagGauges(metrics: {
+  gauge(name: string, help: string, labelNames: readonly string[]): LagGauge;
+}): { lag: LagGauge; deadLetters: LagGauge } {
+  return {
+    lag: metrics.gauge(
+      "grantline_consumer_messages",
+      "JetStream consumer state per pipeline consumer (pending, ack_pending, redelivered)",
+      ["consumer", "kind"],
+    ),
+    deadLetters: metrics.gauge("grantline_dead_letters", "Messages in the dead-letter stream", []),
+  };
 }
 
 /**

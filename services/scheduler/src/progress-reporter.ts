@@ -4,6 +4,26 @@ export interface ProgressGauge {
   set(labels: { source: string; state: string }, value: number): void;
 }
 
+/** Where the reporter's gauges are registered (`Metrics` of `@grantline/observability`). */
+export interface GaugeFactory {
+  gauge(name: string, help: string, labelNames: readonly string[]): ProgressGauge;
+}
+
+/** The two gauges `createProgressReporter` sets. */
+export function progressGauges(metrics: GaugeFactory): { tasks: ProgressGauge; counters: ProgressGauge } {
+  return {
+    tasks: metrics.gauge("grantline_run_tasks", "Tasks of each source's latest run, by state", [
+      "source",
+      "state",
+    ]),
+    counters: metrics.gauge(
+      "grantline_run_stats",
+      "Counters of each source's latest run (awsCalls, throttled, rows, pages, running)",
+      ["source", "state"],
+    ),
+  };
+}
+
 /**
  * Publishes the latest run of each source as metrics (tasks by state, AWS calls, throttles, rows), so a
  * dashboard shows progress without querying Postgres.

@@ -1,7 +1,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSubjects } from "@grantline/contracts";
 import { createTestDatabase, testInfra, uniqueName, waitFor, type TestDatabase } from "@grantline/testing";
 import { spawnService, type ServiceName } from "./pipeline-harness.ts";
 
@@ -26,6 +30,46 @@ describe("service start-up", () => {
       expect(out).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
     },
   );
+});
+
+describe("start-up failures", () => {
+  it("a service that cannot start logs one fatal line through its logger and exits 1", async () => {
+    // The probe port is taken: everything else starts, then binding it fails.
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as { port: number }).port;
+    const subjects = createSubjects(uniqueName("fatal"));
+    try {
+      const s = spawnService("mapper", {
+        NATS_URL: testInfra().natsUrl,
+        GL_SUBJECT_PREFIX: subjects.prefix,
+        PROBE_HOST: "127.0.0.1",
+        PROBE_PORT: String(port),
+      });
+      expect(await s.exited).toEqual({ code: 1, signal: null });
+      const fatal = s.output
+        .join("")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { level: string; service: string; msg: string; err?: { code?: string } })
+        .filter((l) => l.level === "fatal");
+      expect(fatal).toEqual([
+        expect.objectContaining({
+          service: "mapper",
+          msg: "mapper failed to start",
+          err: expect.objectContaining({ code: "EADDRINUSE" }),
+        }),
+      ]);
+    } finally {
+      await new Promise((r) => taken.close(r));
+      const nc = await connect({ servers: testInfra().natsUrl });
+      const jsm = await jetstreamManager(nc);
+      const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
+      for (const stream of [...Object.values(subjects.streams), blobs])
+        await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
+    }
+  });
 });
 
 describe("sources file checked at start", () => {

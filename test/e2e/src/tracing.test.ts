@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { headers } from "@grantline/nats";
+import { headers } from "@nats-io/transport-node";
 import { waitFor } from "@grantline/testing";
 import { createPipeline, diagSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
 
