@@ -13,38 +13,46 @@ const deepImports = {
 /** Each external system has one owner; everyone else goes through that lib's small interface. */
 const owners = {
   aws: {
-    group: ["@aws-sdk/*", "@smithy/*"],
     message: "Only libs/aws talks to AWS: use @grantline/aws (a type-only import is fine).",
+    patterns: ["@aws-sdk/*", "@smithy/*"],
     allowTypeImports: true,
   },
   db: {
-    group: ["pg", "pg-*", "kysely", "kysely/*"],
     message: "Only libs/db talks to Postgres: add a query function to @grantline/db.",
+    // Exact names (a pattern like `pg-*` would also match a local `./pg-run-store.ts`).
+    names: ["pg", "pg-pool", "pg-cursor", "pg-query-stream", "kysely"],
+    patterns: ["kysely/*"],
   },
   redis: {
-    group: ["ioredis"],
     message: "Only libs/redis talks to Redis: use @grantline/redis (RateLimiter, JsonCache, createRedis).",
+    names: ["ioredis"],
   },
   nats: {
-    group: ["@nats-io/*"],
     message: "Only libs/nats (and the CLI and examples) talk to NATS: use @grantline/nats.",
+    patterns: ["@nats-io/*"],
   },
 };
 
 /** Production code under `files` may import only the systems it owns (tests and test infrastructure are free). */
 function boundary(files, ...own) {
-  const banned = Object.entries(owners)
-    .filter(([name]) => !own.includes(name))
-    .map(([, pattern]) => pattern);
+  const banned = Object.entries(owners).filter(([name]) => !own.includes(name));
+  const paths = banned.flatMap(([, o]) => (o.names ?? []).map((name) => ({ name, message: o.message })));
+  const patterns = banned
+    .filter(([, o]) => o.patterns)
+    .map(([, o]) => ({
+      group: o.patterns,
+      message: o.message,
+      ...(o.allowTypeImports ? { allowTypeImports: true } : {}),
+    }));
   return {
     files,
     ignores: ["**/*.test.ts", "**/*.fixture.ts", "**/test-*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [deepImports, ...banned] }] },
+    rules: { "no-restricted-imports": ["error", { paths, patterns: [deepImports, ...patterns] }] },
   };
 }
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/.typecheck-*/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

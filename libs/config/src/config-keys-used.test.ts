@@ -13,20 +13,33 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 /** A library the service hands its whole config object to; keys read there count as used. */
 interface PassThrough {
   lib: string;
-  /** The hand-over, which must appear in the service's code. */
+  /** The hand-over, which must appear in the service's code (or in `in`, a lib the service hands config to). */
   via: RegExp;
+  in?: string;
   why: string;
 }
 
+const runtime: PassThrough = {
+  lib: "libs/nats/src",
+  via: /\brunService\(\s*"[a-z]+",\s*config\b/,
+  why: "runService(name, config, …) reads NATS_URL, GL_SUBJECT_PREFIX, LOG_LEVEL, PROBE_*, NATS_STREAM_REPLICAS and SHUTDOWN_GRACE_MS",
+};
 const tracing: PassThrough = {
   lib: "libs/observability/src",
   via: /\bstartTracing\(\s*config\b/,
-  why: "startTracing(config) reads the OTEL_* keys",
+  in: "libs/nats/src",
+  why: "the service runtime's startTracing(config) reads the OTEL_* keys",
 };
 const stage: PassThrough = {
   lib: "libs/nats/src",
   via: /\bsettings:\s*(?:config\b|\{\s*\.\.\.config\b)/,
   why: "startStage({ settings: config }) reads MAX_IN_FLIGHT, MAX_DELIVER and ACK_WAIT_MS",
+};
+
+const fetchStages: PassThrough = {
+  ...stage,
+  via: /\bstartFetchConsumers\([^)]*\bconfig\)/,
+  why: "startFetchConsumers(…, config) hands it to startStage as settings (MAX_IN_FLIGHT, MAX_DELIVER, ACK_WAIT_MS)",
 };
 
 interface ServiceConfig {
@@ -41,17 +54,17 @@ const SERVICES: Record<string, ServiceConfig> = {
   scheduler: {
     schema: SchedulerEnv,
     src: "services/scheduler/src",
-    passThrough: [tracing],
+    passThrough: [runtime, tracing],
     loaderReads: { SOURCES_FILE: "sources" },
   },
   fetcher: {
     schema: FetcherEnv,
     src: "services/fetcher/src",
-    passThrough: [tracing, stage],
+    passThrough: [runtime, tracing, fetchStages],
     loaderReads: { SOURCES_FILE: "sources" },
   },
-  mapper: { schema: MapperEnv, src: "services/mapper/src", passThrough: [tracing, stage] },
-  writer: { schema: WriterEnv, src: "services/writer/src", passThrough: [tracing, stage] },
+  mapper: { schema: MapperEnv, src: "services/mapper/src", passThrough: [runtime, tracing, stage] },
+  writer: { schema: WriterEnv, src: "services/writer/src", passThrough: [runtime, tracing, stage] },
 };
 
 /** The code (comments removed, tests left out) of every .ts file under `dir`. */
@@ -78,7 +91,7 @@ describe.each(Object.entries(SERVICES))("every %s setting reaches code that read
   const own = code(svc.src);
 
   it.each(svc.passThrough.map((p) => [p.lib, p]))("the config object is handed to %s", (_lib, p) => {
-    expect(own, p.why).toMatch(p.via);
+    expect(p.in ? code(p.in) : own, p.why).toMatch(p.via);
   });
 
   const keys = Object.keys(svc.schema.shape);
