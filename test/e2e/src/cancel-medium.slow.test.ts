@@ -1,23 +1,20 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RATE_LIMITS, startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import type { SyncReply } from "@grantline/contracts";
 import { waitFor } from "@grantline/testing";
-import { diffRows, expectedRows } from "./ground-truth.ts";
 import {
-  createPipeline,
-  liveRows,
-  readEvents,
-  simSource,
-  syncAndWait,
-  type Pipeline,
-} from "./pipeline-harness.ts";
+  awsCallsSettled,
+  cli,
+  expectOneCancelledEvent,
+  pipelineDrained,
+  taskCounts,
+} from "./cancel-checks.ts";
+import { diffRows, expectedRows } from "./ground-truth.ts";
+import { createPipeline, liveRows, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
 
 // `grantline cancel` on a medium organization (100 accounts, 40 permission sets, ~800 pairs, 2,000 users,
 // 200 groups), cancelled well into the run: the same promises as cancel.test.ts at a size where a run holds
 // hundreds of pending tasks and a full queue of page requests when it is cancelled.
-const BIN = fileURLToPath(new URL("../../../cli/bin/grantline.js", import.meta.url));
 // aws-sim runs AWS's quotas and grantline's budgets match them, both scaled so that a full sync of the
 // organization takes a few dozen seconds (sso-admin: ~1,000 calls at 20 × QUOTA_SCALE per second).
 const QUOTA_SCALE = 2;
@@ -26,28 +23,8 @@ const SOURCE = "medium";
 let sim: AwsSim;
 let p: Pipeline;
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...p.env } });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    c.once("exit", (code) => resolve({ code: code ?? 1, out, err }));
-  });
-}
-
 const calls = () => sim.counters().totals.calls;
-
-async function tasks(runId: string): Promise<Record<string, number>> {
-  const rows = await p.db
-    .selectFrom("tasks")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-    .where("run_id", "=", runId)
-    .groupBy("status")
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-}
+const tasks = (runId: string) => taskCounts(p, runId);
 
 beforeAll(async () => {
   const q = DEFAULT_RATE_LIMITS;
@@ -105,7 +82,7 @@ describe("cancelling a run of a medium organization", () => {
     });
     await p.nc.flush();
     const t0 = Date.now();
-    const cancelled = await cli(["cancel", runId, "--json"]);
+    const cancelled = await cli(p, ["cancel", runId, "--json"]);
     const exitedAt = Date.now();
     watch.unsubscribe();
     expect(cancelled.err).toBe("");
@@ -125,45 +102,18 @@ describe("cancelling a run of a medium organization", () => {
     expect(after.cancelled).toBeGreaterThanOrEqual(100);
 
     // Then AWS hears nothing more of this run: the call counter stays put for 2 s.
-    let last = { calls: -1, since: Date.now() };
-    const settled = await waitFor(
-      () => {
-        const n = calls();
-        if (n !== last.calls) last = { calls: n, since: Date.now() };
-        return Date.now() - last.since >= 2_000 ? n : null;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, message: "AWS calls to stop" },
-    );
+    const settled = await awsCallsSettled(calls);
     // At most the calls already on the wire: the fetcher drops buffered requests of the run and abandons those
     // waiting for their budget (MAX_IN_FLIGHT per AWS service in use: sso-admin, identitystore, organizations).
     expect(settled - callsAtCancel).toBeLessThanOrEqual(MAX_IN_FLIGHT * 3);
     // Nothing of the run is left in the pipeline, and its leftovers wrote nothing.
-    await waitFor(
-      async () => {
-        for (const s of [
-          p.subjects.streams.pageRequests,
-          p.subjects.streams.pageResults,
-          p.subjects.streams.batches,
-        ])
-          if ((await p.jsm.streams.info(s)).state.messages > 0) return false;
-        return true;
-      },
-      { timeoutMs: 30_000, message: "pipeline streams to empty" },
-    );
+    await pipelineDrained(p, 30_000);
     expect(await tasks(runId)).toEqual(after);
 
-    const events = await waitFor(
-      async () => {
-        const found = (await readEvents(p, runId)).filter((e) => e.type === "dev.grantline.run.cancelled");
-        return found.length > 0 ? found : null;
-      },
-      { timeoutMs: 20_000, message: "run.cancelled event" },
-    );
-    expect(events).toHaveLength(1);
-    expect(events[0]!.data).toMatchObject({ runId, status: "cancelled" });
+    await expectOneCancelledEvent(p, runId, 20_000);
 
     // Cancelling twice is harmless.
-    const again = await cli(["cancel", runId, "--json"]);
+    const again = await cli(p, ["cancel", runId, "--json"]);
     expect(JSON.parse(again.out)).toMatchObject({ ok: true, alreadyCancelled: true });
 
     // The cancelled run's tasks stay as they were while a new full sync of the source runs to ground truth.
@@ -177,7 +127,7 @@ describe("cancelling a run of a medium organization", () => {
     expect(diffRows(expectedRows(sim.exportOrg()), await liveRows(p, SOURCE))).toEqual([]);
     expect(await tasks(runId)).toEqual(after);
     expect(Object.keys(await tasks(next))).toEqual(["done"]);
-    const finished = await cli(["cancel", next]);
+    const finished = await cli(p, ["cancel", next]);
     expect(finished.code).toBe(1);
     expect(finished.err).toMatch(/already finished \(succeeded\); only a running run can be cancelled/);
   });
