@@ -10,6 +10,7 @@ export default defineConfig({
       "test/*/src/**/*.test.ts",
       "cli/src/**/*.test.ts",
       "deploy/test/**/*.test.ts",
+      "bench/**/*.test.ts",
     ],
     exclude: ["**/node_modules/**", "**/*.slow.test.ts"],
     globalSetup: ["./libs/testing/src/global-setup.ts"],

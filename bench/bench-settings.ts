@@ -1,8 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Preset } from "@grantline/aws-sim";
+import { ROOT } from "./bench-env.ts";
 import type { Rates } from "./floor.ts";
 
-/** One benchmark's settings, from `npm run bench`'s options (see USAGE in run.ts). */
+/** One benchmark's settings, from `npm run bench`'s options (see USAGE in run.ts) or the gate's fixed ones. */
 export interface BenchSettings {
-  preset: "medium" | "large";
+  preset: Preset;
   scale: number;
   /** aws-sim's latency per call, `MIN-MAX` ms. */
   latency: string;
@@ -27,4 +31,9 @@ export function envFor(settings: BenchSettings, service: string): Record<string,
     else if (k.slice(0, i) === service) out[k.slice(i + 1)] = v;
   }
   return out;
+}
+
+/** IAM is synced only when its mappers are registered (the mapper would dead-letter its pages otherwise). */
+export function iamMappersRegistered(): boolean {
+  return /["']iam\.[A-Za-z]+["']\s*:/.test(readFileSync(join(ROOT, "libs/model/src/map-page.ts"), "utf8"));
 }

@@ -14,7 +14,7 @@ import type { ActualRows } from "@grantline/e2e";
 import { DATABASE_URL, NATS_URL, REDIS_URL, log } from "./bench-env.ts";
 import type { BenchSettings } from "./bench-settings.ts";
 import { stopProcess } from "./process-control.ts";
-import { cpuSince, cpuSnapshot, startRssSampler } from "./sampling.ts";
+import { cpuSince, cpuSnapshot, startRssSampler, waitForQuiet } from "./sampling.ts";
 import type { Counters, Sim, Timeline } from "./sim-process.ts";
 import { startServices, type ServiceProcess } from "./start-services.ts";
 
@@ -230,7 +230,15 @@ async function cleanUp(
   await dropRunDb(dbName);
 }
 
-export async function runPipeline(sim: Sim, settings: BenchSettings): Promise<PipelineResult> {
+/**
+ * One sync, from the services' start to their stop. `settle`: request the sync only once the services' start-up is
+ * over (their CPU quiet), so the CPU measured over the run is the run's (the gate's CPU per call).
+ */
+export async function runPipeline(
+  sim: Sim,
+  settings: BenchSettings,
+  o: { settle?: boolean } = {},
+): Promise<PipelineResult> {
   const tag = randomBytes(4).toString("hex");
   const dbName = `gl_bench_${tag}`;
   const db = await createRunDb(dbName);
@@ -240,6 +248,7 @@ export async function runPipeline(sim: Sim, settings: BenchSettings): Promise<Pi
   const sampler = startRssSampler(procs);
   const nc = await connect({ servers: NATS_URL });
   try {
+    if (o.settle) await waitForQuiet(procs, { windowMs: 1000, quietCpuS: 0.2, timeoutMs: 20_000 });
     const runId = await requestSync(nc, sim, subjects);
     const startEpoch = Date.now() / 1000;
     const cpuAtStart = cpuSnapshot(procs, sim.proc.pid);

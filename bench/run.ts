@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ACCESS_ROLE, type OrgDocument } from "@grantline/aws-sim";
 import { DATABASE_URL, ROOT, log } from "./bench-env.ts";
-import type { BenchSettings } from "./bench-settings.ts";
+import { iamMappersRegistered, type BenchSettings } from "./bench-settings.ts";
 import { compareRows } from "./compare-rows.ts";
 import { floorOf, iamCallsByAccount, idealFloor, quotaRates } from "./floor.ts";
 import { sec } from "./format.ts";
@@ -71,10 +71,7 @@ if (!(scale > 0) || !(replicas >= 1) || !Number.isFinite(latMin) || !Number.isFi
   console.error(`bench: bad --quota-scale, --replicas or --latency\n${USAGE}`);
   process.exit(2);
 }
-/** IAM is synced only when its mappers are registered (the mapper would dead-letter its pages otherwise). */
-const iamMapped = /["']iam\.[A-Za-z]+["']\s*:/.test(
-  readFileSync(join(ROOT, "libs/model/src/map-page.ts"), "utf8"),
-);
+const iamMapped = iamMappersRegistered();
 if (!["all", "management"].includes(values["iam-accounts"]))
   throw new Error(`--iam-accounts must be "all" or "management", not "${values["iam-accounts"]}"`);
 const settings: BenchSettings = {

@@ -92,6 +92,26 @@ export function cpuSince(
   return { cpuS, machineBusy };
 }
 
+/**
+ * Resolves once the processes have started up: their CPU time together grew by less than `quietCpuS` over one
+ * `windowMs` (a freshly started Node service spends a second or more of CPU loading and connecting), or after
+ * `timeoutMs` regardless. A figure per unit of work then leaves start-up out.
+ */
+export async function waitForQuiet(
+  procs: SampledProcess[],
+  o: { windowMs: number; quietCpuS: number; timeoutMs: number },
+): Promise<void> {
+  const total = (): number => procs.reduce((s, p) => s + readProcCpuS(p.child.pid ?? 0), 0);
+  const deadline = Date.now() + o.timeoutMs;
+  let before = total();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, o.windowMs));
+    const now = total();
+    if (now - before < o.quietCpuS) return;
+    before = now;
+  }
+}
+
 /** Peak RSS per process as the report states it: VmRSS sampled every 500 ms, and the kernel's VmHWM. */
 export function startRssSampler(procs: SampledProcess[]): {
   sample(): void;

@@ -19,11 +19,21 @@ export interface Counters {
 }
 export type Timeline = Record<string, Array<{ t: number; calls: number; throttled: number }>>;
 
-export async function startSim(o: { preset: string; latency: string; scale: number }): Promise<Sim> {
+/** aws-sim with the organization `preset` generates from `seed` (default 1, aws-sim's own default). */
+export async function startSim(o: {
+  preset: string;
+  seed?: number;
+  latency: string;
+  scale: number;
+}): Promise<Sim> {
   const port = await freePort();
   const proc = spawnTracked(
     process.execPath,
-    ["test/aws-sim/bin/aws-sim.js", "--org", o.preset, "--port", String(port), "--latency", o.latency],
+    [
+      "test/aws-sim/bin/aws-sim.js",
+      ...["--org", o.preset, "--seed", String(o.seed ?? 1)],
+      ...["--port", String(port), "--latency", o.latency],
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
