@@ -1,8 +1,7 @@
 // One full sync through grantline's services against aws-sim, in a database and under NATS subjects of its own so
 // it cannot disturb (or be disturbed by) anything else on the shared Postgres and NATS.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -13,7 +12,7 @@ import { createDb, ensureDatabase, migrateToLatest, type Db } from "@grantline/d
 import type { ActualRows } from "@grantline/e2e";
 import { DATABASE_URL, NATS_URL, REDIS_URL, log } from "./bench-env.ts";
 import type { BenchSettings } from "./bench-settings.ts";
-import { stopProcess } from "./process-control.ts";
+import { scratchDir, stopProcess } from "./process-control.ts";
 import { cpuSince, cpuSnapshot, startRssSampler, waitForQuiet } from "./sampling.ts";
 import type { Counters, Sim, Timeline } from "./sim-process.ts";
 import { startServices, type ServiceProcess } from "./start-services.ts";
@@ -68,7 +67,7 @@ function serviceEnv(
   prefix: string,
 ): Record<string, string> {
   const { rates } = settings;
-  const sourcesFile = join(mkdtempSync(join(tmpdir(), "gl-bench-")), "sources.json");
+  const sourcesFile = join(scratchDir("gl-bench-"), "sources.json");
   writeFileSync(
     sourcesFile,
     JSON.stringify({

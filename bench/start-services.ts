@@ -2,12 +2,11 @@
 // NODE_OPTIONS, heap cap included) so the memory figures are about what ships, or `--from-source` through tsx.
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./bench-env.ts";
 import { envFor, type BenchSettings } from "./bench-settings.ts";
-import { spawnTracked } from "./process-control.ts";
+import { scratchDir, spawnTracked } from "./process-control.ts";
 
 export interface ServiceProcess {
   name: string;
@@ -26,7 +25,7 @@ function runtimeNodeOptions(): string {
 }
 
 function bundleServices(): string {
-  const bundleDir = mkdtempSync(join(tmpdir(), "gl-bench-bundle-"));
+  const bundleDir = scratchDir("gl-bench-bundle-");
   const b = spawnSync(process.execPath, ["scripts/bundle.mjs", bundleDir], { cwd: ROOT, stdio: "inherit" });
   if (b.status !== 0) throw new Error("bundling the services failed");
   return bundleDir;
