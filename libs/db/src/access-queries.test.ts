@@ -7,29 +7,19 @@ import {
   type ResourceType,
   type ResultBatch,
 } from "@grantline/contracts";
-import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
-import {
-  accessOfPrincipal,
-  accessToAccount,
-  applyBatch,
-  createDb,
-  migrateToLatest,
-  startRun,
-  type Db,
-} from "./index.ts";
+import { accessOfPrincipal, accessToAccount, applyBatch, startRun, type Db } from "./index.ts";
+import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 const subjects = createSubjects("t");
 const ACCOUNT = "111111111111";
 const OTHER = "222222222222";
 const PS = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin";
-let tdb: TestDatabase;
+let close: () => Promise<void>;
 let db: Db;
 
 /** One synced run: group g (alice and bob) holds Admin on ACCOUNT; carol holds it directly; bob also on OTHER. */
 beforeAll(async () => {
-  tdb = await createTestDatabase(testInfra().databaseUrl);
-  db = createDb({ url: tdb.url, poolSize: 2 });
-  expect((await migrateToLatest(db)).error).toBeUndefined();
+  ({ db, close } = await openMigratedTestDb({ poolSize: 2 }));
   const runId = randomUUID();
   const root = pageRequest({
     runId,
@@ -114,8 +104,7 @@ beforeAll(async () => {
   expect((await applyBatch(db, subjects, batch)).runFinished).toBe("succeeded");
 });
 afterAll(async () => {
-  await db.destroy();
-  await tdb.drop();
+  await close();
 });
 
 describe("access queries", () => {

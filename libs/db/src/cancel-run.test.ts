@@ -1,31 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSubjects, pageRequest, type PageRequest, type ResultBatch } from "@grantline/contracts";
-import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
-import {
-  applyBatch,
-  cancelRun,
-  createDb,
-  migrateToLatest,
-  republishStalledTasks,
-  runSummaries,
-  startRun,
-  type Db,
-} from "./index.ts";
+import { applyBatch, cancelRun, republishStalledTasks, runSummaries, startRun, type Db } from "./index.ts";
+import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 const subjects = createSubjects("t");
-let tdb: TestDatabase;
+let close: () => Promise<void>;
 let db: Db;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase(testInfra().databaseUrl);
-  db = createDb({ url: tdb.url });
-  const r = await migrateToLatest(db);
-  expect(r.error).toBeUndefined();
+  ({ db, close } = await openMigratedTestDb());
 });
 afterAll(async () => {
-  await db.destroy();
-  await tdb.drop();
+  await close();
 });
 
 function request(runId: string, sourceId: string, page: number): PageRequest {

@@ -1,23 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
-import { createDb, migrateToLatest, type Db } from "./index.ts";
+import { type Db } from "./index.ts";
+import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
-let tdb: TestDatabase;
+let close: () => Promise<void>;
 let db: Db;
 const run = randomUUID();
 const SRC = "eg";
 
 beforeAll(async () => {
-  tdb = await createTestDatabase(testInfra().databaseUrl);
-  db = createDb({ url: tdb.url });
-  const r = await migrateToLatest(db);
-  expect(r.error).toBeUndefined();
+  ({ db, close } = await openMigratedTestDb());
 });
 afterAll(async () => {
-  await db.destroy();
-  await tdb.drop();
+  await close();
 });
 
 const R1 = "arn:aws:iam::111111111111:role/r1";

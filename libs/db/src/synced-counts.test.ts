@@ -1,21 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSubjects, pageRequest, type ResultBatch } from "@grantline/contracts";
-import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
-import { applyBatch, createDb, migrateToLatest, startRun, syncedCounts, type Db } from "./index.ts";
+import { applyBatch, startRun, syncedCounts, type Db } from "./index.ts";
+import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 const subjects = createSubjects("t");
-let tdb: TestDatabase;
+let close: () => Promise<void>;
 let db: Db;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase(testInfra().databaseUrl);
-  db = createDb({ url: tdb.url, poolSize: 2 });
-  expect((await migrateToLatest(db)).error).toBeUndefined();
+  ({ db, close } = await openMigratedTestDb({ poolSize: 2 }));
 });
 afterAll(async () => {
-  await db.destroy();
-  await tdb.drop();
+  await close();
 });
 
 /** A whole run of one page: the group `g` with `members`. */
