@@ -100,6 +100,8 @@ function serviceEnv(
     DATABASE_URL: dbUrl.toString(),
     REDIS_KEY_PREFIX: `${prefix}:`,
     GL_SUBJECT_PREFIX: prefix,
+    // Reserved from the NATS server's storage at stream creation (see docs/configuration.md); ample here.
+    NATS_HOP_MAX_BYTES: String(256 * 1024 ** 2),
     SOURCES_FILE: sourcesFile,
     PROBE_PORT: "0",
     PROBE_HOST: "127.0.0.1",

@@ -37,6 +37,14 @@ export const CommonEnv = z.object({
   SHUTDOWN_GRACE_MS: positiveMs.default(20_000),
   // Replicas of every stream grantline creates: 3 on a production NATS cluster (R3), 1 on a single server.
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  // Bytes each of the three hop streams may hold before publishers are pushed back. JetStream reserves this
+  // from the server's storage when the stream is created (a stream is refused once the reservations exceed
+  // the server's max_file_store), so a deployment that shares a small server (tests, laptops) sets it lower.
+  NATS_HOP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 ** 2)
+    .default(1024 ** 3),
   // Tracing uses OpenTelemetry's standard variables. Trace ids are on log lines and in NATS headers always;
   // spans leave the process only when an exporter is chosen — OTEL_TRACES_EXPORTER, or an OTLP endpoint set
   // (then "otlp" is implied) — so tracing costs nothing outside the process by default.

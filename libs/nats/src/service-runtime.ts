@@ -21,6 +21,7 @@ export interface RuntimeSettings extends TracingSettings {
   NATS_URL: string;
   GL_SUBJECT_PREFIX: string;
   NATS_STREAM_REPLICAS: number;
+  NATS_HOP_MAX_BYTES: number;
   LOG_LEVEL: LevelWithSilent;
   PROBE_PORT: number;
   PROBE_HOST: string;
@@ -78,7 +79,10 @@ export async function startServiceRuntime(o: {
   const nc = await connectNats({ servers: config.NATS_URL, name: `grantline-${service}`, logger });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  await ensureStreams(jsm, subjects, { replicas: config.NATS_STREAM_REPLICAS });
+  await ensureStreams(jsm, subjects, {
+    replicas: config.NATS_STREAM_REPLICAS,
+    hopMaxBytes: config.NATS_HOP_MAX_BYTES,
+  });
   return {
     service,
     logger,

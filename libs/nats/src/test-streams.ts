@@ -20,7 +20,8 @@ export async function openTestStreams(prefix: string): Promise<TestStreams> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const subjects = createSubjects(uniqueName(prefix));
-  await ensureStreams(jsm, subjects, { storage: "memory" });
+  // Small hops: JetStream reserves max_bytes from the server's memory store at creation, per test.
+  await ensureStreams(jsm, subjects, { storage: "memory", hopMaxBytes: 16 * 1024 ** 2 });
   return {
     nc,
     js,

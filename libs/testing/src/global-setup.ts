@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import type { TestProject } from "vitest/node";
+import { removeStaleTestStreams } from "./remove-stale-test-streams.ts";
 
 /**
  * Finds NATS (with JetStream), Redis and Postgres for the test run.
@@ -41,6 +42,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return c.getConnectionUri();
     },
   );
+  const stale = await removeStaleTestStreams(nats).catch(() => []);
+  if (stale.length > 0) console.warn(`removed ${stale.length} stale test stream(s) of earlier runs`);
   project.provide("natsUrl", nats);
   project.provide("redisUrl", redis);
   project.provide("databaseUrl", database);

@@ -41,12 +41,12 @@ describe("cancelling a run", () => {
     // Well under way: pages written, more queued.
     await waitFor(async () => ((await tasks(runId)).done ?? 0) >= 10, { timeoutMs: 60_000 });
 
-    const t0 = Date.now();
+    // "At once" is what the reply means, not a time bound (a timed assertion fails on a loaded machine):
+    // when it arrives, the run is already settled (below) and AWS hears no more of it.
     const cancelled = await cli(p, ["cancel", runId, "--json"]);
     expect(cancelled.err).toBe("");
     expect(cancelled.code).toBe(0);
     expect(JSON.parse(cancelled.out)).toMatchObject({ ok: true, runId, alreadyCancelled: false });
-    expect(Date.now() - t0).toBeLessThan(5_000);
     const callsAtCancel = calls();
 
     // Settled in the reply's transaction: cancelled, nothing pending.

@@ -49,7 +49,9 @@ export interface Pipeline {
 export function spawnService(name: ServiceName, env: Record<string, string>): RunningService {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, `services/${name}/src/main.ts`)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
+    // JetStream reserves each hop's max bytes from the server's storage at creation: the 1 GiB default × 3
+    // hops × every test file running at once can exceed what a small CI disk gives NATS.
+    env: { PATH: process.env.PATH ?? "", NATS_HOP_MAX_BYTES: String(256 * 1024 ** 2), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
@@ -133,13 +135,23 @@ export async function createPipeline(o: {
     },
     async request(verb, body) {
       // The scheduler may still be starting: retry until it answers.
-      return waitFor(
-        async () => {
-          const r = await nc.request(subjects.ctl(verb), JSON.stringify(body), { timeout: 2000 });
-          return r.json();
-        },
-        { timeoutMs: 90_000, intervalMs: 200, message: `ctl.${verb}` },
-      );
+      try {
+        return await waitFor(
+          async () => {
+            const r = await nc.request(subjects.ctl(verb), JSON.stringify(body), { timeout: 2000 });
+            return r.json();
+          },
+          { timeoutMs: 90_000, intervalMs: 200, message: `ctl.${verb}` },
+        );
+      } catch (err) {
+        // Say why the scheduler never answered (it exited at start-up, say) instead of only that it did not.
+        const tail = p.logs("scheduler").trim().split("\n").slice(-15).join("\n");
+        const running = (services.get("scheduler") ?? []).length;
+        throw new Error(
+          `${(err as Error).message}; ${running} scheduler(s) running; its last output:\n${tail}`,
+          { cause: err },
+        );
+      }
     },
     async waitForRun(runId, timeoutMs = 60_000) {
       return waitFor(
