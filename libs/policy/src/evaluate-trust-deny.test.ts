@@ -2,25 +2,8 @@
 // unlisted, a Deny with a Condition only makes the grant conditional; and trustDenies for concrete principals.
 import { describe, expect, it } from "vitest";
 import { evaluateTrust, trustDenies } from "./evaluate-trust.ts";
+import { ACCT, OTHER, allow, arn, deny, doc, who } from "./trust-policy.fixture.ts";
 
-const ACCT = "111122223333";
-const OTHER = "444455556666";
-const arn = (rest: string, acct = ACCT) => `arn:aws:iam::${acct}:${rest}`;
-const doc = (...Statement: unknown[]) => ({ Version: "2012-10-17", Statement });
-const allow = (Principal: unknown, Action: unknown = "sts:AssumeRole", extra: object = {}) => ({
-  Effect: "Allow",
-  Principal,
-  Action,
-  ...extra,
-});
-const deny = (Principal: unknown, Action: unknown = "sts:AssumeRole", extra: object = {}) => ({
-  Effect: "Deny",
-  Principal,
-  Action,
-  ...extra,
-});
-const who = (d: Parameters<typeof evaluateTrust>[0]) =>
-  evaluateTrust(d).trusted.map((t) => [t.principalType, t.principalId, t.actions]);
 const SAML = arn("saml-provider/okta");
 const MFA_ABSENT = { Condition: { BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } } };
 

@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateTrust, type TrustedPrincipal } from "./evaluate-trust.ts";
-
-const ACCT = "111122223333";
-const OTHER = "444455556666";
-const arn = (rest: string, acct = ACCT) => `arn:aws:iam::${acct}:${rest}`;
-const doc = (...Statement: unknown[]) => ({ Version: "2012-10-17", Statement });
-const allow = (Principal: unknown, Action: unknown = "sts:AssumeRole", extra: object = {}) => ({
-  Effect: "Allow",
-  Principal,
-  Action,
-  ...extra,
-});
-/** [type, id, actions] of each trusted principal: the shape most cases assert. */
-const who = (d: Parameters<typeof evaluateTrust>[0]) =>
-  evaluateTrust(d).trusted.map((t) => [t.principalType, t.principalId, t.actions]);
+import { ACCT, OTHER, allow, arn, doc, who } from "./trust-policy.fixture.ts";
 
 const SSO_PROVIDER = arn("saml-provider/AWSSSO_0a1b2c3d4e5f6789_DO_NOT_DELETE");
 /** The trust AWS writes on every Identity Center AWSReservedSSO_* role (aws-access-semantics §3). */
