@@ -61,7 +61,20 @@ describe("resourceMatches (IAM: case-sensitive, wildcards inside ARN segments)",
     expect(resourceMatches("arn:aws:iam::1111*:role/A", role("A"))).toBe(true);
     expect(resourceMatches("arn:aws:iam::*:role/A", "arn:aws:iam::111122223333:user/A")).toBe(false);
     expect(resourceMatches("arn:aws:iam::*", role("Anything"))).toBe(true);
-    expect(resourceMatches("arn:aws:*", role("Anything"))).toBe(true);
+    expect(resourceMatches("arn:aws:iam::*:role/Admin", role("Admin"))).toBe(true);
+    // A segment-ending * may stand for several segments: region and account here.
+    expect(resourceMatches("arn:aws:sqs:*:queue1", "arn:aws:sqs:us-east-1:111122223333:queue1")).toBe(true);
+    expect(
+      resourceMatches("arn:aws:sqs:us-*-1:111122223333:queue1", "arn:aws:sqs:us-east-1:111122223333:queue1"),
+    ).toBe(true);
+    expect(
+      resourceMatches("arn:aws:sqs:us-*1:111122223333:queue1", "arn:aws:sqs:us-east-1:111122223333:queue1"),
+    ).toBe(true);
+    // …but a * inside a segment does not cross a colon.
+    expect(resourceMatches("arn:aws:sqs:us*east-1:queue1", "arn:aws:sqs:us-east-1:111122223333:queue1")).toBe(
+      false,
+    );
+    expect(resourceMatches("arn:aws:iam::111122223333?role/A", role("A"))).toBe(false);
     expect(resourceMatches("arn:aws:iam::111122223333", role("A"))).toBe(false);
   });
 
@@ -73,6 +86,7 @@ describe("resourceMatches (IAM: case-sensitive, wildcards inside ARN segments)",
       ),
     ).toBe(false);
     expect(resourceMatches("arn:aws:i?m::111122223333:role/A", role("A"))).toBe(false);
+    expect(resourceMatches("arn:aws:*", role("A"))).toBe(false);
   });
 
   it("partitions are segments like the others", () => {
