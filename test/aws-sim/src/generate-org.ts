@@ -174,7 +174,7 @@ function generateAccounts(
       parentId: i === 0 ? rootId : ous[int(ous.length)]!.id,
       joinedMethod: i === 0 ? "CREATED" : rng() < 0.2 ? "INVITED" : "CREATED",
       joinedTimestamp: t(),
-      iam: { aliases: [], users: [], groups: [], roles: [], policies: [] },
+      iam: { aliases: [], users: [], groups: [], roles: [], policies: [], samlProviders: [] },
     });
   }
   for (const a of accounts) a.iam = accountIam(rng, a.id, a.id === mgmt, mgmt, t);
@@ -344,7 +344,7 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
   const assignments = generateAssignments(g, pairs, { accounts, permissionSets, users, groups });
   return {
     organization: { id: orgId, managementAccountId: mgmt, featureSet: "ALL" },
-    roots: [{ id: rootId, name: "Root" }],
+    roots: [{ id: rootId, name: "Root", policyTypes: [] }],
     organizationalUnits: ous,
     accounts,
     identityCenter: {
@@ -358,5 +358,6 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
       permissionSets,
       assignments,
     },
+    policies: [],
   };
 }

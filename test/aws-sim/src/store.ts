@@ -48,6 +48,7 @@ export class Store extends StoreState {
         groups: [...s.groups.values()],
         roles: [...s.roles.values()],
         policies: [...s.policies.values()],
+        samlProviders: s.doc.iam.samlProviders,
       },
     }));
     const doc: OrgDocument = {
@@ -68,6 +69,7 @@ export class Store extends StoreState {
             assignments: [...this.assignments.values()],
           }
         : undefined,
+      policies: [...this.orgPolicies.values()],
     };
     return structuredClone(doc);
   }

@@ -38,7 +38,7 @@ export class OrganizationsStore {
       parentId: p.parentId ?? this.s.roots[0]!.id,
       joinedMethod: "CREATED",
       joinedTimestamp: now(),
-      iam: { aliases: [], users: [], groups: [], roles: [], policies: [] },
+      iam: { aliases: [], users: [], groups: [], roles: [], policies: [], samlProviders: [] },
     };
     const s = this.s.indexAccount(doc);
     const mg = this.s.mgmt();
