@@ -1,7 +1,9 @@
 import { AwsError } from "./aws-error.ts";
+import type { AccountDoc } from "./org-document.ts";
 import type { Store } from "./store.ts";
 
 type PrincipalType = "user" | "group" | "role";
+type AccountStatus = AccountDoc["status"];
 interface Assignment {
   accountId: string;
   permissionSetArn: string;
@@ -40,6 +42,10 @@ export function createMutations(store: Store) {
     }) => store.identityStore.createIdentityStoreUser(null, p),
     deleteIdentityStoreUser: (p: { userId: string }) =>
       store.identityStore.deleteIdentityStoreUser(null, p.userId),
+    disableIdentityStoreUser: (p: { userId: string }) =>
+      store.identityStore.setUserActive(null, p.userId, false),
+    enableIdentityStoreUser: (p: { userId: string }) =>
+      store.identityStore.setUserActive(null, p.userId, true),
     createIdentityStoreGroup: (p: { displayName: string; description?: string }) =>
       store.identityStore.createIdentityStoreGroup(null, p),
     deleteIdentityStoreGroup: (p: { groupId: string }) =>
@@ -78,10 +84,10 @@ export function createMutations(store: Store) {
       email: string;
       parentId?: string;
       id?: string;
-      status?: "ACTIVE" | "SUSPENDED";
+      status?: AccountStatus;
     }) => store.organizations.createAccount(null, p),
     removeAccount: (p: { accountId: string }) => store.organizations.removeAccount(null, p.accountId),
-    setAccountStatus: (p: { accountId: string; status: "ACTIVE" | "SUSPENDED" }) =>
+    setAccountStatus: (p: { accountId: string; status: AccountStatus }) =>
       store.organizations.setAccountStatus(null, p.accountId, p.status),
     // IAM (per account)
     createIamUser: (p: {
@@ -110,8 +116,17 @@ export function createMutations(store: Store) {
     }) => store.iam.createIamRole(null, p.accountId, p),
     deleteIamRole: (p: { accountId: string; roleName: string }) =>
       store.iam.deleteIamRole(null, p.accountId, p.roleName),
-    updateAssumeRolePolicy: (p: { accountId: string; roleName: string; trustPolicy: string }) =>
-      store.iam.updateAssumeRolePolicy(null, p.accountId, p.roleName, p.trustPolicy),
+    updateAssumeRolePolicy: (p: {
+      accountId: string;
+      roleName: string;
+      document?: string;
+      /** Older name of `document`. */
+      trustPolicy?: string;
+    }) => {
+      const doc = p.document ?? p.trustPolicy;
+      if (!doc) throw new AwsError("ValidationError", "document (the trust policy JSON) is required", 400);
+      store.iam.updateAssumeRolePolicy(null, p.accountId, p.roleName, doc);
+    },
     attachPolicy: (p: {
       accountId: string;
       principalType: PrincipalType;
@@ -166,6 +181,8 @@ export type SimMutations = ReturnType<typeof createMutations>;
 export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = {
   createIdentityStoreUser: ["userName", "displayName", "givenName", "familyName"],
   deleteIdentityStoreUser: ["userId"],
+  disableIdentityStoreUser: ["userId"],
+  enableIdentityStoreUser: ["userId"],
   createIdentityStoreGroup: ["displayName"],
   deleteIdentityStoreGroup: ["groupId"],
   addGroupMembership: ["groupId", "userId"],
@@ -186,7 +203,7 @@ export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = 
   removeIamUserFromGroup: ["accountId", "groupName", "userName"],
   createIamRole: ["accountId", "roleName", "trustPolicy"],
   deleteIamRole: ["accountId", "roleName"],
-  updateAssumeRolePolicy: ["accountId", "roleName", "trustPolicy"],
+  updateAssumeRolePolicy: ["accountId", "roleName"],
   attachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
   detachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
   putInlinePolicy: ["accountId", "principalType", "principalName", "policyName", "document"],

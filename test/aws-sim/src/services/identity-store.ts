@@ -32,6 +32,8 @@ const userJson = (store: string, u: IdentityStoreUserDoc): Record<string, unknow
   Emails: u.emails.length
     ? u.emails.map((e) => ({ Value: e.value, Type: e.type, Primary: e.primary }))
     : undefined,
+  // AWS added UserStatus after the pinned model (see smithy/model-additions.ts); it mirrors SCIM `active`.
+  UserStatus: u.active ? "ENABLED" : "DISABLED",
 });
 const groupJson = (store: string, g: IdentityStoreGroupDoc): Record<string, unknown> => ({
   GroupId: g.groupId,

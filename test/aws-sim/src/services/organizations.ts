@@ -19,7 +19,9 @@ function accountJson(ctx: Ctx, a: AccountDoc): Record<string, unknown> {
     Arn: `arn:aws:organizations::${o.managementAccountId}:account/${o.id}/${a.id}`,
     Email: a.email,
     Name: a.name,
+    // Status is retired on 2026-09-09 in favour of State; AWS answers both until then.
     Status: a.status,
+    State: a.status,
     JoinedMethod: a.joinedMethod,
     JoinedTimestamp: epoch(a.joinedTimestamp),
   };

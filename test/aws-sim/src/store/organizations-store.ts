@@ -9,7 +9,7 @@ export class OrganizationsStore {
 
   createAccount(
     actor: Actor | null,
-    p: { name: string; email: string; parentId?: string; id?: string; status?: "ACTIVE" | "SUSPENDED" },
+    p: { name: string; email: string; parentId?: string; id?: string; status?: AccountDoc["status"] },
   ): AccountDoc {
     if (p.id !== undefined && (this.s.accounts.has(p.id) || !/^\d{12}$/.test(p.id)))
       throw new AwsError(
@@ -90,13 +90,15 @@ export class OrganizationsStore {
       [{ ResourceType: "AWS::Organizations::Account", ResourceName: accountId }],
     );
   }
-  setAccountStatus(actor: Actor | null, accountId: string, status: "ACTIVE" | "SUSPENDED"): void {
+  setAccountStatus(actor: Actor | null, accountId: string, status: AccountDoc["status"]): void {
+    if (!["ACTIVE", "SUSPENDED", "PENDING_CLOSURE"].includes(status))
+      throw new AwsError("InvalidInputException", `Invalid account status ${status}.`, 400);
     this.s.account(accountId).doc.status = status;
     this.s.record(
       actor,
       this.s.mgmt(),
       "organizations.amazonaws.com",
-      status === "SUSPENDED" ? "CloseAccount" : "UpdateAccount",
+      status === "ACTIVE" ? "UpdateAccount" : "CloseAccount",
       { accountId },
       [{ ResourceType: "AWS::Organizations::Account", ResourceName: accountId }],
     );
