@@ -1,5 +1,5 @@
 import { AwsError } from "./aws-error.ts";
-import type { AccountDoc } from "./org-document.ts";
+import type { AccountDoc, OrgPolicyType, PermissionSetBoundary } from "./org-document.ts";
 import type { Store } from "./store.ts";
 
 type PrincipalType = "user" | "group" | "role";
@@ -76,6 +76,10 @@ export function createMutations(store: Store) {
       store.ssoAdmin.deletePermissionSet(null, p.permissionSetArn),
     provisionPermissionSet: (p: { permissionSetArn: string; accountId: string }) =>
       store.ssoAdmin.provisionPermissionSet(null, p.permissionSetArn, p.accountId),
+    putPermissionSetBoundary: (p: { permissionSetArn: string; boundary: PermissionSetBoundary }) =>
+      store.ssoAdmin.setPermissionsBoundary(null, p.permissionSetArn, p.boundary),
+    deletePermissionSetBoundary: (p: { permissionSetArn: string }) =>
+      store.ssoAdmin.setPermissionsBoundary(null, p.permissionSetArn, undefined),
     createAccountAssignment: (p: Assignment) => assignment("create", p),
     deleteAccountAssignment: (p: Assignment) => assignment("delete", p),
     // Organizations
@@ -89,6 +93,24 @@ export function createMutations(store: Store) {
     removeAccount: (p: { accountId: string }) => store.organizations.removeAccount(null, p.accountId),
     setAccountStatus: (p: { accountId: string; status: AccountStatus }) =>
       store.organizations.setAccountStatus(null, p.accountId, p.status),
+    createOrgPolicy: (p: {
+      name: string;
+      type?: OrgPolicyType;
+      content: string;
+      description?: string;
+      targets?: string[];
+    }) => {
+      const doc = store.organizationPolicies.createOrgPolicy(null, {
+        ...p,
+        type: p.type ?? "SERVICE_CONTROL_POLICY",
+      });
+      for (const t of p.targets ?? []) store.organizationPolicies.attach(null, doc.id, t);
+      return doc;
+    },
+    attachOrgPolicy: (p: { policyId: string; targetId: string }) =>
+      store.organizationPolicies.attach(null, p.policyId, p.targetId),
+    detachOrgPolicy: (p: { policyId: string; targetId: string }) =>
+      store.organizationPolicies.detach(null, p.policyId, p.targetId),
     // IAM (per account)
     createIamUser: (p: {
       accountId: string;
@@ -160,6 +182,14 @@ export function createMutations(store: Store) {
       principalName: string;
       policyName: string;
     }) => store.iam.deleteInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName),
+    putPermissionsBoundary: (p: {
+      accountId: string;
+      principal: "user" | "role";
+      name: string;
+      policyArn: string;
+    }) => store.iam.setPermissionsBoundary(null, p.accountId, p.principal, p.name, p.policyArn),
+    deletePermissionsBoundary: (p: { accountId: string; principal: "user" | "role"; name: string }) =>
+      store.iam.setPermissionsBoundary(null, p.accountId, p.principal, p.name, undefined),
     createAccessKey: (p: { accountId: string; userName: string }) =>
       store.iam.createAccessKey(null, p.accountId, p.userName),
     updateAccessKey: (p: { accountId: string; accessKeyId: string; status: "Active" | "Inactive" }) =>
@@ -190,11 +220,16 @@ export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = 
   createPermissionSet: ["name"],
   deletePermissionSet: ["permissionSetArn"],
   provisionPermissionSet: ["permissionSetArn", "accountId"],
+  putPermissionSetBoundary: ["permissionSetArn"],
+  deletePermissionSetBoundary: ["permissionSetArn"],
   createAccountAssignment: ["accountId", "permissionSetArn", "principalType", "principalId"],
   deleteAccountAssignment: ["accountId", "permissionSetArn", "principalType", "principalId"],
   createAccount: ["name", "email"],
   removeAccount: ["accountId"],
   setAccountStatus: ["accountId", "status"],
+  createOrgPolicy: ["name", "content"],
+  attachOrgPolicy: ["policyId", "targetId"],
+  detachOrgPolicy: ["policyId", "targetId"],
   createIamUser: ["accountId", "userName"],
   deleteIamUser: ["accountId", "userName"],
   createIamGroup: ["accountId", "groupName"],
@@ -208,6 +243,8 @@ export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = 
   detachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
   putInlinePolicy: ["accountId", "principalType", "principalName", "policyName", "document"],
   deleteInlinePolicy: ["accountId", "principalType", "principalName", "policyName"],
+  putPermissionsBoundary: ["accountId", "principal", "name", "policyArn"],
+  deletePermissionsBoundary: ["accountId", "principal", "name"],
   createAccessKey: ["accountId", "userName"],
   updateAccessKey: ["accountId", "accessKeyId", "status"],
   deleteAccessKey: ["accountId", "accessKeyId"],

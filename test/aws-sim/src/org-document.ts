@@ -201,6 +201,7 @@ export const OrgDocument = z.object({
 });
 export type OrgDocument = z.infer<typeof OrgDocument>;
 export type AccountDoc = z.infer<typeof AccountDoc>;
+export type AccountIamDoc = z.infer<typeof AccountIamDoc>;
 export type IamUserDoc = z.infer<typeof IamUserDoc>;
 export type IamGroupDoc = z.infer<typeof IamGroupDoc>;
 export type IamRoleDoc = z.infer<typeof IamRoleDoc>;

@@ -2,6 +2,7 @@ import { secretKey } from "./ids.ts";
 import type { OrgDocument } from "./org-document.ts";
 import { IamStore } from "./store/iam-store.ts";
 import { IdentityStoreStore } from "./store/identity-store-store.ts";
+import { OrgPolicyStore } from "./store/org-policy-store.ts";
 import { OrganizationsStore } from "./store/organizations-store.ts";
 import { SsoAdminStore } from "./store/sso-admin-store.ts";
 import { StoreState } from "./store/store-state.ts";
@@ -20,6 +21,7 @@ export class Store extends StoreState {
   readonly identityStore = new IdentityStoreStore(this);
   readonly ssoAdmin = new SsoAdminStore(this);
   readonly sts = new StsStore(this);
+  readonly organizationPolicies = new OrgPolicyStore(this);
   readonly managementCredentials: { accessKeyId: string; secretAccessKey: string };
 
   constructor(doc: OrgDocument) {

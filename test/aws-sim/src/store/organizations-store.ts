@@ -2,6 +2,7 @@ import type { Actor } from "../actor.ts";
 import { AwsError } from "../aws-error.ts";
 import { iamId } from "../ids.ts";
 import type { AccountDoc, IamRoleDoc } from "../org-document.ts";
+import { OrgPolicyStore } from "./org-policy-store.ts";
 import { now, type StoreState } from "./store-state.ts";
 /** Accounts joining, leaving and changing status; the OU tree is read-only. */
 export class OrganizationsStore {
@@ -59,6 +60,7 @@ export class OrganizationsStore {
       inlinePolicies: [],
     };
     s.roles.set(r.name, r);
+    new OrgPolicyStore(this.s).attachDefaults(id);
     this.s.record(
       actor,
       mg,
@@ -74,6 +76,7 @@ export class OrganizationsStore {
     if (accountId === this.s.mgmt())
       throw new AwsError("ConstraintViolationException", "You cannot remove the management account.", 409);
     this.s.accounts.delete(accountId);
+    new OrgPolicyStore(this.s).forgetTarget(accountId);
     for (const [k, ref] of this.s.keys)
       if ((ref.kind === "user" ? ref.accountId : ref.session.accountId) === accountId) this.s.keys.delete(k);
     for (const ps of this.s.provisionedByAccount.get(accountId) ?? [])
