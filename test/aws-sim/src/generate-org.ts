@@ -1,5 +1,6 @@
 import { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
 import { accountIam } from "./account-iam.ts";
+import { addAccessExtras } from "./generate-access-extras.ts";
 import { hex, lower, mulberry32, storeId, type Rng } from "./ids.ts";
 import type {
   AccountDoc,
@@ -342,7 +343,7 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
   const permissionSets = generatePermissionSets(g, instanceId);
   const pairs = provisionPairs(g, permissionSets, accounts);
   const assignments = generateAssignments(g, pairs, { accounts, permissionSets, users, groups });
-  return {
+  const doc: OrgDocument = {
     organization: { id: orgId, managementAccountId: mgmt, featureSet: "ALL" },
     roots: [{ id: rootId, name: "Root", policyTypes: [] }],
     organizationalUnits: ous,
@@ -360,4 +361,6 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
     },
     policies: [],
   };
+  addAccessExtras(doc, preset, seed);
+  return doc;
 }
