@@ -110,7 +110,7 @@ function addOrgPolicies(rng: Rng, doc: OrgDocument, preset: Preset): void {
     content: string,
     targets: string[],
   ): OrgPolicyDoc => {
-    const id = `p-${lower(rng, 8)}`;
+    const id = `p-${lower(rng, 10)}`;
     return {
       id,
       arn: orgPolicyArn(doc.organization, type, id, false),

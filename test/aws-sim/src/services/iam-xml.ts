@@ -21,7 +21,9 @@ export const userXml = (acct: string, u: IamUserDoc, full = false): Record<strin
 });
 /** GetUser, GetRole and GAAD's detail lists carry the boundary; the List* operations do not. */
 export const boundaryXml = (arn: string | undefined): XmlValue =>
-  arn === undefined ? undefined : { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: arn };
+  arn === undefined
+    ? undefined
+    : { PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn };
 export const groupXml = (acct: string, g: IamGroupDoc): Record<string, XmlValue> => ({
   Path: g.path,
   GroupName: g.name,

@@ -103,7 +103,7 @@ export class OrgPolicyStore {
         400,
       );
     }
-    const id = `p-${lower(this.s.rng, 8)}`;
+    const id = `p-${lower(this.s.rng, 10)}`;
     const doc: OrgPolicyDoc = {
       id,
       arn: orgPolicyArn(this.s.org, p.type, id, false),
