@@ -213,5 +213,6 @@ export function accountIam(
     groups,
     roles,
     policies,
+    samlProviders: [],
   };
 }

@@ -1,5 +1,6 @@
 import { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
 import { accountIam } from "./account-iam.ts";
+import { addAccessExtras } from "./generate-access-extras.ts";
 import { hex, lower, mulberry32, storeId, type Rng } from "./ids.ts";
 import type {
   AccountDoc,
@@ -174,7 +175,7 @@ function generateAccounts(
       parentId: i === 0 ? rootId : ous[int(ous.length)]!.id,
       joinedMethod: i === 0 ? "CREATED" : rng() < 0.2 ? "INVITED" : "CREATED",
       joinedTimestamp: t(),
-      iam: { aliases: [], users: [], groups: [], roles: [], policies: [] },
+      iam: { aliases: [], users: [], groups: [], roles: [], policies: [], samlProviders: [] },
     });
   }
   for (const a of accounts) a.iam = accountIam(rng, a.id, a.id === mgmt, mgmt, t);
@@ -342,9 +343,9 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
   const permissionSets = generatePermissionSets(g, instanceId);
   const pairs = provisionPairs(g, permissionSets, accounts);
   const assignments = generateAssignments(g, pairs, { accounts, permissionSets, users, groups });
-  return {
+  const doc: OrgDocument = {
     organization: { id: orgId, managementAccountId: mgmt, featureSet: "ALL" },
-    roots: [{ id: rootId, name: "Root" }],
+    roots: [{ id: rootId, name: "Root", policyTypes: [] }],
     organizationalUnits: ous,
     accounts,
     identityCenter: {
@@ -358,5 +359,8 @@ export function generateOrg(preset: Preset = "tiny", seed = 1): OrgDocument {
       permissionSets,
       assignments,
     },
+    policies: [],
   };
+  addAccessExtras(doc, preset, seed);
+  return doc;
 }

@@ -13,6 +13,9 @@ export type {
   IdentityCenterDoc,
   IdentityStoreGroupDoc,
   IdentityStoreUserDoc,
+  OrgPolicyDoc,
+  OrgPolicyType,
+  PermissionSetBoundary,
   PermissionSetDoc,
 } from "./org-document.ts";
 export { DEFAULT_RATE_LIMITS } from "./rate-limiter.ts";

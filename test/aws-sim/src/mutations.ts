@@ -1,7 +1,9 @@
 import { AwsError } from "./aws-error.ts";
+import type { AccountDoc, OrgPolicyType, PermissionSetBoundary } from "./org-document.ts";
 import type { Store } from "./store.ts";
 
 type PrincipalType = "user" | "group" | "role";
+type AccountStatus = AccountDoc["status"];
 interface Assignment {
   accountId: string;
   permissionSetArn: string;
@@ -40,6 +42,10 @@ export function createMutations(store: Store) {
     }) => store.identityStore.createIdentityStoreUser(null, p),
     deleteIdentityStoreUser: (p: { userId: string }) =>
       store.identityStore.deleteIdentityStoreUser(null, p.userId),
+    disableIdentityStoreUser: (p: { userId: string }) =>
+      store.identityStore.setUserActive(null, p.userId, false),
+    enableIdentityStoreUser: (p: { userId: string }) =>
+      store.identityStore.setUserActive(null, p.userId, true),
     createIdentityStoreGroup: (p: { displayName: string; description?: string }) =>
       store.identityStore.createIdentityStoreGroup(null, p),
     deleteIdentityStoreGroup: (p: { groupId: string }) =>
@@ -70,6 +76,10 @@ export function createMutations(store: Store) {
       store.ssoAdmin.deletePermissionSet(null, p.permissionSetArn),
     provisionPermissionSet: (p: { permissionSetArn: string; accountId: string }) =>
       store.ssoAdmin.provisionPermissionSet(null, p.permissionSetArn, p.accountId),
+    putPermissionSetBoundary: (p: { permissionSetArn: string; boundary: PermissionSetBoundary }) =>
+      store.ssoAdmin.setPermissionsBoundary(null, p.permissionSetArn, p.boundary),
+    deletePermissionSetBoundary: (p: { permissionSetArn: string }) =>
+      store.ssoAdmin.setPermissionsBoundary(null, p.permissionSetArn, undefined),
     createAccountAssignment: (p: Assignment) => assignment("create", p),
     deleteAccountAssignment: (p: Assignment) => assignment("delete", p),
     // Organizations
@@ -78,11 +88,29 @@ export function createMutations(store: Store) {
       email: string;
       parentId?: string;
       id?: string;
-      status?: "ACTIVE" | "SUSPENDED";
+      status?: AccountStatus;
     }) => store.organizations.createAccount(null, p),
     removeAccount: (p: { accountId: string }) => store.organizations.removeAccount(null, p.accountId),
-    setAccountStatus: (p: { accountId: string; status: "ACTIVE" | "SUSPENDED" }) =>
+    setAccountStatus: (p: { accountId: string; status: AccountStatus }) =>
       store.organizations.setAccountStatus(null, p.accountId, p.status),
+    createOrgPolicy: (p: {
+      name: string;
+      type?: OrgPolicyType;
+      content: string;
+      description?: string;
+      targets?: string[];
+    }) => {
+      const doc = store.organizationPolicies.createOrgPolicy(null, {
+        ...p,
+        type: p.type ?? "SERVICE_CONTROL_POLICY",
+      });
+      for (const t of p.targets ?? []) store.organizationPolicies.attach(null, doc.id, t);
+      return doc;
+    },
+    attachOrgPolicy: (p: { policyId: string; targetId: string }) =>
+      store.organizationPolicies.attach(null, p.policyId, p.targetId),
+    detachOrgPolicy: (p: { policyId: string; targetId: string }) =>
+      store.organizationPolicies.detach(null, p.policyId, p.targetId),
     // IAM (per account)
     createIamUser: (p: {
       accountId: string;
@@ -110,8 +138,17 @@ export function createMutations(store: Store) {
     }) => store.iam.createIamRole(null, p.accountId, p),
     deleteIamRole: (p: { accountId: string; roleName: string }) =>
       store.iam.deleteIamRole(null, p.accountId, p.roleName),
-    updateAssumeRolePolicy: (p: { accountId: string; roleName: string; trustPolicy: string }) =>
-      store.iam.updateAssumeRolePolicy(null, p.accountId, p.roleName, p.trustPolicy),
+    updateAssumeRolePolicy: (p: {
+      accountId: string;
+      roleName: string;
+      document?: string;
+      /** Older name of `document`. */
+      trustPolicy?: string;
+    }) => {
+      const doc = p.document ?? p.trustPolicy;
+      if (!doc) throw new AwsError("ValidationError", "document (the trust policy JSON) is required", 400);
+      store.iam.updateAssumeRolePolicy(null, p.accountId, p.roleName, doc);
+    },
     attachPolicy: (p: {
       accountId: string;
       principalType: PrincipalType;
@@ -145,6 +182,14 @@ export function createMutations(store: Store) {
       principalName: string;
       policyName: string;
     }) => store.iam.deleteInlinePolicy(null, p.accountId, p.principalType, p.principalName, p.policyName),
+    putPermissionsBoundary: (p: {
+      accountId: string;
+      principal: "user" | "role";
+      name: string;
+      policyArn: string;
+    }) => store.iam.setPermissionsBoundary(null, p.accountId, p.principal, p.name, p.policyArn),
+    deletePermissionsBoundary: (p: { accountId: string; principal: "user" | "role"; name: string }) =>
+      store.iam.setPermissionsBoundary(null, p.accountId, p.principal, p.name, undefined),
     createAccessKey: (p: { accountId: string; userName: string }) =>
       store.iam.createAccessKey(null, p.accountId, p.userName),
     updateAccessKey: (p: { accountId: string; accessKeyId: string; status: "Active" | "Inactive" }) =>
@@ -166,6 +211,8 @@ export type SimMutations = ReturnType<typeof createMutations>;
 export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = {
   createIdentityStoreUser: ["userName", "displayName", "givenName", "familyName"],
   deleteIdentityStoreUser: ["userId"],
+  disableIdentityStoreUser: ["userId"],
+  enableIdentityStoreUser: ["userId"],
   createIdentityStoreGroup: ["displayName"],
   deleteIdentityStoreGroup: ["groupId"],
   addGroupMembership: ["groupId", "userId"],
@@ -173,11 +220,16 @@ export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = 
   createPermissionSet: ["name"],
   deletePermissionSet: ["permissionSetArn"],
   provisionPermissionSet: ["permissionSetArn", "accountId"],
+  putPermissionSetBoundary: ["permissionSetArn"],
+  deletePermissionSetBoundary: ["permissionSetArn"],
   createAccountAssignment: ["accountId", "permissionSetArn", "principalType", "principalId"],
   deleteAccountAssignment: ["accountId", "permissionSetArn", "principalType", "principalId"],
   createAccount: ["name", "email"],
   removeAccount: ["accountId"],
   setAccountStatus: ["accountId", "status"],
+  createOrgPolicy: ["name", "content"],
+  attachOrgPolicy: ["policyId", "targetId"],
+  detachOrgPolicy: ["policyId", "targetId"],
   createIamUser: ["accountId", "userName"],
   deleteIamUser: ["accountId", "userName"],
   createIamGroup: ["accountId", "groupName"],
@@ -186,11 +238,13 @@ export const MUTATION_REQUIRED: Record<keyof SimMutations, readonly string[]> = 
   removeIamUserFromGroup: ["accountId", "groupName", "userName"],
   createIamRole: ["accountId", "roleName", "trustPolicy"],
   deleteIamRole: ["accountId", "roleName"],
-  updateAssumeRolePolicy: ["accountId", "roleName", "trustPolicy"],
+  updateAssumeRolePolicy: ["accountId", "roleName"],
   attachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
   detachPolicy: ["accountId", "principalType", "principalName", "policyArn"],
   putInlinePolicy: ["accountId", "principalType", "principalName", "policyName", "document"],
   deleteInlinePolicy: ["accountId", "principalType", "principalName", "policyName"],
+  putPermissionsBoundary: ["accountId", "principal", "name", "policyArn"],
+  deletePermissionsBoundary: ["accountId", "principal", "name"],
   createAccessKey: ["accountId", "userName"],
   updateAccessKey: ["accountId", "accessKeyId", "status"],
   deleteAccessKey: ["accountId", "accessKeyId"],

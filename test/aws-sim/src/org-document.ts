@@ -18,6 +18,10 @@ export const IamUserDoc = z.object({
   groups: z.array(z.string()).default([]).describe("Names of IAM groups the user belongs to (memberships)"),
   attachedPolicies: z.array(z.string()).default([]).describe("Managed policy ARNs"),
   inlinePolicies: z.array(InlinePolicy).default([]),
+  permissionsBoundary: z
+    .string()
+    .optional()
+    .describe("Managed policy ARN (AWS- or customer-managed) set as the permissions boundary"),
   accessKeys: z
     .array(
       z.object({
@@ -52,6 +56,10 @@ export const IamRoleDoc = z.object({
   tags: z.array(Tag).default([]),
   attachedPolicies: z.array(z.string()).default([]),
   inlinePolicies: z.array(InlinePolicy).default([]),
+  permissionsBoundary: z
+    .string()
+    .optional()
+    .describe("Managed policy ARN (AWS- or customer-managed) set as the permissions boundary"),
 });
 export const IamPolicyDoc = z.object({
   name: z.string(),
@@ -69,16 +77,29 @@ export const AccountIamDoc = z.object({
   groups: z.array(IamGroupDoc).default([]),
   roles: z.array(IamRoleDoc).default([]),
   policies: z.array(IamPolicyDoc).default([]).describe("Customer-managed policies"),
+  samlProviders: z
+    .array(z.object({ arn: z.string(), name: z.string(), createDate: Timestamp }))
+    .default([])
+    .describe("IAM SAML providers, e.g. Identity Center's AWSSSO_<16hex>_DO_NOT_DELETE"),
 });
 export const AccountDoc = z.object({
   id: z.string().regex(/^\d{12}$/),
   name: z.string(),
   email: z.string(),
-  status: z.enum(["ACTIVE", "SUSPENDED"]),
+  status: z
+    .enum(["ACTIVE", "SUSPENDED", "PENDING_CLOSURE"])
+    .describe("Organizations answers it as Status and as State (State adds CLOSED, never stored here)"),
   parentId: z.string().describe("Root (r-…) or OU (ou-…) id"),
   joinedMethod: z.enum(["INVITED", "CREATED"]).default("CREATED"),
   joinedTimestamp: Timestamp,
-  iam: AccountIamDoc.default({ aliases: [], users: [], groups: [], roles: [], policies: [] }),
+  iam: AccountIamDoc.default({
+    aliases: [],
+    users: [],
+    groups: [],
+    roles: [],
+    policies: [],
+    samlProviders: [],
+  }),
 });
 export const IdentityStoreUserDoc = z.object({
   userId: z.string(),
@@ -95,6 +116,10 @@ export const IdentityStoreGroupDoc = z.object({
   displayName: z.string(),
   description: z.string().optional(),
 });
+export const PermissionSetBoundary = z.union([
+  z.object({ managedPolicyArn: z.string() }),
+  z.object({ customerManagedPolicyReference: z.object({ name: z.string(), path: z.string().default("/") }) }),
+]);
 export const PermissionSetDoc = z.object({
   arn: z.string().describe("arn:aws:sso:::permissionSet/ssoins-…/ps-…"),
   name: z.string(),
@@ -106,6 +131,7 @@ export const PermissionSetDoc = z.object({
     .array(z.object({ name: z.string(), path: z.string().default("/") }))
     .default([]),
   inlinePolicy: z.string().optional(),
+  permissionsBoundary: PermissionSetBoundary.optional(),
   provisionedTo: z.array(z.string()).default([]).describe("Account ids the permission set is provisioned to"),
 });
 export const AssignmentDoc = z.object({
@@ -128,6 +154,21 @@ export const IdentityCenterDoc = z.object({
   assignments: z.array(AssignmentDoc).default([]),
 });
 
+export const OrgPolicyType = z.enum(["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]);
+export const OrgPolicyDoc = z.object({
+  id: z
+    .string()
+    .regex(/^p-[0-9a-zA-Z_]{8,128}$/)
+    .describe('"p-FullAWSAccess" for the AWS-managed SCP'),
+  arn: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  type: OrgPolicyType,
+  awsManaged: z.boolean().default(false),
+  content: z.string().describe("Policy JSON"),
+  targets: z.array(z.string()).default([]).describe("Root (r-…), OU (ou-…) or account (12 digits) ids"),
+});
+
 /** The organization an aws-sim instance serves; loaded at start and exported as ground truth. */
 export const OrgDocument = z.object({
   organization: z.object({
@@ -136,16 +177,31 @@ export const OrgDocument = z.object({
     featureSet: z.enum(["ALL", "CONSOLIDATED_BILLING"]).default("ALL"),
   }),
   roots: z
-    .array(z.object({ id: z.string().regex(/^r-[0-9a-z]{4,32}$/), name: z.string().default("Root") }))
+    .array(
+      z.object({
+        id: z.string().regex(/^r-[0-9a-z]{4,32}$/),
+        name: z.string().default("Root"),
+        policyTypes: z
+          .array(
+            z.object({
+              type: OrgPolicyType,
+              status: z.enum(["ENABLED", "PENDING_ENABLE", "PENDING_DISABLE"]),
+            }),
+          )
+          .default([]),
+      }),
+    )
     .min(1),
   organizationalUnits: z
     .array(z.object({ id: z.string(), name: z.string(), parentId: z.string() }))
     .default([]),
   accounts: z.array(AccountDoc).min(1),
   identityCenter: IdentityCenterDoc.optional(),
+  policies: z.array(OrgPolicyDoc).default([]).describe("Organizations SCPs and RCPs"),
 });
 export type OrgDocument = z.infer<typeof OrgDocument>;
 export type AccountDoc = z.infer<typeof AccountDoc>;
+export type AccountIamDoc = z.infer<typeof AccountIamDoc>;
 export type IamUserDoc = z.infer<typeof IamUserDoc>;
 export type IamGroupDoc = z.infer<typeof IamGroupDoc>;
 export type IamRoleDoc = z.infer<typeof IamRoleDoc>;
@@ -155,3 +211,6 @@ export type IdentityStoreGroupDoc = z.infer<typeof IdentityStoreGroupDoc>;
 export type PermissionSetDoc = z.infer<typeof PermissionSetDoc>;
 export type AssignmentDoc = z.infer<typeof AssignmentDoc>;
 export type IdentityCenterDoc = z.infer<typeof IdentityCenterDoc>;
+export type PermissionSetBoundary = z.infer<typeof PermissionSetBoundary>;
+export type OrgPolicyType = z.infer<typeof OrgPolicyType>;
+export type OrgPolicyDoc = z.infer<typeof OrgPolicyDoc>;

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdminApi } from "./admin-api.ts";
@@ -16,7 +17,7 @@ import { createHandler } from "./server.ts";
 import { Store } from "./store.ts";
 
 export interface AwsSimOptions {
-  org?: OrgDocument;
+  org?: z.input<typeof OrgDocument>;
   preset?: Preset;
   seed?: number;
   host?: string;

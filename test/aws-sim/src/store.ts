@@ -2,6 +2,7 @@ import { secretKey } from "./ids.ts";
 import type { OrgDocument } from "./org-document.ts";
 import { IamStore } from "./store/iam-store.ts";
 import { IdentityStoreStore } from "./store/identity-store-store.ts";
+import { OrgPolicyStore } from "./store/org-policy-store.ts";
 import { OrganizationsStore } from "./store/organizations-store.ts";
 import { SsoAdminStore } from "./store/sso-admin-store.ts";
 import { StoreState } from "./store/store-state.ts";
@@ -20,6 +21,7 @@ export class Store extends StoreState {
   readonly identityStore = new IdentityStoreStore(this);
   readonly ssoAdmin = new SsoAdminStore(this);
   readonly sts = new StsStore(this);
+  readonly organizationPolicies = new OrgPolicyStore(this);
   readonly managementCredentials: { accessKeyId: string; secretAccessKey: string };
 
   constructor(doc: OrgDocument) {
@@ -48,6 +50,7 @@ export class Store extends StoreState {
         groups: [...s.groups.values()],
         roles: [...s.roles.values()],
         policies: [...s.policies.values()],
+        samlProviders: s.doc.iam.samlProviders,
       },
     }));
     const doc: OrgDocument = {
@@ -68,6 +71,7 @@ export class Store extends StoreState {
             assignments: [...this.assignments.values()],
           }
         : undefined,
+      policies: [...this.orgPolicies.values()],
     };
     return structuredClone(doc);
   }

@@ -1,4 +1,4 @@
-import type { OrgDocument } from "@grantline/aws-sim";
+import { OrgDocument } from "@grantline/aws-sim";
 
 const T = "2024-01-15T10:00:00.000Z";
 const INSTANCE = "arn:aws:sso:::instance/ssoins-72230000edgecase";
@@ -113,7 +113,8 @@ export function edgeCaseOrg(): OrgDocument {
       principalId: u.userId,
     })),
   ];
-  return {
+  // parse() fills the defaults aws-sim adds to its document over time, so this stays a plain literal.
+  return OrgDocument.parse({
     organization: { id: "o-edgecase01", managementAccountId: accounts[0]!.id, featureSet: "ALL" },
     roots: [{ id: "r-ed9e", name: "Root" }],
     organizationalUnits: [
@@ -132,5 +133,5 @@ export function edgeCaseOrg(): OrgDocument {
       permissionSets,
       assignments,
     },
-  };
+  });
 }

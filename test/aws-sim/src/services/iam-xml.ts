@@ -16,8 +16,14 @@ export const userXml = (acct: string, u: IamUserDoc, full = false): Record<strin
   Arn: arnOf(acct, "user", u),
   CreateDate: u.createDate,
   PasswordLastUsed: u.passwordLastUsed,
+  ...(full ? { PermissionsBoundary: boundaryXml(u.permissionsBoundary) } : {}),
   ...(full && u.tags.length ? { Tags: u.tags } : {}),
 });
+/** GetUser, GetRole and GAAD's detail lists carry the boundary; the List* operations do not. */
+export const boundaryXml = (arn: string | undefined): XmlValue =>
+  arn === undefined
+    ? undefined
+    : { PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn };
 export const groupXml = (acct: string, g: IamGroupDoc): Record<string, XmlValue> => ({
   Path: g.path,
   GroupName: g.name,
@@ -34,7 +40,13 @@ export const roleXml = (acct: string, r: IamRoleDoc, full = false): Record<strin
   AssumeRolePolicyDocument: encodePolicy(r.trustPolicy),
   Description: r.description,
   MaxSessionDuration: r.maxSessionDuration,
-  ...(full ? { Tags: r.tags.length ? r.tags : undefined, RoleLastUsed: {} } : {}),
+  ...(full
+    ? {
+        PermissionsBoundary: boundaryXml(r.permissionsBoundary),
+        Tags: r.tags.length ? r.tags : undefined,
+        RoleLastUsed: {},
+      }
+    : {}),
 });
 
 export function acctState(ctx: Ctx): AccountState {
@@ -90,6 +102,12 @@ export function attachmentCount(s: AccountState, arn: string): number {
     for (const e of m.values()) if (e.attachedPolicies.includes(arn)) n++;
   return n;
 }
+export function boundaryCount(s: AccountState, arn: string): number {
+  let n = 0;
+  for (const m of [s.users, s.roles] as Array<Map<string, { permissionsBoundary?: string }>>)
+    for (const e of m.values()) if (e.permissionsBoundary === arn) n++;
+  return n;
+}
 export function policyXml(ctx: Ctx, arn: string, withVersions = false): Record<string, XmlValue> {
   const m = policyMeta(ctx, arn)!;
   return {
@@ -99,7 +117,7 @@ export function policyXml(ctx: Ctx, arn: string, withVersions = false): Record<s
     Path: m.path,
     DefaultVersionId: m.defaultVersionId,
     AttachmentCount: attachmentCount(acctState(ctx), arn),
-    PermissionsBoundaryUsageCount: 0,
+    PermissionsBoundaryUsageCount: boundaryCount(acctState(ctx), arn),
     IsAttachable: true,
     Description: m.description,
     CreateDate: m.createDate,

@@ -5,6 +5,8 @@ import { paginate } from "../paging.ts";
 import { encodePolicy } from "../protocols/query.ts";
 import type { QueryParams, XmlValue } from "../protocols/query.ts";
 import type { Ctx } from "./context.ts";
+import { optional, required } from "./iam-args.ts";
+import { IAM_WRITE_OPERATIONS } from "./iam-write-operations.ts";
 
 type Result = Record<string, XmlValue> | null;
 type Handler = (ctx: Ctx, p: QueryParams) => Result;
@@ -14,6 +16,8 @@ import {
   arnOf,
   attached,
   attachmentCount,
+  boundaryCount,
+  boundaryXml,
   groupXml,
   policyMeta,
   policyXml,
@@ -46,20 +50,8 @@ function page<T>(
   );
   return { items: r.items, trunc: { IsTruncated: r.next !== undefined, Marker: r.next } };
 }
-function required(p: QueryParams, name: string): string {
-  const v = p.get(name);
-  if (v === undefined || v === "") {
-    const member = name[0]!.toLowerCase() + name.slice(1);
-    throw new AwsError(
-      "ValidationError",
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v;
-}
 const byPath = <T extends { path: string }>(p: QueryParams, items: Iterable<T>): T[] => {
-  const prefix = p.get("PathPrefix") ?? "/";
+  const prefix = optional(p, "PathPrefix") ?? "/";
   return [...items].filter((x) => x.path.startsWith(prefix));
 };
 
@@ -78,7 +70,7 @@ function principalOf(
 function listAttached(kind: "User" | "Group" | "Role"): Handler {
   return (ctx, p) => {
     const name = required(p, `${kind}Name`);
-    const prefix = p.get("PathPrefix") ?? "/";
+    const prefix = optional(p, "PathPrefix") ?? "/";
     const arns = principalOf(ctx, kind, name).attachedPolicies.filter((a) =>
       (policyMeta(ctx, a)?.path ?? "/").startsWith(prefix),
     );
@@ -111,17 +103,6 @@ function getInline(kind: "User" | "Group" | "Role"): Handler {
     return { [`${kind}Name`]: name, PolicyName: policyName, PolicyDocument: encodePolicy(pol.document) };
   };
 }
-function attachWrite(kind: "User" | "Group" | "Role", op: "attach" | "detach"): Handler {
-  return (ctx, p) => {
-    const name = required(p, `${kind}Name`);
-    const arn = required(p, "PolicyArn");
-    const t = kind.toLowerCase() as "user" | "group" | "role";
-    if (op === "attach") ctx.store.iam.attachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
-    else ctx.store.iam.detachPolicy(ctx.actor, ctx.actor.accountId, t, name, arn);
-    return null;
-  };
-}
-
 export const IAM_OPERATIONS: Record<string, Handler> = {
   ListUsers: (ctx, p) => {
     const a = ctx.actor.accountId;
@@ -129,7 +110,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     return { Users: r.items.map((u) => userXml(a, u)), ...r.trunc };
   },
   GetUser: (ctx, p) => {
-    let name = p.get("UserName");
+    let name = optional(p, "UserName");
     if (!name) {
       if (ctx.actor.kind !== "IAMUser")
         throw new AwsError(
@@ -184,7 +165,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
   ListPolicies: (ctx, p) => {
     const scope = p.get("Scope") ?? "All";
     const onlyAttached = p.get("OnlyAttached") === "true";
-    const prefix = p.get("PathPrefix") ?? "/";
+    const prefix = optional(p, "PathPrefix") ?? "/";
     const s = acctState(ctx);
     let arns: string[] = [];
     if (scope !== "Local") arns.push(...AWS_MANAGED_POLICIES.keys());
@@ -238,7 +219,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
   GetGroupPolicy: getInline("Group"),
   GetRolePolicy: getInline("Role"),
   ListAccessKeys: (ctx, p) => {
-    let name = p.get("UserName");
+    let name = optional(p, "UserName");
     if (!name) {
       if (ctx.actor.kind !== "IAMUser")
         throw new AwsError(
@@ -278,6 +259,14 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
         : { ServiceName: "N/A", Region: "N/A" },
     };
   },
+  ListSAMLProviders: (ctx) => ({
+    SAMLProviderList: acctState(ctx).doc.iam.samlProviders.map((x) => ({
+      Arn: x.arn,
+      CreateDate: x.createDate,
+      // Identity Center's provider metadata certificate; AWS reports its expiry.
+      ValidUntil: new Date(Date.parse(x.createDate) + 5 * 365 * 86_400_000).toISOString(),
+    })),
+  }),
   ListAccountAliases: (ctx, p) => {
     const r = page(p, acctState(ctx).doc.iam.aliases, "aliases");
     return { AccountAliases: r.items, ...r.trunc };
@@ -298,7 +287,8 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     if (want("Role")) for (const v of s.roles.values()) all.push({ k: "r", v });
     if (want("LocalManagedPolicy")) for (const v of s.policies.keys()) all.push({ k: "p", v });
     if (want("AWSManagedPolicy"))
-      for (const v of AWS_MANAGED_POLICIES.keys()) if (attachmentCount(s, v) > 0) all.push({ k: "p", v });
+      for (const v of AWS_MANAGED_POLICIES.keys())
+        if (attachmentCount(s, v) + boundaryCount(s, v) > 0) all.push({ k: "p", v });
     const r = page(p, all, `gaad:${[...filter].sort().join(",")}`);
     const inl = (x: Array<{ name: string; document: string }>): XmlValue[] =>
       x.map((i) => ({ PolicyName: i.name, PolicyDocument: encodePolicy(i.document) }));
@@ -309,6 +299,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
               {
                 ...userXml(a, i.v),
                 PasswordLastUsed: undefined,
+                PermissionsBoundary: boundaryXml(i.v.permissionsBoundary),
                 UserPolicyList: inl(i.v.inlinePolicies),
                 GroupList: i.v.groups,
                 AttachedManagedPolicies: attached(ctx, i.v.attachedPolicies),
@@ -341,6 +332,7 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
                 InstanceProfileList: [],
                 RolePolicyList: inl(i.v.inlinePolicies),
                 AttachedManagedPolicies: attached(ctx, i.v.attachedPolicies),
+                PermissionsBoundary: boundaryXml(i.v.permissionsBoundary),
                 Tags: i.v.tags,
                 RoleLastUsed: {},
               },
@@ -351,46 +343,5 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
       ...r.trunc,
     };
   },
-  CreateUser: (ctx, p) => {
-    const name = required(p, "UserName");
-    if (!/^[\w+=,.@-]{1,64}$/.test(name))
-      throw new AwsError(
-        "ValidationError",
-        `1 validation error detected: Value '${name}' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
-        400,
-      );
-    const tags = p
-      .structList("Tags", ["Key", "Value"])
-      .map((t) => ({ Key: t.Key ?? "", Value: t.Value ?? "" }));
-    const u = ctx.store.iam.createIamUser(ctx.actor, ctx.actor.accountId, {
-      userName: name,
-      path: p.get("Path"),
-      tags,
-    });
-    return { User: userXml(ctx.actor.accountId, u, true) };
-  },
-  AddUserToGroup: (ctx, p) => {
-    ctx.store.iam.addUserToGroup(
-      ctx.actor,
-      ctx.actor.accountId,
-      required(p, "GroupName"),
-      required(p, "UserName"),
-    );
-    return null;
-  },
-  RemoveUserFromGroup: (ctx, p) => {
-    ctx.store.iam.removeUserFromGroup(
-      ctx.actor,
-      ctx.actor.accountId,
-      required(p, "GroupName"),
-      required(p, "UserName"),
-    );
-    return null;
-  },
-  AttachUserPolicy: attachWrite("User", "attach"),
-  AttachGroupPolicy: attachWrite("Group", "attach"),
-  AttachRolePolicy: attachWrite("Role", "attach"),
-  DetachUserPolicy: attachWrite("User", "detach"),
-  DetachGroupPolicy: attachWrite("Group", "detach"),
-  DetachRolePolicy: attachWrite("Role", "detach"),
+  ...IAM_WRITE_OPERATIONS,
 };

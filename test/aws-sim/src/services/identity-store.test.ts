@@ -10,6 +10,7 @@ import {
   paginateListGroups,
   paginateListUsers,
 } from "@aws-sdk/client-identitystore";
+import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAwsSim } from "../sim.ts";
 import type { AwsSim } from "../sim.ts";
@@ -171,5 +172,41 @@ describe("Identity Store conformance", () => {
       .send(new ListUsersCommand({ IdentityStoreId: "d-0000000000" }))
       .catch((x: unknown) => x);
     expect(e3).toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("UserStatus mirrors active; disable/enable mutations flip it and are in CloudTrail", async () => {
+    // The installed @aws-sdk/client-identitystore (3.1138) models UserStatus, so the SDK round-trips it.
+    const truth = ic().users;
+    const inactive = truth.find((u) => !u.active)!;
+    const target = truth.find((u) => u.active)!;
+    const all = await collect(paginateListUsers({ client: ids() }, { IdentityStoreId }), (p) => p.Users);
+    const byId = new Map(all.items.map((u) => [u.UserId, u.UserStatus]));
+    expect(byId.get(inactive.userId)).toBe("DISABLED");
+    expect(byId.get(target.userId)).toBe("ENABLED");
+    expect(all.items.every((u) => u.UserStatus === "ENABLED" || u.UserStatus === "DISABLED")).toBe(true);
+
+    sim.mutate.disableIdentityStoreUser({ userId: target.userId });
+    const d = await ids().send(new DescribeUserCommand({ IdentityStoreId, UserId: target.userId }));
+    expect(d.UserStatus).toBe("DISABLED");
+    expect(ic().users.find((u) => u.userId === target.userId)!.active).toBe(false);
+    const listed = await ids().send(
+      new ListUsersCommand({
+        IdentityStoreId,
+        Filters: [{ AttributePath: "UserName", AttributeValue: target.userName }],
+      }),
+    );
+    expect(listed.Users!.map((u) => u.UserStatus)).toEqual(["DISABLED"]);
+    sim.mutate.enableIdentityStoreUser({ userId: target.userId });
+    const e = await ids().send(new DescribeUserCommand({ IdentityStoreId, UserId: target.userId }));
+    expect(e.UserStatus).toBe("ENABLED");
+    const trail = await clients(sim).trail.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: target.userId }],
+      }),
+    );
+    expect(trail.Events!.map((x) => x.EventName)).toEqual(["UpdateUser", "UpdateUser"]);
+    expect(() => sim.mutate.disableIdentityStoreUser({ userId: "0000000000-nope" })).toThrow(
+      /USER not found/,
+    );
   });
 });

@@ -32,6 +32,8 @@ const userJson = (store: string, u: IdentityStoreUserDoc): Record<string, unknow
   Emails: u.emails.length
     ? u.emails.map((e) => ({ Value: e.value, Type: e.type, Primary: e.primary }))
     : undefined,
+  // AWS added UserStatus after the pinned model (see smithy/model-additions.ts); it mirrors SCIM `active`.
+  UserStatus: u.active ? "ENABLED" : "DISABLED",
 });
 const groupJson = (store: string, g: IdentityStoreGroupDoc): Record<string, unknown> => ({
   GroupId: g.groupId,
@@ -63,8 +65,20 @@ function memberUser(input: JsonInput): string {
     throw validation(
       "1 validation error detected: Value null at 'memberId' failed to satisfy constraint: Member must not be null",
     );
-  return m.UserId;
+  return checkResourceId(m.UserId, "memberId.userId");
 }
+const RESOURCE_ID =
+  /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+/** User, group and membership ids have a model pattern: a malformed one is a ValidationException, not not-found. */
+function checkResourceId(v: string, at: string): string {
+  if (!RESOURCE_ID.test(v))
+    throw validation(
+      `1 validation error detected: Value '${v}' at '${at}' failed to satisfy constraint: Member must satisfy regular expression pattern: ([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}`,
+    );
+  return v;
+}
+const resourceId = (a: JsonArgs, name: string): string =>
+  checkResourceId(a.req(name), name[0]!.toLowerCase() + name.slice(1));
 
 export const IDENTITY_STORE_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   ListUsers: (ctx, input) => {
@@ -75,7 +89,7 @@ export const IDENTITY_STORE_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     return { Users: r.items.map((u) => userJson(ctx.store.ic!.identityStoreId, u)), NextToken: r.NextToken };
   },
   DescribeUser: (ctx, input) => {
-    const id = args(ctx, input).req("UserId");
+    const id = resourceId(args(ctx, input), "UserId");
     const u = ctx.store.users.get(id);
     if (!u) throw notFound("USER", id);
     return userJson(ctx.store.ic!.identityStoreId, u);
@@ -91,14 +105,14 @@ export const IDENTITY_STORE_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     };
   },
   DescribeGroup: (ctx, input) => {
-    const id = args(ctx, input).req("GroupId");
+    const id = resourceId(args(ctx, input), "GroupId");
     const g = ctx.store.groups.get(id);
     if (!g) throw notFound("GROUP", id);
     return groupJson(ctx.store.ic!.identityStoreId, g);
   },
   ListGroupMemberships: (ctx, input) => {
     const a = args(ctx, input);
-    const gid = a.req("GroupId");
+    const gid = resourceId(a, "GroupId");
     if (!ctx.store.groups.has(gid)) throw notFound("GROUP", gid);
     const r = a.page([...(ctx.store.membershipsByGroup.get(gid)?.values() ?? [])], 100, `gm:${gid}`);
     return {
@@ -118,7 +132,7 @@ export const IDENTITY_STORE_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   GetGroupMembershipId: (ctx, input) => {
     const a = args(ctx, input);
-    const gid = a.req("GroupId");
+    const gid = resourceId(a, "GroupId");
     const uid = memberUser(input);
     const m = ctx.store.identityStore.findMembership(gid, uid);
     if (!m) throw notFound("GROUP_MEMBERSHIP", `${gid}:${uid}`);
@@ -126,11 +140,15 @@ export const IDENTITY_STORE_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   CreateGroupMembership: (ctx, input) => {
     const a = args(ctx, input);
-    const m = ctx.store.identityStore.createGroupMembership(ctx.actor, a.req("GroupId"), memberUser(input));
+    const m = ctx.store.identityStore.createGroupMembership(
+      ctx.actor,
+      resourceId(a, "GroupId"),
+      memberUser(input),
+    );
     return { MembershipId: m.membershipId, IdentityStoreId: ctx.store.ic!.identityStoreId };
   },
   DeleteGroupMembership: (ctx, input) => {
-    ctx.store.identityStore.deleteGroupMembership(ctx.actor, args(ctx, input).req("MembershipId"));
+    ctx.store.identityStore.deleteGroupMembership(ctx.actor, resourceId(args(ctx, input), "MembershipId"));
     return {};
   },
 };

@@ -7,6 +7,7 @@ import {
   paginateListOrganizationalUnitsForParent,
   ListAccountsCommand,
 } from "@aws-sdk/client-organizations";
+import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAwsSim } from "../sim.ts";
 import type { AwsSim } from "../sim.ts";
@@ -74,5 +75,28 @@ describe("Organizations conformance", () => {
     expect(e2).toMatchObject({ name: "ChildNotFoundException" });
     const e3 = await c.send(new ListRootsCommand({ NextToken: "garbage" })).catch((x: unknown) => x);
     expect(e3).toMatchObject({ name: "InvalidInputException" });
+  });
+
+  it("accounts answer Status and State; setAccountStatus suspends or closes", async () => {
+    const c = clients(sim).org;
+    const { items } = await collect(paginateListAccounts({ client: c }, {}), (p) => p.Accounts);
+    expect(items.every((a) => a.State === a.Status)).toBe(true);
+    const suspended = items.find((a) => a.Status === "SUSPENDED")!;
+    expect(suspended.State).toBe("SUSPENDED");
+    const acct = items.find((a) => a.Status === "ACTIVE" && a.Id !== sim.managementAccountId)!.Id!;
+    sim.mutate.setAccountStatus({ accountId: acct, status: "PENDING_CLOSURE" });
+    expect((await c.send(new DescribeAccountCommand({ AccountId: acct }))).Account).toMatchObject({
+      Status: "PENDING_CLOSURE",
+      State: "PENDING_CLOSURE",
+    });
+    expect(sim.exportOrg().accounts.find((a) => a.id === acct)!.status).toBe("PENDING_CLOSURE");
+    sim.mutate.setAccountStatus({ accountId: acct, status: "SUSPENDED" });
+    expect((await c.send(new DescribeAccountCommand({ AccountId: acct }))).Account!.State).toBe("SUSPENDED");
+    sim.mutate.setAccountStatus({ accountId: acct, status: "ACTIVE" });
+    expect((await c.send(new DescribeAccountCommand({ AccountId: acct }))).Account!.State).toBe("ACTIVE");
+    const events = await clients(sim).trail.send(
+      new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: acct }] }),
+    );
+    expect(events.Events!.map((e) => e.EventName)).toEqual(["UpdateAccount", "CloseAccount", "CloseAccount"]);
   });
 });

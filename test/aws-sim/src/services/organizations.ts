@@ -2,16 +2,11 @@ import { AwsError } from "../aws-error.ts";
 import { epoch } from "../protocols/json.ts";
 import type { AccountDoc } from "../org-document.ts";
 import type { Ctx } from "./context.ts";
-import { JsonArgs } from "./json-input.ts";
-import type { JsonHandler, JsonInput } from "./json-input.ts";
+import type { JsonHandler } from "./json-input.ts";
+import { orgArgs, orgId } from "./organizations-args.ts";
+import { ORGANIZATIONS_POLICY_OPERATIONS, policyTypesJson } from "./organizations-policies.ts";
 
-const invalid = (msg: string): AwsError =>
-  new AwsError("InvalidInputException", msg, 400, { Reason: "INVALID_INPUT" });
-function args(ctx: Ctx, input: JsonInput): JsonArgs {
-  if (ctx.actor.accountId !== ctx.store.org.managementAccountId)
-    throw new AwsError("AccessDeniedException", "You don't have permissions to access this resource.", 403);
-  return new JsonArgs(input, invalid);
-}
+const args = orgArgs;
 function accountJson(ctx: Ctx, a: AccountDoc): Record<string, unknown> {
   const o = ctx.store.org;
   return {
@@ -19,7 +14,9 @@ function accountJson(ctx: Ctx, a: AccountDoc): Record<string, unknown> {
     Arn: `arn:aws:organizations::${o.managementAccountId}:account/${o.id}/${a.id}`,
     Email: a.email,
     Name: a.name,
+    // Status is retired on 2026-09-09 in favour of State; AWS answers both until then.
     Status: a.status,
+    State: a.status,
     JoinedMethod: a.joinedMethod,
     JoinedTimestamp: epoch(a.joinedTimestamp),
   };
@@ -40,7 +37,8 @@ export const ORGANIZATIONS_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
         MasterAccountArn: `arn:aws:organizations::${o.managementAccountId}:account/${o.id}/${o.managementAccountId}`,
         MasterAccountId: o.managementAccountId,
         MasterAccountEmail: m?.doc.email,
-        AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }],
+        // Deprecated by AWS in favour of ListRoots' PolicyTypes, which it mirrors.
+        AvailablePolicyTypes: ctx.store.roots[0] ? policyTypesJson(ctx.store.roots[0]) : [],
       },
     };
   },
@@ -50,7 +48,7 @@ export const ORGANIZATIONS_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     return { Accounts: r.items.map((s) => accountJson(ctx, s.doc)), NextToken: r.NextToken };
   },
   DescribeAccount: (ctx, input) => {
-    const id = args(ctx, input).req("AccountId");
+    const id = orgId(args(ctx, input), "AccountId", "account");
     const s = ctx.store.accounts.get(id);
     if (!s)
       throw new AwsError("AccountNotFoundException", "You specified an account that doesn't exist.", 404);
@@ -63,14 +61,14 @@ export const ORGANIZATIONS_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
         Id: x.id,
         Arn: rootArn(ctx, x.id),
         Name: x.name,
-        PolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED" }],
+        PolicyTypes: policyTypesJson(x),
       })),
       NextToken: r.NextToken,
     };
   },
   ListOrganizationalUnitsForParent: (ctx, input) => {
     const a = args(ctx, input);
-    const parent = a.req("ParentId");
+    const parent = orgId(a, "ParentId", "parent");
     if (!ctx.store.roots.some((r) => r.id === parent) && !ctx.store.ous.has(parent))
       throw new AwsError(
         "ParentNotFoundException",
@@ -91,7 +89,7 @@ export const ORGANIZATIONS_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListParents: (ctx, input) => {
     const a = args(ctx, input);
-    const child = a.req("ChildId");
+    const child = orgId(a, "ChildId", "child");
     const parentId = ctx.store.accounts.get(child)?.doc.parentId ?? ctx.store.ous.get(child)?.parentId;
     if (!parentId)
       throw new AwsError(
@@ -105,4 +103,5 @@ export const ORGANIZATIONS_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
       NextToken: r.NextToken,
     };
   },
+  ...ORGANIZATIONS_POLICY_OPERATIONS,
 };

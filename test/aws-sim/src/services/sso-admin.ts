@@ -1,5 +1,6 @@
 import { AwsError } from "../aws-error.ts";
 import { epoch } from "../protocols/json.ts";
+import type { PermissionSetBoundary } from "../org-document.ts";
 import type { AssignmentOp } from "../store.ts";
 import type { Ctx } from "./context.ts";
 import { asError, JsonArgs } from "./json-input.ts";
@@ -33,6 +34,42 @@ function accountId(a: JsonArgs, name: string): string {
     );
   return v;
 }
+const PS_ARN =
+  /^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/;
+/** A malformed permission set ARN is a ValidationException; a well-formed unknown one stays not-found. */
+function permissionSetArn(a: JsonArgs): string {
+  const v = a.req("PermissionSetArn");
+  if (!PS_ARN.test(v))
+    throw validation(
+      `1 validation error detected: Value '${v}' at 'permissionSetArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ${PS_ARN.source.slice(1, -1).replace(/\\\//g, "/")}`,
+    );
+  return v;
+}
+function boundaryInput(v: unknown): PermissionSetBoundary {
+  const b = (v ?? {}) as {
+    ManagedPolicyArn?: unknown;
+    CustomerManagedPolicyReference?: { Name?: unknown; Path?: unknown };
+  };
+  const cmp = b.CustomerManagedPolicyReference;
+  if (typeof b.ManagedPolicyArn === "string" && cmp === undefined) {
+    if (!/^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::aws:policy\/.+$/.test(b.ManagedPolicyArn))
+      throw validation(
+        `1 validation error detected: Value '${b.ManagedPolicyArn}' at 'permissionsBoundary.managedPolicyArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::aws:policy/[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]+`,
+      );
+    return { managedPolicyArn: b.ManagedPolicyArn };
+  }
+  if (cmp !== undefined && b.ManagedPolicyArn === undefined && typeof cmp.Name === "string") {
+    const path = typeof cmp.Path === "string" ? cmp.Path : "/";
+    if (!/^[\w+=,.@-]{1,128}$/.test(cmp.Name) || !/^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/.test(path))
+      throw validation(
+        "1 validation error detected: Value at 'permissionsBoundary.customerManagedPolicyReference' failed to satisfy constraint: Member must satisfy regular expression pattern",
+      );
+    return { customerManagedPolicyReference: { name: cmp.Name, path } };
+  }
+  throw validation(
+    "Exactly one of ManagedPolicyArn or CustomerManagedPolicyReference is required in PermissionsBoundary.",
+  );
+}
 function opStatus(op: AssignmentOp): Record<string, unknown> {
   const a = op.assignment;
   return {
@@ -65,7 +102,7 @@ function assignmentInput(a: JsonArgs): {
     );
   return {
     accountId: accountId(a, "TargetId"),
-    permissionSetArn: a.req("PermissionSetArn"),
+    permissionSetArn: permissionSetArn(a),
     principalType,
     principalId: a.req("PrincipalId"),
   };
@@ -113,7 +150,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     return { PermissionSets: r.items, NextToken: r.NextToken };
   },
   DescribePermissionSet: (ctx, input) => {
-    const ps = ctx.store.ssoAdmin.requirePermissionSet(inst(ctx, input).req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(inst(ctx, input)));
     return {
       PermissionSet: {
         Name: ps.name,
@@ -140,7 +177,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListAccountsForProvisionedPermissionSet: (ctx, input) => {
     const a = inst(ctx, input);
-    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(a));
     provisioningFilter(a);
     const all =
       a.str("ProvisioningStatus") === "LATEST_PERMISSION_SET_NOT_PROVISIONED"
@@ -152,7 +189,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   ListAccountAssignments: (ctx, input) => {
     const a = inst(ctx, input);
     const acct = accountId(a, "AccountId");
-    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(a));
     const all = [...(ctx.store.assignmentsByPair.get(`${acct}|${ps.arn}`)?.values() ?? [])];
     const r = a.page(all, 100, `aa:${acct}:${ps.arn}`);
     return {
@@ -190,7 +227,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListManagedPoliciesInPermissionSet: (ctx, input) => {
     const a = inst(ctx, input);
-    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(a));
     const r = a.page(ps.managedPolicies, 100, `mp:${ps.arn}`);
     return {
       AttachedManagedPolicies: r.items.map((arn) => ({ Name: arn.split("/").pop(), Arn: arn })),
@@ -199,7 +236,7 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
   },
   ListCustomerManagedPolicyReferencesInPermissionSet: (ctx, input) => {
     const a = inst(ctx, input);
-    const ps = ctx.store.ssoAdmin.requirePermissionSet(a.req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(a));
     const r = a.page(ps.customerManagedPolicyReferences, 100, `cmp:${ps.arn}`);
     return {
       CustomerManagedPolicyReferences: r.items.map((x) => ({ Name: x.name, Path: x.path })),
@@ -207,8 +244,39 @@ export const SSO_ADMIN_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     };
   },
   GetInlinePolicyForPermissionSet: (ctx, input) => {
-    const ps = ctx.store.ssoAdmin.requirePermissionSet(inst(ctx, input).req("PermissionSetArn"));
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(inst(ctx, input)));
     return { InlinePolicy: ps.inlinePolicy ?? "" };
+  },
+  GetPermissionsBoundaryForPermissionSet: (ctx, input) => {
+    const ps = ctx.store.ssoAdmin.requirePermissionSet(permissionSetArn(inst(ctx, input)));
+    const b = ps.permissionsBoundary;
+    if (!b)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        "Permissions boundary not found for the permission set.",
+        404,
+      );
+    return {
+      PermissionsBoundary:
+        "managedPolicyArn" in b
+          ? { ManagedPolicyArn: b.managedPolicyArn }
+          : {
+              CustomerManagedPolicyReference: {
+                Name: b.customerManagedPolicyReference.name,
+                Path: b.customerManagedPolicyReference.path,
+              },
+            },
+    };
+  },
+  PutPermissionsBoundaryToPermissionSet: (ctx, input) => {
+    const arn = permissionSetArn(inst(ctx, input));
+    ctx.store.ssoAdmin.setPermissionsBoundary(ctx.actor, arn, boundaryInput(input.PermissionsBoundary));
+    return {};
+  },
+  DeletePermissionsBoundaryFromPermissionSet: (ctx, input) => {
+    const arn = permissionSetArn(inst(ctx, input));
+    ctx.store.ssoAdmin.setPermissionsBoundary(ctx.actor, arn, undefined);
+    return {};
   },
   CreateAccountAssignment: (ctx, input) => {
     const a = inst(ctx, input);

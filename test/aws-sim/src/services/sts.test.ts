@@ -114,4 +114,53 @@ describe("STS and cross-account", () => {
     });
     expect(err).toMatchObject({ name: "ExpiredToken", $metadata: { httpStatusCode: 400 } });
   });
+
+  it("DurationSeconds: 900 to the role's MaxSessionDuration; role chaining capped at one hour", async () => {
+    const long = "long-sessions";
+    const chainedFrom = `arn:aws:iam::${member}:role/${ACCESS_ROLE}`;
+    sim.mutate.createIamRole({
+      accountId: member,
+      roleName: long,
+      maxSessionDuration: 43200,
+      trustPolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: [`arn:aws:iam::${sim.managementAccountId}:root`, chainedFrom] },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+    });
+    const fromUser = await assume(long, undefined, 7200);
+    expect(fromUser.r.Credentials!.Expiration!.getTime() - Date.now()).toBeGreaterThan(7100_000);
+    const tooShort = await assume(long, undefined, 899).catch((x: unknown) => x);
+    expect(tooShort).toMatchObject({ name: "ValidationError", $metadata: { httpStatusCode: 400 } });
+    expect((tooShort as Error).message).toContain("greater than or equal to 900");
+    const overRole = await assume(ACCESS_ROLE, undefined, 7200).catch((x: unknown) => x);
+    expect(overRole).toMatchObject({ name: "ValidationError" });
+    expect((overRole as Error).message).toBe(
+      "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    );
+
+    const { creds } = await assume(ACCESS_ROLE);
+    const chained = clients(sim, creds).sts;
+    const chain = (d?: number) =>
+      chained.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${member}:role/${long}`,
+          RoleSessionName: "chained",
+          DurationSeconds: d,
+        }),
+      );
+    const refused = await chain(3601).catch((x: unknown) => x);
+    expect(refused).toMatchObject({ name: "ValidationError", $metadata: { httpStatusCode: 400 } });
+    expect((refused as Error).message).toBe(
+      "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    );
+    const hour = await chain(3600);
+    expect(hour.Credentials!.Expiration!.getTime() - Date.now()).toBeLessThanOrEqual(3600_000);
+    expect((await chain()).AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${member}:assumed-role/${long}/chained`);
+  });
 });

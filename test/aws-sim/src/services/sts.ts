@@ -112,6 +112,13 @@ export const STS_OPERATIONS: Record<string, Handler> = {
       )
     )
       throw denied();
+    // Role chaining (a role session assuming a role) is capped at one hour whatever the role allows.
+    if (i.kind === "AssumedRole" && duration > 3600)
+      throw new AwsError(
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        400,
+      );
     if (duration > role.maxSessionDuration)
       throw new AwsError(
         "ValidationError",

@@ -42,7 +42,7 @@ class ExamplesOrgBuilder {
   managementAccountId = "111111111111";
   managementEmail = "management@example.com";
   featureSet: "ALL" | "CONSOLIDATED_BILLING" = "ALL";
-  roots: { id: string; name: string }[] = [];
+  roots: OrgDocument["roots"] = [];
   ous: { id: string; name: string; parentId: string }[] = [];
   accounts = new Map<
     string,
@@ -248,7 +248,18 @@ class ExamplesOrgBuilder {
       }
       case "organizations:ListRoots":
         for (const r of arr(output["Roots"]).map(obj))
-          this.roots.push({ id: str(r["Id"]) ?? "", name: str(r["Name"]) ?? "Root" });
+          this.roots.push({
+            id: str(r["Id"]) ?? "",
+            name: str(r["Name"]) ?? "Root",
+            policyTypes: arr(r["PolicyTypes"])
+              .map(obj)
+              .map((t) => ({ type: str(t["Type"]), status: str(t["Status"]) }))
+              .filter(
+                (t): t is OrgDocument["roots"][number]["policyTypes"][number] =>
+                  (t.type === "SERVICE_CONTROL_POLICY" || t.type === "RESOURCE_CONTROL_POLICY") &&
+                  (t.status === "ENABLED" || t.status === "PENDING_ENABLE" || t.status === "PENDING_DISABLE"),
+              ),
+          });
         return;
       case "organizations:ListOrganizationalUnitsForParent":
         for (const ou of arr(output["OrganizationalUnits"]).map(obj)) {
@@ -276,7 +287,7 @@ class ExamplesOrgBuilder {
 
   build(): OrgDocument {
     const rootId = this.roots[0]?.id ?? "r-examplerootid111";
-    if (this.roots.length === 0) this.roots.push({ id: rootId, name: "Root" });
+    if (this.roots.length === 0) this.roots.push({ id: rootId, name: "Root", policyTypes: [] });
     // ListParents may name an OU before ListOrganizationalUnitsForParent defines it.
     for (const a of this.accounts.values()) {
       if (a.parentId !== undefined && a.parentId !== rootId && !this.ous.some((o) => o.id === a.parentId)) {

@@ -64,6 +64,12 @@ const memberAccount = (f: Fixture) =>
     "member account",
   );
 const NEW_USER = "conformance.new-user";
+/** A customer SCP attached nowhere (the generator's draft), to attach and detach. */
+const draftScp = (f: Fixture) =>
+  need(
+    f.org.policies.find((p) => !p.awsManaged && p.targets.length === 0),
+    "unattached SCP",
+  ).id;
 const ATTACH_ARN = "arn:aws:iam::aws:policy/SecurityAudit";
 
 /** A (group, user) pair of the identity store that is not yet a membership. */
@@ -217,6 +223,27 @@ const CASES: Case[] = [
     op: "DetachRolePolicy",
     input: (f) => ({ RoleName: role(f).name, PolicyArn: ATTACH_ARN }),
   },
+  {
+    service: "iam",
+    op: "PutUserPermissionsBoundary",
+    input: () => ({ UserName: NEW_USER, PermissionsBoundary: ATTACH_ARN }),
+  },
+  { service: "iam", op: "GetUser", input: () => ({ UserName: NEW_USER }) },
+  { service: "iam", op: "DeleteUserPermissionsBoundary", input: () => ({ UserName: NEW_USER }) },
+  {
+    service: "iam",
+    op: "PutRolePermissionsBoundary",
+    input: (f) => ({ RoleName: role(f).name, PermissionsBoundary: ATTACH_ARN }),
+  },
+  { service: "iam", op: "GetRole", input: (f) => ({ RoleName: role(f).name }) },
+  { service: "iam", op: "GetAccountAuthorizationDetails", input: () => ({ Filter: ["Role", "User"] }) },
+  { service: "iam", op: "DeleteRolePermissionsBoundary", input: (f) => ({ RoleName: role(f).name }) },
+  {
+    service: "iam",
+    op: "UpdateAssumeRolePolicy",
+    input: (f) => ({ RoleName: role(f).name, PolicyDocument: role(f).trustPolicy }),
+  },
+  { service: "iam", op: "ListSAMLProviders", input: () => ({}) },
   // STS (awsQuery)
   { service: "sts", op: "GetCallerIdentity", input: () => ({}) },
   {
@@ -240,6 +267,24 @@ const CASES: Case[] = [
     input: (f) => ({ ParentId: need(f.org.roots[0], "root").id }),
   },
   { service: "organizations", op: "ListParents", input: (f) => ({ ChildId: memberAccount(f).id }) },
+  { service: "organizations", op: "ListPolicies", input: () => ({ Filter: "SERVICE_CONTROL_POLICY" }) },
+  { service: "organizations", op: "DescribePolicy", input: () => ({ PolicyId: "p-FullAWSAccess" }) },
+  { service: "organizations", op: "ListTargetsForPolicy", input: () => ({ PolicyId: "p-FullAWSAccess" }) },
+  {
+    service: "organizations",
+    op: "ListPoliciesForTarget",
+    input: (f) => ({ TargetId: memberAccount(f).id, Filter: "SERVICE_CONTROL_POLICY" }),
+  },
+  {
+    service: "organizations",
+    op: "AttachPolicy",
+    input: (f) => ({ PolicyId: draftScp(f), TargetId: memberAccount(f).id }),
+  },
+  {
+    service: "organizations",
+    op: "DetachPolicy",
+    input: (f) => ({ PolicyId: draftScp(f), TargetId: memberAccount(f).id }),
+  },
   // SSO Admin (awsJson1_1)
   { service: "sso-admin", op: "ListInstances", input: () => ({}) },
   { service: "sso-admin", op: "ListPermissionSets", input: (f) => ({ InstanceArn: ic(f).instanceArn }) },
@@ -305,6 +350,25 @@ const CASES: Case[] = [
       InstanceArn: ic(f).instanceArn,
       PermissionSetArn: psWith(f, (p) => p.inlinePolicy !== undefined).arn,
     }),
+  },
+  {
+    service: "sso-admin",
+    op: "PutPermissionsBoundaryToPermissionSet",
+    input: (f) => ({
+      InstanceArn: ic(f).instanceArn,
+      PermissionSetArn: psWith(f, () => true).arn,
+      PermissionsBoundary: { CustomerManagedPolicyReference: { Name: "deploy-policy", Path: "/" } },
+    }),
+  },
+  {
+    service: "sso-admin",
+    op: "GetPermissionsBoundaryForPermissionSet",
+    input: (f) => ({ InstanceArn: ic(f).instanceArn, PermissionSetArn: psWith(f, () => true).arn }),
+  },
+  {
+    service: "sso-admin",
+    op: "DeletePermissionsBoundaryFromPermissionSet",
+    input: (f) => ({ InstanceArn: ic(f).instanceArn, PermissionSetArn: psWith(f, () => true).arn }),
   },
   {
     service: "sso-admin",
@@ -466,6 +530,36 @@ const ERROR_CASES: (Case & { expectedName: string })[] = [
       UserId: "0000000000-00000000-0000-0000-0000-000000000000",
     }),
     expectedName: "ResourceNotFoundException",
+  },
+  {
+    service: "iam",
+    op: "GetPolicy",
+    input: () => ({ PolicyArn: "arn:aws:iam::12345:policy/not-an-account" }),
+    expectedName: "InvalidInputException",
+  },
+  {
+    service: "organizations",
+    op: "DescribeAccount",
+    input: () => ({ AccountId: "12345" }),
+    expectedName: "InvalidInputException",
+  },
+  {
+    service: "organizations",
+    op: "DescribePolicy",
+    input: () => ({ PolicyId: "p-00000000" }),
+    expectedName: "PolicyNotFoundException",
+  },
+  {
+    service: "sso-admin",
+    op: "DescribePermissionSet",
+    input: (f) => ({ InstanceArn: ic(f).instanceArn, PermissionSetArn: "arn:aws:sso:::permissionSet/bad" }),
+    expectedName: "ValidationException",
+  },
+  {
+    service: "identitystore",
+    op: "DescribeUser",
+    input: (f) => ({ IdentityStoreId: ic(f).identityStoreId, UserId: "not-a-user-id" }),
+    expectedName: "ValidationException",
   },
   {
     service: "cloudtrail",

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { applyModelAdditions } from "./model-additions.ts";
 
 export type ModelName =
   | "iam-2010-05-08"
@@ -88,6 +89,7 @@ export function loadModel(name: ModelName): SmithyModel {
     throw new Error(`${name}: not a Smithy JSON AST`);
   const shapesObj = (raw as { shapes: Record<string, Shape> }).shapes;
   const shapes = new Map<string, Shape>(Object.entries(shapesObj));
+  applyModelAdditions(name, shapes);
   const service = [...shapes.entries()].find(([, s]) => s.type === "service");
   if (service === undefined) throw new Error(`${name}: no service shape`);
   const [serviceId, serviceShape] = service;

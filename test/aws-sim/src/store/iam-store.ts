@@ -3,6 +3,7 @@ import { AwsError } from "../aws-error.ts";
 import { AWS_MANAGED_POLICIES } from "../aws-managed-policies.ts";
 import { accessKeyId, iamId, secretKey } from "../ids.ts";
 import type { IamGroupDoc, IamRoleDoc, IamUserDoc } from "../org-document.ts";
+import { assertModifiableRole } from "./reserved-sso-roles.ts";
 import { now, type StoreState } from "./store-state.ts";
 
 function noSuch(kind: string, name: string): AwsError {
@@ -164,7 +165,7 @@ export class IamStore {
     return r;
   }
   deleteIamRole(actor: Actor | null, acct: string, roleName: string): void {
-    this.iamRole(acct, roleName);
+    assertModifiableRole(this.iamRole(acct, roleName));
     this.s.account(acct).roles.delete(roleName);
     this.s.record(actor, acct, "iam.amazonaws.com", "DeleteRole", { roleName }, [
       { ResourceType: "AWS::IAM::Role", ResourceName: roleName },
@@ -176,21 +177,48 @@ export class IamStore {
     } catch {
       throw new AwsError("MalformedPolicyDocument", "This policy contains invalid Json", 400);
     }
-    this.iamRole(acct, roleName).trustPolicy = policyDocument;
+    const role = this.iamRole(acct, roleName);
+    assertModifiableRole(role);
+    role.trustPolicy = policyDocument;
     this.s.record(actor, acct, "iam.amazonaws.com", "UpdateAssumeRolePolicy", { roleName, policyDocument }, [
       { ResourceType: "AWS::IAM::Role", ResourceName: roleName },
     ]);
   }
+  /** The user, group or role a policy write targets; AWS's protected roles refuse every such write. */
   private principal(
     acct: string,
     type: "user" | "group" | "role",
     name: string,
   ): { attachedPolicies: string[]; inlinePolicies: Array<{ name: string; document: string }> } {
+    if (type === "role") assertModifiableRole(this.iamRole(acct, name));
     return type === "user"
       ? this.iamUser(acct, name)
       : type === "group"
         ? this.iamGroup(acct, name)
         : this.iamRole(acct, name);
+  }
+  /** Put (arn) or delete (undefined) a user's or role's permissions boundary. */
+  setPermissionsBoundary(
+    actor: Actor | null,
+    acct: string,
+    type: "user" | "role",
+    name: string,
+    arn: string | undefined,
+  ): void {
+    const p = type === "user" ? this.iamUser(acct, name) : this.iamRole(acct, name);
+    if (type === "role") assertModifiableRole(this.iamRole(acct, name));
+    if (arn !== undefined && !this.policyExists(acct, arn))
+      throw new AwsError("NoSuchEntity", `Policy ${arn} does not exist or is not attachable.`, 404);
+    p.permissionsBoundary = arn;
+    const T = type === "user" ? "User" : "Role";
+    this.s.record(
+      actor,
+      acct,
+      "iam.amazonaws.com",
+      `${arn ? "Put" : "Delete"}${T}PermissionsBoundary`,
+      { [`${type}Name`]: name, ...(arn ? { permissionsBoundary: arn } : {}) },
+      [{ ResourceType: `AWS::IAM::${T}`, ResourceName: name }],
+    );
   }
   attachPolicy(
     actor: Actor | null,

@@ -64,6 +64,30 @@ export class IdentityStoreStore {
       [{ ResourceType: "AWS::IdentityStore::User", ResourceName: userId }],
     );
   }
+  /** Identity Center's enable/disable user (SCIM `active`); CloudTrail records it as UpdateUser. */
+  setUserActive(actor: Actor | null, userId: string, active: boolean): IdentityStoreUserDoc {
+    const ic = this.s.icOrThrow();
+    const u = this.s.users.get(userId);
+    if (!u)
+      throw new AwsError("ResourceNotFoundException", "USER not found.", 404, {
+        ResourceType: "USER",
+        ResourceId: userId,
+      });
+    u.active = active;
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "identitystore.amazonaws.com",
+      "UpdateUser",
+      {
+        identityStoreId: ic.identityStoreId,
+        userId,
+        operations: [{ attributePath: "userStatus", attributeValue: active ? "ENABLED" : "DISABLED" }],
+      },
+      [{ ResourceType: "AWS::IdentityStore::User", ResourceName: userId }],
+    );
+    return u;
+  }
   createIdentityStoreGroup(
     actor: Actor | null,
     p: { displayName: string; description?: string },

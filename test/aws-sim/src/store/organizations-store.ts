@@ -2,6 +2,7 @@ import type { Actor } from "../actor.ts";
 import { AwsError } from "../aws-error.ts";
 import { iamId } from "../ids.ts";
 import type { AccountDoc, IamRoleDoc } from "../org-document.ts";
+import { OrgPolicyStore } from "./org-policy-store.ts";
 import { now, type StoreState } from "./store-state.ts";
 /** Accounts joining, leaving and changing status; the OU tree is read-only. */
 export class OrganizationsStore {
@@ -9,7 +10,7 @@ export class OrganizationsStore {
 
   createAccount(
     actor: Actor | null,
-    p: { name: string; email: string; parentId?: string; id?: string; status?: "ACTIVE" | "SUSPENDED" },
+    p: { name: string; email: string; parentId?: string; id?: string; status?: AccountDoc["status"] },
   ): AccountDoc {
     if (p.id !== undefined && (this.s.accounts.has(p.id) || !/^\d{12}$/.test(p.id)))
       throw new AwsError(
@@ -38,7 +39,7 @@ export class OrganizationsStore {
       parentId: p.parentId ?? this.s.roots[0]!.id,
       joinedMethod: "CREATED",
       joinedTimestamp: now(),
-      iam: { aliases: [], users: [], groups: [], roles: [], policies: [] },
+      iam: { aliases: [], users: [], groups: [], roles: [], policies: [], samlProviders: [] },
     };
     const s = this.s.indexAccount(doc);
     const mg = this.s.mgmt();
@@ -59,6 +60,7 @@ export class OrganizationsStore {
       inlinePolicies: [],
     };
     s.roles.set(r.name, r);
+    new OrgPolicyStore(this.s).attachDefaults(id);
     this.s.record(
       actor,
       mg,
@@ -74,6 +76,7 @@ export class OrganizationsStore {
     if (accountId === this.s.mgmt())
       throw new AwsError("ConstraintViolationException", "You cannot remove the management account.", 409);
     this.s.accounts.delete(accountId);
+    new OrgPolicyStore(this.s).forgetTarget(accountId);
     for (const [k, ref] of this.s.keys)
       if ((ref.kind === "user" ? ref.accountId : ref.session.accountId) === accountId) this.s.keys.delete(k);
     for (const ps of this.s.provisionedByAccount.get(accountId) ?? [])
@@ -90,13 +93,15 @@ export class OrganizationsStore {
       [{ ResourceType: "AWS::Organizations::Account", ResourceName: accountId }],
     );
   }
-  setAccountStatus(actor: Actor | null, accountId: string, status: "ACTIVE" | "SUSPENDED"): void {
+  setAccountStatus(actor: Actor | null, accountId: string, status: AccountDoc["status"]): void {
+    if (!["ACTIVE", "SUSPENDED", "PENDING_CLOSURE"].includes(status))
+      throw new AwsError("InvalidInputException", `Invalid account status ${status}.`, 400);
     this.s.account(accountId).doc.status = status;
     this.s.record(
       actor,
       this.s.mgmt(),
       "organizations.amazonaws.com",
-      status === "SUSPENDED" ? "CloseAccount" : "UpdateAccount",
+      status === "ACTIVE" ? "UpdateAccount" : "CloseAccount",
       { accountId },
       [{ ResourceType: "AWS::Organizations::Account", ResourceName: accountId }],
     );

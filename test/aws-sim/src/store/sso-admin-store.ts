@@ -1,7 +1,14 @@
 import type { Actor } from "../actor.ts";
 import { AwsError } from "../aws-error.ts";
 import { lower, uuid } from "../ids.ts";
-import type { AssignmentDoc, PermissionSetDoc } from "../org-document.ts";
+import type { AssignmentDoc, PermissionSetBoundary, PermissionSetDoc } from "../org-document.ts";
+import {
+  newReservedRole,
+  newSamlProvider,
+  reservedRoleMatcher,
+  reservedRolePolicies,
+  ssoProviderOf,
+} from "./reserved-sso-roles.ts";
 import { aKey, now, type IdentityCenter, type StoreState } from "./store-state.ts";
 
 export interface AssignmentOp {
@@ -79,7 +86,8 @@ export class SsoAdminStore {
   }
   deletePermissionSet(actor: Actor | null, arn: string): void {
     const ic = this.s.icOrThrow();
-    this.requirePermissionSet(arn);
+    const ps = this.requirePermissionSet(arn);
+    for (const acct of this.s.provisioned.get(arn) ?? []) this.removeReservedRole(ps, acct);
     this.s.permissionSets.delete(arn);
     for (const acct of this.s.provisioned.get(arn) ?? []) this.s.provisionedByAccount.get(acct)?.delete(arn);
     this.s.provisioned.delete(arn);
@@ -96,15 +104,44 @@ export class SsoAdminStore {
   }
   provisionPermissionSet(actor: Actor | null, arn: string, accountId: string): void {
     const ic = this.s.icOrThrow();
-    this.requirePermissionSet(arn);
+    const ps = this.requirePermissionSet(arn);
     this.s.account(accountId);
     this.s.markProvisioned(arn, accountId);
+    this.provisionReservedRole(ps, accountId, true);
     this.s.record(
       actor,
       this.s.mgmt(),
       "sso.amazonaws.com",
       "ProvisionPermissionSet",
       { instanceArn: ic.instanceArn, permissionSetArn: arn, targetId: accountId, targetType: "AWS_ACCOUNT" },
+      [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: arn }],
+    );
+  }
+  /** Put (boundary) or delete (undefined) a permission set's boundary; accounts see it at the next provisioning. */
+  setPermissionsBoundary(
+    actor: Actor | null,
+    arn: string,
+    boundary: PermissionSetBoundary | undefined,
+  ): void {
+    const ic = this.s.icOrThrow();
+    const ps = this.requirePermissionSet(arn);
+    if (boundary === undefined && ps.permissionsBoundary === undefined)
+      throw new AwsError(
+        "ResourceNotFoundException",
+        "Permissions boundary not found for the permission set.",
+        404,
+      );
+    ps.permissionsBoundary = boundary;
+    this.s.record(
+      actor,
+      this.s.mgmt(),
+      "sso.amazonaws.com",
+      boundary ? "PutPermissionsBoundaryToPermissionSet" : "DeletePermissionsBoundaryFromPermissionSet",
+      {
+        instanceArn: ic.instanceArn,
+        permissionSetArn: arn,
+        ...(boundary ? { permissionsBoundary: boundary } : {}),
+      },
       [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: arn }],
     );
   }
@@ -183,10 +220,45 @@ export class SsoAdminStore {
       }
       if (!this.s.assignments.has(aKey(a))) this.s.indexAssignment({ ...a });
       this.s.markProvisioned(a.permissionSetArn, a.accountId);
+      this.provisionReservedRole(this.requirePermissionSet(a.permissionSetArn), a.accountId, false);
     } else {
       const existing = this.s.assignments.get(aKey(a));
       if (existing) this.s.unindexAssignment(existing);
+      // The last assignment of a set in an account takes its role with it; a later one gets a new role.
+      if (!this.s.assignmentsByPair.get(`${a.accountId}|${a.permissionSetArn}`)?.size)
+        this.removeReservedRole(this.requirePermissionSet(a.permissionSetArn), a.accountId);
     }
     op.status = "SUCCEEDED";
+  }
+
+  /** Creates the set's reserved role in the account (and the account's SSO SAML provider); `refresh` re-applies the set. */
+  provisionReservedRole(ps: PermissionSetDoc, accountId: string, refresh: boolean): void {
+    const acct = this.s.account(accountId);
+    const hasPolicy = (arn: string): boolean => arn.startsWith("arn:aws:iam::aws:") || acct.policies.has(arn);
+    const match = reservedRoleMatcher(ps.name);
+    const existing = [...acct.roles.values()].find((r) => match.test(r.name));
+    if (existing) {
+      if (refresh) Object.assign(existing, reservedRolePolicies(ps, accountId, hasPolicy));
+      return;
+    }
+    const t = now();
+    let provider = ssoProviderOf(acct.doc.iam.samlProviders);
+    if (!provider) {
+      provider = newSamlProvider(accountId, this.s.rng, t);
+      acct.doc.iam.samlProviders.push(provider);
+    }
+    const role = newReservedRole(ps, accountId, provider, {
+      rng: this.s.rng,
+      createDate: t,
+      region: "us-east-1",
+      hasPolicy,
+    });
+    acct.roles.set(role.name, role);
+  }
+  removeReservedRole(ps: PermissionSetDoc, accountId: string): void {
+    const acct = this.s.accounts.get(accountId);
+    if (!acct) return;
+    const match = reservedRoleMatcher(ps.name);
+    for (const r of [...acct.roles.values()]) if (match.test(r.name)) acct.roles.delete(r.name);
   }
 }

@@ -13,6 +13,7 @@ import type {
   IdentityStoreGroupDoc,
   IdentityStoreUserDoc,
   OrgDocument,
+  OrgPolicyDoc,
   PermissionSetDoc,
 } from "../org-document.ts";
 
@@ -84,6 +85,7 @@ export class StoreState {
   readonly assignments = new Map<string, AssignmentDoc>();
   readonly assignmentsByPair = new Map<string, Map<string, AssignmentDoc>>();
   readonly assignmentsByPrincipal = new Map<string, Map<string, AssignmentDoc>>();
+  readonly orgPolicies = new Map<string, OrgPolicyDoc>(); // SCPs/RCPs by id
   readonly rng = cryptoRng();
 
   constructor(doc: OrgDocument) {
@@ -92,6 +94,7 @@ export class StoreState {
     this.roots = d.roots;
     for (const ou of d.organizationalUnits) this.ous.set(ou.id, ou);
     for (const a of d.accounts) this.indexAccount(a);
+    for (const p of d.policies) this.orgPolicies.set(p.id, p);
     if (d.identityCenter) {
       const { users, groups, memberships, permissionSets, assignments, ...ic } = d.identityCenter;
       this.ic = ic;
