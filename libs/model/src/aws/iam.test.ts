@@ -207,11 +207,20 @@ describe("GetAccountAuthorizationDetails (recorded from aws-sim tiny)", () => {
     );
   });
 
-  it("onlyAttachedPolicies=false keeps unattached customer policies", () => {
+  it("customer-managed policies are synced attached or not; onlyAttachedPolicies drops only unattached AWS-managed ones", () => {
     const page = fixture("iam-gaad");
     const pols = (page.Policies as Array<Record<string, unknown>>).map((p) => ({ ...p, AttachmentCount: 0 }));
+    const policyIds = (b: { resources: Array<{ type: string; id: string }> }) =>
+      b.resources.filter((r) => r.type === "iam_policy").map((r) => r.id);
+    const customer = pols.map((p) => String(p.Arn)).filter((arn) => !arn.includes(":iam::aws:"));
+    const awsManaged = pols.map((p) => String(p.Arn)).filter((arn) => arn.includes(":iam::aws:"));
+    expect(customer.length).toBeGreaterThan(0);
+    expect(awsManaged.length).toBeGreaterThan(0);
     const only = mapPage(result(gaadReq(ACCT), { ...page, Policies: pols }));
-    expect(only.resources.filter((r) => r.type === "iam_policy")).toEqual([]);
+    expect(policyIds(only).sort()).toEqual(customer.sort());
+    expect(only.entitlements.map((e) => e.id)).toEqual(
+      expect.arrayContaining(customer.map((arn) => `iam_policy:${arn}:attached`)),
+    );
     const all = mapPage(
       result(
         req(
@@ -226,7 +235,32 @@ describe("GetAccountAuthorizationDetails (recorded from aws-sim tiny)", () => {
         },
       ),
     );
-    expect(all.resources.filter((r) => r.type === "iam_policy")).toHaveLength(5);
+    expect(policyIds(all).sort()).toEqual([...customer, ...awsManaged].sort());
+  });
+
+  it("reads users' and roles' permissions boundaries into attrs (null without one)", () => {
+    const page = fixture("iam-gaad");
+    const boundary = (arn: string) => ({ PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: arn });
+    const users = page.UserDetailList as Array<Record<string, unknown>>;
+    const roles = page.RoleDetailList as Array<Record<string, unknown>>;
+    const bounded = mapPage(
+      result(gaadReq(ACCT), {
+        ...page,
+        UserDetailList: users.map((u, i) =>
+          i === 0 ? { ...u, PermissionsBoundary: boundary(a("policy/deploy-policy")) } : u,
+        ),
+        RoleDetailList: roles.map((r, i) =>
+          i === 0 ? { ...r, PermissionsBoundary: boundary("arn:aws:iam::aws:policy/PowerUserAccess") } : r,
+        ),
+      }),
+    );
+    const attr = (type: string, arn: unknown) =>
+      bounded.resources.find((r) => r.type === type && r.id === arn)?.attrs.permissionsBoundary;
+    expect(attr("iam_user", users[0]!.Arn)).toBe(a("policy/deploy-policy"));
+    expect(attr("iam_role", roles[0]!.Arn)).toBe("arn:aws:iam::aws:policy/PowerUserAccess");
+    expect(attr("iam_user", users[1]!.Arn)).toBeNull();
+    const plain = b.resources.find((r) => r.type === "iam_role" && r.id === roles[0]!.Arn);
+    expect(plain?.attrs).toHaveProperty("permissionsBoundary", null);
   });
 });
 
