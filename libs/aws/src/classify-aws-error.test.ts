@@ -75,7 +75,9 @@ describe("classifyAwsError", () => {
     const c = classifyAwsError(sdkError("AccessDeniedException", 400), "organizations ListPolicies", hint);
     expect(c).toMatchObject({ kind: "denied", skipped: "AccessDenied" });
     if (c.kind === "denied") {
-      expect(c.warning).toMatch(/^organizations ListPolicies: access denied: AccessDeniedException happened — /);
+      expect(c.warning).toMatch(
+        /^organizations ListPolicies: access denied: AccessDeniedException happened — /,
+      );
       expect(c.warning).toContain("management account");
     }
     expect(deniedHint("organizations", "ListAccounts")).toBeUndefined();

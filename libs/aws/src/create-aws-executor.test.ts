@@ -460,7 +460,10 @@ describe("createAwsExecutor against aws-sim", () => {
   it("fails an invalid request (ValidationException) permanently with AWS's message, not as a vanished scope", async () => {
     const src = source();
     const ex = executor([src]);
-    const invalid = ex.execute(req(src, "identitystore", "ListUsers", { IdentityStoreId: "not-a-store" }), ctx());
+    const invalid = ex.execute(
+      req(src, "identitystore", "ListUsers", { IdentityStoreId: "not-a-store" }),
+      ctx(),
+    );
     await expect(invalid).rejects.toBeInstanceOf(PermanentError);
     await expect(invalid).rejects.toMatchObject({
       reason: "aws-invalid-request",

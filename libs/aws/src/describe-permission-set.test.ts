@@ -33,7 +33,9 @@ function ssoAdmin(boundary: Record<string, unknown> | undefined) {
     calls.push(op);
     switch (op) {
       case "DescribePermissionSet":
-        return Promise.resolve({ PermissionSet: { Name: "Admin", PermissionSetArn: input.PermissionSetArn } });
+        return Promise.resolve({
+          PermissionSet: { Name: "Admin", PermissionSetArn: input.PermissionSetArn },
+        });
       case "ListManagedPoliciesInPermissionSet":
         return Promise.resolve({ AttachedManagedPolicies: [] });
       case "ListCustomerManagedPolicyReferencesInPermissionSet":

@@ -212,8 +212,9 @@ describe("GetAccountAuthorizationDetails (recorded from aws-sim tiny)", () => {
     const pols = (page.Policies as Array<Record<string, unknown>>).map((p) => ({ ...p, AttachmentCount: 0 }));
     const policyIds = (b: { resources: Array<{ type: string; id: string }> }) =>
       b.resources.filter((r) => r.type === "iam_policy").map((r) => r.id);
-    const customer = pols.map((p) => String(p.Arn)).filter((arn) => !arn.includes(":iam::aws:"));
-    const awsManaged = pols.map((p) => String(p.Arn)).filter((arn) => arn.includes(":iam::aws:"));
+    const arns = (page.Policies as Array<{ Arn: string }>).map((p) => p.Arn);
+    const customer = arns.filter((arn) => !arn.includes(":iam::aws:"));
+    const awsManaged = arns.filter((arn) => arn.includes(":iam::aws:"));
     expect(customer.length).toBeGreaterThan(0);
     expect(awsManaged.length).toBeGreaterThan(0);
     const only = mapPage(result(gaadReq(ACCT), { ...page, Policies: pols }));
