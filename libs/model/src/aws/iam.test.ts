@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { pageRequest, type PageRequest, type PageResult, type ServiceName } from "@grantline/contracts";
 import { mapPage } from "../map-page.ts";
+import { pageResult, testRequests } from "./page-result.fixture.ts";
 import { rootRequests } from "../root-requests.ts";
 import { iamKeysScope, iamScope } from "../ids.ts";
 import { trustPrincipals } from "./trust-principals.ts";
@@ -14,36 +14,8 @@ const fixture = (name: string) =>
     unknown
   >;
 
-function req(
-  service: ServiceName,
-  operation: string,
-  params: Record<string, unknown>,
-  o: Partial<Pick<PageRequest, "accountId" | "scope" | "pageToken" | "pageIndex">> = {},
-): PageRequest {
-  return pageRequest({
-    runId: RUN,
-    sourceId: "acme",
-    service,
-    operation,
-    params,
-    pageToken: o.pageToken ?? null,
-    accountId: o.accountId ?? null,
-    scope: o.scope ?? null,
-    pageIndex: o.pageIndex ?? 0,
-  });
-}
-
-function result(request: PageRequest, page: Record<string, unknown>): PageResult {
-  return {
-    v: 1,
-    request,
-    page,
-    fetchedAt: "2026-01-01T00:00:00.000Z",
-    warnings: [],
-    skipped: null,
-    stats: { awsCalls: 1, throttled: 0 },
-  };
-}
+const req = testRequests(RUN);
+const result = pageResult;
 
 const GAAD_PARAMS = {
   Filter: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],

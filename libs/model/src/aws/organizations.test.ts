@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { pageRequest, type PageRequest, type PageResult, type ServiceName } from "@grantline/contracts";
 import { mapPage } from "../map-page.ts";
+import { pageResult, testRequests } from "./page-result.fixture.ts";
 import { orgPoliciesScope, orgPolicyTargetsScope } from "../ids.ts";
 
 const RUN = "00000000-0000-4000-8000-000000000002";
@@ -11,36 +11,8 @@ const aws = JSON.parse(
 ) as Record<string, Record<string, unknown>>;
 const page = (op: string): Record<string, unknown> => structuredClone(aws[op]!);
 
-function req(
-  service: ServiceName,
-  operation: string,
-  params: Record<string, unknown>,
-  o: Partial<Pick<PageRequest, "scope" | "pageToken" | "pageIndex">> = {},
-): PageRequest {
-  return pageRequest({
-    runId: RUN,
-    sourceId: "acme",
-    service,
-    operation,
-    params,
-    pageToken: o.pageToken ?? null,
-    accountId: null,
-    scope: o.scope ?? null,
-    pageIndex: o.pageIndex ?? 0,
-  });
-}
-
-function result(request: PageRequest, p: Record<string, unknown>): PageResult {
-  return {
-    v: 1,
-    request,
-    page: p,
-    fetchedAt: "2026-01-01T00:00:00.000Z",
-    warnings: [],
-    skipped: null,
-    stats: { awsCalls: 1, throttled: 0 },
-  };
-}
+const req = testRequests(RUN);
+const result = pageResult;
 
 const SCP = "SERVICE_CONTROL_POLICY";
 const RCP = "RESOURCE_CONTROL_POLICY";
