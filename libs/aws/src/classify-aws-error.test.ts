@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ResourceNotFoundException, ThrottlingException } from "@aws-sdk/client-identitystore";
 import { NoSuchEntityException } from "@aws-sdk/client-iam";
 import { TooManyRequestsException } from "@aws-sdk/client-organizations";
-import { RetryableError } from "@grantline/contracts";
-import { awsErrorCode, classifyAwsError } from "./classify-aws-error.ts";
+import { PermanentError, RetryableError } from "@grantline/contracts";
+import { awsErrorCode, classifyAwsError, deniedHint } from "./classify-aws-error.ts";
 
 const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} happened`), {
@@ -69,7 +69,40 @@ describe("classifyAwsError", () => {
     },
   );
 
-  it("turns a vanished scope (NoSuchEntity, ResourceNotFound, ValidationException) into a NotFound skip", () => {
+  it("names the fix in a denial of the Organizations policy calls (management account or delegated admin)", () => {
+    const hint = deniedHint("organizations", "ListPolicies");
+    expect(hint).toMatch(/management account or a delegated administrator/);
+    const c = classifyAwsError(sdkError("AccessDeniedException", 400), "organizations ListPolicies", hint);
+    expect(c).toMatchObject({ kind: "denied", skipped: "AccessDenied" });
+    if (c.kind === "denied") {
+      expect(c.warning).toMatch(
+        /^organizations ListPolicies: access denied: AccessDeniedException happened — /,
+      );
+      expect(c.warning).toContain("management account");
+    }
+    expect(deniedHint("organizations", "ListAccounts")).toBeUndefined();
+  });
+
+  it.each([
+    ["ValidationException", "sso-admin ListPermissionSets"],
+    ["ValidationError", "sts AssumeRole"],
+    ["InvalidInputException", "organizations ListPolicies"],
+  ])("fails %s permanently with AWS's message: an invalid request is not a vanished object", (code, what) => {
+    const err = Object.assign(new Error("1 validation error detected: Value at 'maxResults' failed"), {
+      name: code,
+      $metadata: { httpStatusCode: 400 },
+    });
+    const c = classifyAwsError(err, what);
+    expect(c.kind).toBe("invalid");
+    if (c.kind !== "invalid") return;
+    expect(c.error).toBeInstanceOf(PermanentError);
+    expect(c.error).not.toBeInstanceOf(RetryableError);
+    expect(c.error.reason).toBe("aws-invalid-request");
+    expect(c.error.message).toBe(`AWS rejected the request: ${what}: ${code}: ${err.message}`);
+    expect(c.error.cause).toBe(err);
+  });
+
+  it("turns a vanished scope (NoSuchEntity, ResourceNotFound, PolicyNotFound) into a NotFound skip", () => {
     const gone = new NoSuchEntityException({ message: "The role x cannot be found.", $metadata: {} });
     expect(classifyAwsError(gone, "iam GetRole")).toMatchObject({ kind: "not-found", skipped: "NotFound" });
     const rnf = new ResourceNotFoundException({
@@ -80,7 +113,7 @@ describe("classifyAwsError", () => {
       RequestId: "r",
     });
     expect(classifyAwsError(rnf, "x").kind).toBe("not-found");
-    expect(classifyAwsError(sdkError("ValidationException", 400), "x").kind).toBe("not-found");
+    expect(classifyAwsError(sdkError("PolicyNotFoundException", 400), "x").kind).toBe("not-found");
   });
 
   it("asks for fresh credentials on ExpiredToken, and retries", () => {

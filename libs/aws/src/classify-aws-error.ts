@@ -1,4 +1,4 @@
-import { RetryableError } from "@grantline/contracts";
+import { PermanentError, RetryableError } from "@grantline/contracts";
 
 /** AWS error codes that mean "slow down" across IAM/STS (awsQuery), JSON protocols and S3-style services. */
 const THROTTLING_CODES = new Set([
@@ -21,13 +21,20 @@ const NOT_FOUND_CODES = new Set([
   "NoSuchEntity",
   "NoSuchEntityException",
   "ResourceNotFoundException",
-  "ValidationException",
   "AccountNotFoundException",
   "ParentNotFoundException",
   "ChildNotFoundException",
   "OrganizationalUnitNotFoundException",
   "RootNotFoundException",
+  "PolicyNotFoundException",
+  "TargetNotFoundException",
 ]);
+/**
+ * The request itself is wrong (JSON protocols' ValidationException, IAM/STS's ValidationError, Organizations'
+ * InvalidInputException): the same request fails the same way on every retry, and it says nothing about whether
+ * the object exists, so it is neither retried nor skipped as "gone".
+ */
+const INVALID_CODES = new Set(["ValidationException", "ValidationError", "InvalidInputException"]);
 const EXPIRED_CODES = new Set([
   "ExpiredToken",
   "ExpiredTokenException",
@@ -35,6 +42,24 @@ const EXPIRED_CODES = new Set([
   "InvalidClientTokenId",
   "UnrecognizedClientException",
 ]);
+
+/**
+ * What a denial of these calls usually means, added to the warning so the run's warnings say what to fix rather
+ * than only that something was refused.
+ */
+const DENIED_HINTS: Readonly<Record<string, string>> = {
+  "organizations ListPolicies":
+    "SCPs and RCPs can only be read from the organization's management account or a delegated administrator for Organizations; they are not synced (everything else is)",
+  "organizations DescribePolicy":
+    "SCPs and RCPs can only be read from the organization's management account or a delegated administrator for Organizations",
+  "organizations ListTargetsForPolicy":
+    "SCPs and RCPs can only be read from the organization's management account or a delegated administrator for Organizations",
+};
+
+/** The hint a denial of `service operation` carries in its warning, if it has one. */
+export function deniedHint(service: string, operation: string): string | undefined {
+  return DENIED_HINTS[`${service} ${operation}`];
+}
 
 /** How long to wait before redelivering a throttled page: spread over 1–5 s so replicas do not return in lockstep. */
 function throttleDelayMs(): number {
@@ -46,13 +71,16 @@ function throttleDelayMs(): number {
  * - `throttled` / `retryable` / `expired`: throw `error` (a `RetryableError`); `expired` also asks the caller to drop
  *   its cached credentials first.
  * - `denied` / `not-found`: not a failure — the page is recorded as skipped with `warning`.
+ * - `invalid`: AWS rejected the request as malformed; throw `error` (a `PermanentError` carrying AWS's message),
+ *   which fails the task instead of retrying it or passing it off as a vanished object.
  */
 export type AwsErrorClass =
   | { kind: "throttled"; code: string; error: RetryableError }
   | { kind: "retryable"; code: string; error: RetryableError }
   | { kind: "expired"; code: string; error: RetryableError }
   | { kind: "denied"; code: string; skipped: "AccessDenied"; warning: string }
-  | { kind: "not-found"; code: string; skipped: "NotFound"; warning: string };
+  | { kind: "not-found"; code: string; skipped: "NotFound"; warning: string }
+  | { kind: "invalid"; code: string; error: PermanentError };
 
 interface ErrorLike {
   name?: unknown;
@@ -75,16 +103,17 @@ export function awsErrorCode(err: unknown): string {
 }
 
 /**
- * Classifies an error from one AWS call. Never returns a permanent failure: anything not recognized is retryable,
- * because losing work is worse than retrying it up to the consumer's delivery cap.
+ * Classifies an error from one AWS call. The only permanent failure is a request AWS calls invalid; anything not
+ * recognized is retryable, because losing work is worse than retrying it up to the consumer's delivery cap.
  *
  * @param what Names the call in messages, e.g. `"iam ListUsers (account 123456789012)"`.
+ * @param hint Added to a denial's warning (see `deniedHint`).
  * @example
  * const c = classifyAwsError(err, "identitystore ListUsers");
  * if (c.kind === "denied" || c.kind === "not-found") return { page: {}, warnings: [c.warning], skipped: c.skipped };
  * throw c.error;
  */
-export function classifyAwsError(err: unknown, what: string): AwsErrorClass {
+export function classifyAwsError(err: unknown, what: string, hint?: string): AwsErrorClass {
   const code = awsErrorCode(err);
   const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
   const message = typeof e.message === "string" ? e.message : String(err);
@@ -109,7 +138,19 @@ export function classifyAwsError(err: unknown, what: string): AwsErrorClass {
     };
   }
   if (DENIED_CODES.has(code)) {
-    return { kind: "denied", code, skipped: "AccessDenied", warning: `${what}: access denied: ${message}` };
+    return {
+      kind: "denied",
+      code,
+      skipped: "AccessDenied",
+      warning: `${what}: access denied: ${message}${hint ? ` — ${hint}` : ""}`,
+    };
+  }
+  if (INVALID_CODES.has(code)) {
+    return {
+      kind: "invalid",
+      code,
+      error: new PermanentError("aws-invalid-request", `AWS rejected the request: ${detail}`, { cause: err }),
+    };
   }
   if (NOT_FOUND_CODES.has(code)) {
     return {

@@ -121,6 +121,10 @@ const memberAccount = () =>
   org.accounts.find((a) => a.id !== sim.managementAccountId && a.status === "ACTIVE")!;
 const suspendedAccount = () => org.accounts.find((a) => a.status === "SUSPENDED")!;
 
+/** An SCP of the org: the generated one's first, else AWS's FullAWSAccess (attached everywhere by default). */
+const orgPolicyId = (): string =>
+  (org as { policies?: Array<{ id: string }> }).policies?.[0]?.id ?? "p-FullAWSAccess";
+
 /** Params that make every registered operation succeed against the tiny org. */
 function paramsFor(key: string): Record<string, unknown> {
   const ic = org.identityCenter!;
@@ -139,6 +143,9 @@ function paramsFor(key: string): Record<string, unknown> {
     "organizations.ListOrganizationalUnitsForParent": { ParentId: org.roots[0]!.id },
     "organizations.ListParents": { ChildId: member },
     "organizations.DescribeAccount": { AccountId: member },
+    "organizations.ListPolicies": { Filter: "SERVICE_CONTROL_POLICY" },
+    "organizations.DescribePolicy": { PolicyId: orgPolicyId() },
+    "organizations.ListTargetsForPolicy": { PolicyId: orgPolicyId() },
     "sso-admin.ListInstances": {},
     "sso-admin.ListPermissionSets": inst,
     "sso-admin.ListAccountsForProvisionedPermissionSet": { ...inst, PermissionSetArn: ps.arn },
@@ -214,6 +221,7 @@ describe("createAwsExecutor against aws-sim", () => {
       "InlinePolicy",
       "ManagedPolicies",
       "PermissionSet",
+      "PermissionsBoundary",
     ]);
     expect(calls.every((c) => c.outcome === "ok" && c.scope.startsWith(`${src.id}:`))).toBe(true);
     expect(calls.length).toBeGreaterThanOrEqual(OPERATIONS.size);
@@ -447,6 +455,22 @@ describe("createAwsExecutor against aws-sim", () => {
     const unknown = ex.execute(req(src, "iam", "DeleteUser", { UserName: "x" }), ctx());
     await expect(unknown).rejects.toBeInstanceOf(PermanentError);
     await expect(unknown).rejects.toMatchObject({ reason: "unknown-operation" });
+  });
+
+  it("fails an invalid request (ValidationException) permanently with AWS's message, not as a vanished scope", async () => {
+    const src = source();
+    const ex = executor([src]);
+    const invalid = ex.execute(
+      req(src, "identitystore", "ListUsers", { IdentityStoreId: "not-a-store" }),
+      ctx(),
+    );
+    await expect(invalid).rejects.toBeInstanceOf(PermanentError);
+    await expect(invalid).rejects.toMatchObject({
+      reason: "aws-invalid-request",
+      message: expect.stringMatching(
+        /^AWS rejected the request: identitystore ListUsers: ValidationException: 1 validation error detected: Value 'not-a-store'/,
+      ),
+    });
   });
 
   it("survives a throttling storm: SDK retries succeed, and without retries it is retryable, never permanent", async () => {

@@ -8,7 +8,7 @@ import { createBudgetedCall } from "./budgeted-call.ts";
 import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";
 import { budgetScope, createBudgets } from "./budgets.ts";
 import type { BudgetService, RateLimiter } from "./budgets.ts";
-import { classifyAwsError } from "./classify-aws-error.ts";
+import { classifyAwsError, deniedHint } from "./classify-aws-error.ts";
 import { createClientFactory } from "./client-factory.ts";
 import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
@@ -151,7 +151,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
         }
         throw sourceFailure(s.source, what, err);
       }
-      const c = classifyAwsError(err, what);
+      const c = classifyAwsError(err, what, deniedHint(spec.service, spec.operation));
       switch (c.kind) {
         case "denied":
         case "not-found":
@@ -215,5 +215,7 @@ function sourceFailure(source: SourceConfig, what: string, err: unknown): Retrya
   }
   const c = classifyAwsError(err, `source ${source.id}: ${what}`);
   if (c.kind === "throttled" || c.kind === "retryable" || c.kind === "expired") return c.error;
+  // Still retried slowly: the source's own identity is configuration, and fixing it resumes the run.
+  if (c.kind === "invalid") return new RetryableError(c.error.message, { cause: err, retryAfterMs: 30_000 });
   return new RetryableError(`source ${source.id}: ${c.warning}`, { cause: err, retryAfterMs: 30_000 });
 }

@@ -1,10 +1,12 @@
 import {
   DescribePermissionSetCommand,
   GetInlinePolicyForPermissionSetCommand,
+  GetPermissionsBoundaryForPermissionSetCommand,
   ListCustomerManagedPolicyReferencesInPermissionSetCommand,
   ListManagedPoliciesInPermissionSetCommand,
 } from "@aws-sdk/client-sso-admin";
 import { PermanentError } from "@grantline/contracts";
+import { awsErrorCode } from "./classify-aws-error.ts";
 import { toJsonPage } from "./operations.ts";
 import type { CommandCtor, DescribePermissionSetCall } from "./operations.ts";
 
@@ -30,9 +32,15 @@ export type SsoAdminCall = (
 const ctor = (c: new (input: never) => object): CommandCtor => c as unknown as CommandCtor;
 
 /**
+ * The version of a cached page's shape: an entry of another version (written by a fetcher that predates a member,
+ * e.g. `PermissionsBoundary`, added in version 2) is a miss, so an upgrade never serves a page without it.
+ */
+const CACHE_VERSION = 2;
+
+/**
  * The composite `sso-admin DescribePermissionSet` page: the permission set with its managed and customer-managed
- * policies and its inline policy, from four calls, cached by ARN so repeated runs and every replica skip them
- * while the cache holds the page.
+ * policies, its inline policy and its permissions boundary, from five calls, cached by ARN so repeated runs and
+ * every replica skip them while the cache holds the page.
  */
 export async function describePermissionSet(
   params: Record<string, unknown>,
@@ -47,8 +55,9 @@ export async function describePermissionSet(
       "sso-admin DescribePermissionSet needs string params InstanceArn and PermissionSetArn",
     );
   }
-  const hit = (await cache.getMany([arn])).get(arn);
-  if (hit && typeof hit === "object") return hit as Record<string, unknown>;
+  const hit = (await cache.getMany([arn])).get(arn) as { v?: unknown; page?: unknown } | undefined;
+  if (hit && typeof hit === "object" && hit.v === CACHE_VERSION && typeof hit.page === "object" && hit.page)
+    return hit.page as Record<string, unknown>;
   const base = { InstanceArn: instanceArn, PermissionSetArn: arn };
   const described = (await call("DescribePermissionSet", ctor(DescribePermissionSetCommand), base)) as {
     PermissionSet?: unknown;
@@ -87,12 +96,32 @@ export async function describePermissionSet(
     ctor(GetInlinePolicyForPermissionSetCommand),
     base,
   )) as { InlinePolicy?: string };
+  const boundary = await permissionsBoundary(call, base);
   const page = toJsonPage({
     PermissionSet: described.PermissionSet ?? null,
     ManagedPolicies: managed,
     CustomerManagedPolicyReferences: customer,
     InlinePolicy: inline.InlinePolicy ? inline.InlinePolicy : null,
+    PermissionsBoundary: boundary,
   });
-  await cache.setMany([[arn, page]]);
+  await cache.setMany([[arn, { v: CACHE_VERSION, page }]]);
   return page;
+}
+
+/**
+ * The set's boundary, or null when it has none: AWS answers that with ResourceNotFoundException rather than an
+ * empty result. The set itself was described a moment ago, so here the error means "no boundary", not "no set".
+ */
+async function permissionsBoundary(call: SsoAdminCall, base: Record<string, unknown>): Promise<unknown> {
+  try {
+    const out = (await call(
+      "GetPermissionsBoundaryForPermissionSet",
+      ctor(GetPermissionsBoundaryForPermissionSetCommand),
+      base,
+    )) as { PermissionsBoundary?: unknown };
+    return out.PermissionsBoundary ?? null;
+  } catch (err) {
+    if (awsErrorCode(err) === "ResourceNotFoundException") return null;
+    throw err;
+  }
 }

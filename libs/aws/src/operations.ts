@@ -59,6 +59,9 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   },
   "organizations.ListAccounts": { command: org.ListAccountsCommand, paging: ORG },
   "organizations.ListParents": { command: org.ListParentsCommand, paging: ORG },
+  "organizations.ListPolicies": { command: org.ListPoliciesCommand, paging: ORG },
+  "organizations.DescribePolicy": { command: org.DescribePolicyCommand },
+  "organizations.ListTargetsForPolicy": { command: org.ListTargetsForPolicyCommand, paging: ORG },
   "sso-admin.ListInstances": { command: sso.ListInstancesCommand, paging: SSO },
   "sso-admin.ListPermissionSets": { command: sso.ListPermissionSetsCommand, paging: SSO },
   "sso-admin.DescribePermissionSet": {
@@ -136,6 +139,7 @@ export const DESCRIBE_PERMISSION_SET_CALLS = [
   "ListManagedPoliciesInPermissionSet",
   "ListCustomerManagedPolicyReferencesInPermissionSet",
   "GetInlinePolicyForPermissionSet",
+  "GetPermissionsBoundaryForPermissionSet",
 ] as const;
 export type DescribePermissionSetCall = (typeof DESCRIBE_PERMISSION_SET_CALLS)[number];
 

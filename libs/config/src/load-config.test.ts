@@ -113,6 +113,28 @@ describe("sources file", () => {
     );
   });
 
+  it("refuses a second hop longer than an hour (role chaining), naming the hop", () => {
+    const hops = (first: number, second: number) => ({
+      sources: [
+        {
+          id: "a",
+          assumeRole: [
+            { roleArn: "arn:aws:iam::123456789012:role/Hub", durationSeconds: first },
+            { roleArn: "arn:aws:iam::210987654321:role/Reader", durationSeconds: second },
+          ],
+        },
+      ],
+    });
+    expect(() => parseSources(hops(3600, 7200))).toThrow(
+      /^invalid configuration: sources file: sources\.0\.assumeRole\.1\.durationSeconds: 7200 is too long: .*role chaining is capped at 3600 s$/,
+    );
+    // The first hop is not chaining (its credentials come from the default chain): up to the role's maximum.
+    expect(parseSources(hops(43200, 3600)).sources[0]?.assumeRole.map((h) => h.durationSeconds)).toEqual([
+      43200, 3600,
+    ]);
+    expect(() => parseSources(hops(900, 3601))).toThrow(/assumeRole\.1\.durationSeconds/);
+  });
+
   it("accepts two AssumeRole hops with external ids", () => {
     const f = parseSources({
       sources: [

@@ -31,6 +31,9 @@ export const AssumeRoleHop = z.object({
 });
 export type AssumeRoleHop = z.infer<typeof AssumeRoleHop>;
 
+/** AWS's limit on a session assumed with a role session's credentials ("role chaining"). */
+export const ROLE_CHAINING_MAX_SECONDS = 3600;
+
 /** Requests per second per quota scope. Defaults are AWS's published limits. */
 export const Budgets = z.object({
   /** Identity Center admin API, shared by all operations of an instance. @default 20 */
@@ -74,8 +77,23 @@ export const SourceConfig = z.object({
   staticCredentials: z
     .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
     .optional(),
-  /** One or two AssumeRole hops after the default credential chain. */
-  assumeRole: z.array(AssumeRoleHop).max(2).default([]),
+  /**
+   * One or two AssumeRole hops after the default credential chain. The second is role chaining, which AWS caps
+   * at one hour: a longer `durationSeconds` there would fail every AssumeRole, so it is refused here.
+   */
+  assumeRole: z
+    .array(AssumeRoleHop)
+    .max(2)
+    .superRefine((hops, ctx) => {
+      const second = hops[1];
+      if (second && second.durationSeconds > ROLE_CHAINING_MAX_SECONDS)
+        ctx.addIssue({
+          code: "custom",
+          path: [1, "durationSeconds"],
+          message: `${second.durationSeconds} is too long: this hop assumes a role with a role session's credentials, and role chaining is capped at ${ROLE_CHAINING_MAX_SECONDS} s`,
+        });
+    })
+    .default([]),
   /** Minutes between full runs; 0 = only on request. @default 360 */
   fullSyncEveryMinutes: z.number().int().min(0).default(360),
   budgets: Budgets.default(Budgets.parse({})),
@@ -96,7 +114,11 @@ export const SourceConfig = z.object({
         .string()
         .regex(/^[\w+=,.@-]{1,64}$/)
         .default("OrganizationAccountAccessRole"),
-      /** Only policies attached to something, instead of every AWS-managed policy. @default true */
+      /**
+       * Only the AWS-managed policies attached to something in the account, instead of every AWS-managed policy
+       * GAAD lists. Customer-managed policies are synced either way (they exist whether attached or not).
+       * @default true
+       */
       onlyAttachedPolicies: z.boolean().default(true),
     })
     .default({

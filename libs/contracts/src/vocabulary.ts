@@ -25,13 +25,15 @@ export const ResourceType = z.enum([
   "iam_policy",
   "inline_policy",
   "access_key",
+  "org_policy",
 ]);
 export type ResourceType = z.infer<typeof ResourceType>;
 
 /**
- * Who a grant is held by. Identity Center and IAM principals are resources too; the rest come from role trust
- * policies and are recorded as what they are rather than dropped (`*`, a whole account, an AWS service, a
- * federated provider, or an ARN that names none of these, such as an assumed-role session).
+ * Who a grant is held by. Identity Center and IAM principals are resources too; so are the Organizations nodes an
+ * SCP or RCP is attached to (`root`, `organizational_unit`, `account`). The rest come from role trust policies and
+ * are recorded as what they are rather than dropped (`*`, a whole account, an AWS service, a federated provider,
+ * or an ARN that names none of these, such as an assumed-role session).
  */
 export const PrincipalType = z.enum([
   "sso_user",
@@ -44,6 +46,9 @@ export const PrincipalType = z.enum([
   "aws_service",
   "federated",
   "aws_principal",
+  "root",
+  "organizational_unit",
+  "account",
 ]);
 export type PrincipalType = z.infer<typeof PrincipalType>;
 

@@ -21,6 +21,27 @@ export function grantId(entitlementId: string, principalType: PrincipalType, pri
   return `${entitlementId}:${principalType}:${principalId}`;
 }
 
+// Organizations policies (SCPs, RCPs)
+
+/** The entitlement "this SCP/RCP is attached to", held by the roots, OUs and accounts it is attached to. */
+export function orgPolicyAttachedEntitlementId(policyId: string): string {
+  return entitlementId("org_policy", policyId, "attached");
+}
+
+/**
+ * Policies of one type and their `attached` entitlements. Never swept by a chain (a policy is written by its own
+ * DescribePolicy task, which ListPolicies' last page cannot wait for): only by the source-wide sweep. It is the
+ * scope of the ListPolicies chain, so a denied ListPolicies keeps it, and with it every policy's targets.
+ */
+export function orgPoliciesScope(policyType: string): string {
+  return `org-policies:${policyType}`;
+}
+
+/** Targets of one policy (its grants): swept when its ListTargetsForPolicy chain ends. Nested in `orgPoliciesScope`. */
+export function orgPolicyTargetsScope(policyType: string, policyId: string): string {
+  return `${orgPoliciesScope(policyType)}:${policyId}:targets`;
+}
+
 // Identity Center
 
 /**

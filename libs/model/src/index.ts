@@ -30,6 +30,7 @@ export {
   identityStoreUsersScope,
   inlinePolicyAttachedEntitlementId,
   inlinePolicyId,
+  orgPolicyAttachedEntitlementId,
   principalAssignmentScope,
 } from "./ids.ts";
 export { decodePolicy } from "./aws/decode-policy.ts";

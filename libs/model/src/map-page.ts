@@ -21,6 +21,7 @@ import {
   mapListInstances,
   mapListPermissionSets,
 } from "./aws/identity-center.ts";
+import { mapDescribePolicy, mapListPolicies, mapListTargetsForPolicy } from "./aws/org-policies.ts";
 import { mapListGroupMemberships, mapListGroups, mapListUsers } from "./aws/identity-store.ts";
 import { mapGetCallerIdentity, mapListAccountAliases } from "./aws/iam-account-requests.ts";
 import { mapGetAccessKeyLastUsed, mapListAccessKeys } from "./aws/map-access-keys.ts";
@@ -41,6 +42,9 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "organizations.ListOrganizationalUnitsForParent": mapListOrganizationalUnitsForParent,
   "organizations.ListAccounts": mapListAccounts,
   "organizations.ListParents": mapListParents,
+  "organizations.ListPolicies": mapListPolicies,
+  "organizations.DescribePolicy": mapDescribePolicy,
+  "organizations.ListTargetsForPolicy": mapListTargetsForPolicy,
   "sso-admin.ListInstances": mapListInstances,
   "sso-admin.ListPermissionSets": mapListPermissionSets,
   "sso-admin.DescribePermissionSet": mapDescribePermissionSet,

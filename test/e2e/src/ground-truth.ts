@@ -9,6 +9,7 @@ import {
   iamRoleAssignmentEntitlementId,
   inlinePolicyAttachedEntitlementId,
   inlinePolicyId,
+  orgPolicyAttachedEntitlementId,
 } from "@grantline/model";
 import { evaluateTrust } from "@grantline/policy";
 
@@ -38,6 +39,7 @@ export function expectedRows(org: OrgDocument): ExpectedRows {
     resources.set(key("organizational_unit", ou.id), { name: ou.name, parent: parentKey(ou.parentId) });
   for (const a of org.accounts)
     resources.set(key("account", a.id), { name: a.name, parent: parentKey(a.parentId) });
+  addOrgPolicies(org, { resources, entitlements, grants });
 
   const ic = org.identityCenter;
   if (ic) {
@@ -67,18 +69,44 @@ export function expectedRows(org: OrgDocument): ExpectedRows {
   return { resources, entitlements, grants };
 }
 
+/** The part of the document SCPs and RCPs come from (aws-sim's `policies` and its roots' `policyTypes`). */
+interface OrgPolicies {
+  roots: Array<{ id: string; policyTypes?: Array<{ type: string; status: string }> }>;
+  policies?: Array<{ id: string; name: string; type: string; targets: string[] }>;
+}
+
+/**
+ * Every SCP and RCP of a type some root has ENABLED (attached or not: ListPolicies lists them all), its
+ * `attached` entitlement, and one grant per root, OU or account it is attached to.
+ */
+function addOrgPolicies(org: OrgPolicies, rows: ExpectedRows): void {
+  const enabled = new Set(
+    org.roots.flatMap((r) => (r.policyTypes ?? []).filter((t) => t.status === "ENABLED").map((t) => t.type)),
+  );
+  for (const p of org.policies ?? []) {
+    if (!enabled.has(p.type)) continue;
+    const ent = orgPolicyAttachedEntitlementId(p.id);
+    rows.resources.set(key("org_policy", p.id), { name: p.name, parent: null });
+    rows.entitlements.add(ent);
+    for (const t of p.targets) {
+      const type: PrincipalType = t.startsWith("r-")
+        ? "root"
+        : t.startsWith("ou-")
+          ? "organizational_unit"
+          : "account";
+      rows.grants.add(grantId(ent, type, t));
+    }
+  }
+}
+
 /**
  * The IAM rows of `accounts` (default: every ACTIVE account — the ones whose OrganizationAccountAccessRole the
  * sync can assume), straight from the document. Trust policies are read here with their own small parser.
  */
-export function expectedIamRows(
-  org: OrgDocument,
-  o: { accounts?: string[]; onlyAttachedPolicies?: boolean } = {},
-): ExpectedRows {
+export function expectedIamRows(org: OrgDocument, o: { accounts?: string[] } = {}): ExpectedRows {
   const resources = new Map<string, { name: string; parent: string | null }>();
   const entitlements = new Set<string>();
   const grants = new Set<string>();
-  const onlyAttached = o.onlyAttachedPolicies ?? true;
   const wanted = o.accounts ?? org.accounts.filter((a) => a.status === "ACTIVE").map((a) => a.id);
   for (const acct of org.accounts) {
     if (!wanted.includes(acct.id)) continue;
@@ -132,9 +160,9 @@ export function expectedIamRows(
         grants.add(grantId(inlinePolicyAttachedEntitlementId(id), p.type, p.arn));
       }
     }
+    // Customer-managed policies exist whether attached or not; only AWS-managed ones depend on attachments.
     for (const p of iam.policies) {
       const a = arn("policy", p);
-      if (onlyAttached && !attachments.get(a)) continue;
       resources.set(key("iam_policy", a), { name: p.name, parent: acctKey });
       entitlements.add(iamPolicyAttachedEntitlementId(a));
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { pageRequest, type PageRequest, type PageResult, type ServiceName } from "@grantline/contracts";
 import { mapPage } from "../map-page.ts";
+import { pageResult, testRequests } from "./page-result.fixture.ts";
 import { rootRequests } from "../root-requests.ts";
 import { iamKeysScope, iamScope } from "../ids.ts";
 import { trustPrincipals } from "./trust-principals.ts";
@@ -14,36 +14,8 @@ const fixture = (name: string) =>
     unknown
   >;
 
-function req(
-  service: ServiceName,
-  operation: string,
-  params: Record<string, unknown>,
-  o: Partial<Pick<PageRequest, "accountId" | "scope" | "pageToken" | "pageIndex">> = {},
-): PageRequest {
-  return pageRequest({
-    runId: RUN,
-    sourceId: "acme",
-    service,
-    operation,
-    params,
-    pageToken: o.pageToken ?? null,
-    accountId: o.accountId ?? null,
-    scope: o.scope ?? null,
-    pageIndex: o.pageIndex ?? 0,
-  });
-}
-
-function result(request: PageRequest, page: Record<string, unknown>): PageResult {
-  return {
-    v: 1,
-    request,
-    page,
-    fetchedAt: "2026-01-01T00:00:00.000Z",
-    warnings: [],
-    skipped: null,
-    stats: { awsCalls: 1, throttled: 0 },
-  };
-}
+const req = testRequests(RUN);
+const result = pageResult;
 
 const GAAD_PARAMS = {
   Filter: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
@@ -207,11 +179,21 @@ describe("GetAccountAuthorizationDetails (recorded from aws-sim tiny)", () => {
     );
   });
 
-  it("onlyAttachedPolicies=false keeps unattached customer policies", () => {
+  it("customer-managed policies are synced attached or not; onlyAttachedPolicies drops only unattached AWS-managed ones", () => {
     const page = fixture("iam-gaad");
     const pols = (page.Policies as Array<Record<string, unknown>>).map((p) => ({ ...p, AttachmentCount: 0 }));
+    const policyIds = (b: { resources: Array<{ type: string; id: string }> }) =>
+      b.resources.filter((r) => r.type === "iam_policy").map((r) => r.id);
+    const arns = (page.Policies as Array<{ Arn: string }>).map((p) => p.Arn);
+    const customer = arns.filter((arn) => !arn.includes(":iam::aws:"));
+    const awsManaged = arns.filter((arn) => arn.includes(":iam::aws:"));
+    expect(customer.length).toBeGreaterThan(0);
+    expect(awsManaged.length).toBeGreaterThan(0);
     const only = mapPage(result(gaadReq(ACCT), { ...page, Policies: pols }));
-    expect(only.resources.filter((r) => r.type === "iam_policy")).toEqual([]);
+    expect(policyIds(only).sort()).toEqual(customer.sort());
+    expect(only.entitlements.map((e) => e.id)).toEqual(
+      expect.arrayContaining(customer.map((arn) => `iam_policy:${arn}:attached`)),
+    );
     const all = mapPage(
       result(
         req(
@@ -226,7 +208,32 @@ describe("GetAccountAuthorizationDetails (recorded from aws-sim tiny)", () => {
         },
       ),
     );
-    expect(all.resources.filter((r) => r.type === "iam_policy")).toHaveLength(5);
+    expect(policyIds(all).sort()).toEqual([...customer, ...awsManaged].sort());
+  });
+
+  it("reads users' and roles' permissions boundaries into attrs (null without one)", () => {
+    const page = fixture("iam-gaad");
+    const boundary = (arn: string) => ({ PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: arn });
+    const users = page.UserDetailList as Array<Record<string, unknown>>;
+    const roles = page.RoleDetailList as Array<Record<string, unknown>>;
+    const bounded = mapPage(
+      result(gaadReq(ACCT), {
+        ...page,
+        UserDetailList: users.map((u, i) =>
+          i === 0 ? { ...u, PermissionsBoundary: boundary(a("policy/deploy-policy")) } : u,
+        ),
+        RoleDetailList: roles.map((r, i) =>
+          i === 0 ? { ...r, PermissionsBoundary: boundary("arn:aws:iam::aws:policy/PowerUserAccess") } : r,
+        ),
+      }),
+    );
+    const attr = (type: string, arn: unknown) =>
+      bounded.resources.find((r) => r.type === type && r.id === arn)?.attrs.permissionsBoundary;
+    expect(attr("iam_user", users[0]!.Arn)).toBe(a("policy/deploy-policy"));
+    expect(attr("iam_role", roles[0]!.Arn)).toBe("arn:aws:iam::aws:policy/PowerUserAccess");
+    expect(attr("iam_user", users[1]!.Arn)).toBeNull();
+    const plain = b.resources.find((r) => r.type === "iam_role" && r.id === roles[0]!.Arn);
+    expect(plain?.attrs).toHaveProperty("permissionsBoundary", null);
   });
 });
 

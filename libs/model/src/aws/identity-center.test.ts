@@ -95,6 +95,25 @@ describe("Identity Center and Organizations mappers (recorded pages)", () => {
     for (const u of users) if (u.name.includes("@")) expect(u.attrs.emails).toContain(u.name);
   });
 
+  it("a permission set's boundary: a managed ARN, a customer-managed name and path, or null", () => {
+    const described = walk.pages.find((p) => p.request.operation === "DescribePermissionSet")!;
+    const boundaryOf = (b: unknown) =>
+      mapPage({ ...described, page: { ...described.page, PermissionsBoundary: b } }).resources[0]!.attrs
+        .permissionsBoundary;
+    expect(boundaryOf({ ManagedPolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess" })).toEqual({
+      managedPolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess",
+    });
+    expect(boundaryOf({ CustomerManagedPolicyReference: { Name: "Boundary", Path: "/org/" } })).toEqual({
+      customerManagedPolicy: { name: "Boundary", path: "/org/" },
+    });
+    expect(boundaryOf({ CustomerManagedPolicyReference: { Name: "Boundary" } })).toEqual({
+      customerManagedPolicy: { name: "Boundary", path: "/" },
+    });
+    expect(boundaryOf(null)).toBeNull();
+    // A page cached before boundaries were read has no member at all.
+    expect(boundaryOf(undefined)).toBeNull();
+  });
+
   it("chains close their scope on the last page only", () => {
     for (const b of batches) {
       const hasNext = b.children.some(

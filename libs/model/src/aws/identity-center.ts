@@ -108,6 +108,7 @@ export function mapDescribePermissionSet(res: PageResult): ResultBatch {
     path: optStr(p, "Path") ?? "/",
   }));
   const inline = optStr(res.page, "InlinePolicy");
+  const boundary = res.page.PermissionsBoundary as Record<string, unknown> | null | undefined;
   return batchFor(res, {
     resources: [
       {
@@ -126,10 +127,25 @@ export function mapDescribePermissionSet(res: PageResult): ResultBatch {
             `${a.path}${a.name}`.localeCompare(`${b.path}${b.name}`),
           ),
           inlinePolicy: inline === "" ? null : inline,
+          permissionsBoundary: permissionSetBoundary(boundary),
         },
       },
     ],
   });
+}
+
+/**
+ * A permission set's boundary: an AWS-managed policy ARN, or a customer-managed policy named by name and path
+ * (resolved in each account it is provisioned to, where a policy of that name must exist); null when it has none.
+ */
+function permissionSetBoundary(
+  b: Record<string, unknown> | null | undefined,
+): { managedPolicyArn: string } | { customerManagedPolicy: { name: string; path: string } } | null {
+  const arn = optStr(b ?? undefined, "ManagedPolicyArn");
+  if (arn) return { managedPolicyArn: arn };
+  const ref = b?.CustomerManagedPolicyReference as Record<string, unknown> | undefined;
+  if (ref) return { customerManagedPolicy: { name: str(ref, "Name"), path: optStr(ref, "Path") ?? "/" } };
+  return null;
 }
 
 export function mapListAccountsForProvisionedPermissionSet(res: PageResult): ResultBatch {

@@ -27,7 +27,8 @@ export function mapListUsers(res: PageResult): ResultBatch {
           familyName: optStr(name, "FamilyName"),
           // As baton-aws does: a user name that looks like an address counts as one.
           emails: [...new Set([...(userName.includes("@") ? [userName] : []), ...emails])],
-          status: optStr(u, "UserStatus") ?? (u.Active === false ? "DISABLED" : "ENABLED"),
+          // ENABLED | DISABLED; null when Identity Store does not say (it answers it since late 2025).
+          status: optStr(u, "UserStatus"),
         },
       };
     }),

@@ -61,6 +61,11 @@ function tags(o: Item): Record<string, string> {
   return out;
 }
 
+/** The managed policy ARN set as a user's or role's permissions boundary (GAAD's `PermissionsBoundary`), or null. */
+function permissionsBoundary(o: Item): string | null {
+  return optStr(o.PermissionsBoundary as Item | undefined, "PermissionsBoundaryArn");
+}
+
 /** A user, group or role is owned by its account (an AWS-managed policy is not: see `addPolicy`). */
 const inAccount = (accountId: string) => ({ parentType: "iam_account" as const, parentId: accountId });
 
@@ -128,6 +133,7 @@ function addUser(p: GaadPage, u: Item): void {
       emails: [...new Set(emails)],
       // GAAD does not return PasswordLastUsed (GetUser would, one call per user).
       passwordLastUsed: optStr(u, "PasswordLastUsed"),
+      permissionsBoundary: permissionsBoundary(u),
       tags: tags(u),
     },
   });
@@ -191,6 +197,7 @@ function addRole(p: GaadPage, r: Item): void {
       createDate: optStr(r, "CreateDate"),
       description: optStr(r, "Description"),
       trustPolicy: trust,
+      permissionsBoundary: permissionsBoundary(r),
       tags: tags(r),
     },
   });
@@ -251,8 +258,18 @@ function addPolicy(p: GaadPage, pol: Item): void {
 const once = <T>(xs: T[], k: (x: T) => string): T[] => [...new Map(xs.map((x) => [k(x), x])).values()];
 
 /**
- * One GAAD page of one account: users, groups, roles, managed policies (AWS-managed ones only when attached,
- * all of them only when attached under `onlyAttachedPolicies`) and inline policies, with the grants between them.
+ * Whether a managed policy of the page is synced. A customer-managed policy always is: it exists in the account
+ * whether or not anything uses it, and detaching its last attachment revokes a grant, it deletes nothing. An
+ * AWS-managed one (hundreds, the same in every account) only when attached, under `onlyAttachedPolicies`.
+ */
+function synced(pol: Item, onlyAttached: boolean): boolean {
+  const awsManaged = str(pol, "Arn").includes(":iam::aws:");
+  return !awsManaged || !onlyAttached || Number(pol.AttachmentCount ?? 0) > 0;
+}
+
+/**
+ * One GAAD page of one account: users, groups, roles, managed policies (see `synced`) and inline policies, with
+ * the grants between them.
  */
 export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch {
   const onlyAttached = res.request.params.onlyAttachedPolicies !== false;
@@ -273,8 +290,7 @@ export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch 
   for (const u of list(res.page, "UserDetailList")) addUser(p, u);
   for (const g of groups) addGroup(p, g);
   for (const r of list(res.page, "RoleDetailList")) addRole(p, r);
-  for (const pol of list(res.page, "Policies"))
-    if (!onlyAttached || Number(pol.AttachmentCount ?? 0) > 0) addPolicy(p, pol);
+  for (const pol of list(res.page, "Policies")) if (synced(pol, onlyAttached)) addPolicy(p, pol);
 
   const batch = batchFor(res, {
     resources: once(p.resources, (r) => `${r.type}/${r.id}`),

@@ -1,5 +1,6 @@
 import type { PageResult, ResultBatch } from "@grantline/contracts";
 import { iamAccountRequests } from "./iam-account-requests.ts";
+import { policyTypeRequests } from "./org-policies.ts";
 import { batchFor, child, list, optStr, param, str } from "./page-helpers.ts";
 
 /** Scope of the organization-wide rows; swept by the source-wide sweep at the end of a full run. */
@@ -26,7 +27,10 @@ export function mapDescribeOrganization(res: PageResult): ResultBatch {
   });
 }
 
-/** Roots: the organization's id is in a root's ARN (`…:root/o-xxx/r-xxx`). */
+/**
+ * Roots: the organization's id is in a root's ARN (`…:root/o-xxx/r-xxx`). A root also reports which policy types
+ * are enabled in it, which decides whether its SCPs and RCPs are read.
+ */
 export function mapListRoots(res: PageResult): ResultBatch {
   const roots = list(res.page, "Roots");
   return batchFor(res, {
@@ -39,10 +43,15 @@ export function mapListRoots(res: PageResult): ResultBatch {
         parentType: orgId ? "organization" : null,
         parentId: orgId,
         name: optStr(r, "Name") ?? str(r, "Id"),
-        attrs: { arn },
+        attrs: {
+          arn,
+          policyTypes: list(r, "PolicyTypes")
+            .map((t) => ({ type: optStr(t, "Type"), status: optStr(t, "Status") }))
+            .sort((a, b) => (a.type ?? "").localeCompare(b.type ?? "")),
+        },
       };
     }),
-    children: roots.map((r) =>
+    children: roots.flatMap((r) => [
       child(
         res.request,
         "organizations",
@@ -50,7 +59,8 @@ export function mapListRoots(res: PageResult): ResultBatch {
         { ParentId: str(r, "Id") },
         NO_SCOPE,
       ),
-    ),
+      ...policyTypeRequests(res.request, r),
+    ]),
   });
 }
 
@@ -102,6 +112,7 @@ export function mapListAccounts(res: PageResult): ResultBatch {
             name: optStr(a, "Name") ?? str(a, "Id"),
             email: optStr(a, "Email"),
             status: optStr(a, "Status"),
+            state: optStr(a, "State"),
             arn: optStr(a, "Arn"),
             joinedMethod: optStr(a, "JoinedMethod"),
             joinedTimestamp: optStr(a, "JoinedTimestamp"),
@@ -114,15 +125,20 @@ export function mapListAccounts(res: PageResult): ResultBatch {
   });
 }
 
+/** Account states in which its principals cannot act: suspended, closing, or closed. */
+const INACTIVE_STATES: ReadonlySet<string> = new Set(["SUSPENDED", "PENDING_CLOSURE", "CLOSED"]);
+
 export function mapListParents(res: PageResult): ResultBatch {
   const id = param(res.request, "ChildId");
   const a = (res.request.params.Account ?? {}) as Record<string, unknown>;
   const parent = list(res.page, "Parents")[0];
   const parentId = parent ? str(parent, "Id") : null;
   const status = optStr(a, "status");
+  // `State` replaces `Status` (retired 2026-09-09) and adds CLOSED; an older answer has only Status.
+  const state = optStr(a, "state") ?? status;
   // Cross-account IAM: the same request the caller's own account gets from GetCallerIdentity (deduplicated by id).
   const iam =
-    res.request.params.iamCrossAccount === true && status === "ACTIVE"
+    res.request.params.iamCrossAccount === true && state === "ACTIVE"
       ? iamAccountRequests(res.request, id, res.request.params.iamOnlyAttachedPolicies !== false)
       : [];
   return {
@@ -137,7 +153,8 @@ export function mapListParents(res: PageResult): ResultBatch {
         attrs: {
           email: optStr(a, "email"),
           status,
-          suspended: status === "SUSPENDED",
+          state,
+          suspended: state !== null && INACTIVE_STATES.has(state),
           arn: optStr(a, "arn"),
           joinedMethod: optStr(a, "joinedMethod"),
           joinedTimestamp: optStr(a, "joinedTimestamp"),
