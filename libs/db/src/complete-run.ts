@@ -1,5 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { RunStatus, Subjects } from "@grantline/contracts";
+import type { Logger } from "@grantline/log";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { deriveAccountTrust } from "./derive-account-trust.ts";
@@ -7,6 +8,7 @@ import { deriveAccountPermissionSetEntitlements } from "./derive-entitlements.ts
 import { deriveIdentityCenterRoles } from "./derive-identity-center-roles.ts";
 import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
+import { refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 import { runTotals } from "./runs.ts";
 import { sweepSource } from "./sweep.ts";
 
@@ -128,9 +130,10 @@ export async function completeRunIfDone(
 /**
  * The scheduler leader's safety net: finishes running runs that have no pending task left (two writers settled
  * the last tasks concurrently and each saw the other's as pending), through `completeRunIfDone` like a writer
- * would. Returns how many it finished.
+ * would. Given a logger, it then refreshes planner statistics as a writer does after finishing a run
+ * (`refreshPlannerStatistics`). Returns how many it finished.
  */
-export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<number> {
+export async function completeIdleRuns(db: Db, subjects: Subjects, logger?: Logger): Promise<number> {
   const idle = await db
     .selectFrom("runs")
     .select("id")
@@ -149,7 +152,9 @@ export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<numb
   let n = 0;
   for (const r of idle) {
     const status = await db.transaction().execute((tx) => completeRunIfDone(tx, subjects, r.id));
-    if (status) n++;
+    if (!status) continue;
+    n++;
+    if (logger) await refreshPlannerStatistics(db, r.id, logger);
   }
   return n;
 }
