@@ -30,7 +30,11 @@ export function loadedEnough(run: { is_initial: boolean; stats: Record<string, n
  * must not hold it open, and sees only committed rows). Never throws: stale statistics make queries slow, not
  * wrong, so a failure is logged and the run stands. Returns whether it analyzed.
  */
-export async function refreshPlannerStatistics(db: Db, runId: string, logger: Logger): Promise<boolean> {
+export async function refreshPlannerStatistics(
+  db: Db,
+  runId: string,
+  logger: Pick<Logger, "info" | "warn">,
+): Promise<boolean> {
   try {
     const run = await db
       .selectFrom("runs")
