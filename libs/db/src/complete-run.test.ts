@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "./index.ts";
-import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
+import { describe, expect, it } from "vitest";
+import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import { entitlement, grant, resource, runEvents, syncRun } from "./sync-run.fixture.ts";
 
-let close: () => Promise<void>;
-let db: Db;
-
-beforeAll(async () => {
-  ({ db, close } = await openMigratedTestDb());
-});
-afterAll(async () => {
-  await close();
-});
+const testDb = useMigratedTestDb();
 
 const stats = async (runId: string) =>
-  (await db.selectFrom("runs").select("stats").where("id", "=", runId).executeTakeFirstOrThrow()).stats;
+  (await testDb.db.selectFrom("runs").select("stats").where("id", "=", runId).executeTakeFirstOrThrow())
+    .stats;
 
 describe("completeRunIfDone", () => {
   it("reports every change event of the run: batches, their scope sweeps, and the final sweep", async () => {
@@ -23,7 +15,7 @@ describe("completeRunIfDone", () => {
     const members = (ids: string[]) => ids.map((u) => grant(g.id, "sso_user", u));
     const users = (ids: string[], attrs: Record<string, unknown> = {}) =>
       ids.map((u) => resource("sso_user", u, attrs));
-    const run1 = await syncRun(db, src, [
+    const run1 = await syncRun(testDb.db, src, [
       { scope: "s1", resources: users(["a", "b", "c"]), entitlements: [g], grants: members(["a", "b", "c"]) },
       { scope: "s2", resources: users(["d"]), grants: members(["d"]) },
     ]);
@@ -37,7 +29,7 @@ describe("completeRunIfDone", () => {
 
     // s1's sweep (in its batch) revokes b and c and deletes their users; s2 is not closed this time, so the
     // final sweep takes d; a is updated, e is new.
-    const run2 = await syncRun(db, src, [
+    const run2 = await syncRun(testDb.db, src, [
       {
         scope: "s1",
         resources: [...users(["a"], { changed: true }), ...users(["e"])],
@@ -54,8 +46,8 @@ describe("completeRunIfDone", () => {
       resourcesDeleted: 3,
     });
     // The counts are the events: one each in the outbox.
-    expect(await runEvents(db, src, run2, "grant.revoked")).toHaveLength(3);
-    expect(await runEvents(db, src, run2, "resource.deleted")).toHaveLength(3);
+    expect(await runEvents(testDb.db, src, run2, "grant.revoked")).toHaveLength(3);
+    expect(await runEvents(testDb.db, src, run2, "resource.deleted")).toHaveLength(3);
   });
 
   it("keeps AWS-managed policies no account attaches any more; sweeps customer ones", async () => {
@@ -71,7 +63,7 @@ describe("completeRunIfDone", () => {
       entitlement("iam_policy", aws, "attached", { scope: null }),
       entitlement("iam_policy", mine, "attached"),
     ];
-    await syncRun(db, src, [
+    await syncRun(testDb.db, src, [
       {
         scope: "iam:111111111111",
         resources: [resource("iam_role", role), ...policyRows],
@@ -80,10 +72,10 @@ describe("completeRunIfDone", () => {
       },
     ]);
     // Nothing attaches either policy now, so GAAD lists neither.
-    const run2 = await syncRun(db, src, [
+    const run2 = await syncRun(testDb.db, src, [
       { scope: "iam:111111111111", resources: [resource("iam_role", role)] },
     ]);
-    const live = await db
+    const live = await testDb.db
       .selectFrom("resources")
       .select("id")
       .where("source_id", "=", src)
@@ -91,7 +83,7 @@ describe("completeRunIfDone", () => {
       .where("deleted_at", "is", null)
       .execute();
     expect(live.map((r) => r.id)).toEqual([aws]);
-    const ent = await db
+    const ent = await testDb.db
       .selectFrom("entitlements")
       .select(["id", "deleted_at"])
       .where("source_id", "=", src)
@@ -102,7 +94,9 @@ describe("completeRunIfDone", () => {
       [ents[0]!.id, true],
     ]);
     // The attachments themselves are gone, AWS-managed or not.
-    expect(await runEvents(db, src, run2, "grant.revoked")).toHaveLength(2);
-    expect((await runEvents(db, src, run2, "resource.deleted")).map((e) => e.resourceId)).toEqual([mine]);
+    expect(await runEvents(testDb.db, src, run2, "grant.revoked")).toHaveLength(2);
+    expect((await runEvents(testDb.db, src, run2, "resource.deleted")).map((e) => e.resourceId)).toEqual([
+      mine,
+    ]);
   });
 });

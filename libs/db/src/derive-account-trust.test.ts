@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "./index.ts";
-import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
+import { describe, expect, it } from "vitest";
+import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import {
   entitlement,
   grant,
@@ -11,15 +10,7 @@ import {
   type TaskRows,
 } from "./sync-run.fixture.ts";
 
-let close: () => Promise<void>;
-let db: Db;
-
-beforeAll(async () => {
-  ({ db, close } = await openMigratedTestDb());
-});
-afterAll(async () => {
-  await close();
-});
+const testDb = useMigratedTestDb();
 
 const SRC = "trust";
 const A = "111111111111"; // the roles' account
@@ -162,7 +153,7 @@ const derived = (role: string, type: string, who: string) =>
 
 describe("deriveAccountTrust (at the end of a successful run)", () => {
   it("grants the trusted account's principals whose identity policies allow the assume, and no one else", async () => {
-    const run1 = await syncRun(db, SRC, world(PEOPLE));
+    const run1 = await syncRun(testDb.db, SRC, world(PEOPLE));
     const u = (n: string) => arn(X, "user", n);
     const expected = [
       derived(R, "iam_role", arn(X, "role", "deployer")),
@@ -174,12 +165,12 @@ describe("deriveAccountTrust (at the end of a successful run)", () => {
       derived(R2, "iam_user", u("carol")),
       derived(R2, "iam_user", u("mallory")),
     ].sort();
-    expect(await liveGrantIds(db, SRC, "derived:account-trust")).toEqual(expected);
-    expect((await runEvents(db, SRC, run1, "grant.created")).map((e) => e.grantId)).toEqual(
+    expect(await liveGrantIds(testDb.db, SRC, "derived:account-trust")).toEqual(expected);
+    expect((await runEvents(testDb.db, SRC, run1, "grant.created")).map((e) => e.grantId)).toEqual(
       expect.arrayContaining(expected),
     );
 
-    const rows = await db
+    const rows = await testDb.db
       .selectFrom("grants")
       .select(["id", "attrs", "expandable"])
       .where("source_id", "=", SRC)
@@ -205,19 +196,19 @@ describe("deriveAccountTrust (at the end of a successful run)", () => {
     expect(by.get(derived(R, "iam_user", u("alice")))?.expandable).toBe(false);
 
     // The same world again: no new events; alice's policy removed: her two grants revoked, once each.
-    const run2 = await syncRun(db, SRC, world(PEOPLE));
+    const run2 = await syncRun(testDb.db, SRC, world(PEOPLE));
     expect(
-      (await runEvents(db, SRC, run2, "grant.created")).filter((e) =>
+      (await runEvents(testDb.db, SRC, run2, "grant.created")).filter((e) =>
         String(e.grantId).endsWith("#account-trust"),
       ),
     ).toEqual([]);
     const run3 = await syncRun(
-      db,
+      testDb.db,
       SRC,
       world(PEOPLE.map((p) => (p.name === "alice" ? { ...p, inline: [] } : p))),
     );
     expect(
-      (await runEvents(db, SRC, run3, "grant.revoked"))
+      (await runEvents(testDb.db, SRC, run3, "grant.revoked"))
         .map((e) => String(e.grantId))
         .filter((id) => id.endsWith("#account-trust"))
         .sort(),

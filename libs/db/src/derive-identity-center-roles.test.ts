@@ -1,7 +1,6 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "./index.ts";
-import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
+import { describe, expect, it } from "vitest";
+import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import {
   entitlement,
   grant,
@@ -12,15 +11,7 @@ import {
   type TaskRows,
 } from "./sync-run.fixture.ts";
 
-let close: () => Promise<void>;
-let db: Db;
-
-beforeAll(async () => {
-  ({ db, close } = await openMigratedTestDb());
-});
-afterAll(async () => {
-  await close();
-});
+const testDb = useMigratedTestDb();
 
 const SRC = "ic";
 const A = "111111111111";
@@ -68,19 +59,19 @@ describe("deriveIdentityCenterRoles (at the end of a successful run)", () => {
       // No Identity Center role in this account (not provisioned, or its IAM not synced): nothing to link.
       ["222222222222", PS_ADMIN, "sso_user", "u-3"],
     ];
-    const run1 = await syncRun(db, SRC, rows(assignments));
+    const run1 = await syncRun(testDb.db, SRC, rows(assignments));
     const expected = [
       `${assignment(ROLE_ADMIN)}:sso_group:g-1#identity-center`,
       `${assignment(ROLE_ADMIN)}:sso_user:u-1#identity-center`,
       `${assignment(ROLE_RO)}:sso_user:u-2#identity-center`,
     ];
-    expect(await liveGrantIds(db, SRC, "derived:identity-center")).toEqual(expected);
-    const created = await runEvents(db, SRC, run1, "grant.created");
+    expect(await liveGrantIds(testDb.db, SRC, "derived:identity-center")).toEqual(expected);
+    const created = await runEvents(testDb.db, SRC, run1, "grant.created");
     expect(created.map((e) => e.grantId).filter((id) => String(id).endsWith("#identity-center"))).toEqual(
       expect.arrayContaining(expected),
     );
     expect(created.filter((e) => String(e.grantId).endsWith("#identity-center"))).toHaveLength(3);
-    const g = await db
+    const g = await testDb.db
       .selectFrom("grants")
       .select(["expandable", "attrs", "principal_type"])
       .where("source_id", "=", SRC)
@@ -99,20 +90,24 @@ describe("deriveIdentityCenterRoles (at the end of a successful run)", () => {
     });
 
     // The same assignments again: nothing new to say.
-    const run2 = await syncRun(db, SRC, rows(assignments));
+    const run2 = await syncRun(testDb.db, SRC, rows(assignments));
     expect(
-      (await runEvents(db, SRC, run2, "grant.created")).filter((e) =>
+      (await runEvents(testDb.db, SRC, run2, "grant.created")).filter((e) =>
         String(e.grantId).endsWith("#identity-center"),
       ),
     ).toEqual([]);
 
     // u-1 loses the admin set: its derived grant is revoked, once, and counted in the run's stats.
-    const run3 = await syncRun(db, SRC, rows(assignments.filter(([, , , id]) => id !== "u-1")));
-    const revoked = (await runEvents(db, SRC, run3, "grant.revoked")).map((e) => e.grantId);
+    const run3 = await syncRun(testDb.db, SRC, rows(assignments.filter(([, , , id]) => id !== "u-1")));
+    const revoked = (await runEvents(testDb.db, SRC, run3, "grant.revoked")).map((e) => e.grantId);
     expect(revoked).toContain(expected[1]);
     expect(revoked.filter((id) => String(id).endsWith("#identity-center"))).toEqual([expected[1]]);
-    expect(await liveGrantIds(db, SRC, "derived:identity-center")).toEqual([expected[0], expected[2]]);
-    const run = await db.selectFrom("runs").select("stats").where("id", "=", run3).executeTakeFirstOrThrow();
+    expect(await liveGrantIds(testDb.db, SRC, "derived:identity-center")).toEqual([expected[0], expected[2]]);
+    const run = await testDb.db
+      .selectFrom("runs")
+      .select("stats")
+      .where("id", "=", run3)
+      .executeTakeFirstOrThrow();
     // u-1's assignment (scope sweep) and the grant derived from it (final sweep).
     expect(run.stats.grantsRevoked).toBe(2);
   });
@@ -120,14 +115,14 @@ describe("deriveIdentityCenterRoles (at the end of a successful run)", () => {
   it("lets effective_grants answer 'who can use the role' with the group's members, marked derived", async () => {
     await sql`INSERT INTO entitlements (source_id, id, resource_type, resource_id, slug, name, attrs, first_seen_run, last_seen_run)
               SELECT ${SRC}, 'sso_group:g-1:member', 'sso_group', 'g-1', 'member', 'm', '{}', first_seen_run, last_seen_run
-                FROM grants WHERE source_id = ${SRC} LIMIT 1`.execute(db);
+                FROM grants WHERE source_id = ${SRC} LIMIT 1`.execute(testDb.db);
     await sql`INSERT INTO grants (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, first_seen_run, last_seen_run)
               SELECT ${SRC}, 'm1', 'sso_group:g-1:member', 'sso_user', 'u-9', false, '{}', first_seen_run, last_seen_run
-                FROM grants WHERE source_id = ${SRC} LIMIT 1`.execute(db);
+                FROM grants WHERE source_id = ${SRC} LIMIT 1`.execute(testDb.db);
     const r = await sql<{ principal_id: string; derived_from: string | null; via_id: string | null }>`
       SELECT principal_id, derived_from, via_id FROM effective_grants
        WHERE source_id = ${SRC} AND entitlement_id = ${assignment(ROLE_ADMIN)} ORDER BY principal_id`.execute(
-      db,
+      testDb.db,
     );
     expect(r.rows).toEqual([
       { principal_id: "g-1", derived_from: "identity-center", via_id: null },

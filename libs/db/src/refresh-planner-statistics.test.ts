@@ -1,18 +1,10 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadedEnough, refreshPlannerStatistics, type Db } from "./index.ts";
-import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
+import { describe, expect, it } from "vitest";
+import { loadedEnough, refreshPlannerStatistics } from "./index.ts";
+import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import { entitlement, grant, resource, syncRun } from "./sync-run.fixture.ts";
 
-let close: () => Promise<void>;
-let db: Db;
-
-beforeAll(async () => {
-  ({ db, close } = await openMigratedTestDb());
-});
-afterAll(async () => {
-  await close();
-});
+const testDb = useMigratedTestDb();
 
 function recorder() {
   const lines: Array<[string, unknown]> = [];
@@ -27,7 +19,7 @@ function recorder() {
 async function estimatedGrants(): Promise<number> {
   const r = await sql<{
     n: number;
-  }>`SELECT reltuples::int AS n FROM pg_class WHERE oid = 'grants'::regclass`.execute(db);
+  }>`SELECT reltuples::int AS n FROM pg_class WHERE oid = 'grants'::regclass`.execute(testDb.db);
   return r.rows[0]!.n;
 }
 
@@ -43,20 +35,20 @@ describe("refreshPlannerStatistics", () => {
         grants: users.map((u) => grant(g.id, "sso_user", u)),
       },
     ];
-    const first = await syncRun(db, "an", rows);
+    const first = await syncRun(testDb.db, "an", rows);
     expect(await estimatedGrants()).toBe(-1);
     const log = recorder();
-    expect(await refreshPlannerStatistics(db, first, log)).toBe(true);
+    expect(await refreshPlannerStatistics(testDb.db, first, log)).toBe(true);
     expect(await estimatedGrants()).toBe(50);
     expect(log.lines.map(([level]) => level)).toEqual(["info"]);
 
-    const second = await syncRun(db, "an", rows);
-    expect(await refreshPlannerStatistics(db, second, log)).toBe(false);
+    const second = await syncRun(testDb.db, "an", rows);
+    expect(await refreshPlannerStatistics(testDb.db, second, log)).toBe(false);
   });
 
   it("never fails its caller: a failure is logged", async () => {
     const log = recorder();
-    expect(await refreshPlannerStatistics(db, "not-a-run-id", log)).toBe(false);
+    expect(await refreshPlannerStatistics(testDb.db, "not-a-run-id", log)).toBe(false);
     expect(log.lines.map(([level]) => level)).toEqual(["warn"]);
   });
 
