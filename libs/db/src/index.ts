@@ -28,6 +28,10 @@ export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { failTask } from "./fail-task.ts";
 export { completeIdleRuns } from "./complete-run.ts";
+export { accessOfPrincipal, accessToAccount } from "./access-queries.ts";
+export type { AccountAccess, PrincipalAccess } from "./access-queries.ts";
+export { syncedCounts } from "./synced-counts.ts";
+export type { SyncedCounts } from "./synced-counts.ts";
 export {
   ANALYZE_CHANGE_SHARE,
   ANALYZE_MIN_CHANGES,
@@ -35,7 +39,3 @@ export {
   refreshPlannerStatistics,
 } from "./refresh-planner-statistics.ts";
 export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
-export { accessOfPrincipal, accessToAccount } from "./access-queries.ts";
-export type { AccountAccess, PrincipalAccess } from "./access-queries.ts";
-export { syncedCounts } from "./synced-counts.ts";
-export type { SyncedCounts } from "./synced-counts.ts";
