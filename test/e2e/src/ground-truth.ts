@@ -1,5 +1,6 @@
 import { AWS_MANAGED_POLICIES, type OrgDocument } from "@grantline/aws-sim";
 import type { PrincipalType } from "@grantline/contracts";
+import { isDerivedGrant } from "@grantline/db";
 import {
   accountPermissionSetEntitlementId,
   grantId,
@@ -266,10 +267,10 @@ export function expectedEventKeys(
   return out.sort();
 }
 
-/** A run's change events (run.* left out) as sorted `<type> <key>` strings. */
+/** A run's change events (run.* and derived grants' left out: AWS lists neither) as sorted `<type> <key>` strings. */
 export function changeEventKeys(events: Array<{ type: string; data: Record<string, unknown> }>): string[] {
   return events
-    .filter((e) => !e.type.startsWith("dev.grantline.run."))
+    .filter((e) => !e.type.startsWith("dev.grantline.run.") && !isDerivedGrant(e.data.attrs))
     .map((e) => {
       const d = e.data;
       const what = e.type.replace("dev.grantline.", "");
