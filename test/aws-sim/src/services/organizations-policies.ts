@@ -59,6 +59,14 @@ function targetJson(ctx: Ctx, id: string): Record<string, unknown> {
     Type: "ACCOUNT",
   };
 }
+function attachment(op: "attach" | "detach"): JsonHandler<Ctx> {
+  return (ctx, input) => {
+    const a = orgArgs(ctx, input);
+    const [policy, target] = [orgId(a, "PolicyId", "policy"), orgId(a, "TargetId", "target")];
+    ctx.store.organizationPolicies[op](ctx.actor, policy, target);
+    return {};
+  };
+}
 const policies = (ctx: Ctx): OrgPolicyDoc[] => [...ctx.store.orgPolicies.values()];
 
 export const ORGANIZATIONS_POLICY_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
@@ -93,22 +101,6 @@ export const ORGANIZATIONS_POLICY_OPERATIONS: Record<string, JsonHandler<Ctx>> =
     const r = a.page(all, 20, `pft:${target}:${type}`, 20);
     return { Policies: r.items.map(summary), NextToken: r.NextToken };
   },
-  AttachPolicy: (ctx, input) => {
-    const a = orgArgs(ctx, input);
-    ctx.store.organizationPolicies.attach(
-      ctx.actor,
-      orgId(a, "PolicyId", "policy"),
-      orgId(a, "TargetId", "target"),
-    );
-    return {};
-  },
-  DetachPolicy: (ctx, input) => {
-    const a = orgArgs(ctx, input);
-    ctx.store.organizationPolicies.detach(
-      ctx.actor,
-      orgId(a, "PolicyId", "policy"),
-      orgId(a, "TargetId", "target"),
-    );
-    return {};
-  },
+  AttachPolicy: attachment("attach"),
+  DetachPolicy: attachment("detach"),
 };

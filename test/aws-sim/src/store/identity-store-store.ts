@@ -3,6 +3,11 @@ import { AwsError } from "../aws-error.ts";
 import { storeId } from "../ids.ts";
 import type { IdentityStoreGroupDoc, IdentityStoreUserDoc } from "../org-document.ts";
 import type { Membership, StoreState } from "./store-state.ts";
+const notFound = (type: string, id: string): AwsError =>
+  new AwsError("ResourceNotFoundException", `${type} not found.`, 404, {
+    ResourceType: type,
+    ResourceId: id,
+  });
 /** Identity Center's users, groups and group memberships. */
 export class IdentityStoreStore {
   constructor(private readonly s: StoreState) {}
@@ -68,11 +73,7 @@ export class IdentityStoreStore {
   setUserActive(actor: Actor | null, userId: string, active: boolean): IdentityStoreUserDoc {
     const ic = this.s.icOrThrow();
     const u = this.s.users.get(userId);
-    if (!u)
-      throw new AwsError("ResourceNotFoundException", "USER not found.", 404, {
-        ResourceType: "USER",
-        ResourceId: userId,
-      });
+    if (!u) throw notFound("USER", userId);
     u.active = active;
     this.s.record(
       actor,
