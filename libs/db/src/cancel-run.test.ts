@@ -92,7 +92,8 @@ describe("cancelRun", () => {
     expect(cancelled).toHaveLength(1);
     expect(JSON.parse(cancelled[0]!.payload)).toMatchObject({
       type: "dev.grantline.run.cancelled",
-      data: { runId, status: "cancelled", stats: { tasksDone: 1, tasksCancelled: 2 } },
+      // The done batch wrote one resource; its change stands and is counted.
+      data: { runId, status: "cancelled", stats: { tasksDone: 1, tasksCancelled: 2, resourcesCreated: 1 } },
     });
     const [summary] = await runSummaries(testDb.db, { runId });
     expect(summary).toMatchObject({ status: "cancelled", tasksPending: 0, tasksDone: 1 });

@@ -32,10 +32,5 @@ export { accessOfPrincipal, accessToAccount } from "./access-queries.ts";
 export type { AccountAccess, PrincipalAccess } from "./access-queries.ts";
 export { syncedCounts } from "./synced-counts.ts";
 export type { SyncedCounts } from "./synced-counts.ts";
-export {
-  ANALYZE_CHANGE_SHARE,
-  ANALYZE_MIN_CHANGES,
-  loadedEnough,
-  refreshPlannerStatistics,
-} from "./refresh-planner-statistics.ts";
+export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
