@@ -1,12 +1,14 @@
 import { sql, type Transaction } from "kysely";
-import type { Entitlement, Grant, Resource, ResultBatch, RunStatus, Subjects } from "@grantline/contracts";
+import type { Entitlement, Resource, ResultBatch, RunStatus, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { completeRunIfDone } from "./complete-run.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
-import { eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
+import { addEvents, noEvents } from "./event-counts.ts";
+import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
+import { dedupe, upsertGrants } from "./upsert-grants.ts";
 
 export interface ApplyResult {
   /** False when the batch was a repeat (task already settled) or its run is no longer running. */
@@ -16,12 +18,6 @@ export interface ApplyResult {
   rows: number;
   events: number;
   children: number;
-}
-
-function dedupe<T>(items: T[], key: (t: T) => string): T[] {
-  const m = new Map<string, T>();
-  for (const i of items) m.set(key(i), i);
-  return [...m.values()];
 }
 
 async function upsertResources(
@@ -110,55 +106,6 @@ async function upsertEntitlements(
   );
 }
 
-async function upsertGrants(
-  tx: Transaction<Database>,
-  ctx: EventContext,
-  scope: string | null,
-  input: Grant[],
-): Promise<OutboxRow[]> {
-  if (input.length === 0) return [];
-  const gs = dedupe(input, (g) => g.id);
-  const res = await sql<{
-    id: string;
-    entitlement_id: string;
-    principal_type: string;
-    principal_id: string;
-    attrs: Record<string, unknown>;
-    created: boolean;
-  }>`
-    WITH input AS (
-      SELECT * FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
-                           ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
-        AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)
-    ), old AS (
-      -- A primary-key probe per input row (see upsertResources).
-      SELECT g.id, g.revoked_at
-        FROM input i CROSS JOIN LATERAL (
-          SELECT g.id, g.revoked_at FROM grants g WHERE g.source_id = ${ctx.sourceId} AND g.id = i.id LIMIT 1
-        ) g
-    ), up AS (
-      INSERT INTO grants AS g (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
-      SELECT ${ctx.sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
-      ON CONFLICT (source_id, id) DO UPDATE SET
-        entitlement_id = EXCLUDED.entitlement_id, principal_type = EXCLUDED.principal_type, principal_id = EXCLUDED.principal_id,
-        expandable = EXCLUDED.expandable, attrs = EXCLUDED.attrs, scope = EXCLUDED.scope,
-        last_seen_run = EXCLUDED.last_seen_run, revoked_at = NULL
-    )
-    SELECT i.id, i.entitlement_id, i.principal_type, i.principal_id, i.attrs, (o.id IS NULL OR o.revoked_at IS NOT NULL) AS created
-      FROM input i LEFT JOIN old o ON o.id = i.id`.execute(tx);
-  return res.rows
-    .filter((g) => g.created)
-    .map((g) =>
-      eventRow(ctx, "grant.created", `grant/${g.id}`, {
-        grantId: g.id,
-        entitlementId: g.entitlement_id,
-        principalType: g.principal_type,
-        principalId: g.principal_id,
-        attrs: g.attrs,
-      }),
-    );
-}
-
 /**
  * Applies one result batch in one transaction: upserts stamped with the run, events for what changed, the
  * scope sweep when the batch closes its scope, child tasks with their outbox rows, the task marked done, and
@@ -197,8 +144,10 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       ...(await upsertGrants(tx, ctx, b.scope, b.grants)),
     ];
     await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
-    await insertOutbox(tx, events);
-    if (b.scopeComplete && b.scope !== null) await sweepScope(tx, ctx, b.scope);
+    const emitted = addEvents(
+      await insertEvents(tx, events),
+      b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
+    );
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
@@ -211,6 +160,11 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
         throttled: b.stats.throttled,
         rows_written: rows,
         warnings: b.warnings,
+        grants_created: emitted.grantsCreated,
+        grants_revoked: emitted.grantsRevoked,
+        resources_created: emitted.resourcesCreated,
+        resources_updated: emitted.resourcesUpdated,
+        resources_deleted: emitted.resourcesDeleted,
       })
       .where("id", "=", b.taskId)
       .execute();

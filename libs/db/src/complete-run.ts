@@ -2,10 +2,19 @@ import { sql, type Transaction } from "kysely";
 import type { RunStatus, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
+import { deriveAccountTrust } from "./derive-account-trust.ts";
 import { deriveAccountPermissionSetEntitlements } from "./derive-entitlements.ts";
+import { deriveIdentityCenterRoles } from "./derive-identity-center-roles.ts";
+import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
 import { runTotals } from "./runs.ts";
 import { sweepSource } from "./sweep.ts";
+
+/** What a successful run derives from everything it saw, before the source sweep. */
+async function deriveRunEnd(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
+  await deriveAccountPermissionSetEntitlements(tx, ctx);
+  return addEvents(await deriveIdentityCenterRoles(tx, ctx), await deriveAccountTrust(tx, ctx));
+}
 
 /**
  * Finishes the run when no task is pending: a successful run derives the account × permission-set
@@ -70,18 +79,21 @@ export async function completeRunIfDone(
   const status: RunStatus = failed > 0 ? "failed" : "succeeded";
   const now = new Date();
   const ctx: EventContext = { subjects, sourceId: run.source_id, runId, initial: run.is_initial, now };
-  // Only a run that saw everything may conclude that what it did not see is gone.
-  if (status === "succeeded") await deriveAccountPermissionSetEntitlements(tx, ctx);
-  const swept = status === "succeeded" ? await sweepSource(tx, ctx) : { revoked: 0, deleted: 0 };
   const totals = await runTotals(tx, runId);
+  // Only a run that saw everything may conclude that what it did not see is gone. Derived grants come first so
+  // that the sweep revokes those no longer derived, as it revokes any grant this run did not see.
+  const finalEvents =
+    status === "succeeded" ? addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx)) : noEvents();
+  // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
+  // the derivations' and the final sweep's.
+  const events = addEvents(totals.events, finalEvents);
   const stats = {
     awsCalls: totals.awsCalls,
     throttled: totals.throttled,
     rows: totals.rows,
     tasksDone: by.done ?? 0,
     tasksFailed: failed,
-    grantsRevoked: swept.revoked,
-    resourcesDeleted: swept.deleted,
+    ...events,
     durationMs: now.getTime() - new Date(run.started_at).getTime(),
     ...(pairs > 0 ? { assignmentPairs: pairs } : {}),
   };

@@ -44,6 +44,11 @@ export interface TasksTable {
   throttled: Generated<number>;
   rows_written: Generated<number>;
   warnings: Generated<string[]>;
+  grants_created: Generated<number>;
+  grants_revoked: Generated<number>;
+  resources_created: Generated<number>;
+  resources_updated: Generated<number>;
+  resources_deleted: Generated<number>;
 }
 
 export interface OutboxTable {

@@ -32,10 +32,26 @@ async function entitlement(type: string, id: string, slug: string): Promise<stri
   return eid;
 }
 
-async function grant(ent: string, type: string, id: string, expandable: boolean, revoked = false) {
+async function grant(
+  ent: string,
+  type: string,
+  id: string,
+  expandable: boolean,
+  revoked = false,
+  attrs: Record<string, unknown> = {},
+): Promise<string> {
+  const gid = `${ent}:${type}:${id}`;
   await sql`INSERT INTO grants (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run, revoked_at)
-            VALUES (${SRC}, ${`${ent}:${type}:${id}`}, ${ent}, ${type}, ${id}, ${expandable}, '{}', NULL, ${run}, ${run},
+            VALUES (${SRC}, ${gid}, ${ent}, ${type}, ${id}, ${expandable}, ${JSON.stringify(attrs)}::jsonb, NULL, ${run}, ${run},
                     ${revoked ? sql`now()` : sql`NULL`})`.execute(db);
+  return gid;
+}
+
+async function resource(type: string, id: string, attrs: Record<string, unknown>): Promise<void> {
+  await sql`INSERT INTO resources (source_id, type, id, name, attrs, first_seen_run, last_seen_run)
+            VALUES (${SRC}, ${type}, ${id}, ${id}, ${JSON.stringify(attrs)}::jsonb, ${run}, ${run})`.execute(
+    db,
+  );
 }
 
 interface Row {
@@ -145,5 +161,104 @@ describe("effective_grants with IAM groups and role-assumption chains", () => {
       ["sso_group", "g-1", null, null],
       ["sso_user", "u-1", "sso_group", "g-1"],
     ]);
+  });
+});
+
+interface ExactRow {
+  principal_type: string;
+  principal_id: string;
+  depth: number;
+  active: boolean;
+  conditional: boolean;
+  derived_from: string | null;
+  grant_ids: string[];
+}
+
+async function exact(ent: string): Promise<ExactRow[]> {
+  const r = await sql<ExactRow>`
+    SELECT principal_type, principal_id, depth, active, conditional, derived_from, grant_ids
+      FROM effective_grants WHERE source_id = ${SRC} AND entitlement_id = ${ent}
+     ORDER BY depth, principal_type, principal_id`.execute(db);
+  return r.rows;
+}
+
+describe("effective_grants: active, conditional, derived_from, grant_ids (migration 0006)", () => {
+  const SUSP = "222222222222";
+  const OK = "333333333333";
+  const PS = "arn:aws:sso:::permissionSet/ssoins-1/ps-6";
+  const RA = `arn:aws:iam::${OK}:role/admin`;
+  const RB = `arn:aws:iam::${OK}:role/deploy`;
+  const UOK = `arn:aws:iam::${OK}:user/carol`;
+  const USUSP = `arn:aws:iam::${SUSP}:user/dave`;
+
+  it("marks disabled users and suspended accounts inactive, on the target's and on the principal's side", async () => {
+    await resource("account", SUSP, { suspended: true });
+    await resource("account", OK, { suspended: false });
+    await resource("sso_user", "u-dis", { status: "DISABLED" });
+    await resource("sso_user", "u-ok", { status: "ENABLED" });
+    const member = await entitlement("sso_group", "g-6", "member");
+    await grant(member, "sso_user", "u-dis", false);
+    await grant(member, "sso_user", "u-ok", false);
+    const onOk = await entitlement("account", OK, `permission-set:${PS}`);
+    await grant(onOk, "sso_group", "g-6", true);
+    const onSusp = await entitlement("account", SUSP, `permission-set:${PS}`);
+    await grant(onSusp, "sso_user", "u-ok", false);
+    const ra = await entitlement("iam_role", RA, "assignment");
+    await grant(ra, "aws_account", SUSP, false);
+    await grant(ra, "iam_user", USUSP, false);
+    await grant(ra, "iam_user", UOK, false);
+
+    expect((await exact(onOk)).map((r) => [r.principal_id, r.active])).toEqual([
+      ["g-6", true],
+      ["u-dis", false],
+      ["u-ok", true],
+    ]);
+    expect((await exact(onSusp)).map((r) => [r.principal_id, r.active])).toEqual([["u-ok", false]]);
+    expect((await exact(ra)).map((r) => [r.principal_id, r.active])).toEqual([
+      [SUSP, false],
+      [USUSP, false],
+      [UOK, true],
+    ]);
+  });
+
+  it("carries the path's grants, whether any is conditional, and the first derivation", async () => {
+    const rb = await entitlement("iam_role", RB, "assignment");
+    const pol = await entitlement("iam_policy", "arn:aws:iam::aws:policy/PowerUserAccess", "attached");
+    const polRb = await grant(pol, "iam_role", RB, true);
+    // RB trusts RA under a condition; RA is assumable by a user grantline derived from an account-root trust.
+    const rbRa = await grant(rb, "iam_role", RA, true, false, { conditional: true });
+    const raUser = await grant(
+      `iam_role:${RA}:assignment`,
+      "iam_user",
+      `arn:aws:iam::${OK}:user/erin`,
+      false,
+      false,
+      { derivedFrom: "account-trust", conditional: false },
+    );
+    const rows = await exact(pol);
+    expect(rows.find((r) => r.depth === 0)).toMatchObject({
+      principal_id: RB,
+      conditional: false,
+      derived_from: null,
+      grant_ids: [polRb],
+    });
+    expect(rows.find((r) => r.depth === 1)).toMatchObject({
+      principal_id: RA,
+      conditional: true,
+      derived_from: null,
+      grant_ids: [polRb, rbRa],
+    });
+    expect(rows.find((r) => r.principal_id.endsWith("user/erin"))).toMatchObject({
+      depth: 2,
+      active: true,
+      conditional: true,
+      derived_from: "account-trust",
+      grant_ids: [polRb, rbRa, raUser],
+    });
+    // The derived grant alone: not conditional, but derived.
+    expect((await exact(`iam_role:${RA}:assignment`)).find((r) => r.grant_ids[0] === raUser)).toMatchObject({
+      conditional: false,
+      derived_from: "account-trust",
+    });
   });
 });

@@ -5,6 +5,8 @@ import * as m0002 from "./migrations/0002-effective-grants.ts";
 import * as m0003 from "./migrations/0003-task-counters.ts";
 import * as m0004 from "./migrations/0004-effective-grants-iam.ts";
 import * as m0005 from "./migrations/0005-cancelled-tasks.ts";
+import * as m0006 from "./migrations/0006-effective-grants-exact.ts";
+import * as m0007 from "./migrations/0007-task-event-counts.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +15,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "0003-task-counters": m0003,
   "0004-effective-grants-iam": m0004,
   "0005-cancelled-tasks": m0005,
+  "0006-effective-grants-exact": m0006,
+  "0007-task-event-counts": m0007,
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */

@@ -7,8 +7,9 @@ import {
   type Subjects,
 } from "@grantline/contracts";
 import { context, propagation, trace, type SpanContext } from "@opentelemetry/api";
-import { sql, type Transaction } from "kysely";
+import { sql, type RawBuilder, type Transaction } from "kysely";
 import type { Database } from "./database.ts";
+import { countEvents, noEvents, type EventCounts } from "./event-counts.ts";
 
 export interface OutboxRow {
   id: string;
@@ -16,6 +17,8 @@ export interface OutboxRow {
   payload: string;
   /** JSON object of NATS headers to publish with (the W3C trace context of the work that wrote the row). */
   headers: string | null;
+  /** The event's type, for an event row (not stored: what `insertEvents` counts). */
+  event?: EventType;
 }
 
 let lastSpan: SpanContext | undefined;
@@ -74,6 +77,7 @@ export function eventRow(
     subject: c.subjects.event(c.sourceId, type),
     payload: JSON.stringify(event),
     headers: outboxTraceHeaders(),
+    event: type,
   };
 }
 
@@ -94,10 +98,25 @@ export function requestRow(subjects: Subjects, r: PageRequest, attempt = 0): Out
  */
 export async function insertOutbox(tx: Transaction<Database>, rows: OutboxRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const r = await sql`
+  const r = await insertRows(rows, sql``).execute(tx);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/**
+ * Inserts event rows and counts, by type, those actually inserted: an event already in the outbox (the same
+ * change seen twice in one run has one id) was emitted once and is counted once.
+ */
+export async function insertEvents(tx: Transaction<Database>, rows: OutboxRow[]): Promise<EventCounts> {
+  if (rows.length === 0) return noEvents();
+  const r = await insertRows(rows, sql`RETURNING id`).execute(tx);
+  const inserted = new Set(r.rows.map((x) => x.id));
+  return countEvents(rows.filter((x) => inserted.has(x.id)).map((x) => x.event));
+}
+
+function insertRows(rows: OutboxRow[], returning: RawBuilder<unknown>): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`
     INSERT INTO outbox (id, subject, payload, headers)
     SELECT * FROM unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.subject)}::text[],
                          ${rows.map((x) => x.payload)}::text[], ${rows.map((x) => x.headers)}::jsonb[])
-    ON CONFLICT (id) DO NOTHING`.execute(tx);
-  return Number(r.numAffectedRows ?? 0);
+    ON CONFLICT (id) DO NOTHING ${returning}`;
 }

@@ -3,6 +3,7 @@ import type { PageRequest, RunSummary, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
+import type { EventCounts } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
 
 export interface StartRunInput {
@@ -74,14 +75,27 @@ export async function startRun(
   });
 }
 
-/** Counters and warnings of a run, summed over its tasks. */
+/** Counters, change events and warnings of a run, summed over its tasks. */
 export async function runTotals(
   db: Db | Transaction<Database>,
   runId: string,
-): Promise<{ awsCalls: number; throttled: number; rows: number; warnings: string[] }> {
-  const r = await sql<{ aws_calls: number; throttled: number; rows: number; warnings: string[] | null }>`
+): Promise<{ awsCalls: number; throttled: number; rows: number; events: EventCounts; warnings: string[] }> {
+  const r = await sql<{
+    aws_calls: number;
+    throttled: number;
+    rows: number;
+    gc: number;
+    gr: number;
+    rc: number;
+    ru: number;
+    rd: number;
+    warnings: string[] | null;
+  }>`
     SELECT COALESCE(sum(aws_calls), 0)::bigint AS aws_calls, COALESCE(sum(throttled), 0)::bigint AS throttled,
            COALESCE(sum(rows_written), 0)::bigint AS rows,
+           COALESCE(sum(grants_created), 0)::bigint AS gc, COALESCE(sum(grants_revoked), 0)::bigint AS gr,
+           COALESCE(sum(resources_created), 0)::bigint AS rc, COALESCE(sum(resources_updated), 0)::bigint AS ru,
+           COALESCE(sum(resources_deleted), 0)::bigint AS rd,
            (SELECT array_agg(w) FROM (SELECT unnest(warnings) AS w FROM tasks WHERE run_id = ${runId}::uuid LIMIT 1000) x) AS warnings
       FROM tasks WHERE run_id = ${runId}::uuid`.execute(db);
   const row = r.rows[0];
@@ -89,6 +103,13 @@ export async function runTotals(
     awsCalls: Number(row?.aws_calls ?? 0),
     throttled: Number(row?.throttled ?? 0),
     rows: Number(row?.rows ?? 0),
+    events: {
+      grantsCreated: Number(row?.gc ?? 0),
+      grantsRevoked: Number(row?.gr ?? 0),
+      resourcesCreated: Number(row?.rc ?? 0),
+      resourcesUpdated: Number(row?.ru ?? 0),
+      resourcesDeleted: Number(row?.rd ?? 0),
+    },
     warnings: row?.warnings ?? [],
   };
 }

@@ -1,21 +1,21 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "./database.ts";
-import { eventRow, insertOutbox, type EventContext, type OutboxRow } from "./outbox-rows.ts";
-
-interface SweepResult {
-  revoked: number;
-  deleted: number;
-}
+import type { EventCounts } from "./event-counts.ts";
+import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 
 /**
  * Mark-and-sweep: rows of `scope` (or of the whole source when `scope` is null) that this run did not stamp
  * are revoked/deleted, each with its event. Running it twice is harmless — the second finds nothing.
+ *
+ * AWS-managed policies are kept: GAAD lists only the policies an account attaches, so one no account attaches
+ * any more goes unseen, yet AWS still has it (and any account may attach it again). Their attachment grants are
+ * per account and swept as usual.
  */
 async function sweep(
   tx: Transaction<Database>,
   ctx: EventContext,
   scope: string | null,
-): Promise<SweepResult> {
+): Promise<EventCounts> {
   const inScope = scope === null ? sql`TRUE` : sql`scope = ${scope}`;
   const grants = await sql<{
     id: string;
@@ -36,12 +36,14 @@ async function sweep(
   }>`
     UPDATE resources SET deleted_at = now()
      WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
+       AND NOT (type = 'iam_policy' AND attrs @> '{"awsManaged": true}')
     RETURNING type, id, name, parent_type, parent_id`.execute(tx);
   await sql`
-    UPDATE entitlements SET deleted_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}`.execute(
-    tx,
-  );
+    UPDATE entitlements e SET deleted_at = now()
+     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
+       AND NOT (resource_type = 'iam_policy' AND EXISTS (
+         SELECT 1 FROM resources r WHERE r.source_id = e.source_id AND r.type = 'iam_policy' AND r.id = e.resource_id
+            AND r.attrs @> '{"awsManaged": true}'))`.execute(tx);
   const rows: OutboxRow[] = [
     ...grants.rows.map((g) =>
       eventRow(ctx, "grant.revoked", `grant/${g.id}`, {
@@ -62,19 +64,18 @@ async function sweep(
       }),
     ),
   ];
-  await insertOutbox(tx, rows);
-  return { revoked: grants.rows.length, deleted: resources.rows.length };
+  return insertEvents(tx, rows);
 }
 
 export function sweepScope(
   tx: Transaction<Database>,
   ctx: EventContext,
   scope: string,
-): Promise<SweepResult> {
+): Promise<EventCounts> {
   return sweep(tx, ctx, scope);
 }
 
-export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promise<SweepResult> {
+export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
   return sweep(tx, ctx, null);
 }
 
