@@ -1,5 +1,5 @@
 import type { AccessPath, AccessResult, AccountAccess, PrincipalAccess } from "@grantline/db";
-import { markers, pathText, structuredPath } from "./access-paths.ts";
+import { markers, pathText, refText, structuredPath } from "./access-paths.ts";
 
 /** Columns padded to their widest cell; the last column is not padded (no trailing blanks). */
 function table(header: string[], rows: string[][]): string {
@@ -12,13 +12,17 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** The groups and roles a path goes through, from the principal's side: `sso_group/g`, `iam_role/a → iam_role/b`. */
+/**
+ * The groups and roles a path goes through, from the principal's side: `sso_group/g`, `iam_role/a → iam_role/b`
+ * (a role by the last segment of its ARN, its name).
+ */
 function viaText(r: { depth: number; path: string[] }): string {
-  return r.depth === 0 ? "direct" : r.path.slice(0, -1).reverse().join(" → ");
+  if (r.depth === 0) return "direct";
+  const short = (p: string) => p.replace(/^(\w+)\/arn:.*\/([^/]+)$/, "$1/$2");
+  return r.path.slice(0, -1).reverse().map(short).join(" → ");
 }
 
-const named = (name: string | null, type: string, id: string): string =>
-  name && name !== id ? `${name} (${type} ${id})` : `${type} ${id}`;
+const named = (name: string | null, type: string, id: string): string => refText({ type, id, name });
 
 /** The closing line: how many rows, and how many inactive ones were left out and how to see them. */
 function footer(result: AccessResult<unknown>, what: string): string {

@@ -163,9 +163,14 @@ export function structuredPath(row: AccessPath): StructuredPath {
   };
 }
 
-/** `name (type id)`, or `type id` for an unnamed principal (an account, `*`, a service). */
+/**
+ * `name (type id)`; for a named ARN `name (type in <account>)`, since the ARN repeats the name and buries the
+ * account (`--json` keeps every id whole); `type id` for an unnamed principal (an account, `*`, a service).
+ */
 export function refText(r: Ref): string {
-  return r.name && r.name !== r.id ? `${r.name} (${r.type} ${r.id})` : `${r.type} ${r.id}`;
+  if (!r.name || r.name === r.id) return `${r.type} ${r.id}`;
+  const account = /^arn:aws[a-z-]*:[a-z0-9-]+::(\d{12}):/.exec(r.id)?.[1];
+  return `${r.name} (${r.type} ${account ? `in ${account}` : r.id})`;
 }
 
 const conditionsText = (c: unknown): string =>

@@ -113,7 +113,7 @@ describe("the grantline CLI", () => {
       });
     const explain = await cli(["access", "explain", mgmt, member.id]);
     expect(explain.code).toBe(0);
-    expect(explain.out).toContain(`may assume ${ACCESS_ROLE} (iam_role ${role})`);
+    expect(explain.out).toContain(`may assume ${ACCESS_ROLE} (iam_role in ${member.id})`);
   });
 
   it("gives one friendly line for mistakes", async () => {
