@@ -4,6 +4,7 @@ import { existsSync, appendFileSync, readFileSync, writeFileSync } from "node:fs
 import { cpus } from "node:os";
 import { join } from "node:path";
 import * as prettier from "prettier";
+import { ACCESS_P95_TARGET_MS, type AccessLatency } from "./access-latency.ts";
 import type { BenchSettings } from "./bench-settings.ts";
 import { ROOT } from "./bench-env.ts";
 import { diffCount, type RowDiffs } from "./compare-rows.ts";
@@ -20,6 +21,8 @@ export interface FullSyncReport {
   ref: ReferenceResult | null;
   refCounters: Counters | null;
   writer: WriterBenchResult | null;
+  /** `grantline access` latency right after the sync; null when the run did not succeed. */
+  access: AccessLatency[] | null;
   floor: ScopeFloor;
   scopes: ScopeFloor[];
   ideal: ScopeFloor;
@@ -113,6 +116,10 @@ function runFigureRows(r: FullSyncReport): string[] {
     out.push(
       `| writer apply ÷ plain unnest | ${writer.ratio} (${writer.applyRowsPerSec} vs ${writer.plainRowsPerSec} rows/s, ${writer.batches}×${writer.rowsPerBatch} grants; bound with one outbox event per grant: ${writer.eventsBoundRatio}, applyBatch ÷ that bound: ${writer.plainWithEventsRatio}) | ≥ 0.5 — ${verdict(writer.ratio >= 0.5)} |`,
     );
+  for (const a of r.access ?? [])
+    out.push(
+      `| \`access ${a.question}\` p95 right after the sync (${a.samples} random targets; ${a.meanRows} rows on average) | ${a.p95Ms} ms (p50 ${a.p50Ms}, max ${a.maxMs}${a.timeouts ? `, ${a.timeouts} timed out` : ""}) | ≤ ${ACCESS_P95_TARGET_MS / 1000} s (large) — ${verdict(a.p95Ms <= ACCESS_P95_TARGET_MS && a.timeouts === 0)} |`,
+    );
   return out;
 }
 
@@ -170,6 +177,7 @@ function summaryJson(r: FullSyncReport): string {
     maxRssMb: f.maxRss,
     writerRowsPerS: Math.round(f.rowsPerSec),
     writerApplyRatio: writer?.ratio ?? null,
+    accessP95Ms: r.access ? Object.fromEntries(r.access.map((a) => [a.question, a.p95Ms])) : null,
     rowsMatchReference: ref ? diffs.diffRef.length === 0 : null,
     rowsMatchTruth: diffs.diffTruth.length === 0 && diffs.diffIamTruth.length === 0,
     iamAccounts: s.iamMapped ? s.iamAccounts : null,

@@ -234,12 +234,13 @@ async function cleanUp(
 
 /**
  * One sync, from the services' start to their stop. `settle`: request the sync only once the services' start-up is
- * over (their CPU quiet), so the CPU measured over the run is the run's (the gate's CPU per call).
+ * over (their CPU quiet), so the CPU measured over the run is the run's (the gate's CPU per call). `afterRun`: what
+ * to measure on the synced database once the run has succeeded, before it is dropped (the access-query latency).
  */
 export async function runPipeline(
   sim: Sim,
   settings: BenchSettings,
-  o: { settle?: boolean } = {},
+  o: { settle?: boolean; afterRun?: (db: Db) => Promise<void> } = {},
 ): Promise<PipelineResult> {
   const tag = randomBytes(4).toString("hex");
   const dbName = `gl_bench_${tag}`;
@@ -264,6 +265,7 @@ export async function runPipeline(
       sim.get<Timeline>("/_sim/timeline"),
     ]);
     const { run, totals, actual, taskTimes } = await runRecord(db, runId);
+    if (status === "succeeded") await o.afterRun?.(db);
     if (status !== "succeeded") {
       for (const p of procs) console.error(`--- ${p.name} (last output)\n${p.tail.join("").slice(-3000)}`);
     }

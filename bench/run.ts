@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ACCESS_ROLE, type OrgDocument } from "@grantline/aws-sim";
+import { measureAccessLatency, type AccessLatency } from "./access-latency.ts";
 import { DATABASE_URL, ROOT, log } from "./bench-env.ts";
 import { iamMappersRegistered, type BenchSettings } from "./bench-settings.ts";
 import { compareRows } from "./compare-rows.ts";
@@ -21,7 +22,7 @@ import { callsChart, type ChartedSync } from "./svg-chart.ts";
 import { runWriterBench, type WriterBenchResult } from "./writer-apply.ts";
 
 const USAGE = `npm run bench -- [options]
-  --org medium|large      organization preset (default medium)
+  --org small|medium|large  organization preset (default medium; small: a quick check that everything runs)
   --quota-scale N         multiply every AWS quota of aws-sim and every grantline budget (default 1)
   --latency MIN-MAX       aws-sim latency per call in ms (default 30-80)
   --replicas N            fetcher replicas (default 2)
@@ -60,8 +61,8 @@ if (values.help) {
   process.exit(0);
 }
 const preset = values.org;
-if (preset !== "medium" && preset !== "large") {
-  console.error(`bench: --org must be medium or large\n${USAGE}`);
+if (preset !== "small" && preset !== "medium" && preset !== "large") {
+  console.error(`bench: --org must be small, medium or large\n${USAGE}`);
   process.exit(2);
 }
 const scale = Number(values["quota-scale"]);
@@ -148,7 +149,13 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
   const sim = await startSim(settings);
   const org = await sim.get<OrgDocument>("/_sim/org");
   log(`aws-sim at ${sim.url}: ${org.accounts.length} accounts; running grantline`);
-  const p = await runPipeline(sim, settings);
+  let access: AccessLatency[] | null = null;
+  const p = await runPipeline(sim, settings, {
+    afterRun: async (db) => {
+      log("access-query latency right after the first sync (100 random targets per question)");
+      access = await measureAccessLatency(db);
+    },
+  });
   const simRssMb = Math.round(readProcKb(sim.proc.pid ?? 0, "VmHWM") / 102.4) / 10;
   await sim.stop();
   log(`grantline: ${p.status} in ${sec(p.wallMs)}`);
@@ -196,6 +203,7 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
       ref,
       refCounters: reference?.counters ?? null,
       writer,
+      access,
       floor,
       scopes,
       ideal,

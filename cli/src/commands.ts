@@ -3,18 +3,10 @@ import { connect, RequestError, type NatsConnection } from "@nats-io/transport-n
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { CancelReply, createSubjects, StatusReply, SyncReply, type RunSummary } from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
-import {
-  accessOfPrincipal,
-  accessToAccount,
-  createDb,
-  ensureDatabase,
-  migrateToLatest,
-  type AccountAccess,
-  type PrincipalAccess,
-} from "@grantline/db";
+import { createDb, ensureDatabase, migrateToLatest } from "@grantline/db";
+import { runAccess, type AccessFlags } from "./access-command.ts";
 import { progressBar } from "./progress-bar.ts";
-
-export class UsageError extends Error {}
+import { UsageError } from "./usage-error.ts";
 
 /**
  * A control request that waits for the scheduler to come up: "no responders" right after a deploy or a
@@ -46,14 +38,19 @@ Commands:
   cancel <runId>               cancel a running run: its pending tasks are dropped, nothing more is fetched
   events tail [--source S] [--type T] [--from-start]
                                print change events as they are published (T e.g. grant.created)
-  access who <accountId>       who can reach the account, with which permission set, directly or via a group
-  access of <principalId>      what a user or group can reach
+  access who <accountId>       who can reach the account: principal, permission set, via which group or role
+  access of <principal>        what a user, group or role (id, ARN or name) can reach
+  access can-assume <roleArn>  who can assume the role, by which path, under which conditions
+  access explain <principal> <accountId|roleArn>
+                               every path from the principal to the account (or role), step by step
+    access options: --include-inactive (also disabled users, suspended accounts; hidden and counted otherwise)
+                    --timeout <ms> (statement timeout of each query, default 10000; exit code 3 when hit)
 
 Options: --json (machine-readable output), -h/--help
 Environment: NATS_URL, DATABASE_URL, GL_SUBJECT_PREFIX (see docs/configuration.md)
 `;
 
-type Flags = {
+type Flags = AccessFlags & {
   json?: boolean;
   wait?: boolean;
   source?: string;
@@ -73,7 +70,7 @@ function runLine(r: RunSummary): string {
 }
 
 export async function runCommand(args: string[], flags: Flags, config: CliConfig): Promise<number> {
-  const [cmd, sub, arg] = args;
+  const [cmd, sub] = args;
   const json = flags.json ?? false;
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
 
@@ -176,27 +173,7 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
     }
   }
 
-  if (cmd === "access" && (sub === "who" || sub === "of")) {
-    if (!arg) throw new UsageError(`access ${sub} needs an ${sub === "who" ? "account id" : "principal id"}`);
-    const db = createDb({ url: config.DATABASE_URL, poolSize: 1 });
-    try {
-      const rows: Array<AccountAccess | PrincipalAccess> =
-        sub === "who" ? await accessToAccount(db, arg) : await accessOfPrincipal(db, arg);
-      print(json, rows, () =>
-        rows.length
-          ? rows
-              .map((r) =>
-                Object.values(r)
-                  .filter((v) => v !== null)
-                  .join("  "),
-              )
-              .join("\n")
-          : "no access found",
-      );
-      return 0;
-    } finally {
-      await db.destroy();
-    }
-  }
+  if (cmd === "access")
+    return runAccess(args.slice(1), flags, config, (value, text) => print(json, value, text));
   throw new UsageError(`unknown command: ${args.join(" ")}`);
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadCliConfig } from "@grantline/config";
-import { runCommand, UsageError, USAGE } from "./commands.ts";
+import { runCommand, USAGE } from "./commands.ts";
+import { UsageError } from "./usage-error.ts";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -12,6 +13,8 @@ async function main(): Promise<number> {
       type: { type: "string" },
       "from-start": { type: "boolean", default: false },
       limit: { type: "string" },
+      timeout: { type: "string" },
+      "include-inactive": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });

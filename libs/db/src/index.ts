@@ -8,7 +8,7 @@
  * await migrateToLatest(db);
  * const result = await applyBatch(db, subjects, batch); // idempotent per task; finishes the run after its last task
  * publisher.kick();
- * const who = await accessToAccount(db, "123456789012");
+ * const who = await accessToAccount(db, "123456789012", { timeoutMs: 10_000 }); // { rows, hiddenInactive }
  */
 export { createDb } from "./create-db.ts";
 export type { Db, CreateDbOptions } from "./create-db.ts";
@@ -28,8 +28,24 @@ export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { failTask } from "./fail-task.ts";
 export { completeIdleRuns } from "./complete-run.ts";
-export { accessOfPrincipal, accessToAccount } from "./access-queries.ts";
-export type { AccountAccess, PrincipalAccess } from "./access-queries.ts";
+export {
+  accessOfPrincipal,
+  accessToAccount,
+  AccessQueryTimeout,
+  DEFAULT_ACCESS_TIMEOUT_MS,
+  explainAccess,
+  matchPrincipals,
+  roleAssumers,
+} from "./access-queries.ts";
+export type {
+  AccessOptions,
+  AccessPath,
+  AccessResult,
+  AccountAccess,
+  PathGrant,
+  PrincipalAccess,
+  PrincipalMatch,
+} from "./access-queries.ts";
 export { syncedCounts } from "./synced-counts.ts";
 export type { SyncedCounts } from "./synced-counts.ts";
 export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";

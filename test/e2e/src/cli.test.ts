@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAwsSim, type AwsSim } from "@grantline/aws-sim";
+import { ACCESS_ROLE, startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import { createPipeline, simSource, type Pipeline } from "./pipeline-harness.ts";
 
 const BIN = fileURLToPath(new URL("../../../cli/bin/grantline.js", import.meta.url));
@@ -26,7 +26,14 @@ function cli(
 
 beforeAll(async () => {
   sim = await startAwsSim({ preset: "tiny", seed: 5 });
-  p = await createPipeline({ sources: { sources: [simSource("acme", sim)] } });
+  // IAM on, so access can-assume and explain have role trust (and grants derived from it) to walk.
+  p = await createPipeline({
+    sources: {
+      sources: [
+        simSource("acme", sim, { iam: { enabled: true, crossAccount: true, roleName: ACCESS_ROLE } }),
+      ],
+    },
+  });
   p.startAll();
 });
 afterAll(async () => {
@@ -50,9 +57,11 @@ describe("the grantline CLI", () => {
 
     const org = sim.exportOrg();
     const a = org.identityCenter!.assignments.find((x) => x.principalType === "GROUP")!;
-    const who = JSON.parse((await cli(["access", "who", a.accountId, "--json"])).out) as Array<
-      Record<string, string | null>
-    >;
+    const who = (
+      JSON.parse((await cli(["access", "who", a.accountId, "--json"])).out) as {
+        rows: Array<Record<string, string | null>>;
+      }
+    ).rows;
     // A group's assignment reaches its members through the group (via_type/via_id say which).
     const members = org
       .identityCenter!.memberships.filter((m) => m.groupId === a.principalId)
@@ -62,8 +71,8 @@ describe("the grantline CLI", () => {
         expect.objectContaining({ principal_id: userId, via_type: "sso_group", via_id: a.principalId }),
       );
     }
-    const of = JSON.parse((await cli(["access", "of", a.principalId, "--json"])).out) as unknown[];
-    expect(of.length).toBeGreaterThan(0);
+    const of = JSON.parse((await cli(["access", "of", a.principalId, "--json"])).out) as { rows: unknown[] };
+    expect(of.rows.length).toBeGreaterThan(0);
 
     const tail = await cli(["events", "tail", "--from-start", "--limit", "3", "--json"]);
     expect(tail.code).toBe(0);
@@ -73,6 +82,38 @@ describe("the grantline CLI", () => {
       .map((l) => JSON.parse(l) as { specversion: string });
     expect(lines).toHaveLength(3);
     expect(lines.every((e) => e.specversion === "1.0")).toBe(true);
+  });
+
+  it("access can-assume and explain walk the synced role trust, the management account's included", async () => {
+    const org = sim.exportOrg();
+    const mgmt = org.organization.managementAccountId;
+    const member = org.accounts.find((x) => x.id !== mgmt && x.status === "ACTIVE")!;
+    const role = `arn:aws:iam::${member.id}:role/${ACCESS_ROLE}`;
+    const r = await cli(["access", "can-assume", role, "--json"]);
+    expect(r.code).toBe(0);
+    const { paths } = JSON.parse(r.out) as {
+      paths: Array<{
+        principal: { type: string; id: string };
+        derivedFrom: string | null;
+        steps: Array<{ kind: string; identityStatements?: unknown[] }>;
+      }>;
+    };
+    // The access role trusts the management account (aws-sim creates it so, as Organizations does).
+    expect(paths).toContainEqual(
+      expect.objectContaining({
+        principal: { type: "aws_account", id: mgmt, name: null },
+        steps: [expect.objectContaining({ kind: "trust" })],
+      }),
+    );
+    // A principal it reaches through that trust says which identity-policy statements allow it.
+    for (const path of paths.filter((x) => x.derivedFrom === "account-trust"))
+      expect(path.steps.at(-1)).toMatchObject({
+        kind: "account-trust",
+        identityStatements: [expect.anything()],
+      });
+    const explain = await cli(["access", "explain", mgmt, member.id]);
+    expect(explain.code).toBe(0);
+    expect(explain.out).toContain(`may assume ${ACCESS_ROLE} (iam_role in ${member.id})`);
   });
 
   it("gives one friendly line for mistakes", async () => {
