@@ -8,7 +8,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ACCESS_ROLE } from "@grantline/aws-sim";
 import { createSubjects, SyncReply, type Subjects } from "@grantline/contracts";
 import { sql } from "kysely";
-import { createDb, ensureDatabase, migrateToLatest, type Db } from "@grantline/db";
+import { createDb, ensureDatabase, grantReadFromAws, migrateToLatest, type Db } from "@grantline/db";
 import type { ActualRows } from "@grantline/e2e";
 import { DATABASE_URL, NATS_URL, REDIS_URL, log } from "./bench-env.ts";
 import type { BenchSettings } from "./bench-settings.ts";
@@ -175,6 +175,7 @@ async function syncedRows(db: Db): Promise<ActualRows> {
       .select("id")
       .where("source_id", "=", SOURCE_ID)
       .where("revoked_at", "is", null)
+      .where(grantReadFromAws)
       .execute(),
   ]);
   return { resources, entitlements, grants };

@@ -1,19 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createSubjects, pageRequest, type ResultBatch } from "@grantline/contracts";
-import { applyBatch, completeIdleRuns, startRun, type Db } from "./index.ts";
-import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
+import { applyBatch, completeIdleRuns, startRun } from "./index.ts";
+import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 const subjects = createSubjects("t");
-let close: () => Promise<void>;
-let db: Db;
-
-beforeAll(async () => {
-  ({ db, close } = await openMigratedTestDb());
-});
-afterAll(async () => {
-  await close();
-});
+const testDb = useMigratedTestDb();
 
 function root(runId: string, sourceId: string) {
   return pageRequest({
@@ -77,7 +69,7 @@ function batch(
 }
 
 async function outboxTypes(sourceId: string): Promise<string[]> {
-  const rows = await db
+  const rows = await testDb.db
     .selectFrom("outbox")
     .select("subject")
     .where("subject", "like", `t.events.${sourceId}.%`)
@@ -89,14 +81,14 @@ describe("applyBatch", () => {
   it("is idempotent: a repeated batch changes nothing and emits nothing", async () => {
     const runId = randomUUID();
     const r = root(runId, "idem");
-    await startRun(db, { sourceId: "idem", runId, roots: [r], subjects });
+    await startRun(testDb.db, { sourceId: "idem", runId, roots: [r], subjects });
     const b = batch(runId, "idem", r.taskId, ["u1", "u2"], [["group:g:member", "u1"]]);
-    const first = await applyBatch(db, subjects, b);
+    const first = await applyBatch(testDb.db, subjects, b);
     expect(first).toMatchObject({ applied: true, runFinished: "succeeded", events: 3 });
-    const before = await db.selectFrom("outbox").select("id").execute();
-    const again = await applyBatch(db, subjects, b);
+    const before = await testDb.db.selectFrom("outbox").select("id").execute();
+    const again = await applyBatch(testDb.db, subjects, b);
     expect(again.applied).toBe(false);
-    expect(await db.selectFrom("outbox").select("id").execute()).toHaveLength(before.length);
+    expect(await testDb.db.selectFrom("outbox").select("id").execute()).toHaveLength(before.length);
     expect(await outboxTypes("idem")).toEqual([
       "grant.created",
       "resource.created",
@@ -110,9 +102,9 @@ describe("applyBatch", () => {
     const src = "delta";
     const run1 = randomUUID();
     const r1 = root(run1, src);
-    await startRun(db, { sourceId: src, runId: run1, roots: [r1], subjects });
+    await startRun(testDb.db, { sourceId: src, runId: run1, roots: [r1], subjects });
     await applyBatch(
-      db,
+      testDb.db,
       subjects,
       batch(
         run1,
@@ -125,11 +117,11 @@ describe("applyBatch", () => {
         ],
       ),
     );
-    await db.deleteFrom("outbox").execute();
+    await testDb.db.deleteFrom("outbox").execute();
 
     const run2 = randomUUID();
     const r2 = root(run2, src);
-    expect(await startRun(db, { sourceId: src, runId: run2, roots: [r2], subjects })).toEqual({
+    expect(await startRun(testDb.db, { sourceId: src, runId: run2, roots: [r2], subjects })).toEqual({
       runId: run2,
       alreadyRunning: false,
     });
@@ -144,7 +136,7 @@ describe("applyBatch", () => {
       ],
     );
     b2.resources[0]!.attrs = { n: "changed" };
-    expect((await applyBatch(db, subjects, b2)).runFinished).toBe("succeeded");
+    expect((await applyBatch(testDb.db, subjects, b2)).runFinished).toBe("succeeded");
     expect(await outboxTypes(src)).toEqual([
       "grant.created",
       "grant.revoked",
@@ -154,7 +146,7 @@ describe("applyBatch", () => {
       "run.completed",
       "run.started",
     ]);
-    const ev = await db
+    const ev = await testDb.db
       .selectFrom("outbox")
       .select("payload")
       .where("subject", "=", `t.events.${src}.grant.revoked`)
@@ -164,7 +156,7 @@ describe("applyBatch", () => {
       grantlineinitialload: false,
       data: { principalId: "b" },
     });
-    const live = await db
+    const live = await testDb.db
       .selectFrom("grants")
       .select("principal_id")
       .where("source_id", "=", src)
@@ -175,10 +167,10 @@ describe("applyBatch", () => {
 
   it("allows one active run per source", async () => {
     const runA = randomUUID();
-    await startRun(db, { sourceId: "single", runId: runA, roots: [root(runA, "single")], subjects });
+    await startRun(testDb.db, { sourceId: "single", runId: runA, roots: [root(runA, "single")], subjects });
     const runB = randomUUID();
     expect(
-      await startRun(db, { sourceId: "single", runId: runB, roots: [root(runB, "single")], subjects }),
+      await startRun(testDb.db, { sourceId: "single", runId: runB, roots: [root(runB, "single")], subjects }),
     ).toEqual({ runId: runA, alreadyRunning: true });
   });
 
@@ -206,19 +198,19 @@ describe("applyBatch", () => {
       scope: "s2",
       pageIndex: 0,
     });
-    await startRun(db, { sourceId: "race", runId, roots: [a, b], subjects });
+    await startRun(testDb.db, { sourceId: "race", runId, roots: [a, b], subjects });
     await Promise.all([
-      applyBatch(db, subjects, { ...batch(runId, "race", a.taskId, ["x"], []), scope: "s1" }),
-      applyBatch(db, subjects, { ...batch(runId, "race", b.taskId, ["y"], []), scope: "s2" }),
+      applyBatch(testDb.db, subjects, { ...batch(runId, "race", a.taskId, ["x"], []), scope: "s1" }),
+      applyBatch(testDb.db, subjects, { ...batch(runId, "race", b.taskId, ["y"], []), scope: "s2" }),
     ]);
-    await completeIdleRuns(db, subjects);
-    const run = await db
+    await completeIdleRuns(testDb.db, subjects);
+    const run = await testDb.db
       .selectFrom("runs")
       .select("status")
       .where("id", "=", runId)
       .executeTakeFirstOrThrow();
     expect(run.status).toBe("succeeded");
-    const completed = await db
+    const completed = await testDb.db
       .selectFrom("outbox")
       .select("id")
       .where("subject", "=", "t.events.race.run.completed")

@@ -3,6 +3,7 @@ import type { RunStatus, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
+import { runTotals } from "./runs.ts";
 
 export type CancelRunResult =
   | {
@@ -107,6 +108,8 @@ export async function cancelRun(
         tasksFailed: Number(t?.failed ?? 0),
         tasksCancelled: Number(t?.cancelled ?? 0),
         durationMs: now.getTime() - new Date(run.started_at).getTime(),
+        // The changes its settled batches made stand (nothing is rolled back): say how many.
+        ...(await runTotals(tx, runId)).events,
       };
       await tx
         .updateTable("runs")

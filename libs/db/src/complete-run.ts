@@ -1,5 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { RunStatus, Subjects } from "@grantline/contracts";
+import type { Logger } from "@grantline/log";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { deriveAccountTrust } from "./derive-account-trust.ts";
@@ -7,6 +8,7 @@ import { deriveAccountPermissionSetEntitlements } from "./derive-entitlements.ts
 import { deriveIdentityCenterRoles } from "./derive-identity-center-roles.ts";
 import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
+import { refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 import { runTotals } from "./runs.ts";
 import { sweepSource } from "./sweep.ts";
 
@@ -82,11 +84,6 @@ export async function completeRunIfDone(
   const totals = await runTotals(tx, runId);
   // Only a run that saw everything may conclude that what it did not see is gone. Derived grants come first so
   // that the sweep revokes those no longer derived, as it revokes any grant this run did not see.
-  // A source's first run fills its tables faster than autovacuum gets to analyze them: without statistics the
-  // derivations below and every access query (`grantline access`) plan nested loops over whole tables — seconds
-  // where milliseconds do. ANALYZE is transactional and counts this transaction's own rows.
-  if (status === "succeeded" && run.is_initial)
-    await sql`ANALYZE resources, entitlements, grants`.execute(tx);
   const finalEvents =
     status === "succeeded" ? addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx)) : noEvents();
   // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
@@ -133,9 +130,10 @@ export async function completeRunIfDone(
 /**
  * The scheduler leader's safety net: finishes running runs that have no pending task left (two writers settled
  * the last tasks concurrently and each saw the other's as pending), through `completeRunIfDone` like a writer
- * would. Returns how many it finished.
+ * would. Given a logger, it then refreshes planner statistics as a writer does after finishing a run
+ * (`refreshPlannerStatistics`). Returns how many it finished.
  */
-export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<number> {
+export async function completeIdleRuns(db: Db, subjects: Subjects, logger?: Logger): Promise<number> {
   const idle = await db
     .selectFrom("runs")
     .select("id")
@@ -154,7 +152,9 @@ export async function completeIdleRuns(db: Db, subjects: Subjects): Promise<numb
   let n = 0;
   for (const r of idle) {
     const status = await db.transaction().execute((tx) => completeRunIfDone(tx, subjects, r.id));
-    if (status) n++;
+    if (!status) continue;
+    n++;
+    if (logger) await refreshPlannerStatistics(db, r.id, logger);
   }
   return n;
 }

@@ -48,3 +48,5 @@ export type {
 } from "./access-queries.ts";
 export { syncedCounts } from "./synced-counts.ts";
 export type { SyncedCounts } from "./synced-counts.ts";
+export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
+export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { createTestDatabase, testInfra } from "@grantline/testing";
 import { createDb, type Db } from "./create-db.ts";
 import { migrateToLatest } from "./migrate.ts";
@@ -16,6 +17,26 @@ export async function openMigratedTestDb(
     close: async () => {
       await db.destroy();
       await tdb.drop();
+    },
+  };
+}
+
+/**
+ * `openMigratedTestDb` for the whole test file: opened before its tests, dropped after them. Read `.db` inside
+ * a test (or a helper a test calls), not at module load.
+ */
+export function useMigratedTestDb(options: { poolSize?: number } = {}): { readonly db: Db } {
+  let opened: Awaited<ReturnType<typeof openMigratedTestDb>> | undefined;
+  beforeAll(async () => {
+    opened = await openMigratedTestDb(options);
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  return {
+    get db(): Db {
+      if (!opened) throw new Error("the test database is open only while the file's tests run");
+      return opened.db;
     },
   };
 }

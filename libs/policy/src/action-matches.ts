@@ -7,7 +7,7 @@ function globToRegExp(pattern: string, flags: string): RegExp {
   return new RegExp(`^${body}$`, `s${flags}`);
 }
 
-export const globMatches = (pattern: string, value: string, ignoreCase = false): boolean =>
+const globMatches = (pattern: string, value: string, ignoreCase = false): boolean =>
   globToRegExp(pattern, ignoreCase ? "i" : "").test(value);
 
 /** IAM action matching: case-insensitive, `*` and `?` wildcards anywhere (`sts:Assume*`, `STS:assumerole`, `*`). */

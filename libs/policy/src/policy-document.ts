@@ -6,11 +6,14 @@ const OneOrMany = z.union([z.string(), z.array(z.string())]).transform((v) => (A
 /** `"*"`, or `{ AWS | Service | Federated | CanonicalUser: string | string[] }`. */
 const PrincipalBlock = z.union([z.literal("*"), z.record(z.string(), OneOrMany)]);
 
-/** `{ Operator: { Key: value | values } }`; AWS also accepts bare booleans and numbers as values. */
+/** AWS accepts bare booleans and numbers as condition values; they compare as strings. */
 const ConditionValue = z
   .union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))])
   .transform((v) => (Array.isArray(v) ? v : [v]).map(String));
-const ConditionBlock = z.record(z.string(), z.record(z.string(), ConditionValue));
+/** `{ Operator: { Key: value | values } }`. */
+export const ConditionBlock = z.record(z.string(), z.record(z.string(), ConditionValue));
+
+export type ConditionBlock = z.infer<typeof ConditionBlock>;
 
 export const PolicyStatement = z.object({
   Sid: z.string().optional(),

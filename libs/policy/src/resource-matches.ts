@@ -1,32 +1,30 @@
-import { globMatches } from "./action-matches.ts";
+const escape = (c: string): string => c.replace(/[.+^${}()|[\]\\/-]/g, "\\$&");
 
-/** arn:partition:service:region:account:resource — the resource part keeps any further colons. */
-function arnSegments(s: string): string[] {
-  const parts = s.split(":");
-  return [...parts.slice(0, 5), ...(parts.length > 5 ? [parts.slice(5).join(":")] : [])];
+/**
+ * The pattern as a regular expression under AWS's segment rule: `*` and `?` stay inside their colon-separated
+ * segment, except that a `*` ending a segment "can expand to match beyond colon boundaries".
+ */
+function arnPattern(pattern: string): RegExp {
+  let body = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] ?? "";
+    const next = pattern[i + 1];
+    if (c === "*") body += next === undefined || next === ":" ? ".*" : "[^:]*";
+    else if (c === "?") body += "[^:]";
+    else body += escape(c);
+  }
+  return new RegExp(`^${body}$`, "s");
 }
 
 /**
- * IAM resource matching (aws-access-semantics §2): case-sensitive; `*`/`?` work inside each ARN segment but not
- * in the service segment; `*` spans `/` (and the colons inside the resource part), and a pattern's trailing `*`
- * may run past `:` into the segments it does not spell out (`arn:aws:iam::*` covers every IAM ARN).
+ * IAM resource matching (aws-access-semantics §2, IAM reference_policies_elements_resource): case-sensitive;
+ * `*`/`?` work inside ARN segments but not in the service segment; `*` spans `/`, and a `*` that ends a segment
+ * may pass `:` (so `arn:aws:iam::*` covers every IAM ARN).
  */
 export function resourceMatches(pattern: string, arn: string): boolean {
   if (pattern === "*") return true;
-  if (!pattern.startsWith("arn:") || !arn.startsWith("arn:")) return globMatches(pattern, arn);
-  const p = arnSegments(pattern);
-  const a = arnSegments(arn);
-  for (let i = 0; i < p.length; i++) {
-    const seg = p[i] ?? "";
-    const last = i === p.length - 1;
-    if (last && p.length < a.length) {
-      // Fewer segments than the ARN: only a trailing `*` can stand for the rest.
-      return seg.endsWith("*") && globMatches(seg, a.slice(i).join(":"));
-    }
-    const target = a[i];
-    if (target === undefined) return false;
-    // The service segment takes no wildcards: AWS reads it literally.
-    if (i === 2 ? seg !== target : !globMatches(seg, target)) return false;
-  }
-  return p.length === a.length;
+  // AWS rejects a wildcard naming the service: such a pattern matches nothing.
+  const service = pattern.startsWith("arn:") ? pattern.split(":")[2] : undefined;
+  if (service !== undefined && /[*?]/.test(service)) return false;
+  return arnPattern(pattern).test(arn);
 }

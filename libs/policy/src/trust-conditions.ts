@@ -1,4 +1,4 @@
-import type { PolicyStatement } from "./policy-document.ts";
+import { ConditionBlock } from "./policy-document.ts";
 
 /** Structured conditions carried on a grant. Known keys pulled out; everything else kept verbatim in `other`. */
 export interface TrustConditions {
@@ -59,7 +59,7 @@ function addOther(out: TrustConditions, operator: string, key: string, values: s
 }
 
 /** Adds one statement's Condition block to `out` (keys are case-insensitive, as in AWS). */
-export function collectConditions(out: TrustConditions, condition: PolicyStatement["Condition"]): void {
+export function collectConditions(out: TrustConditions, condition: ConditionBlock | undefined): void {
   for (const [operator, keys] of Object.entries(condition ?? {})) {
     const op = operator.toLowerCase();
     for (const [key, values] of Object.entries(keys)) {
@@ -77,10 +77,11 @@ export function collectConditions(out: TrustConditions, condition: PolicyStateme
   }
 }
 
-/** The structured form of one statement's Condition block; null when it has none. */
-export function trustConditions(condition: PolicyStatement["Condition"]): TrustConditions | null {
-  if (condition === undefined) return null;
+/** The structured form of one statement's Condition block (as written in the policy); null when it has none. */
+export function trustConditions(condition: unknown): TrustConditions | null {
+  const parsed = ConditionBlock.safeParse(condition);
+  if (!parsed.success) return null;
   const out: TrustConditions = {};
-  collectConditions(out, condition);
+  collectConditions(out, parsed.data);
   return Object.keys(out).length > 0 ? out : null;
 }

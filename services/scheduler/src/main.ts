@@ -53,7 +53,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     lastRun: async (sourceId) => (await pgdb.runSummaries(db, { sourceId, limit: 1 }))[0],
     startRun,
     pipelineIdle: createPipelineIdleCheck(subjects, jsm),
-    completeIdle: () => pgdb.completeIdleRuns(db, subjects).then(kickIf),
+    completeIdle: () => pgdb.completeIdleRuns(db, subjects, logger).then(kickIf),
     republishStalled: () => pgdb.republishStalledTasks(db, subjects, config.STALL_TIMEOUT_MS).then(kickIf),
     logger,
   });

@@ -1,6 +1,13 @@
 import { DeadLetter, ResultBatch } from "@grantline/contracts";
 import { exitOnConfigError, loadWriterConfig } from "@grantline/config";
-import { applyBatch, createDb, failTask, postgresReadiness, startOutboxPublisher } from "@grantline/db";
+import {
+  applyBatch,
+  createDb,
+  failTask,
+  postgresReadiness,
+  refreshPlannerStatistics,
+  startOutboxPublisher,
+} from "@grantline/db";
 import { redactUrl } from "@grantline/log";
 import { createOutboxSink, runService, startStage } from "@grantline/nats";
 import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } from "./write-handler.ts";
@@ -25,6 +32,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
     store: { apply: (b) => applyBatch(db, subjects, b), failTask: (l) => failTask(db, subjects, l) },
     kickOutbox: () => outbox.kick(),
     onApplied: (rows) => rowsWritten.inc(rows),
+    afterRun: (runId) => refreshPlannerStatistics(db, runId, logger),
   };
   const stage = { js, jsm, subjects, stage: "writer", logger, settings: config } as const;
   const observe = (outcome: "ack" | "nak" | "term", seconds: number) =>

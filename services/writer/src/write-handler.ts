@@ -17,6 +17,8 @@ export interface WriteHandlerDeps {
   /** Wakes the outbox publisher after a commit that wrote outbox rows. */
   kickOutbox(): void;
   onApplied?(rows: number): void;
+  /** After a commit that finished a run (e.g. refreshing planner statistics); must not throw. */
+  afterRun?(runId: string): Promise<unknown>;
 }
 
 /** Commits one batch (ack follows the commit, in the consume loop), then wakes the outbox publisher. */
@@ -30,11 +32,13 @@ export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<Resul
     deps.onApplied?.(r.rows);
     deps.kickOutbox();
     ctx.logger.debug({ rows: r.rows, events: r.events, children: r.children }, "batch applied");
-    if (r.runFinished)
+    if (r.runFinished) {
       ctx.logger.info(
         { runId: batch.runId, sourceId: batch.sourceId, status: r.runFinished },
         "run finished",
       );
+      await deps.afterRun?.(batch.runId);
+    }
   };
 }
 
@@ -47,5 +51,6 @@ export function createDeadLetterHandler(deps: WriteHandlerDeps): MessageHandler<
       { taskId: letter.taskId, stage: letter.stage, reason: letter.reason, runFinished: finished },
       "task failed permanently",
     );
+    if (finished && letter.runId) await deps.afterRun?.(letter.runId);
   };
 }

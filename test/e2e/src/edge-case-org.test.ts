@@ -3,7 +3,7 @@ import { OrgDocument, startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import type { SyncReply } from "@grantline/contracts";
 import { edgeCaseOrg } from "./edge-case-org.ts";
 import { diffRows, expectedRows } from "./ground-truth.ts";
-import { createPipeline, simSource, type Pipeline } from "./pipeline-harness.ts";
+import { createPipeline, liveRows, simSource, type Pipeline } from "./pipeline-harness.ts";
 
 let sim: AwsSim;
 let p: Pipeline;
@@ -23,26 +23,7 @@ describe("a hand-written organization full of edge cases", () => {
     const r = await p.request<SyncReply>("sync", { sourceId: "edge" });
     if (!r.ok) throw new Error(r.error);
     expect(await p.waitForRun(r.runId, 120_000)).toBe("succeeded");
-    const [resources, entitlements, grants] = await Promise.all([
-      p.db
-        .selectFrom("resources")
-        .select(["type", "id", "name", "parent_type", "parent_id"])
-        .where("source_id", "=", "edge")
-        .where("deleted_at", "is", null)
-        .execute(),
-      p.db
-        .selectFrom("entitlements")
-        .select("id")
-        .where("source_id", "=", "edge")
-        .where("deleted_at", "is", null)
-        .execute(),
-      p.db
-        .selectFrom("grants")
-        .select("id")
-        .where("source_id", "=", "edge")
-        .where("revoked_at", "is", null)
-        .execute(),
-    ]);
+    const { resources, entitlements, grants } = await liveRows(p, "edge");
     const want = expectedRows(sim.exportOrg());
     expect(diffRows(want, { resources, entitlements, grants })).toEqual([]);
     // Spot checks that would catch a silently shared bug on both sides.

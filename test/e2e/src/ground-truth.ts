@@ -1,5 +1,6 @@
 import { AWS_MANAGED_POLICIES, type OrgDocument } from "@grantline/aws-sim";
 import type { PrincipalType } from "@grantline/contracts";
+import { isDerivedGrant } from "@grantline/db";
 import {
   accountPermissionSetEntitlementId,
   grantId,
@@ -10,6 +11,7 @@ import {
   inlinePolicyAttachedEntitlementId,
   inlinePolicyId,
 } from "@grantline/model";
+import { evaluateTrust } from "@grantline/policy";
 
 /** What a row must look like, independent of how the pipeline got it. */
 export interface ExpectedRows {
@@ -147,38 +149,13 @@ export function expectedIamRows(
   return { resources, entitlements, grants };
 }
 
-/** `[principalType, principalId]` of who a trust policy lets call sts:AssumeRole. */
+/**
+ * `[principalType, principalId]` of who a trust policy lets assume the role, by the AWS rules (Deny honoured,
+ * SAML/WebIdentity federation included). @grantline/policy is unit-tested against those rules on its own, so the
+ * ground truth reuses it rather than a second, weaker parser.
+ */
 function trustedBy(policy: string): Array<[PrincipalType, string]> {
-  const doc = JSON.parse(policy) as { Statement?: unknown };
-  const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Array<{
-    Effect?: string;
-    Action?: string | string[];
-    Principal?: string | Record<string, string | string[]>;
-  }>;
-  const out: Array<[PrincipalType, string]> = [];
-  const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-  for (const st of statements) {
-    if (st.Effect !== "Allow") continue;
-    if (!many(st.Action).some((x) => ["sts:AssumeRole", "sts:*", "*"].includes(x))) continue;
-    if (st.Principal === "*") {
-      out.push(["wildcard", "*"]);
-      continue;
-    }
-    const p = st.Principal ?? {};
-    if (typeof p === "string") continue;
-    for (const a of many(p.AWS)) {
-      const root = /^arn:aws:iam::(\d{12}):root$/.exec(a);
-      if (a === "*") out.push(["wildcard", "*"]);
-      else if (/^\d{12}$/.test(a)) out.push(["aws_account", a]);
-      else if (root?.[1]) out.push(["aws_account", root[1]]);
-      else if (a.includes(":user/")) out.push(["iam_user", a]);
-      else if (a.includes(":role/")) out.push(["iam_role", a]);
-      else out.push(["aws_principal", a]);
-    }
-    for (const a of many(p.Service)) out.push(["aws_service", a]);
-    for (const a of many(p.Federated)) out.push(["federated", a]);
-  }
-  return out;
+  return evaluateTrust(policy).trusted.map((t) => [t.principalType, t.principalId]);
 }
 
 /** Both sets of rows together (e.g. Organizations + Identity Center and IAM). */
@@ -262,10 +239,10 @@ export function expectedEventKeys(
   return out.sort();
 }
 
-/** A run's change events (run.* left out) as sorted `<type> <key>` strings. */
+/** A run's change events (run.* and derived grants' left out: AWS lists neither) as sorted `<type> <key>` strings. */
 export function changeEventKeys(events: Array<{ type: string; data: Record<string, unknown> }>): string[] {
   return events
-    .filter((e) => !e.type.startsWith("dev.grantline.run."))
+    .filter((e) => !e.type.startsWith("dev.grantline.run.") && !isDerivedGrant(e.data.attrs))
     .map((e) => {
       const d = e.data;
       const what = e.type.replace("dev.grantline.", "");

@@ -195,26 +195,7 @@ describe("IAM in the caller's account only (crossAccount off)", () => {
       expectedRows(org),
       expectedIamRows(org, { accounts: [org.organization.managementAccountId] }),
     );
-    const [resources, entitlements, grants] = await Promise.all([
-      p2.db
-        .selectFrom("resources")
-        .select(["type", "id", "name", "parent_type", "parent_id"])
-        .where("source_id", "=", "solo")
-        .where("deleted_at", "is", null)
-        .execute(),
-      p2.db
-        .selectFrom("entitlements")
-        .select("id")
-        .where("source_id", "=", "solo")
-        .where("deleted_at", "is", null)
-        .execute(),
-      p2.db
-        .selectFrom("grants")
-        .select("id")
-        .where("source_id", "=", "solo")
-        .where("revoked_at", "is", null)
-        .execute(),
-    ]);
+    const { resources, entitlements, grants } = await liveRows(p2, "solo");
     expect(diffRows(want, { resources, entitlements, grants })).toEqual([]);
     expect(resources.filter((x) => x.type === "iam_account").map((x) => x.id)).toEqual([
       org.organization.managementAccountId,

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { createSubjects, type Subjects, type SyncReply } from "@grantline/contracts";
-import { createDb, migrateToLatest, type Db } from "@grantline/db";
+import { createDb, grantReadFromAws, migrateToLatest, type Db } from "@grantline/db";
 import { createTestDatabase, testInfra, uniqueName, waitFor, type TestDatabase } from "@grantline/testing";
 
 export type ServiceName = "scheduler" | "fetcher" | "mapper" | "writer";
@@ -245,6 +245,7 @@ export async function liveRows(p: Pipeline, sourceId: string) {
       .select("id")
       .where("source_id", "=", sourceId)
       .where("revoked_at", "is", null)
+      .where(grantReadFromAws)
       .execute(),
   ]);
   return { resources, entitlements, grants };

@@ -404,7 +404,37 @@ describe("edge cases (hand-written pages)", () => {
       role("bare-account", { AWS: "444455556666" }),
       role("anyone", "*"),
       role("anyone-aws", { AWS: "*" }),
-      role("saml", { Federated: "arn:aws:iam::111122223333:saml-provider/okta" }),
+      {
+        ...role("saml", {}),
+        AssumeRolePolicyDocument: enc({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Federated: a("saml-provider/AWSSSO_0a1b2c3d4e5f6789_DO_NOT_DELETE") },
+              Action: ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+              Condition: { StringEquals: { "SAML:aud": "https://signin.aws.amazon.com/saml" } },
+            },
+          ],
+        }),
+      },
+      // A SAML provider offered only sts:AssumeRole can call nothing: no grant.
+      role("saml-wrong-action", { Federated: a("saml-provider/okta") }),
+      {
+        ...role("denied", {}),
+        AssumeRolePolicyDocument: enc({
+          Statement: [
+            { Effect: "Allow", Principal: { AWS: [a("role/r1"), a("role/r2")] }, Action: "sts:AssumeRole" },
+            { Effect: "Deny", Principal: { AWS: a("role/r1") }, Action: "sts:*" },
+            {
+              Effect: "Allow",
+              Principal: { AWS: "444455556666" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "sts:ExternalId": "vendor-42" } },
+            },
+          ],
+        }),
+      },
       {
         ...role("mixed", {}),
         AssumeRolePolicyDocument: enc({
@@ -445,16 +475,48 @@ describe("edge cases (hand-written pages)", () => {
     ]);
   });
 
-  it("whole accounts, wildcards and federated principals are recorded, Deny and non-AssumeRole ignored", () => {
+  const trustGrant = (r: string, principalId: string) =>
+    b.grants.find(
+      (g) => g.entitlementId === `iam_role:${a(`role/${r}`)}:assignment` && g.principalId === principalId,
+    );
+
+  it("whole accounts, wildcards and federated principals are recorded; non-assume actions ignored", () => {
     expect(trust("whole-account")).toEqual([["aws_account", "444455556666", false]]);
     expect(trust("bare-account")).toEqual([["aws_account", "444455556666", false]]);
     expect(trust("anyone")).toEqual([["wildcard", "*", false]]);
     expect(trust("anyone-aws")).toEqual([["wildcard", "*", false]]);
-    expect(trust("saml")).toEqual([["federated", "arn:aws:iam::111122223333:saml-provider/okta", false]]);
+    expect(trust("saml-wrong-action")).toEqual([]);
+    // A Deny for a principal the role never trusted changes nothing; SAML is granted to its provider only.
     expect(trust("mixed")).toEqual([
       ["iam_role", a("role/r1"), true],
       ["iam_role", a("role/r2"), true],
     ]);
+    expect(trustGrant("mixed", a("role/r1"))?.attrs).toEqual({
+      actions: ["sts:AssumeRole"],
+      conditional: false,
+    });
+  });
+
+  it("an Identity Center style SAML trust is a federated grant with the SAML action and its aud", () => {
+    const provider = a("saml-provider/AWSSSO_0a1b2c3d4e5f6789_DO_NOT_DELETE");
+    expect(trust("saml")).toEqual([["federated", provider, false]]);
+    expect(trustGrant("saml", provider)?.attrs).toEqual({
+      actions: ["sts:AssumeRoleWithSAML"],
+      conditional: true,
+      conditions: { samlAud: ["https://signin.aws.amazon.com/saml"] },
+    });
+  });
+
+  it("an explicit Deny removes the principal; conditions ride on their grant", () => {
+    expect(trust("denied")).toEqual([
+      ["iam_role", a("role/r2"), true],
+      ["aws_account", "444455556666", false],
+    ]);
+    expect(trustGrant("denied", "444455556666")?.attrs).toEqual({
+      actions: ["sts:AssumeRole"],
+      conditional: true,
+      conditions: { externalId: ["vendor-42"] },
+    });
   });
 
   it("inline policies on all three owner types, each with one grant to its owner", () => {
@@ -463,7 +525,7 @@ describe("edge cases (hand-written pages)", () => {
       ["iam_user", "u-inline"],
       ["iam_group", "g-inline"],
     ]);
-    expect(inl.filter((r) => r.parentType === "iam_role")).toHaveLength(8);
+    expect(inl.filter((r) => r.parentType === "iam_role")).toHaveLength(10);
     const g = b.grants.find(
       (x) => x.entitlementId === `inline_policy:${a("group/teams/ops.team")}::inline::g-inline:attached`,
     );
@@ -500,7 +562,17 @@ describe("edge cases (hand-written pages)", () => {
       trustPrincipals(
         JSON.stringify({ Statement: { Effect: "Allow", Action: "*", Principal: { AWS: "x" } } }),
       ),
-    ).toEqual([{ principalType: "aws_principal", principalId: "x", expandable: false, conditions: null }]);
+    ).toEqual([
+      {
+        principalType: "aws_principal",
+        principalId: "x",
+        expandable: false,
+        actions: ["sts:AssumeRole"],
+        conditions: null,
+        conditional: false,
+        statements: [0],
+      },
+    ]);
   });
 
   it("a denied GAAD keeps the account's scope (and, by prefix, its keys and alias)", () => {

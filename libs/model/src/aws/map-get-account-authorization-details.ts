@@ -18,7 +18,7 @@ import {
 import { decodePolicy } from "./decode-policy.ts";
 import { iamAccountOf } from "./iam-account-requests.ts";
 import { batchFor, child, grant, list, optStr, str } from "./page-helpers.ts";
-import { trustPrincipals } from "./trust-principals.ts";
+import { trustGrantAttrs, trustPrincipals } from "./trust-principals.ts";
 
 type Item = Record<string, unknown>;
 
@@ -202,19 +202,9 @@ function addRole(p: GaadPage, r: Item): void {
     name: `Can assume the ${name} role`,
     attrs: {},
   });
-  const seen = new Set<string>();
-  for (const t of trustPrincipals(trust)) {
-    const g = grant(
-      ent,
-      t.principalType,
-      t.principalId,
-      t.expandable,
-      t.conditions === null ? {} : { conditions: t.conditions },
-    );
-    if (seen.has(g.id)) continue;
-    seen.add(g.id);
-    p.grants.push(g);
-  }
+  // evaluateTrust already merges a principal named in several statements: one grant each.
+  for (const t of trustPrincipals(trust))
+    p.grants.push(grant(ent, t.principalType, t.principalId, t.expandable, trustGrantAttrs(t)));
   const owner: Owner = { type: "iam_role", arn };
   attachedPolicies(p, owner, r);
   inlinePolicies(p, owner, list(r, "RolePolicyList"));
