@@ -16,27 +16,32 @@ export interface Ref {
   name: string | null;
 }
 
-const Conditions = z.unknown();
-
-/** attrs of a trust grant (libs/model) and of the two derived kinds (libs/db at run end). Unknown keys ignored. */
+/**
+ * attrs of a trust grant (libs/model) and of the two derived kinds (libs/db at run end). Each field is read on
+ * its own (`catch`): a field of an unexpected shape is left out rather than losing the rest of the explanation.
+ */
 const GrantAttrs = z.object({
-  actions: z.array(z.string()).optional(),
-  statements: z.array(z.number()).optional(),
-  conditional: z.boolean().optional(),
-  conditions: Conditions.optional(),
-  derivedFrom: z.enum(["identity-center", "account-trust"]).optional(),
-  accountId: z.string().optional(),
-  permissionSetArn: z.string().optional(),
-  viaEntitlement: z.string().optional(),
-  trustedAccount: z.string().optional(),
+  actions: z.array(z.string()).optional().catch(undefined),
+  statements: z.array(z.number()).optional().catch(undefined),
+  conditional: z.boolean().optional().catch(undefined),
+  conditions: z.unknown().optional(),
+  derivedFrom: z.enum(["identity-center", "account-trust"]).optional().catch(undefined),
+  accountId: z.string().optional().catch(undefined),
+  permissionSetArn: z.string().optional().catch(undefined),
+  trustedAccount: z.string().optional().catch(undefined),
   via: z
     .object({
-      trust: z.object({ statements: z.array(z.number()) }).optional(),
+      trust: z
+        .object({ statements: z.array(z.number()) })
+        .optional()
+        .catch(undefined),
       identity: z
         .array(z.object({ policyId: z.string(), statement: z.number(), sid: z.string().optional() }))
-        .optional(),
+        .optional()
+        .catch(undefined),
     })
-    .optional(),
+    .optional()
+    .catch(undefined),
 });
 type GrantAttrs = z.infer<typeof GrantAttrs>;
 

@@ -231,27 +231,44 @@ export async function accessOfPrincipal(
   return split(rows, options);
 }
 
-/**
- * Who can assume the role, by every path: direct trust, a group's Identity Center assignment to the reserved
- * role, account-root trust expanded through identity policies, role chains — each with its grants (conditions).
- */
-export async function roleAssumers(
+/** Paths with their grants (`AccessPath`) that match `where`, for can-assume and explain. */
+async function accessPaths(
   db: Db,
-  roleArn: string,
-  options: AccessOptions = {},
+  question: string,
+  options: AccessOptions,
+  where: RawBuilder<unknown>,
+  orderBy: RawBuilder<unknown>,
 ): Promise<AccessResult<AccessPath>> {
   const rows = await timed(
     db,
-    `access can-assume ${roleArn}`,
+    question,
     options,
     sql<AccessPath>`
       SELECT ${principalAccessColumns}, p.name AS principal_name, ${pathGrants} AS grants
         FROM effective_grants eg ${principalAccessJoins}
         LEFT JOIN resources p ON p.source_id = eg.source_id AND p.type = eg.principal_type AND p.id = eg.principal_id
-       WHERE eg.resource_type = 'iam_role' AND eg.resource_id = ${roleArn} AND eg.slug = 'assignment'
-       ORDER BY eg.principal_type, eg.principal_id, eg.depth, eg.via_id`,
+       WHERE ${where}
+       ORDER BY ${orderBy}`,
   );
   return split(rows, options);
+}
+
+/**
+ * Who can assume the role, by every path: direct trust, a group's Identity Center assignment to the reserved
+ * role, account-root trust expanded through identity policies, role chains — each with its grants (conditions).
+ */
+export function roleAssumers(
+  db: Db,
+  roleArn: string,
+  options: AccessOptions = {},
+): Promise<AccessResult<AccessPath>> {
+  return accessPaths(
+    db,
+    `access can-assume ${roleArn}`,
+    options,
+    sql`eg.resource_type = 'iam_role' AND eg.resource_id = ${roleArn} AND eg.slug = 'assignment'`,
+    sql`eg.principal_type, eg.principal_id, eg.depth, eg.via_id`,
+  );
 }
 
 /**
@@ -259,7 +276,7 @@ export async function roleAssumers(
  * permission-set entitlements and the roles in that account (role ARNs whose account field is the account); a
  * role ARN covers that role.
  */
-export async function explainAccess(
+export function explainAccess(
   db: Db,
   principalIds: string[],
   target: string,
@@ -269,16 +286,11 @@ export async function explainAccess(
     ? sql`((eg.resource_type = 'account' AND eg.resource_id = ${target})
            OR (eg.resource_type = 'iam_role' AND eg.slug = 'assignment' AND split_part(eg.resource_id, ':', 5) = ${target}))`
     : sql`(eg.resource_type = 'iam_role' AND eg.slug = 'assignment' AND eg.resource_id = ${target})`;
-  const rows = await timed(
+  return accessPaths(
     db,
     `access explain ${principalIds.join(", ")} ${target}`,
     options,
-    sql<AccessPath>`
-      SELECT ${principalAccessColumns}, p.name AS principal_name, ${pathGrants} AS grants
-        FROM effective_grants eg ${principalAccessJoins}
-        LEFT JOIN resources p ON p.source_id = eg.source_id AND p.type = eg.principal_type AND p.id = eg.principal_id
-       WHERE eg.principal_id = ANY (${principalIds}::text[]) AND ${onTarget}
-       ORDER BY eg.resource_type, eg.resource_id, eg.slug, eg.depth, eg.via_id`,
+    sql`eg.principal_id = ANY (${principalIds}::text[]) AND ${onTarget}`,
+    sql`eg.resource_type, eg.resource_id, eg.slug, eg.depth, eg.via_id`,
   );
-  return split(rows, options);
 }

@@ -84,11 +84,6 @@ export async function completeRunIfDone(
   const totals = await runTotals(tx, runId);
   // Only a run that saw everything may conclude that what it did not see is gone. Derived grants come first so
   // that the sweep revokes those no longer derived, as it revokes any grant this run did not see.
-  // A source's first run fills its tables faster than autovacuum gets to analyze them: without statistics the
-  // derivations below and every access query (`grantline access`) plan nested loops over whole tables — seconds
-  // where milliseconds do. ANALYZE is transactional and counts this transaction's own rows.
-  if (status === "succeeded" && run.is_initial)
-    await sql`ANALYZE resources, entitlements, grants`.execute(tx);
   const finalEvents =
     status === "succeeded" ? addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx)) : noEvents();
   // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
