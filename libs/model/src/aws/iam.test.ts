@@ -501,6 +501,7 @@ describe("edge cases (hand-written pages)", () => {
     expect(trustGrant("mixed", a("role/r1"))?.attrs).toEqual({
       actions: ["sts:AssumeRole"],
       conditional: false,
+      statements: [0],
     });
   });
 
@@ -510,6 +511,7 @@ describe("edge cases (hand-written pages)", () => {
     expect(trustGrant("saml", provider)?.attrs).toEqual({
       actions: ["sts:AssumeRoleWithSAML"],
       conditional: true,
+      statements: [0],
       conditions: { samlAud: ["https://signin.aws.amazon.com/saml"] },
     });
   });
@@ -522,6 +524,7 @@ describe("edge cases (hand-written pages)", () => {
     expect(trustGrant("denied", "444455556666")?.attrs).toEqual({
       actions: ["sts:AssumeRole"],
       conditional: true,
+      statements: [2],
       conditions: { externalId: ["vendor-42"] },
     });
   });

@@ -26,5 +26,7 @@ export function trustPrincipals(document: string | null): TrustedPrincipal[] {
 export const trustGrantAttrs = (t: TrustedPrincipal): Record<string, unknown> => ({
   actions: t.actions,
   conditional: t.conditional,
+  // Which Allow statements of the trust policy grant it: `grantline access explain` names them.
+  statements: t.statements,
   ...(t.conditions === null ? {} : { conditions: t.conditions }),
 });
