@@ -89,7 +89,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
                COALESCE(g.attrs ->> 'derivedFrom', c.derived_from)
           FROM grants g
           JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id
-          JOIN chain c ON c.source_id = g.source_id AND c.t_type = g.principal_type AND c.t_id = g.principal_id
+          -- The source test is an expression on purpose (\`|| ''\`): as an equality it would put c.source_id in
+          -- e.source_id's equivalence class, and the planner — which cannot estimate a recursive CTE and takes
+          -- it for a few hundred rows — then hash-joins the filtered entitlements to the whole chain on source
+          -- alone (tens of thousands of rows once Identity Center groups reach reserved roles: 6 s for one
+          -- \`access who\` on the medium org). Without it, chain rows are looked up by (t_type, t_id) per grant.
+          JOIN chain c ON c.t_type = g.principal_type AND c.t_id = g.principal_id AND c.source_id = g.source_id || ''
          WHERE g.revoked_at IS NULL AND e.deleted_at IS NULL AND g.expandable AND c.depth >= 2
            AND NOT (e.resource_type || '/' || e.resource_id) = ANY (c.path)
       ) r;
