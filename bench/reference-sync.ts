@@ -3,15 +3,20 @@
 // walks and collecting the rows in memory under grantline's id scheme (see libs/model/src/aws/*.ts).
 import {
   DescribeOrganizationCommand,
+  DescribePolicyCommand,
   ListAccountsCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
+  ListPoliciesCommand,
   ListRootsCommand,
+  ListTargetsForPolicyCommand,
   OrganizationsClient,
+  type PolicyType,
 } from "@aws-sdk/client-organizations";
 import {
   DescribePermissionSetCommand,
   GetInlinePolicyForPermissionSetCommand,
+  GetPermissionsBoundaryForPermissionSetCommand,
   ListAccountAssignmentsCommand,
   ListAccountsForProvisionedPermissionSetCommand,
   ListCustomerManagedPolicyReferencesInPermissionSetCommand,
@@ -35,7 +40,12 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ActualRows } from "@grantline/e2e";
-import { accountPermissionSetEntitlementId, grantId, groupMemberEntitlementId } from "@grantline/model";
+import {
+  accountPermissionSetEntitlementId,
+  grantId,
+  groupMemberEntitlementId,
+  orgPolicyAttachedEntitlementId,
+} from "@grantline/model";
 
 export interface ReferenceResult {
   rows: ActualRows;
@@ -165,7 +175,37 @@ async function walkOus(w: Walk, parentId: string): Promise<void> {
   }
 }
 
-/** Organizations: DescribeOrganization, ListRoots → OU recursion, ListAccounts → ListParents per account. */
+const TARGET_TYPES = {
+  ROOT: "root",
+  ORGANIZATIONAL_UNIT: "organizational_unit",
+  ACCOUNT: "account",
+} as const;
+
+/** SCPs / RCPs of one enabled type: ListPolicies → DescribePolicy and ListTargetsForPolicy per policy. */
+async function walkOrgPolicies(w: Walk, Filter: PolicyType): Promise<void> {
+  const { orgs, count } = w;
+  const listed = await pages((NextToken) => {
+    count("organizations:ListPolicies");
+    return orgs.send(new ListPoliciesCommand({ Filter, MaxResults: 20, NextToken }));
+  });
+  for (const pol of listed.flatMap((p) => p.Policies ?? [])) {
+    count("organizations:DescribePolicy");
+    await orgs.send(new DescribePolicyCommand({ PolicyId: pol.Id! }));
+    w.resource("org_policy", pol.Id!, pol.Name ?? pol.Id!, null);
+    const ent = orgPolicyAttachedEntitlementId(pol.Id!);
+    w.rows.entitlements.push({ id: ent });
+    const targets = await pages((NextToken) => {
+      count("organizations:ListTargetsForPolicy");
+      return orgs.send(new ListTargetsForPolicyCommand({ PolicyId: pol.Id!, MaxResults: 20, NextToken }));
+    });
+    for (const t of targets.flatMap((p) => p.Targets ?? [])) {
+      const type = TARGET_TYPES[t.Type as keyof typeof TARGET_TYPES];
+      if (type) w.rows.grants.push({ id: grantId(ent, type, t.TargetId!) });
+    }
+  }
+}
+
+/** Organizations: DescribeOrganization, ListRoots → OU recursion and enabled policy types, ListAccounts → ListParents per account. */
 async function walkOrganizations(w: Walk): Promise<string[]> {
   const { orgs, count, resource } = w;
   count("organizations:DescribeOrganization");
@@ -179,6 +219,12 @@ async function walkOrganizations(w: Walk): Promise<string[]> {
     const orgId = /:root\/(o-[a-z0-9]+)\//.exec(r.Arn ?? "")?.[1] ?? null;
     resource("root", r.Id!, r.Name ?? r.Id!, orgId ? ["organization", orgId] : null);
     await walkOus(w, r.Id!);
+    for (const t of r.PolicyTypes ?? [])
+      if (
+        t.Status === "ENABLED" &&
+        (t.Type === "SERVICE_CONTROL_POLICY" || t.Type === "RESOURCE_CONTROL_POLICY")
+      )
+        await walkOrgPolicies(w, t.Type);
   }
   const accounts = await pages((NextToken) => {
     count("organizations:ListAccounts");
@@ -221,6 +267,11 @@ async function walkPermissionSet(
   });
   count("sso:GetInlinePolicyForPermissionSet");
   await sso.send(new GetInlinePolicyForPermissionSetCommand(base));
+  count("sso:GetPermissionsBoundaryForPermissionSet");
+  // No boundary is AWS's ResourceNotFoundException, as grantline's composite describe reads it.
+  await sso.send(new GetPermissionsBoundaryForPermissionSetCommand(base)).catch((err: unknown) => {
+    if ((err as { name?: string }).name !== "ResourceNotFoundException") throw err;
+  });
   w.resource("permission_set", PermissionSetArn, ps?.Name ?? PermissionSetArn, ["sso_instance", InstanceArn]);
 
   const provisioned = await pages((NextToken) => {

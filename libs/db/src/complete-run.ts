@@ -84,6 +84,12 @@ export async function completeRunIfDone(
   const totals = await runTotals(tx, runId);
   // Only a run that saw everything may conclude that what it did not see is gone. Derived grants come first so
   // that the sweep revokes those no longer derived, as it revokes any grant this run did not see.
+  // A source's first run fills its tables faster than autovacuum analyzes them, and the derivations below then
+  // plan with no statistics: nested loops of every Identity Center grant over every resource (the large
+  // benchmark organization's run never finished its derivation). ANALYZE is transactional and sees the rows
+  // this transaction can see; the post-commit refresh (`refreshPlannerStatistics`) serves the access queries.
+  if (status === "succeeded" && run.is_initial)
+    await sql`ANALYZE resources, entitlements, grants`.execute(tx);
   const finalEvents =
     status === "succeeded" ? addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx)) : noEvents();
   // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
