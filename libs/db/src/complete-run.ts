@@ -8,6 +8,7 @@ import { deriveAccountPermissionSetEntitlements } from "./derive-entitlements.ts
 import { deriveIdentityCenterRoles } from "./derive-identity-center-roles.ts";
 import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
+import { refreshGrantChains } from "./grant-chains.ts";
 import { refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 import { runTotals } from "./runs.ts";
 import { sweepSource } from "./sweep.ts";
@@ -92,6 +93,8 @@ export async function completeRunIfDone(
     await sql`ANALYZE resources, entitlements, grants`.execute(tx);
   const finalEvents =
     status === "succeeded" ? addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx)) : noEvents();
+  // The view's 2+-hop paths follow the grants this run leaves (succeeded or not: its batches changed them).
+  await refreshGrantChains(tx, run.source_id);
   // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
   // the derivations' and the final sweep's.
   const events = addEvents(totals.events, finalEvents);

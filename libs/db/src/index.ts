@@ -50,3 +50,4 @@ export { syncedCounts } from "./synced-counts.ts";
 export type { SyncedCounts } from "./synced-counts.ts";
 export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
+export { refreshGrantChains } from "./grant-chains.ts";

@@ -18,6 +18,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       WHERE type = 'account' AND deleted_at IS NULL AND attrs @> '{"suspended": true}';
     CREATE INDEX resources_disabled_sso_users ON resources (source_id, id)
       WHERE type = 'sso_user' AND deleted_at IS NULL AND attrs @> '{"status": "DISABLED"}';
+  `.execute(db);
+  await createView(db);
+}
+
+/** Replaces effective_grants with this migration's (0008's down comes back to it). */
+export async function createView(db: Kysely<unknown>): Promise<void> {
+  await sql`
     DROP VIEW effective_grants;
     CREATE VIEW effective_grants AS
     WITH RECURSIVE chain AS (
