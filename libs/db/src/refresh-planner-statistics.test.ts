@@ -24,26 +24,31 @@ async function estimatedGrants(): Promise<number> {
 }
 
 describe("refreshPlannerStatistics", () => {
-  it("analyzes after an initial load, not after a run that changed nothing", async () => {
+  it("a first load is analyzed as its run completes; later, a run that changed many rows is, one that changed nothing is not", async () => {
     const g = entitlement("sso_group", "g", "member");
-    const users = Array.from({ length: 50 }, (_, i) => `u${i}`);
-    const rows = [
-      {
-        scope: "s",
-        resources: users.map((u) => resource("sso_user", u)),
-        entitlements: [g],
-        grants: users.map((u) => grant(g.id, "sso_user", u)),
-      },
-    ];
-    const first = await syncRun(testDb.db, "an", rows);
-    expect(await estimatedGrants()).toBe(-1);
-    const log = recorder();
-    expect(await refreshPlannerStatistics(testDb.db, first, log)).toBe(true);
+    const load = (n: number) => {
+      const users = Array.from({ length: n }, (_, i) => `u${i}`);
+      return [
+        {
+          scope: "s",
+          resources: users.map((u) => resource("sso_user", u)),
+          entitlements: [g],
+          grants: users.map((u) => grant(g.id, "sso_user", u)),
+        },
+      ];
+    };
+    // The completing transaction of a source's first run analyzes (its derivations need statistics).
+    await syncRun(testDb.db, "an", load(50));
     expect(await estimatedGrants()).toBe(50);
-    expect(log.lines.map(([level]) => level)).toEqual(["info"]);
 
-    const second = await syncRun(testDb.db, "an", rows);
-    expect(await refreshPlannerStatistics(testDb.db, second, log)).toBe(false);
+    const log = recorder();
+    const unchanged = await syncRun(testDb.db, "an", load(50));
+    expect(await refreshPlannerStatistics(testDb.db, unchanged, log)).toBe(false);
+
+    const grown = await syncRun(testDb.db, "an", load(1_200));
+    expect(await refreshPlannerStatistics(testDb.db, grown, log)).toBe(true);
+    expect(await estimatedGrants()).toBe(1_200);
+    expect(log.lines.map(([level]) => level)).toEqual(["info"]);
   });
 
   it("never fails its caller: a failure is logged", async () => {
