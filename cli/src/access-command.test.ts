@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, migrateToLatest, type Db } from "@grantline/db";
+import { createDb, migrateToLatest, refreshGrantChains, type Db } from "@grantline/db";
 import { createTestDatabase, testInfra, type TestDatabase } from "@grantline/testing";
 
 const BIN = fileURLToPath(new URL("../bin/grantline.js", import.meta.url));
@@ -128,6 +128,8 @@ beforeAll(async () => {
       })),
     )
     .execute();
+  // Written straight into the tables, not by a run: refresh the 2+-hop paths as a run's end would.
+  await refreshGrantChains(db, SRC);
 });
 afterAll(async () => {
   await db?.destroy();

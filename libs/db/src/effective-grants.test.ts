@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Db } from "./index.ts";
+import { refreshGrantChains, type Db } from "./index.ts";
 import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 let close: () => Promise<void>;
@@ -65,6 +65,8 @@ interface Row {
 }
 
 async function reach(ent: string): Promise<Row[]> {
+  // The rows here are written straight into the tables, not by a run: refresh the 2+-hop paths as a run's end would.
+  await refreshGrantChains(db, SRC);
   const r = await sql<Row>`SELECT entitlement_id, principal_type, principal_id, via_type, via_id, depth, path
                              FROM effective_grants WHERE source_id = ${SRC} AND entitlement_id = ${ent}
                             ORDER BY depth, principal_type, principal_id`.execute(db);
@@ -141,6 +143,7 @@ describe("effective_grants with IAM groups and role-assumption chains", () => {
       [1, "iam_user", U2],
     ]);
     // No row anywhere walks a principal twice, and depth is bounded.
+    await refreshGrantChains(db, SRC);
     const all = await sql<Row>`SELECT * FROM effective_grants WHERE source_id = ${SRC}`.execute(db);
     for (const r of all.rows) {
       expect(new Set(r.path).size).toBe(r.path.length);
@@ -175,6 +178,7 @@ interface ExactRow {
 }
 
 async function exact(ent: string): Promise<ExactRow[]> {
+  await refreshGrantChains(db, SRC);
   const r = await sql<ExactRow>`
     SELECT principal_type, principal_id, depth, active, conditional, derived_from, grant_ids
       FROM effective_grants WHERE source_id = ${SRC} AND entitlement_id = ${ent}
