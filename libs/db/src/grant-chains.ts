@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "./database.ts";
 
 /**
- * Recomputes one source's 2+-hop paths (`grant_chains`, migration 0008) from its live grants: who reaches an
+ * Recomputes one source's 2+-hop paths (`grant_chains`, migration 0006) from its live grants: who reaches an
  * expandable principal T (a role, a group) through a chain of `member` / `assignment` grants of two or more
  * hops, with the principals and grants walked, up to 5 hops, cycles cut. effective_grants joins these rows to
  * the grants held by T. Called when a run completes, inside its transaction (after the derivations and the sweep

@@ -23,8 +23,8 @@ export function loadedEnough(run: { is_initial: boolean; stats: Record<string, n
 }
 
 /**
- * After a finished run that loaded a lot — a first sync always — refreshes the planner's statistics of the
- * synced tables. Until autovacuum gets round to it, the planner believes them nearly empty and plans
+ * After a finished run that changed a lot refreshes the planner's statistics of the synced tables (a source's
+ * first successful run was analyzed inside its completing transaction already). Until autovacuum gets round to it, the planner believes them nearly empty and plans
  * `effective_grants` lookups as nested loops over whole tables: `grantline access` took 73–98 s on a medium
  * org right after its first sync, 0.07 s after ANALYZE. Called after the run's transaction committed (ANALYZE
  * must not hold it open, and sees only committed rows). Never throws: stale statistics make queries slow, not
@@ -42,6 +42,8 @@ export async function refreshPlannerStatistics(
       .where("id", "=", runId)
       .executeTakeFirst();
     if (!run || run.status === "running" || !loadedEnough(run)) return false;
+    // A source's first successful run was analyzed inside its completing transaction (completeRunIfDone).
+    if (run.is_initial && run.status === "succeeded") return false;
     const started = Date.now();
     await sql`ANALYZE resources, entitlements, grants`.execute(db);
     logger.info({ runId, ms: Date.now() - started }, "planner statistics refreshed after the run's load");

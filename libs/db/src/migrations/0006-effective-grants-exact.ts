@@ -8,46 +8,35 @@ import * as m0004 from "./0004-effective-grants-iam.ts";
 // `active` (false when the principal is a disabled Identity Center user, or the target's or the principal's
 // account is suspended: AWS still lists those grants, but they cannot be used).
 //
-// Performance is 0004's: the three branches are still plain joins over grants (a filter on the view is pushed
-// into each branch of the UNION ALL and reaches the grants indexes); only 2+ hop chains come from the recursive
-// CTE. `active` is evaluated per output row through two small partial indexes (suspended accounts, disabled
-// users), so it costs an index probe per row returned and nothing per row scanned.
+// The paths of two or more hops are no longer a recursive CTE evaluated in full by every query (416,218 rows on
+// the large benchmark organization, 2–4 s per `grantline access` answer before its filter applied) but a table,
+// `grant_chains`, recomputed per source when a run completes (libs/db `refreshGrantChains`, which holds the
+// recursive query) and indexed by target and by principal; the third branch reads only the paths of the grants
+// a query touches. Direct and one-hop rows stay plain joins over grants (a filter on the view reaches the grants
+// indexes). `active` is evaluated per output row through two small partial indexes (suspended accounts,
+// disabled users): an index probe per row returned, nothing per row scanned.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE INDEX resources_suspended_accounts ON resources (source_id, id)
       WHERE type = 'account' AND deleted_at IS NULL AND attrs @> '{"suspended": true}';
     CREATE INDEX resources_disabled_sso_users ON resources (source_id, id)
       WHERE type = 'sso_user' AND deleted_at IS NULL AND attrs @> '{"status": "DISABLED"}';
-  `.execute(db);
-  await createView(db);
-}
-
-/** Replaces effective_grants with this migration's (0008's down comes back to it). */
-export async function createView(db: Kysely<unknown>): Promise<void> {
-  await sql`
+    CREATE TABLE grant_chains (
+      source_id text NOT NULL,
+      t_type text NOT NULL,
+      t_id text NOT NULL,
+      principal_type text NOT NULL,
+      principal_id text NOT NULL,
+      depth int NOT NULL,
+      path text[] NOT NULL,
+      grant_ids text[] NOT NULL,
+      conditional boolean NOT NULL,
+      derived_from text
+    );
+    CREATE INDEX grant_chains_target ON grant_chains (source_id, t_type, t_id);
+    CREATE INDEX grant_chains_principal ON grant_chains (source_id, principal_id);
     DROP VIEW effective_grants;
     CREATE VIEW effective_grants AS
-    WITH RECURSIVE chain AS (
-      -- As 0004: who reaches expandable principal T in 2+ hops, with the grants walked (T's holder first).
-      SELECT m.source_id, me.resource_type AS t_type, me.resource_id AS t_id, m.principal_type, m.principal_id,
-             m.expandable, 1 AS depth,
-             ARRAY[me.resource_type || '/' || me.resource_id, m.principal_type || '/' || m.principal_id] AS path,
-             ARRAY[m.id] AS grant_ids, m.attrs @> '{"conditional": true}' AS conditional,
-             m.attrs ->> 'derivedFrom' AS derived_from
-        FROM grants m JOIN entitlements me ON me.source_id = m.source_id AND me.id = m.entitlement_id
-       WHERE m.revoked_at IS NULL AND m.expandable AND me.deleted_at IS NULL AND me.slug IN ('member', 'assignment')  -- EXPANDING_SLUGS, @grantline/contracts
-      UNION ALL
-      SELECT c.source_id, c.t_type, c.t_id, m.principal_type, m.principal_id, m.expandable, c.depth + 1,
-             c.path || (m.principal_type || '/' || m.principal_id), c.grant_ids || m.id,
-             c.conditional OR m.attrs @> '{"conditional": true}', COALESCE(c.derived_from, m.attrs ->> 'derivedFrom')
-        FROM chain c
-        JOIN entitlements me ON me.source_id = c.source_id AND me.resource_type = c.principal_type
-                            AND me.resource_id = c.principal_id AND me.slug IN ('member', 'assignment')  -- EXPANDING_SLUGS, @grantline/contracts
-                            AND me.deleted_at IS NULL
-        JOIN grants m ON m.source_id = c.source_id AND m.entitlement_id = me.id AND m.revoked_at IS NULL
-       WHERE c.expandable AND c.depth < 5
-         AND NOT (m.principal_type || '/' || m.principal_id) = ANY (c.path)
-    )
     SELECT r.source_id, r.entitlement_id, r.resource_type, r.resource_id, r.slug, r.principal_type, r.principal_id,
            r.via_type, r.via_id, r.grant_id, r.depth, r.path,
            NOT (
@@ -96,13 +85,8 @@ export async function createView(db: Kysely<unknown>): Promise<void> {
                COALESCE(g.attrs ->> 'derivedFrom', c.derived_from)
           FROM grants g
           JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id
-          -- The source test is an expression on purpose (\`|| ''\`): as an equality it would put c.source_id in
-          -- e.source_id's equivalence class, and the planner — which cannot estimate a recursive CTE and takes
-          -- it for a few hundred rows — then hash-joins the filtered entitlements to the whole chain on source
-          -- alone (tens of thousands of rows once Identity Center groups reach reserved roles: 6 s for one
-          -- \`access who\` on the medium org). Without it, chain rows are looked up by (t_type, t_id) per grant.
-          JOIN chain c ON c.t_type = g.principal_type AND c.t_id = g.principal_id AND c.source_id = g.source_id || ''
-         WHERE g.revoked_at IS NULL AND e.deleted_at IS NULL AND g.expandable AND c.depth >= 2
+          JOIN grant_chains c ON c.source_id = g.source_id AND c.t_type = g.principal_type AND c.t_id = g.principal_id
+         WHERE g.revoked_at IS NULL AND e.deleted_at IS NULL AND g.expandable
            AND NOT (e.resource_type || '/' || e.resource_id) = ANY (c.path)
       ) r;
   `.execute(db);
@@ -111,5 +95,7 @@ export async function createView(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   // 0004's up drops the view and creates its own.
   await m0004.up(db);
-  await sql`DROP INDEX resources_suspended_accounts, resources_disabled_sso_users`.execute(db);
+  await sql`DROP TABLE grant_chains; DROP INDEX resources_suspended_accounts, resources_disabled_sso_users`.execute(
+    db,
+  );
 }
