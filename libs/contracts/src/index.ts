@@ -18,6 +18,18 @@ export {
 export type { Subjects, Stage, CtlVerb } from "./subjects.ts";
 export { PermanentError, RetryableError, SchemaError } from "./errors.ts";
 export { parseOrThrow } from "./parse.ts";
+export {
+  FEED_EVENT_SOURCES,
+  FeedEventSource,
+  FeedId,
+  feedIdOf,
+  ChangeRecord,
+  RefreshIntent,
+  ObjectSweep,
+  RecordOutcome,
+  FeedPage,
+} from "./feeds.ts";
+export type { RefreshIntentKind } from "./feeds.ts";
 export { canonicalJson, deterministicId } from "./ids.ts";
 export { taskIdFor, pageRequest } from "./task-id.ts";
 export {

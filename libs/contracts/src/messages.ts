@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isOperation, operationKey } from "./operation.ts";
+import { FeedPage, ObjectSweep } from "./feeds.ts";
 import { DeadLetterStage, EntitlementSlug, PrincipalType, ResourceType } from "./vocabulary.ts";
 
 /** A source id: one configured AWS organization. It is a subject token, so it is restricted accordingly. */
@@ -129,6 +130,10 @@ export const ResultBatch = z.object({
   scopeComplete: z.boolean(),
   /** Scopes this run could not see (denied): their rows are stamped as seen so no sweep removes them. */
   keepScopes: z.array(z.string()).default([]),
+  /** A targeted refresh of one object: its rows this run did not stamp are swept (see `ObjectSweep`). */
+  objectSweeps: z.array(ObjectSweep).optional(),
+  /** Set on a change feed's page: the writer advances the feed's window (and commits its cursor at the end). */
+  feed: FeedPage.optional(),
   warnings: z.array(z.string()),
   /** Carried from the page result into the run's statistics. */
   stats: z

@@ -103,6 +103,48 @@ export interface GrantsTable {
   revoked_at: Timestamp | null;
 }
 
+export interface FeedCursorsTable {
+  source_id: string;
+  feed_id: string;
+  account_id: string;
+  region: string;
+  event_source: string;
+  since: Timestamp;
+  seen_ids: Generated<string[]>;
+  committed_at: Timestamp | null;
+  window_task_id: string | null;
+  window_since: Timestamp | null;
+  window_end: Timestamp | null;
+  window_newest: Timestamp | null;
+  window_seen_ids: Generated<string[]>;
+  window_intents: Generated<Json<unknown[]>>;
+  window_started_at: Timestamp | null;
+  next_poll_at: Generated<Date>;
+  quiet_polls: Generated<number>;
+  last_polled_at: Timestamp | null;
+  events_seen: Generated<string>;
+  events_translated: Generated<string>;
+  events_ignored: Generated<string>;
+  events_unknown: Generated<string>;
+  last_event_at: Timestamp | null;
+  last_lag_ms: string | null;
+}
+
+export interface RefreshQueueTable {
+  id: Generated<string>;
+  source_id: string;
+  intent_key: string;
+  intent: Json<Record<string, unknown>>;
+  feed_id: string | null;
+  event_id: string | null;
+  event_name: string | null;
+  event_time: Timestamp | null;
+  requested_by: string | null;
+  enqueued_at: Generated<Date>;
+  run_id: string | null;
+  done_at: Timestamp | null;
+}
+
 /** The kysely view of the schema the migrations build. */
 export interface Database {
   sources: SourcesTable;
@@ -112,4 +154,6 @@ export interface Database {
   resources: ResourcesTable;
   entitlements: EntitlementsTable;
   grants: GrantsTable;
+  feed_cursors: FeedCursorsTable;
+  refresh_queue: RefreshQueueTable;
 }

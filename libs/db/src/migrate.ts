@@ -7,6 +7,7 @@ import * as m0004 from "./migrations/0004-effective-grants-iam.ts";
 import * as m0005 from "./migrations/0005-cancelled-tasks.ts";
 import * as m0006 from "./migrations/0006-effective-grants-exact.ts";
 import * as m0007 from "./migrations/0007-task-event-counts.ts";
+import * as m0008 from "./migrations/0008-incremental-sync.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-cancelled-tasks": m0005,
   "0006-effective-grants-exact": m0006,
   "0007-task-event-counts": m0007,
+  "0008-incremental-sync": m0008,
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */
