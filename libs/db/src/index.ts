@@ -51,3 +51,5 @@ export type { SyncedCounts } from "./synced-counts.ts";
 export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
 export { refreshGrantChains } from "./grant-chains.ts";
+export { enqueueRefreshes } from "./refresh-queue.ts";
+export type { QueuedRefresh } from "./refresh-queue.ts";
