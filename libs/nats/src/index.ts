@@ -18,7 +18,7 @@ export { runService, startServiceRuntime } from "./service-runtime.ts";
 export type { RuntimeSettings, ServeOptions, ServiceRuntime, ShutdownStep } from "./service-runtime.ts";
 export { startStage } from "./start-stage.ts";
 export type { StageSettings, StartStageOptions } from "./start-stage.ts";
-export type { MessageContext, MessageHandler, RunningConsumer } from "./start-consumer.ts";
+export type { ConsumerOutcome, MessageContext, MessageHandler, RunningConsumer } from "./start-consumer.ts";
 export { retireConsumer } from "./ensure-topology.ts";
 export { publishJson } from "./publish-json.ts";
 export type { PublishOptions } from "./publish-json.ts";

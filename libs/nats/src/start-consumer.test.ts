@@ -1,10 +1,16 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DeadLetter, RetryableError, type Subjects } from "@grantline/contracts";
+import {
+  createSubjects,
+  DeadLetter,
+  PermanentError,
+  RetryableError,
+  type Subjects,
+} from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
 import { uniqueName, waitFor } from "@grantline/testing";
-import { openBlobStore, type BlobStore } from "./blob-store.ts";
+import { BLOB_HEADER, openBlobStore, type BlobStore } from "./blob-store.ts";
 import { decideOutcome } from "./decide-outcome.ts";
 import { ensureConsumer } from "./ensure-topology.ts";
 import { publishJson } from "./publish-json.ts";
@@ -29,6 +35,7 @@ afterAll(() => t.close([`OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_
 async function consumerOn(
   durable: string,
   handler: (p: z.infer<typeof Payload>, deliveryCount: number) => Promise<void>,
+  withBlobs = true,
 ) {
   await ensureConsumer(jsm, {
     stream: subjects.streams.batches,
@@ -48,7 +55,25 @@ async function consumerOn(
     maxInFlight: 4,
     ackWaitMs: 5000,
     retry: { baseDelayMs: 50 },
-    blobs,
+    blobs: withBlobs ? blobs : undefined,
+  });
+}
+
+/** The dead letter for stream sequence `seq` of the batches stream, resolved from the blob store if sent by reference. */
+async function letterFor(seq: number): Promise<DeadLetter> {
+  return waitFor(async () => {
+    const info = await jsm.streams.info(subjects.streams.deadLetters);
+    for (let i = info.state.first_seq; i <= info.state.last_seq && info.state.messages > 0; i++) {
+      const m = await jsm.streams.getMessage(subjects.streams.deadLetters, { seq: i }).catch(() => null);
+      if (!m) continue;
+      const ref = m.header?.get(BLOB_HEADER);
+      const body = ref
+        ? Buffer.from((await blobs.get(ref)) ?? new Uint8Array()).toString("utf8")
+        : m.string();
+      const letter = DeadLetter.parse(JSON.parse(body));
+      if (letter.streamSeq === seq) return letter;
+    }
+    return undefined;
   });
 }
 
@@ -103,6 +128,78 @@ describe("the consume loop", () => {
     const body = "x".repeat(2 * 1024 * 1024);
     await publishJson(js, subjects.batch("big"), { id: "big", body }, { msgID: uniqueName(), blobs });
     await waitFor(() => got.length === body.length);
+    await c.stop(1000);
+  });
+
+  it("dead-letters poison of any size: by reference with a blob store, without the copy otherwise", async () => {
+    const body = "p".repeat(900 * 1024); // base64 of it passes the 1 MB message limit
+    const bigReject = async () => {
+      throw new PermanentError("mapper", "cannot read this page");
+    };
+    const withBlobs = await consumerOn("poison-big", bigReject);
+    const a = await publishJson(
+      js,
+      subjects.batch("poison-big"),
+      { id: "big", body },
+      { msgID: uniqueName(), blobs },
+    );
+    expect(a.duplicate).toBe(false);
+    const seqA = (await jsm.streams.getMessage(subjects.streams.batches, {
+      last_by_subj: subjects.batch("poison-big"),
+    }))!.seq;
+    const letter = await letterFor(seqA);
+    expect(letter.reason).toBe("mapper");
+    expect(JSON.parse(Buffer.from(letter.payload, "base64").toString()).body).toHaveLength(body.length);
+    await waitFor(
+      async () => (await jsm.consumers.info(subjects.streams.batches, "poison-big")).num_ack_pending === 0,
+    );
+    await withBlobs.stop(1000);
+
+    const noBlobs = await consumerOn("poison-nob", bigReject, false);
+    await js.publish(subjects.batch("poison-nob"), JSON.stringify({ id: "big", body }), {
+      msgID: uniqueName(),
+    });
+    const seqB = (await jsm.streams.getMessage(subjects.streams.batches, {
+      last_by_subj: subjects.batch("poison-nob"),
+    }))!.seq;
+    const bare = await letterFor(seqB);
+    expect(bare.payload).toBe("");
+    expect(bare.error).toMatch(/payload of \d+ bytes not copied/);
+    await waitFor(
+      async () => (await jsm.consumers.info(subjects.streams.batches, "poison-nob")).num_ack_pending === 0,
+    );
+    await noBlobs.stop(1000);
+  });
+
+  it("terminates poison whose dead letter cannot be published once its deliveries are spent, and says so", async () => {
+    await ensureConsumer(jsm, {
+      stream: subjects.streams.batches,
+      durable: "no-dlq",
+      filterSubject: subjects.batch("no-dlq"),
+      ackWaitMs: 5000,
+    });
+    const outcomes: string[] = [];
+    const c = await startConsumer({
+      js,
+      // Dead letters go to a prefix no stream captures: every publish of one fails.
+      subjects: createSubjects(uniqueName("nodlq").toLowerCase()),
+      stream: subjects.streams.batches,
+      durable: "no-dlq",
+      stage: "writer",
+      schema: Payload,
+      handler: () => Promise.reject(new PermanentError("mapper", "poison")),
+      logger,
+      maxInFlight: 1,
+      ackWaitMs: 5000,
+      retry: { maxDeliver: 2 },
+      observe: (o) => void outcomes.push(o),
+    });
+    await publishJson(js, subjects.batch("no-dlq"), { id: "p" }, { msgID: uniqueName() });
+    await waitFor(() => outcomes.includes("term-unrecorded"), { timeoutMs: 30_000 });
+    expect(outcomes).toEqual(["nak", "term-unrecorded"]);
+    await waitFor(
+      async () => (await jsm.consumers.info(subjects.streams.batches, "no-dlq")).num_ack_pending === 0,
+    );
     await c.stop(1000);
   });
 

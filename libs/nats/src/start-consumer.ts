@@ -14,7 +14,7 @@ import {
 import type { Logger } from "@grantline/log";
 import { DEFAULT_RETRY_POLICY, decideOutcome, type Outcome, type RetryPolicy } from "./decide-outcome.ts";
 import { publishJson } from "./publish-json.ts";
-import { BLOB_HEADER, type BlobStore } from "./blob-store.ts";
+import { BLOB_HEADER, INLINE_LIMIT_BYTES, type BlobStore } from "./blob-store.ts";
 import { extractTraceContext, recordFailure, startSpan } from "./trace-context.ts";
 
 /** What a handler gets besides its payload. */
@@ -51,8 +51,14 @@ export interface StartConsumerOptions<S extends z.ZodType> {
   /** Resolves payloads sent by reference (see `publishJson`). */
   blobs?: BlobStore;
   /** Called once per message with its outcome and handling time (metrics). */
-  observe?: (outcome: Outcome["kind"], seconds: number) => void;
+  observe?: (outcome: ConsumerOutcome, seconds: number) => void;
 }
+
+/**
+ * A message's end as metrics see it: `term-unrecorded` is a poison message terminated although its dead letter
+ * could not be published, after every delivery was spent — never a loop, but never silent either.
+ */
+export type ConsumerOutcome = Outcome["kind"] | "term-unrecorded";
 
 export interface RunningConsumer {
   /**
@@ -80,10 +86,16 @@ export async function startConsumer<S extends z.ZodType>(
   const inflight = new Set<Promise<void>>();
   let stopping = false;
 
-  async function deadLetter(m: JsMsg, reason: string, error: string, log: Logger): Promise<void> {
+  async function deadLetter(
+    m: JsMsg,
+    data: Uint8Array,
+    reason: string,
+    error: string,
+    log: Logger,
+  ): Promise<void> {
     let ids: MessageIds = { taskId: null, runId: null };
     try {
-      ids = messageIds(JSON.parse(m.string()));
+      ids = messageIds(JSON.parse(Buffer.from(data).toString("utf8")));
     } catch {
       // Unreadable payloads are dead-lettered all the same; they just name no task.
     }
@@ -96,12 +108,22 @@ export async function startConsumer<S extends z.ZodType>(
       subject: m.subject,
       streamSeq: m.seq,
       deliveryCount: m.info.deliveryCount,
-      payload: Buffer.from(m.data).toString("base64"),
+      payload: Buffer.from(data).toString("base64"),
       failedAt: new Date().toISOString(),
       taskId,
       runId,
     };
-    await publishJson(o.js, o.subjects.deadLetter(o.stage), letter, { msgID: `dlq:${o.stream}:${m.seq}` });
+    // base64 grows a payload by a third: anything over ~675 KB no longer fits a NATS message as a letter. With a
+    // blob store the letter goes by reference (publishJson); without one the copy is left out, so the letter —
+    // reason, task, stream sequence — is always published and the message never retries forever.
+    if (!o.blobs && Buffer.byteLength(JSON.stringify(letter)) > INLINE_LIMIT_BYTES) {
+      letter.payload = "";
+      letter.error = `${error} (payload of ${data.length} bytes not copied: no blob store; stream seq ${m.seq})`;
+    }
+    await publishJson(o.js, o.subjects.deadLetter(o.stage), letter, {
+      msgID: `dlq:${o.stream}:${m.seq}`,
+      blobs: o.blobs,
+    });
     log.error({ reason, error, taskId }, "message dead-lettered");
   }
 
@@ -143,10 +165,14 @@ export async function startConsumer<S extends z.ZodType>(
     let log = o.logger.child({ stage: o.stage, subject: m.subject, seq: m.seq, delivery: deliveryCount });
     const heartbeat = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 3)));
     let failure: unknown = undefined;
+    // What a dead letter copies: the payload itself, also when the message only carried a blob reference.
+    let data: Uint8Array = m.data;
     try {
       let raw: unknown;
       try {
-        raw = JSON.parse(await body(m));
+        const text = await body(m);
+        if (m.headers?.get(BLOB_HEADER)) data = Buffer.from(text);
+        raw = JSON.parse(text);
       } catch (err) {
         if (err instanceof PermanentError) throw err;
         throw new PermanentError("invalid-json", `payload is not JSON: ${(err as Error).message}`);
@@ -172,6 +198,7 @@ export async function startConsumer<S extends z.ZodType>(
       clearInterval(heartbeat);
     }
     let outcome = decideOutcome(failure, deliveryCount, policy);
+    let unrecorded = false;
     if (failure !== undefined && abort.signal.aborted) outcome = { kind: "nak", delayMs: 0 };
     try {
       if (outcome.kind === "ack") {
@@ -182,13 +209,25 @@ export async function startConsumer<S extends z.ZodType>(
       } else {
         const error = failure instanceof Error ? failure.message : String(failure);
         try {
-          await deadLetter(m, outcome.reason, error, log);
+          await deadLetter(m, data, outcome.reason, error, log);
           m.term();
         } catch (err) {
-          // Never drop poison without a record of it: if the dead letter cannot be written, retry later.
-          log.error({ err }, "dead-letter publish failed; retrying message");
-          outcome = { kind: "nak", delayMs: 5_000 };
-          m.nak(5_000);
+          // Poison is not dropped without a record while a record may still be written (NATS briefly away):
+          // retry. But a letter that keeps failing must not keep the message — and with it the stage's
+          // pending count, which the scheduler's recovery waits on — alive forever: after the deliveries a
+          // failing handler gets, terminate it, loudly.
+          if (deliveryCount < policy.maxDeliver) {
+            log.error({ err }, "dead-letter publish failed; retrying message");
+            outcome = { kind: "nak", delayMs: 5_000 };
+            m.nak(5_000);
+          } else {
+            log.error(
+              { err, reason: outcome.reason, error, streamSeq: m.seq },
+              "dead-letter publish failed on the last delivery; message terminated without a dead letter",
+            );
+            unrecorded = true;
+            m.term();
+          }
         }
       }
     } catch (err) {
@@ -197,7 +236,7 @@ export async function startConsumer<S extends z.ZodType>(
     span.setAttribute("grantline.outcome", outcome.kind);
     if (failure !== undefined) recordFailure(span, failure);
     span.end();
-    o.observe?.(outcome.kind, (performance.now() - started) / 1000);
+    o.observe?.(unrecorded ? "term-unrecorded" : outcome.kind, (performance.now() - started) / 1000);
   }
 
   const done = (async () => {

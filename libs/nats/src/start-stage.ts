@@ -4,8 +4,12 @@ import type { z } from "zod";
 import type { Stage, Subjects } from "@grantline/contracts";
 import type { Logger } from "@grantline/log";
 import { ensureConsumer } from "./ensure-topology.ts";
-import { startConsumer, type MessageHandler, type RunningConsumer } from "./start-consumer.ts";
-import type { Outcome } from "./decide-outcome.ts";
+import {
+  startConsumer,
+  type ConsumerOutcome,
+  type MessageHandler,
+  type RunningConsumer,
+} from "./start-consumer.ts";
 import type { BlobStore } from "./blob-store.ts";
 
 export interface StageSettings {
@@ -27,7 +31,7 @@ export interface StartStageOptions<S extends z.ZodType> {
   handler: MessageHandler<z.infer<S>>;
   settings: StageSettings;
   logger: Logger;
-  observe?: (outcome: Outcome["kind"], seconds: number) => void;
+  observe?: (outcome: ConsumerOutcome, seconds: number) => void;
   blobs?: BlobStore;
 }
 

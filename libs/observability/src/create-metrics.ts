@@ -1,7 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** How a stage finished with a JetStream message. */
-export type MessageOutcome = "ack" | "nak" | "term";
+/**
+ * How a message ended. `term-unrecorded`: terminated although its dead letter could not be published (after
+ * every delivery was spent) — the one outcome that loses a record, so it has its own label to alert on.
+ */
+export type MessageOutcome = "ack" | "nak" | "term" | "term-unrecorded";
 
 export interface CreateMetricsOptions {
   /** Set as the `service` label on every series. */

@@ -9,7 +9,7 @@ import {
   startOutboxPublisher,
 } from "@grantline/db";
 import { redactUrl } from "@grantline/log";
-import { createOutboxSink, runService, startStage } from "@grantline/nats";
+import { createOutboxSink, runService, startStage, type ConsumerOutcome } from "@grantline/nats";
 import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } from "./write-handler.ts";
 
 const config = exitOnConfigError("writer", () => loadWriterConfig(process.env));
@@ -35,7 +35,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
     afterRun: (runId) => refreshPlannerStatistics(db, runId, logger),
   };
   const stage = { js, jsm, subjects, stage: "writer", logger, settings: config } as const;
-  const observe = (outcome: "ack" | "nak" | "term", seconds: number) =>
+  const observe = (outcome: ConsumerOutcome, seconds: number) =>
     metrics.recordMessage("writer", outcome, seconds);
   const batches = await startStage({
     ...stage,
@@ -54,6 +54,8 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
     durable: "writer-dlq",
     schema: DeadLetter,
     handler: createDeadLetterHandler(deps),
+    // A letter over the inline limit travels by reference like a batch does.
+    blobs,
     settings: { ...config, MAX_IN_FLIGHT: 4 },
     observe,
   });
