@@ -19,10 +19,27 @@ const otlpProtocol = z.enum(["http/protobuf", "http/json"], {
   error: 'must be "http/protobuf" or "http/json" (OTLP over gRPC is not supported: use port 4318)',
 });
 
+// What nats.js accepts as a server: nats://, tls://, or a bare host[:port]. Anything else (an http:// URL, a
+// typo) would make the client retry forever against nothing, so it is refused here with the variable's name.
+const NATS_SERVER =
+  /^(?:(?:nats|tls):\/\/)?(?:[^\s:/@]+(?::[^\s@/]*)?@)?(?:\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::\d{1,5})?\/?$/i;
+const natsServers = z
+  .string()
+  .min(1)
+  .superRefine((v, ctx) => {
+    for (const server of v.split(",").map((x) => x.trim())) {
+      if (!NATS_SERVER.test(server))
+        ctx.addIssue({
+          code: "custom",
+          message: `"${server.replace(/\/\/[^@/]*@/, "//***@")}" is not a NATS server URL (expected nats://host:4222, tls://host:4222 or host:port, comma-separated)`,
+        });
+    }
+  });
+
 /** Variables every service reads. */
 export const CommonEnv = z.object({
   // Comma-separated NATS servers; the client reconnects forever, so a NATS restart never stops a service.
-  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  NATS_URL: natsServers.default("nats://127.0.0.1:4222"),
   // Prefix of every subject and stream: lets several deployments (or test runs) share one NATS account.
   GL_SUBJECT_PREFIX: z
     .string()

@@ -59,6 +59,17 @@ describe("service config loaders", () => {
       /STALL_TIMEOUT_MS/,
     ],
     ["scheduler", () => loadSchedulerConfig({ SOURCES_FILE: good, PROBE_PORT: "99999" }), /PROBE_PORT/],
+    [
+      "mapper",
+      () => loadMapperConfig({ NATS_URL: "http://nats:4222" }),
+      /NATS_URL: "http:\/\/nats:4222" is not/,
+    ],
+    ["mapper", () => loadMapperConfig({ NATS_URL: "nats://a:4222, not a url" }), /NATS_URL: "not a url"/],
+    [
+      "mapper",
+      () => loadMapperConfig({ NATS_URL: "http://user:secret@nats:4222" }),
+      /NATS_URL: "http:\/\/\*\*\*@nats:4222"/,
+    ],
   ])("%s refuses bad input with one line naming the field", (_svc, load, field) => {
     expect(oneLine(load)).toMatch(field);
   });

@@ -7,20 +7,51 @@ export interface ConnectNatsOptions {
   /** Connection name shown in `nats server report connections`. */
   name: string;
   logger: Logger;
+  /** Told about every failed first attempt (the probe server's readiness shows it). */
+  onWaiting?: (reason: string) => void;
+  /** Stops waiting for a first connection (shutdown during start-up). */
+  signal?: AbortSignal;
+}
+
+/** Server list for logs: credentials in a URL are masked. */
+function shown(servers: string): string {
+  return servers.replace(/\/\/[^@/,]*@/g, "//***@");
 }
 
 /**
- * Connects and keeps reconnecting forever: the client's default gives up after 10 attempts and closes the
- * connection for good, which would leave a healthy-looking process that does nothing after a NATS restart.
+ * Connects, waiting as long as it takes for a first connection — and saying so: every failed attempt reaches
+ * `onWaiting`, and the log gets a line at once and then every 15 s (the client's own `waitOnFirstConnect`
+ * waits silently, so a service whose NATS is down looked hung with empty logs). Once connected it reconnects
+ * forever: the client's default gives up after 10 attempts and closes the connection for good, which would
+ * leave a healthy-looking process that does nothing after a NATS restart.
  */
 export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnection> {
-  const nc = await connect({
-    servers: opts.servers.split(",").map((s) => s.trim()),
-    name: opts.name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
-    waitOnFirstConnect: true,
-  });
+  const servers = opts.servers.split(",").map((s) => s.trim());
+  let attempt = 0;
+  let lastLogged = 0;
+  let nc: NatsConnection | undefined;
+  while (nc === undefined) {
+    attempt++;
+    try {
+      nc = await connect({
+        servers,
+        name: opts.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1000,
+        timeout: 5000,
+      });
+    } catch (err) {
+      const reason = `waiting for NATS at ${shown(opts.servers)}: ${(err as Error).message}`;
+      opts.onWaiting?.(reason);
+      if (attempt === 1 || Date.now() - lastLogged >= 15_000) {
+        opts.logger.warn({ attempt, servers: shown(opts.servers), err: (err as Error).message }, reason);
+        lastLogged = Date.now();
+      }
+      if (opts.signal?.aborted) throw new Error(`gave up ${reason}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  if (attempt > 1) opts.logger.info({ attempt, servers: shown(opts.servers) }, "connected to NATS");
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {

@@ -76,13 +76,39 @@ export async function startServiceRuntime(o: {
   const tracing = startTracing(config, { service, logger });
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
   const metrics = createMetrics({ service });
-  const nc = await connectNats({ servers: config.NATS_URL, name: `grantline-${service}`, logger });
+  // The probe server comes up before anything it reports on: while NATS (or a stream) is not there yet,
+  // /readyz answers 503 saying what start-up is waiting for, instead of refusing connections.
+  let startup: string | null = "connecting to NATS";
+  const readiness: ReadinessCheck[] = [
+    {
+      name: "startup",
+      check: async () => {
+        if (startup !== null) throw new Error(startup);
+      },
+    },
+  ];
+  const probe = await startProbeServer({
+    port: config.PROBE_PORT,
+    host: config.PROBE_HOST,
+    metrics,
+    readiness,
+    logger,
+  });
+  const nc = await connectNats({
+    servers: config.NATS_URL,
+    name: `grantline-${service}`,
+    logger,
+    onWaiting: (reason) => (startup = reason),
+  });
+  startup = "ensuring JetStream streams";
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, subjects, {
     replicas: config.NATS_STREAM_REPLICAS,
     hopMaxBytes: config.NATS_HOP_MAX_BYTES,
   });
+  startup = `starting ${service}`;
+  readiness.push(natsReadiness(nc));
   return {
     service,
     logger,
@@ -93,13 +119,8 @@ export async function startServiceRuntime(o: {
     jsm,
     openBlobs: () => openBlobStore(nc, subjects, { replicas: config.NATS_STREAM_REPLICAS }),
     async serve(s = {}) {
-      const probe = await startProbeServer({
-        port: config.PROBE_PORT,
-        host: config.PROBE_HOST,
-        metrics,
-        readiness: [natsReadiness(nc), ...(s.readiness ?? [])],
-        logger,
-      });
+      readiness.push(...(s.readiness ?? []));
+      startup = null;
       logger.info({ probe: probe.url, ...s.fields }, `${service} started`);
       installShutdown({
         logger,

@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect as connectTcp, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -18,6 +18,11 @@ describe("service start-up", () => {
     ],
     ["fetcher", { REDIS_URL: "http://not-redis" }, /^fetcher: invalid configuration: REDIS_URL: /],
     ["mapper", { MAX_IN_FLIGHT: "lots" }, /^mapper: invalid configuration: MAX_IN_FLIGHT: /],
+    [
+      "mapper",
+      { NATS_URL: "http://nats:4222" },
+      /^mapper: invalid configuration: NATS_URL: "http:\/\/nats:4222" is not a NATS server URL/,
+    ],
     ["writer", { DATABASE_URL: "mysql://x" }, /^writer: invalid configuration: DATABASE_URL: /],
   ])(
     "%s refuses bad configuration with one line naming the field and exit code 2",
@@ -62,6 +67,63 @@ describe("start-up failures", () => {
       ]);
     } finally {
       await new Promise((r) => taken.close(r));
+      const nc = await connect({ servers: testInfra().natsUrl });
+      const jsm = await jetstreamManager(nc);
+      const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
+      for (const stream of [...Object.values(subjects.streams), blobs])
+        await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
+    }
+  });
+});
+
+describe("start-up that never hides", () => {
+  it("with NATS unreachable, /readyz answers at once saying what start-up waits for; ready once NATS is there", async () => {
+    // A port nothing listens on yet: later a proxy to the real NATS opens on it.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const natsPort = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const subjects = createSubjects(uniqueName("late"));
+    const s = spawnService("mapper", {
+      NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      GL_SUBJECT_PREFIX: subjects.prefix,
+      PROBE_HOST: "127.0.0.1",
+      PROBE_PORT: "0",
+    });
+    const real = new URL(testInfra().natsUrl);
+    const proxy = createServer((c) => {
+      const up = connectTcp(Number(real.port || 4222), real.hostname);
+      c.pipe(up).pipe(c);
+      up.on("error", () => c.destroy());
+      c.on("error", () => up.destroy());
+    });
+    try {
+      const lines = () =>
+        s.output
+          .join("")
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as { msg: string; port?: number; level: string });
+      const probePort = await waitFor(() => lines().find((l) => l.msg === "probe server listening")?.port);
+      const waiting = await waitFor(() => lines().find((l) => /^waiting for NATS at/.test(l.msg)));
+      expect(waiting.level).toBe("warn");
+      const notReady = await fetch(`http://127.0.0.1:${probePort}/readyz`);
+      expect(notReady.status).toBe(503);
+      const body = (await notReady.json()) as { checks: { startup: { ok: boolean; error: string } } };
+      expect(body.checks.startup.error).toMatch(
+        new RegExp(`waiting for NATS at nats://127.0.0.1:${natsPort}`),
+      );
+
+      await new Promise<void>((r) => proxy.listen(natsPort, "127.0.0.1", r));
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${probePort}/readyz`)).status === 200, {
+        timeoutMs: 30_000,
+      });
+      expect(lines().some((l) => l.msg === "mapper started")).toBe(true);
+    } finally {
+      s.child.kill("SIGKILL");
+      await s.exited;
+      proxy.close();
       const nc = await connect({ servers: testInfra().natsUrl });
       const jsm = await jetstreamManager(nc);
       const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
