@@ -9,6 +9,16 @@ import { createSubjects } from "@grantline/contracts";
 import { createTestDatabase, testInfra, uniqueName, waitFor, type TestDatabase } from "@grantline/testing";
 import { spawnService, type ServiceName } from "./pipeline-harness.ts";
 
+/** Removes the streams (and blob bucket) a spawned service created under its own prefix. */
+async function deleteStreamsOf(subjects: ReturnType<typeof createSubjects>): Promise<void> {
+  const nc = await connect({ servers: testInfra().natsUrl });
+  const jsm = await jetstreamManager(nc);
+  const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
+  for (const stream of [...Object.values(subjects.streams), blobs])
+    await jsm.streams.delete(stream).catch(() => undefined);
+  await nc.close();
+}
+
 describe("service start-up", () => {
   it.each<[ServiceName, Record<string, string>, RegExp]>([
     [
@@ -67,12 +77,7 @@ describe("start-up failures", () => {
       ]);
     } finally {
       await new Promise((r) => taken.close(r));
-      const nc = await connect({ servers: testInfra().natsUrl });
-      const jsm = await jetstreamManager(nc);
-      const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
-      for (const stream of [...Object.values(subjects.streams), blobs])
-        await jsm.streams.delete(stream).catch(() => undefined);
-      await nc.close();
+      await deleteStreamsOf(subjects);
     }
   });
 });
@@ -124,12 +129,7 @@ describe("start-up that never hides", () => {
       s.child.kill("SIGKILL");
       await s.exited;
       proxy.close();
-      const nc = await connect({ servers: testInfra().natsUrl });
-      const jsm = await jetstreamManager(nc);
-      const blobs = `OBJ_${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
-      for (const stream of [...Object.values(subjects.streams), blobs])
-        await jsm.streams.delete(stream).catch(() => undefined);
-      await nc.close();
+      await deleteStreamsOf(subjects);
     }
   });
 });
