@@ -15,7 +15,7 @@ export type { Db, CreateDbOptions } from "./create-db.ts";
 export type { Database } from "./database.ts";
 export { migrateToLatest, ensureDatabase } from "./migrate.ts";
 export { postgresReadiness } from "./postgres-readiness.ts";
-export { startLeadership } from "./leadership.ts";
+export { leadershipBounds, startLeadership } from "./leadership.ts";
 export type { Leadership, LeadershipOptions } from "./leadership.ts";
 export { startOutboxPublisher } from "./outbox-publisher.ts";
 export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outbox-publisher.ts";

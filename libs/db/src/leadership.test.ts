@@ -1,8 +1,9 @@
+import { connect as connectTcp, createServer, type Server, type Socket } from "node:net";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@grantline/log";
 import { createTestDatabase, testInfra, waitFor, type TestDatabase } from "@grantline/testing";
-import { createDb, startLeadership, type Db, type Leadership } from "./index.ts";
+import { createDb, leadershipBounds, startLeadership, type Db, type Leadership } from "./index.ts";
 
 const logger = createLogger({ service: "leadership-test", level: "silent" });
 let tdb: TestDatabase;
@@ -25,8 +26,8 @@ afterAll(async () => {
  * A candidate whose session is named `name` in pg_stat_activity. Advisory locks are per database, so the fresh
  * database isolates this file; each test takes its own key.
  */
-function candidate(key: number, name: string, retryMs = 50): Leadership {
-  const l = startLeadership({ url: tdb.url, key, retryMs, logger, applicationName: name });
+function candidate(key: number, name: string, retryMs = 50, url = tdb.url): Leadership {
+  const l = startLeadership({ url, key, retryMs, logger, applicationName: name });
   started.push(l);
   return l;
 }
@@ -91,5 +92,57 @@ describe("startLeadership", () => {
     await waitFor(() => b.isLeader());
     expect(a.isLeader()).toBe(false);
     await waitFor(async () => ((await session("early-a")) === undefined ? true : null));
+  });
+
+  it("a leader cut off from Postgres (half-open connection) steps down, and a standby leads within the bound", async () => {
+    // The leader reaches Postgres through a proxy that can be frozen: bytes stop flowing both ways but no
+    // connection is closed or reset — what a network partition looks like to both ends.
+    const db = new URL(tdb.url);
+    const sockets: Socket[] = [];
+    let frozen = false;
+    const proxy: Server = createServer((client) => {
+      sockets.push(client);
+      // A partition lets no new connection through either: it is accepted and never answered.
+      if (frozen) return;
+      const upstream = connectTcp(Number(db.port || 5432), db.hostname);
+      sockets.push(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const viaProxy = new URL(tdb.url);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String((proxy.address() as { port: number }).port);
+    try {
+      const retryMs = 1000;
+      const a = candidate(104, "part-a", retryMs, viaProxy.toString());
+      await waitFor(() => a.isLeader());
+      const b = candidate(104, "part-b", retryMs);
+      await asked("part-b");
+
+      frozen = true;
+      for (const s of sockets) {
+        s.unpipe();
+        s.pause();
+      }
+      const cut = Date.now();
+      let both = false;
+      const watch = setInterval(() => (both ||= a.isLeader() && b.isLeader()), 20);
+      const bounds = leadershipBounds({ retryMs });
+      await waitFor(() => !a.isLeader(), { timeoutMs: bounds.stepDownMs + 5_000, message: "a steps down" });
+      const steppedDown = Date.now() - cut;
+      await waitFor(() => b.isLeader(), { timeoutMs: bounds.takeoverMs + 10_000, message: "b leads" });
+      const tookOver = Date.now() - cut;
+      clearInterval(watch);
+      expect(both).toBe(false);
+      // Allow a second of scheduling slack on a loaded machine over the documented bounds.
+      expect(steppedDown).toBeLessThanOrEqual(bounds.stepDownMs + 1000);
+      expect(tookOver).toBeLessThanOrEqual(bounds.takeoverMs + 1000);
+      expect(await holders(104)).toEqual(["part-b"]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });

@@ -11,6 +11,36 @@ export interface LeadershipOptions {
   logger: Logger;
   /** Shown in pg_stat_activity. @default "grantline-leader" */
   applicationName?: string;
+  /**
+   * How long the leader's liveness query may take before it steps down (the connection may be half-open: a
+   * partition sends no reset). @default 2000
+   */
+  checkTimeoutMs?: number;
+}
+
+/**
+ * How often a leader proves its session alive, whatever `retryMs` is: the server ends a leader session idle for
+ * longer than `leaderSessionTimeoutMs` (releasing the lock for a standby), so the leader must speak more often.
+ */
+const LEADER_PING_MS = 1000;
+
+/**
+ * The bounds of a failover when the leader is cut off from Postgres (documented in docs/operating.md):
+ * the leader steps down after at most `stepDownMs` without a successful check; Postgres ends the leader's
+ * session — and with it the lock — after `sessionTimeoutMs` without a query from it; a standby holds the lock
+ * at most `retryMs` after that. `sessionTimeoutMs` > `stepDownMs`, so the old leader has stepped down before
+ * anyone else can lead.
+ */
+export function leadershipBounds(o: { retryMs: number; checkTimeoutMs?: number }): {
+  stepDownMs: number;
+  sessionTimeoutMs: number;
+  takeoverMs: number;
+} {
+  const check = o.checkTimeoutMs ?? 2000;
+  const ping = Math.min(o.retryMs, LEADER_PING_MS);
+  const stepDownMs = ping + check;
+  const sessionTimeoutMs = stepDownMs + 2000;
+  return { stepDownMs, sessionTimeoutMs, takeoverMs: sessionTimeoutMs + o.retryMs };
 }
 
 export interface Leadership {
@@ -22,21 +52,29 @@ export interface Leadership {
 /**
  * Leadership by a session-level Postgres advisory lock on a dedicated connection: the lock lives exactly as long
  * as the session, so a crashed leader's lock is released by Postgres and a standby takes over on its next try.
- * A brief double leader (network partition) is harmless: runs are unique per source in the database and all
- * publishes are deduplicated.
+ *
+ * A leader cut off from Postgres (a half-open connection: no reset ever arrives) must neither keep leading nor
+ * keep the lock until TCP keepalive notices, hours later. So the leader pings every second with a client-side
+ * timeout and steps down when a ping fails or hangs; and its session carries `idle_session_timeout`, so
+ * Postgres ends it — releasing the lock — once the pings stop arriving (`leadershipBounds`). A brief double
+ * leader would still be harmless (runs are unique per source in the database, publishes deduplicated).
  */
 export function startLeadership(o: LeadershipOptions): Leadership {
+  const bounds = leadershipBounds(o);
+  const checkTimeoutMs = o.checkTimeoutMs ?? 2000;
   let client: pg.Client | null = null;
   let leader = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const drop = () => {
-    if (leader) o.logger.warn("lost leadership");
+  const drop = (reason?: unknown) => {
+    if (leader) o.logger.warn({ err: reason }, "lost leadership; stepping down");
     leader = false;
     const c = client;
     client = null;
+    // end() waits for the server's goodbye, which a partitioned socket never brings: cut it too.
     c?.end().catch(() => undefined);
+    (c as unknown as { connection?: { stream?: { destroy(): void } } } | null)?.connection?.stream?.destroy();
   };
 
   const attempt = async () => {
@@ -45,6 +83,11 @@ export function startLeadership(o: LeadershipOptions): Leadership {
         const c = new pg.Client({
           connectionString: o.url,
           application_name: o.applicationName ?? "grantline-leader",
+          // A query the server never answers (partition) fails here instead of hanging the leader's loop.
+          query_timeout: checkTimeoutMs,
+          connectionTimeoutMillis: checkTimeoutMs * 2,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 1000,
         });
         c.on("error", drop);
         await c.connect();
@@ -58,17 +101,23 @@ export function startLeadership(o: LeadershipOptions): Leadership {
       if (!leader) {
         const r = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [o.key]);
         if (r.rows[0]?.ok) {
+          // From now on Postgres itself ends this session if the leader goes quiet (see leadershipBounds).
+          await client.query(`SET idle_session_timeout = ${bounds.sessionTimeoutMs}`);
           leader = true;
-          o.logger.info("became leader");
+          o.logger.info({ failover: bounds }, "became leader");
         }
       } else {
         await client.query("SELECT 1");
       }
     } catch (err) {
-      o.logger.warn({ err }, "leadership check failed");
-      drop();
+      if (leader) drop(err);
+      else {
+        o.logger.warn({ err }, "leadership check failed");
+        drop();
+      }
     }
-    if (!stopped) timer = setTimeout(() => void attempt(), o.retryMs);
+    if (!stopped)
+      timer = setTimeout(() => void attempt(), leader ? Math.min(o.retryMs, LEADER_PING_MS) : o.retryMs);
   };
   void attempt();
 

@@ -21,7 +21,9 @@ export async function republishStalledTasks(
       .selectAll("tasks")
       .where("tasks.status", "=", "pending")
       .where("runs.status", "=", "running")
-      .where("tasks.published_at", "<", new Date(Date.now() - stalledMs))
+      // The database's clock on both sides: published_at was written by now(), so a scheduler whose clock
+      // is off (2 minutes behind, say) neither recovers lost work late nor republishes live work early.
+      .where("tasks.published_at", "<", sql<Date>`now() - make_interval(secs => ${stalledMs / 1000})`)
       .limit(limit)
       .forUpdate("tasks")
       .skipLocked()
@@ -51,7 +53,7 @@ export async function republishStalledTasks(
     );
     await tx
       .updateTable("tasks")
-      .set({ published_at: new Date(), publish_count: sql`publish_count + 1` })
+      .set({ published_at: sql`now()`, publish_count: sql`publish_count + 1` })
       .where(
         "id",
         "in",
