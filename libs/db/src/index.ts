@@ -52,4 +52,5 @@ export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statis
 export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
 export { refreshGrantChains } from "./grant-chains.ts";
 export { enqueueRefreshes } from "./refresh-queue.ts";
+export { isUnstorableDataError, storableBatch } from "./storable-batch.ts";
 export type { QueuedRefresh } from "./refresh-queue.ts";

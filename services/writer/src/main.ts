@@ -4,7 +4,9 @@ import {
   applyBatch,
   createDb,
   failTask,
+  isUnstorableDataError,
   postgresReadiness,
+  storableBatch,
   refreshPlannerStatistics,
   startOutboxPublisher,
 } from "@grantline/db";
@@ -30,6 +32,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
   });
   const deps: WriteHandlerDeps = {
     store: { apply: (b) => applyBatch(db, subjects, b), failTask: (l) => failTask(db, subjects, l) },
+    repair: { isDataError: isUnstorableDataError, storable: storableBatch },
     kickOutbox: () => outbox.kick(),
     onApplied: (rows) => rowsWritten.inc(rows),
     afterRun: (runId) => refreshPlannerStatistics(db, runId, logger),

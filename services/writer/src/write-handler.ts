@@ -1,4 +1,4 @@
-import type { DeadLetter, ResultBatch, RunStatus } from "@grantline/contracts";
+import { PermanentError, type DeadLetter, type ResultBatch, type RunStatus } from "@grantline/contracts";
 import type { MessageHandler } from "@grantline/nats";
 
 export interface BatchStore {
@@ -12,8 +12,15 @@ export interface BatchStore {
   failTask(letter: DeadLetter): Promise<RunStatus | null>;
 }
 
+/** What Postgres refuses as data, and how to make a batch storable (libs/db `isUnstorableDataError`, `storableBatch`). */
+export interface DataRepair {
+  isDataError(err: unknown): boolean;
+  storable(batch: ResultBatch): ResultBatch;
+}
+
 export interface WriteHandlerDeps {
   store: BatchStore;
+  repair: DataRepair;
   /** Wakes the outbox publisher after a commit that wrote outbox rows. */
   kickOutbox(): void;
   onApplied?(rows: number): void;
@@ -24,7 +31,7 @@ export interface WriteHandlerDeps {
 /** Commits one batch (ack follows the commit, in the consume loop), then wakes the outbox publisher. */
 export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<ResultBatch> {
   return async (batch, ctx) => {
-    const r = await deps.store.apply(batch);
+    const r = await applyStorable(deps, batch, ctx.logger);
     if (!r.applied) {
       ctx.logger.debug({ taskId: batch.taskId }, "batch already applied or run not running; nothing to do");
       return;
@@ -40,6 +47,42 @@ export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<Resul
       await deps.afterRun?.(batch.runId);
     }
   };
+}
+
+/**
+ * Applies a batch; when Postgres refuses its data (a NUL in a name, an id too long to index) — which every
+ * retry would repeat for ~25 minutes and then fail the run, and every later run — the rows are cleaned or
+ * skipped with a warning on the run and the rest of the page is applied. If even that is refused, the batch is
+ * poison: dead-lettered, never a retry loop.
+ */
+async function applyStorable(
+  deps: WriteHandlerDeps,
+  batch: ResultBatch,
+  logger: { warn(o: object, msg: string): void },
+): ReturnType<BatchStore["apply"]> {
+  try {
+    return await deps.store.apply(batch);
+  } catch (err) {
+    if (!deps.repair.isDataError(err)) throw err;
+    const cleaned = deps.repair.storable(batch);
+    logger.warn(
+      { err, taskId: batch.taskId, warnings: cleaned.warnings.length - batch.warnings.length },
+      "batch holds data Postgres cannot store; applying it cleaned",
+    );
+    try {
+      return await deps.store.apply(cleaned);
+    } catch (again) {
+      if (deps.repair.isDataError(again))
+        throw new PermanentError(
+          "unstorable-data",
+          `Postgres refuses the batch even cleaned: ${(again as Error).message}`,
+          {
+            cause: again,
+          },
+        );
+      throw again;
+    }
+  }
 }
 
 /** Records a dead-lettered task as failed so its run can finish (as failed) instead of waiting forever. */
