@@ -85,6 +85,13 @@ export const ConsumerEnv = z.object({
   MAX_DELIVER: z.coerce.number().int().min(2).max(1000).default(30),
   // ack_wait of the stage's consumer: longer than the worst time a handler takes (working() extends it).
   ACK_WAIT_MS: positiveMs.default(30_000),
+  // Largest payload (inline or by blob reference) the stage accepts; a larger one is dead-lettered before it is
+  // fetched or parsed, so one oversized message cannot exhaust the heap and crash-loop the service.
+  MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .optional(),
 });
 
 export const DatabaseEnv = z.object({

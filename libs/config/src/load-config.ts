@@ -9,6 +9,9 @@ const PROBE_PORTS = { scheduler: 9464, fetcher: 9465, mapper: 9466, writer: 9467
 // The fetcher mostly waits (on AWS budgets and latency); its figure is per AWS service (one consumer each), and
 // 32 calls at AWS's ~50 ms latency is ~600 calls/s per replica, far above any one service's budget.
 const IN_FLIGHT = { fetcher: 32, mapper: 32, writer: 8 } as const;
+// Page requests are small; a page result is at most a few MB of AWS JSON; a batch of 30,000 grants (9 MB)
+// exhausted the writer's 192 MB heap (the images' limit) before it could be dead-lettered.
+const MAX_PAYLOAD = { fetcher: 1024 ** 2, mapper: 32 * 1024 ** 2, writer: 8 * 1024 ** 2 } as const;
 
 function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   // Empty strings mean "unset": compose files and Kubernetes often pass `FOO=` for optional values.
@@ -25,11 +28,21 @@ function withProbePort<C extends { PROBE_PORT?: number | undefined }>(
   return { ...c, PROBE_PORT: c.PROBE_PORT ?? PROBE_PORTS[service] };
 }
 
-function withDefaults<C extends { PROBE_PORT?: number | undefined; MAX_IN_FLIGHT?: number | undefined }>(
+function withDefaults<
+  C extends {
+    PROBE_PORT?: number | undefined;
+    MAX_IN_FLIGHT?: number | undefined;
+    MAX_PAYLOAD_BYTES?: number | undefined;
+  },
+>(
   service: keyof typeof IN_FLIGHT,
   c: C,
-): C & { PROBE_PORT: number; MAX_IN_FLIGHT: number } {
-  return { ...withProbePort(service, c), MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service] };
+): C & { PROBE_PORT: number; MAX_IN_FLIGHT: number; MAX_PAYLOAD_BYTES: number } {
+  return {
+    ...withProbePort(service, c),
+    MAX_IN_FLIGHT: c.MAX_IN_FLIGHT ?? IN_FLIGHT[service],
+    MAX_PAYLOAD_BYTES: c.MAX_PAYLOAD_BYTES ?? MAX_PAYLOAD[service],
+  };
 }
 
 // No ConsumerEnv: the scheduler consumes no stage, so MAX_IN_FLIGHT and friends would be settings that do nothing.

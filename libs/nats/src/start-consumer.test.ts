@@ -36,6 +36,7 @@ async function consumerOn(
   durable: string,
   handler: (p: z.infer<typeof Payload>, deliveryCount: number) => Promise<void>,
   withBlobs = true,
+  maxPayloadBytes?: number,
 ) {
   await ensureConsumer(jsm, {
     stream: subjects.streams.batches,
@@ -56,6 +57,7 @@ async function consumerOn(
     ackWaitMs: 5000,
     retry: { baseDelayMs: 50 },
     blobs: withBlobs ? blobs : undefined,
+    maxPayloadBytes,
   });
 }
 
@@ -200,6 +202,37 @@ describe("the consume loop", () => {
     await waitFor(
       async () => (await jsm.consumers.info(subjects.streams.batches, "no-dlq")).num_ack_pending === 0,
     );
+    await c.stop(1000);
+  });
+
+  it("dead-letters a payload over the stage's limit before fetching or parsing it", async () => {
+    const handled: string[] = [];
+    const c = await consumerOn("bounded", async (p) => void handled.push(p.id), true, 100 * 1024);
+    await publishJson(
+      js,
+      subjects.batch("bounded"),
+      { id: "huge", body: "h".repeat(2 * 1024 ** 2) },
+      {
+        msgID: uniqueName(),
+        blobs,
+      },
+    );
+    const seq = (await jsm.streams.getMessage(subjects.streams.batches, {
+      last_by_subj: subjects.batch("bounded"),
+    }))!.seq;
+    await publishJson(
+      js,
+      subjects.batch("bounded"),
+      { id: "small", body: "s".repeat(50 * 1024) },
+      {
+        msgID: uniqueName(),
+      },
+    );
+    await waitFor(() => handled.includes("small"));
+    const letter = await letterFor(seq);
+    expect(letter.reason).toBe("too-large");
+    expect(letter.error).toMatch(/over this stage's limit of 102400/);
+    expect(handled).toEqual(["small"]);
     await c.stop(1000);
   });
 

@@ -50,6 +50,11 @@ export interface StartConsumerOptions<S extends z.ZodType> {
   retry?: Partial<RetryPolicy>;
   /** Resolves payloads sent by reference (see `publishJson`). */
   blobs?: BlobStore;
+  /**
+   * Largest payload accepted, inline or by reference (the reference says how big its body is): a larger one is
+   * dead-lettered before it is fetched or parsed. @default unlimited
+   */
+  maxPayloadBytes?: number;
   /** Called once per message with its outcome and handling time (metrics). */
   observe?: (outcome: ConsumerOutcome, seconds: number) => void;
 }
@@ -130,6 +135,22 @@ export async function startConsumer<S extends z.ZodType>(
   /** The message's payload, fetched from the blob store when it was sent by reference. */
   async function body(m: JsMsg): Promise<string> {
     const ref = m.headers?.get(BLOB_HEADER);
+    const limit = o.maxPayloadBytes;
+    if (limit !== undefined) {
+      let size = m.data.length;
+      if (ref) {
+        try {
+          size = Number((JSON.parse(m.string()) as { bytes?: unknown }).bytes) || size;
+        } catch {
+          // Not the reference stub publishJson writes: the blob itself is read and judged below.
+        }
+      }
+      if (size > limit)
+        throw new PermanentError(
+          "too-large",
+          `payload of ${size} bytes is over this stage's limit of ${limit} (MAX_PAYLOAD_BYTES)`,
+        );
+    }
     if (!ref) return m.string();
     if (!o.blobs)
       throw new PermanentError(
@@ -138,6 +159,11 @@ export async function startConsumer<S extends z.ZodType>(
       );
     const data = await o.blobs.get(ref);
     if (data === null) throw new PermanentError("blob-missing", `payload blob ${ref} is gone (expired?)`);
+    if (limit !== undefined && data.length > limit)
+      throw new PermanentError(
+        "too-large",
+        `payload of ${data.length} bytes is over this stage's limit of ${limit} (MAX_PAYLOAD_BYTES)`,
+      );
     return Buffer.from(data).toString("utf8");
   }
 

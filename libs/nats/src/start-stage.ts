@@ -16,6 +16,7 @@ export interface StageSettings {
   MAX_IN_FLIGHT: number;
   MAX_DELIVER: number;
   ACK_WAIT_MS: number;
+  MAX_PAYLOAD_BYTES?: number;
 }
 
 export interface StartStageOptions<S extends z.ZodType> {
@@ -59,6 +60,7 @@ export async function startStage<S extends z.ZodType>(o: StartStageOptions<S>): 
     retry: { maxDeliver: o.settings.MAX_DELIVER },
     observe: o.observe,
     blobs: o.blobs,
+    maxPayloadBytes: o.settings.MAX_PAYLOAD_BYTES,
   });
 }
 
