@@ -83,7 +83,10 @@ export function loadFetcherConfig(env: Env) {
   return { ...c, sources: loadSourcesFile(c.SOURCES_FILE) };
 }
 
-export const MapperEnv = CommonEnv.extend(ConsumerEnv.shape);
+export const MapperEnv = CommonEnv.extend(ConsumerEnv.shape).extend({
+  // Rows per batch: a page that maps to more is published as parts, so no batch exhausts the writer's memory.
+  MAX_BATCH_ROWS: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+});
 export type MapperConfig = ReturnType<typeof loadMapperConfig>;
 
 export function loadMapperConfig(env: Env) {

@@ -61,7 +61,7 @@ export const SourceConfig = z.object({
       /** @default 3 */
       pages: z.number().int().min(1).max(100_000).default(3),
       /** @default 2 */
-      itemsPerPage: z.number().int().min(0).max(1000).default(2),
+      itemsPerPage: z.number().int().min(0).max(100_000).default(2),
       /** The fetcher fails each page retryably until its message's delivery count reaches this. @default 0 */
       failUntilDelivery: z.number().int().min(0).max(100).default(0),
     })

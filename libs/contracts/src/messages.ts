@@ -139,6 +139,14 @@ export const ResultBatch = z.object({
   stats: z
     .object({ awsCalls: z.number().int().nonnegative(), throttled: z.number().int().nonnegative() })
     .default({ awsCalls: 0, throttled: 0 }),
+  /**
+   * Set when the mapper split a large page's batch (bounded rows per batch): parts before the last carry rows
+   * only; the last carries the rest (children, sweeps, stats) and settles the task once every part is applied.
+   */
+  part: z
+    .object({ index: z.number().int().nonnegative(), count: z.number().int().min(2) })
+    .refine((p) => p.index < p.count, "index must be below count")
+    .optional(),
 });
 export type ResultBatch = z.infer<typeof ResultBatch>;
 

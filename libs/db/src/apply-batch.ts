@@ -1,10 +1,17 @@
 import { sql, type Transaction } from "kysely";
-import type { Entitlement, Resource, ResultBatch, RunStatus, Subjects } from "@grantline/contracts";
+import {
+  RetryableError,
+  type Entitlement,
+  type Resource,
+  type ResultBatch,
+  type RunStatus,
+  type Subjects,
+} from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { completeRunIfDone } from "./complete-run.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
-import { addEvents, noEvents } from "./event-counts.ts";
+import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
 import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
 import { keepScope, sweepScope } from "./sweep.ts";
@@ -120,11 +127,20 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     await lockRun(tx, b.runId, "shared");
     const task = await tx
       .selectFrom("tasks")
-      .select(["status", "run_id"])
+      .select(["status", "run_id", "parts_applied"])
       .where("id", "=", b.taskId)
       .forUpdate()
       .executeTakeFirst();
     if (!task || task.status !== "pending" || task.run_id !== b.runId) return none;
+    const part = b.part;
+    if (part && task.parts_applied.includes(part.index)) return none;
+    const last = !part || part.index === part.count - 1;
+    // The last part settles the task (and sweeps its scope): only once every earlier part's rows are in.
+    if (part && last && task.parts_applied.length < part.count - 1)
+      throw new RetryableError(
+        `part ${part.index + 1}/${part.count} of task ${b.taskId} waits for ${part.count - 1 - task.parts_applied.length} earlier part(s)`,
+        { retryAfterMs: 500 },
+      );
     const run = await tx
       .selectFrom("runs")
       .select(["status", "is_initial"])
@@ -144,6 +160,7 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       ...(await upsertGrants(tx, ctx, b.scope, b.grants)),
     ];
     await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
+    if (!last) return applyPart(tx, b, await insertEvents(tx, events));
     const emitted = addEvents(
       await insertEvents(tx, events),
       b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
@@ -158,13 +175,14 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
         done_at: new Date(),
         aws_calls: b.stats.awsCalls,
         throttled: b.stats.throttled,
-        rows_written: rows,
+        // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
+        rows_written: sql`rows_written + ${rows}`,
         warnings: b.warnings,
-        grants_created: emitted.grantsCreated,
-        grants_revoked: emitted.grantsRevoked,
-        resources_created: emitted.resourcesCreated,
-        resources_updated: emitted.resourcesUpdated,
-        resources_deleted: emitted.resourcesDeleted,
+        grants_created: sql`grants_created + ${emitted.grantsCreated}`,
+        grants_revoked: sql`grants_revoked + ${emitted.grantsRevoked}`,
+        resources_created: sql`resources_created + ${emitted.resourcesCreated}`,
+        resources_updated: sql`resources_updated + ${emitted.resourcesUpdated}`,
+        resources_deleted: sql`resources_deleted + ${emitted.resourcesDeleted}`,
       })
       .where("id", "=", b.taskId)
       .execute();
@@ -177,4 +195,28 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       children,
     };
   });
+}
+
+/** A part before the last of a split page: its rows are in; the task stays pending for the last part. */
+async function applyPart(
+  tx: Transaction<Database>,
+  b: ResultBatch,
+  emitted: EventCounts,
+): Promise<ApplyResult> {
+  const rows = b.resources.length + b.entitlements.length + b.grants.length;
+  await tx
+    .updateTable("tasks")
+    .set({
+      parts_applied: sql`array_append(parts_applied, ${b.part?.index ?? 0})`,
+      rows_written: sql`rows_written + ${rows}`,
+      grants_created: sql`grants_created + ${emitted.grantsCreated}`,
+      grants_revoked: sql`grants_revoked + ${emitted.grantsRevoked}`,
+      resources_created: sql`resources_created + ${emitted.resourcesCreated}`,
+      resources_updated: sql`resources_updated + ${emitted.resourcesUpdated}`,
+      resources_deleted: sql`resources_deleted + ${emitted.resourcesDeleted}`,
+    })
+    .where("id", "=", b.taskId)
+    .execute();
+  const events = Object.values(emitted).reduce((n, v) => n + v, 0);
+  return { applied: true, runFinished: null, rows, events, children: 0 };
 }

@@ -49,6 +49,7 @@ export interface TasksTable {
   resources_created: Generated<number>;
   resources_updated: Generated<number>;
   resources_deleted: Generated<number>;
+  parts_applied: Generated<number[]>;
 }
 
 export interface OutboxTable {

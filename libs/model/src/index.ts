@@ -5,6 +5,7 @@
  * const batch = mapPage(pageResult); // resources, entitlements, grants, child page requests
  */
 export { MAPPERS, mapPage } from "./map-page.ts";
+export { DEFAULT_MAX_BATCH_ROWS, splitBatch } from "./split-batch.ts";
 export type { PageMapper } from "./map-page.ts";
 export { rootRequests } from "./root-requests.ts";
 export type { RootSource, RunPlan } from "./root-requests.ts";

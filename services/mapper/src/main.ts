@@ -1,6 +1,6 @@
 import { PageResult } from "@grantline/contracts";
 import { exitOnConfigError, loadMapperConfig } from "@grantline/config";
-import { mapPage } from "@grantline/model";
+import { mapPage, splitBatch } from "@grantline/model";
 import { publishJson, runService, startStage } from "@grantline/nats";
 import { createMapHandler } from "./map-handler.ts";
 
@@ -18,10 +18,13 @@ runService("mapper", config, async ({ logger, subjects, metrics, js, jsm, openBl
     schema: PageResult,
     handler: createMapHandler({
       map: mapPage,
+      split: (batch) => splitBatch(batch, config.MAX_BATCH_ROWS),
       publisher: {
         publish: async (batch) => {
           await publishJson(js, subjects.batch(batch.sourceId), batch, {
-            msgID: `batch:${batch.taskId}`,
+            msgID: batch.part
+              ? `batch:${batch.taskId}:p${batch.part.index}of${batch.part.count}`
+              : `batch:${batch.taskId}`,
             blobs,
           });
         },

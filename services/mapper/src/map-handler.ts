@@ -8,13 +8,16 @@ export interface BatchPublisher {
 export interface MapHandlerDeps {
   /** Pure page → batch translation; throws `PermanentError` for a page it cannot read. */
   map(result: PageResult): ResultBatch;
+  /** Bounds a batch's rows: a larger page is published as parts (libs/model `splitBatch`). */
+  split(batch: ResultBatch): ResultBatch[];
   publisher: BatchPublisher;
 }
 
 export function createMapHandler(deps: MapHandlerDeps): MessageHandler<PageResult> {
   return async (result, ctx) => {
     const batch = deps.map(result);
-    await deps.publisher.publish(batch, ctx.signal);
+    // In order: the writer settles the task with the last part, once the earlier ones are in.
+    for (const part of deps.split(batch)) await deps.publisher.publish(part, ctx.signal);
     ctx.logger.debug(
       {
         taskId: batch.taskId,
