@@ -175,14 +175,9 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
         done_at: new Date(),
         aws_calls: b.stats.awsCalls,
         throttled: b.stats.throttled,
-        // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
-        rows_written: sql`rows_written + ${rows}`,
         warnings: b.warnings,
-        grants_created: sql`grants_created + ${emitted.grantsCreated}`,
-        grants_revoked: sql`grants_revoked + ${emitted.grantsRevoked}`,
-        resources_created: sql`resources_created + ${emitted.resourcesCreated}`,
-        resources_updated: sql`resources_updated + ${emitted.resourcesUpdated}`,
-        resources_deleted: sql`resources_deleted + ${emitted.resourcesDeleted}`,
+        // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
+        ...addToCounters(rows, emitted),
       })
       .where("id", "=", b.taskId)
       .execute();
@@ -208,15 +203,22 @@ async function applyPart(
     .updateTable("tasks")
     .set({
       parts_applied: sql`array_append(parts_applied, ${b.part?.index ?? 0})`,
-      rows_written: sql`rows_written + ${rows}`,
-      grants_created: sql`grants_created + ${emitted.grantsCreated}`,
-      grants_revoked: sql`grants_revoked + ${emitted.grantsRevoked}`,
-      resources_created: sql`resources_created + ${emitted.resourcesCreated}`,
-      resources_updated: sql`resources_updated + ${emitted.resourcesUpdated}`,
-      resources_deleted: sql`resources_deleted + ${emitted.resourcesDeleted}`,
+      ...addToCounters(rows, emitted),
     })
     .where("id", "=", b.taskId)
     .execute();
   const events = Object.values(emitted).reduce((n, v) => n + v, 0);
   return { applied: true, runFinished: null, rows, events, children: 0 };
+}
+
+/** The task's row and event counters, increased by what one batch (or part) wrote. */
+function addToCounters(rows: number, e: EventCounts) {
+  return {
+    rows_written: sql<number>`rows_written + ${rows}`,
+    grants_created: sql<number>`grants_created + ${e.grantsCreated}`,
+    grants_revoked: sql<number>`grants_revoked + ${e.grantsRevoked}`,
+    resources_created: sql<number>`resources_created + ${e.resourcesCreated}`,
+    resources_updated: sql<number>`resources_updated + ${e.resourcesUpdated}`,
+    resources_deleted: sql<number>`resources_deleted + ${e.resourcesDeleted}`,
+  };
 }
