@@ -23,7 +23,7 @@ export interface AwsBreakerEvent extends BreakerKey {
  */
 export class CircuitOpenError extends RetryableError {
   readonly breaker: BreakerKey;
-  constructor(breaker: BreakerKey, opts: ErrorOptions & { retryAfterMs: number }) {
+  constructor(breaker: BreakerKey, opts: ErrorOptions & { retryAfterMs: number; giveUpAfterMs?: number }) {
     const where = breaker.account === "self" ? "" : ` in account ${breaker.account}`;
     super(`circuit open for ${breaker.service} of source ${breaker.sourceId}${where}`, opts);
     this.name = "CircuitOpenError";
@@ -39,6 +39,8 @@ export interface BreakersOptions {
   errorPercent: number;
   /** How long an open circuit refuses calls before letting one trial call through. */
   resetMs: number;
+  /** A page refused by an open circuit gives up this long after it was first published (`RetryableError`). */
+  giveUpAfterMs?: number;
   logger: Logger;
   onBreaker?: (e: AwsBreakerEvent) => void;
 }
@@ -101,7 +103,11 @@ export function createBreakers<T>(o: BreakersOptions): Breakers<T> {
         return await breakerFor(key).fire(run, signal);
       } catch (err) {
         if (typeof err === "object" && err !== null && refused.has(err)) {
-          throw new CircuitOpenError(key, { cause: err, retryAfterMs: o.resetMs });
+          throw new CircuitOpenError(key, {
+            cause: err,
+            retryAfterMs: o.resetMs,
+            ...(o.giveUpAfterMs !== undefined ? { giveUpAfterMs: o.giveUpAfterMs } : {}),
+          });
         }
         throw err;
       }

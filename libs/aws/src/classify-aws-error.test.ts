@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AWS_UNAVAILABLE_GIVE_UP_MS } from "./classify-aws-error.ts";
 import { ResourceNotFoundException, ThrottlingException } from "@aws-sdk/client-identitystore";
 import { NoSuchEntityException } from "@aws-sdk/client-iam";
 import { TooManyRequestsException } from "@aws-sdk/client-organizations";
@@ -58,6 +59,25 @@ describe("classifyAwsError", () => {
     expect(classifyAwsError(timeout, "x")).toMatchObject({ kind: "retryable", code: "TimeoutError" });
     const abort = new DOMException("aborted", "AbortError");
     expect(classifyAwsError(abort, "x").kind).toBe("retryable");
+  });
+
+  it("gives an unreachable endpoint or failing AWS a bound, and throttling none", () => {
+    const bound = (err: unknown) => {
+      const c = classifyAwsError(err, "organizations ListAccounts", undefined, 7000);
+      return c.kind === "retryable" || c.kind === "throttled" ? c.error.giveUpAfterMs : "not retried";
+    };
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" });
+    expect(bound(refused)).toBe(7000);
+    expect(classifyAwsError(refused, "organizations ListAccounts").kind === "retryable").toBe(true);
+    const c = classifyAwsError(refused, "organizations ListAccounts");
+    if (c.kind === "retryable") {
+      expect(c.error.message).toMatch(/^AWS endpoint unreachable: organizations ListAccounts: ECONNREFUSED/);
+      expect(c.error.giveUpAfterMs).toBe(AWS_UNAVAILABLE_GIVE_UP_MS);
+    }
+    expect(bound(Object.assign(new Error("getaddrinfo ENOTFOUND x"), { code: "ENOTFOUND" }))).toBe(7000);
+    expect(bound(sdkError("ServiceUnavailable", 503))).toBe(7000);
+    expect(bound(sdkError("ThrottlingException", 400))).toBeUndefined();
+    expect(bound(new DOMException("aborted", "AbortError"))).toBeUndefined();
   });
 
   it.each(["AccessDenied", "AccessDeniedException"])(

@@ -61,6 +61,28 @@ export function deniedHint(service: string, operation: string): string | undefin
   return DENIED_HINTS[`${service} ${operation}`];
 }
 
+/** Network failures that mean no AWS endpoint answered at all (DNS, refused, reset, timed out). */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
+]);
+
+/**
+ * How long a page keeps retrying while AWS does not answer (unreachable endpoint, 5xx, open circuit) before it
+ * is dead-lettered with the reason — and its run fails saying why — instead of after every delivery (~25 min).
+ * The fetcher's `AWS_UNAVAILABLE_GIVE_UP_MS`.
+ */
+export const AWS_UNAVAILABLE_GIVE_UP_MS = 5 * 60_000;
+
 /** How long to wait before redelivering a throttled page: spread over 1–5 s so replicas do not return in lockstep. */
 function throttleDelayMs(): number {
   return 1000 + Math.floor(Math.random() * 4000);
@@ -113,7 +135,12 @@ export function awsErrorCode(err: unknown): string {
  * if (c.kind === "denied" || c.kind === "not-found") return { page: {}, warnings: [c.warning], skipped: c.skipped };
  * throw c.error;
  */
-export function classifyAwsError(err: unknown, what: string, hint?: string): AwsErrorClass {
+export function classifyAwsError(
+  err: unknown,
+  what: string,
+  hint?: string,
+  giveUpAfterMs?: number,
+): AwsErrorClass {
   const code = awsErrorCode(err);
   const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
   const message = typeof e.message === "string" ? e.message : String(err);
@@ -162,12 +189,19 @@ export function classifyAwsError(err: unknown, what: string, hint?: string): Aws
   }
   // 5xx, InternalFailure, ServiceUnavailable, network errors, timeouts, aborts and anything unknown.
   const serverSide = (status !== undefined && status >= 500) || e.$fault === "server";
+  const unreachable =
+    status === undefined && (UNREACHABLE_CODES.has(code) || /socket hang up/i.test(message));
   return {
     kind: "retryable",
     code,
-    error: new RetryableError(`${serverSide ? "AWS server error" : "AWS call failed"}: ${detail}`, {
-      cause: err,
-      retryAfterMs: serverSide ? 1000 : undefined,
-    }),
+    error: new RetryableError(
+      `${unreachable ? "AWS endpoint unreachable" : serverSide ? "AWS server error" : "AWS call failed"}: ${detail}`,
+      {
+        cause: err,
+        retryAfterMs: serverSide ? 1000 : undefined,
+        // AWS not answering (or answering only errors) fails the page after a bound, not after every delivery.
+        giveUpAfterMs: unreachable || serverSide ? (giveUpAfterMs ?? AWS_UNAVAILABLE_GIVE_UP_MS) : undefined,
+      },
+    ),
   };
 }

@@ -8,7 +8,7 @@ import { createBudgetedCall } from "./budgeted-call.ts";
 import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";
 import { budgetScope, createBudgets } from "./budgets.ts";
 import type { BudgetService, RateLimiter } from "./budgets.ts";
-import { classifyAwsError, deniedHint } from "./classify-aws-error.ts";
+import { AWS_UNAVAILABLE_GIVE_UP_MS, classifyAwsError, deniedHint } from "./classify-aws-error.ts";
 import { createClientFactory } from "./client-factory.ts";
 import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
@@ -38,6 +38,11 @@ export interface AwsExecutorOptions {
   breakerErrorPercent?: number;
   /** How long an open breaker refuses calls before letting one through. Fetcher: `BREAKER_RESET_MS`. @default 30000 */
   breakerResetMs?: number;
+  /**
+   * How long a page retries while AWS does not answer (unreachable, 5xx, open circuit) before it is dead-lettered
+   * and its run fails with the reason. Fetcher: `AWS_UNAVAILABLE_GIVE_UP_MS`. @default 300000
+   */
+  unavailableGiveUpMs?: number;
   /**
    * Limit of one attempt of an AWS call, counted from its budget grant. Fetcher: `AWS_CALL_TIMEOUT_MS`.
    * @default 30000
@@ -87,9 +92,11 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     ...(deps.onBudget ? { onBudget: deps.onBudget } : {}),
   });
   const factory = createClientFactory({ maxAttempts: o.maxAttempts ?? 3, callTimeoutMs, stsCall: calls.sts });
+  const giveUpAfterMs = o.unavailableGiveUpMs ?? AWS_UNAVAILABLE_GIVE_UP_MS;
   const breakers = createBreakers<AwsPageOutcome>({
     errorPercent: o.breakerErrorPercent ?? 50,
     resetMs: o.breakerResetMs ?? 30_000,
+    giveUpAfterMs,
     logger,
     ...(deps.onBreaker ? { onBreaker: deps.onBreaker } : {}),
   });
@@ -149,9 +156,9 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
             skipped: "AccessDenied",
           };
         }
-        throw sourceFailure(s.source, what, err);
+        throw sourceFailure(s.source, what, err, giveUpAfterMs);
       }
-      const c = classifyAwsError(err, what, deniedHint(spec.service, spec.operation));
+      const c = classifyAwsError(err, what, deniedHint(spec.service, spec.operation), giveUpAfterMs);
       switch (c.kind) {
         case "denied":
         case "not-found":
@@ -185,7 +192,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
       let account: string | null = null;
       if (request.accountId !== null) {
         const own = await factory.ownAccountId(source, ctx.signal).catch((err: unknown) => {
-          throw sourceFailure(source, "sts GetCallerIdentity", err);
+          throw sourceFailure(source, "sts GetCallerIdentity", err, giveUpAfterMs);
         });
         if (request.accountId !== own) account = request.accountId;
       }
@@ -206,14 +213,19 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
  * problem (role, trust policy, external id) that lasts until fixed: it is retried slowly, with a message that
  * names the role and hop, rather than dead-lettered — fixing the configuration then resumes the run.
  */
-function sourceFailure(source: SourceConfig, what: string, err: unknown): RetryableError {
+function sourceFailure(
+  source: SourceConfig,
+  what: string,
+  err: unknown,
+  giveUpAfterMs: number,
+): RetryableError {
   if (err instanceof RetryableError) return err;
   if (err instanceof AssumeRoleError) {
-    const c = classifyAwsError(err.cause, what);
+    const c = classifyAwsError(err.cause, what, undefined, giveUpAfterMs);
     if (c.kind === "throttled") return c.error;
     return new RetryableError(`source ${source.id}: ${err.message}`, { cause: err, retryAfterMs: 30_000 });
   }
-  const c = classifyAwsError(err, `source ${source.id}: ${what}`);
+  const c = classifyAwsError(err, `source ${source.id}: ${what}`, undefined, giveUpAfterMs);
   if (c.kind === "throttled" || c.kind === "retryable" || c.kind === "expired") return c.error;
   // Still retried slowly: the source's own identity is configuration, and fixing it resumes the run.
   if (c.kind === "invalid") return new RetryableError(c.error.message, { cause: err, retryAfterMs: 30_000 });

@@ -75,6 +75,9 @@ export const FetcherEnv = CommonEnv.extend(ConsumerEnv.shape)
     PERMISSION_SET_CACHE_TTL_S: z.coerce.number().int().min(1).default(3600),
     // Per-call AWS timeout; the message's AbortSignal also cancels.
     AWS_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    // How long a page retries while AWS does not answer (unreachable endpoint, 5xx, open circuit) before it is
+    // dead-lettered and its run fails with the reason, instead of after every delivery (~25 minutes).
+    AWS_UNAVAILABLE_GIVE_UP_MS: z.coerce.number().int().min(1000).default(300_000),
   });
 export type FetcherConfig = ReturnType<typeof loadFetcherConfig>;
 

@@ -17,10 +17,17 @@ export class PermanentError extends Error {
 export class RetryableError extends Error {
   /** Wait at least this long before redelivery; the loop's backoff applies when absent. */
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, opts?: ErrorOptions & { retryAfterMs?: number }) {
+  /**
+   * Stop retrying once the message is this old (since first published): the failure is dead-lettered with its
+   * message. For failures that say "AWS is not answering", which would otherwise hold a run for the ~25 minutes
+   * of every delivery; unset for those that will pass (throttling) or need a fix (configuration).
+   */
+  readonly giveUpAfterMs: number | undefined;
+  constructor(message: string, opts?: ErrorOptions & { retryAfterMs?: number; giveUpAfterMs?: number }) {
     super(message, opts);
     this.name = "RetryableError";
     this.retryAfterMs = opts?.retryAfterMs;
+    this.giveUpAfterMs = opts?.giveUpAfterMs;
   }
 }
 

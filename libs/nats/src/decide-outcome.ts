@@ -22,10 +22,19 @@ export function decideOutcome(
   err: unknown,
   deliveryCount: number,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  /** How long ago the message was first published; compared with `RetryableError.giveUpAfterMs`. */
+  ageMs?: number,
 ): Outcome {
   if (err === undefined) return { kind: "ack" };
   if (err instanceof PermanentError) return { kind: "term", reason: err.reason };
   if (deliveryCount >= policy.maxDeliver) return { kind: "term", reason: "max-deliveries" };
+  if (
+    err instanceof RetryableError &&
+    err.giveUpAfterMs !== undefined &&
+    ageMs !== undefined &&
+    ageMs >= err.giveUpAfterMs
+  )
+    return { kind: "term", reason: "gave-up" };
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, deliveryCount - 1));
   const hinted = err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : 0;
   // Jitter spreads replicas' retries so a throttled scope is not hit by all of them in the same millisecond.

@@ -87,6 +87,11 @@ describe("the consume loop", () => {
       (decideOutcome(new RetryableError("x", { retryAfterMs: 5000 }), 1) as { delayMs: number }).delayMs,
     ).toBeGreaterThanOrEqual(5000);
     expect(decideOutcome(new Error("bug"), 30)).toEqual({ kind: "term", reason: "max-deliveries" });
+    // AWS not answering: retried until the message is older than the error's bound, then dead-lettered.
+    const unavailable = new RetryableError("AWS endpoint unreachable", { giveUpAfterMs: 60_000 });
+    expect(decideOutcome(unavailable, 3, undefined, 59_000).kind).toBe("nak");
+    expect(decideOutcome(unavailable, 3, undefined, 60_000)).toEqual({ kind: "term", reason: "gave-up" });
+    expect(decideOutcome(new RetryableError("throttled"), 3, undefined, 3_600_000).kind).toBe("nak");
   });
 
   it("retries a retryable failure after a delay and then acks", async () => {

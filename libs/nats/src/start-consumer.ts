@@ -223,7 +223,9 @@ export async function startConsumer<S extends z.ZodType>(
     } finally {
       clearInterval(heartbeat);
     }
-    let outcome = decideOutcome(failure, deliveryCount, policy);
+    // The stream's timestamp is the first publish: redeliveries keep it, so this is how long the work has waited.
+    const ageMs = Date.now() - Number(BigInt(m.info.timestampNanos) / 1_000_000n);
+    let outcome = decideOutcome(failure, deliveryCount, policy, ageMs);
     let unrecorded = false;
     if (failure !== undefined && abort.signal.aborted) outcome = { kind: "nak", delayMs: 0 };
     try {

@@ -13,6 +13,7 @@ export type FetcherAwsSettings = Pick<
   | "BREAKER_RESET_MS"
   | "PERMISSION_SET_CACHE_TTL_S"
   | "AWS_CALL_TIMEOUT_MS"
+  | "AWS_UNAVAILABLE_GIVE_UP_MS"
 >;
 
 export interface FetcherAwsDeps extends Partial<Pick<AwsExecutorDeps, "onCall" | "onBudget" | "onBreaker">> {
@@ -44,6 +45,7 @@ export function createFetcherAwsExecutor(config: FetcherAwsSettings, deps: Fetch
       breakerErrorPercent: config.BREAKER_ERROR_PERCENT,
       breakerResetMs: config.BREAKER_RESET_MS,
       callTimeoutMs: config.AWS_CALL_TIMEOUT_MS,
+      unavailableGiveUpMs: config.AWS_UNAVAILABLE_GIVE_UP_MS,
     },
     ...listeners,
   });

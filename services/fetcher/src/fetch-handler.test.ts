@@ -37,6 +37,7 @@ beforeAll(async () => {
       BREAKER_RESET_MS: 30_000,
       PERMISSION_SET_CACHE_TTL_S: 3600,
       AWS_CALL_TIMEOUT_MS: 30_000,
+      AWS_UNAVAILABLE_GIVE_UP_MS: 300_000,
     },
     { redis, logger },
   );
