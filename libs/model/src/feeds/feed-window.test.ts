@@ -83,7 +83,7 @@ describe("feed cursor transitions", () => {
     const c: CommittedCursor = {
       since: new Date(T0),
       seen: [
-        { id: "gone", time: iso(T0 - OVERLAP) },
+        { id: "gone", time: iso(T0 - OVERLAP - 1) },
         { id: "kept", time: iso(T0 + 1) },
       ],
     };
@@ -92,13 +92,13 @@ describe("feed cursor transitions", () => {
       rec("x", end - MIN),
       rec("y", end - OVERLAP - 1),
     ]).window;
-    const r = commitWindow(c, w, OVERLAP);
+    const r = commitWindow(c, w);
     expect(r.cursor.since).toEqual(new Date(end));
-    // Kept: what the next window (from end − overlap) can meet again; "gone" and "y" are older than that.
-    expect(r.cursor.seen.map((s) => s.id)).toEqual(["kept", "x"]);
+    // Kept: from the window's start on (the next window starts later); "gone" is older, sorted by time.
+    expect(r.cursor.seen.map((s) => s.id)).toEqual(["y", "kept", "x"]);
     expect(r.refreshes.map((i) => i.eventId)).toEqual(["x", "y"]);
     // An empty window still advances the cursor.
-    const empty = commitWindow(c, startWindow(c, new Date(T0 + MIN), OVERLAP), OVERLAP);
+    const empty = commitWindow(c, startWindow(c, new Date(T0 + MIN), OVERLAP));
     expect(empty.cursor.since).toEqual(new Date(T0 + MIN));
     expect(empty.cursor.seen.map((s) => s.id)).toEqual(["kept"]);
     expect(empty.refreshes).toEqual([]);
@@ -113,7 +113,7 @@ describe("feed cursor transitions", () => {
       seen: [],
       intents: [],
     };
-    expect(commitWindow(c, w, OVERLAP).cursor.since).toEqual(new Date(T0));
+    expect(commitWindow(c, w).cursor.since).toEqual(new Date(T0));
   });
 
   it("polls back off while quiet and reset on activity", () => {
@@ -186,7 +186,7 @@ function poll(d: Durable, trail: TrailEvent[], now: number, crash: (p: Point) =>
       s = { ...s, window: added.window, offset: s.offset + PAGE };
       continue;
     }
-    const c = commitWindow(s.cursor, added.window, OVERLAP);
+    const c = commitWindow(s.cursor, added.window);
     // The cursor never passes an event not yet visible at the window's end: the next window starts before it.
     for (const e of trail)
       if (e.visibleAt > added.window.end.getTime())

@@ -140,16 +140,16 @@ export function addPage(
 /**
  * Closes an exhausted window: the refreshes it collected are to be queued, in the same transaction, with the
  * new cursor. The cursor advances to the window's end — an event not yet visible then happened after
- * `end − overlap` (its delay is below the overlap) and is read by the next window — and keeps only the seen ids
- * the next window can meet again.
+ * `end − overlap` (its delay is below the overlap) and is read by the next window — and keeps the seen ids from
+ * this window's start on: the next window starts at `end − overlap`, never earlier than this one did (so the
+ * writer that commits needs no configuration; an overlap raised between windows may re-read a few events).
  */
 export function commitWindow(
   cursor: CommittedCursor,
   window: FeedWindow,
-  overlapMs: number,
 ): { cursor: CommittedCursor; refreshes: WindowIntent[] } {
   const since = new Date(Math.max(cursor.since.getTime(), window.end.getTime()));
-  const keepFrom = since.getTime() - overlapMs;
+  const keepFrom = window.since.getTime();
   const byId = new Map<string, SeenEvent>();
   for (const s of [...cursor.seen, ...window.seen]) if (Date.parse(s.time) >= keepFrom) byId.set(s.id, s);
   return {

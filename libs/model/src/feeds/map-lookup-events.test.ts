@@ -119,7 +119,12 @@ describe("cloudtrail.LookupEvents mapper", () => {
     expect(batch.children[0]!.pageIndex).toBe(1);
 
     const last = mapPage(pageResult(batch.children[0]!, { Events: [] }));
-    expect(last.feed).toEqual({ feedId: feed.feedId, records: [], windowComplete: true });
+    expect(last.feed).toEqual({
+      feedId: feed.feedId,
+      records: [],
+      windowComplete: true,
+      windowEnd: end.toISOString(),
+    });
     expect(last.children).toEqual([]);
   });
 });

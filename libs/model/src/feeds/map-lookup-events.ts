@@ -40,6 +40,11 @@ export function mapLookupEvents(res: PageResult): ResultBatch {
       warnings.push(`feed ${feedId}: event ${r.eventId} (${r.eventName}) not understood`);
   const batch = batchFor(res, { warnings });
   if (batch.scope !== null) throw new PermanentError("bad-request", "a feed page has no sweep scope");
-  const feed: FeedPage = { feedId, records, windowComplete: nextToken(res.page) === null };
+  const feed: FeedPage = {
+    feedId,
+    records,
+    windowComplete: nextToken(res.page) === null,
+    windowEnd: new Date(param(res.request, "EndTime")).toISOString(),
+  };
   return { ...batch, scopeComplete: false, feed };
 }
