@@ -35,3 +35,5 @@ export {
 } from "./ids.ts";
 export { decodePolicy } from "./aws/decode-policy.ts";
 export { classifyAwsPrincipal, trustPrincipals } from "./aws/trust-principals.ts";
+export { IGNORED, translateRecord, translatedEvents } from "./feeds/translate-record.ts";
+export type { Translation, TranslationContext } from "./feeds/translate-record.ts";
