@@ -14,6 +14,7 @@ import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
 import type { JsonCache } from "./describe-permission-set.ts";
 import { buildInput, findOperation, OPERATIONS, toJsonPage } from "./operations.ts";
+import { refreshIamEntity } from "./refresh-iam-entity.ts";
 import type { CommandCtor, OperationSpec } from "./operations.ts";
 
 /** A fetched page, or — `skipped` set — a denial or vanished scope to record instead of failing the run. */
@@ -118,7 +119,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
   ): Promise<unknown> {
     // The resolved account: a request naming the source's own account shares the "self" budget.
     const scope = budgetScope({ ...s.request, accountId: s.account }, service, operation);
-    const client = factory.client(s.source, service, s.account);
+    const client = factory.client(s.source, service, s.account, regionOf(s));
     const target = {
       client,
       sourceId: s.source.id,
@@ -130,6 +131,13 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     return calls.send(target, command, input, s.signal);
   }
 
+  /** The Region a request names (a feed's), or the source's. */
+  function regionOf(s: Served): string {
+    const spec = findOperation(s.request.service, s.request.operation);
+    const v = spec?.regionParam ? s.request.params[spec.regionParam] : undefined;
+    return typeof v === "string" && v !== "" ? v : s.source.region;
+  }
+
   async function run(s: Served, spec: OperationSpec): Promise<AwsPageOutcome> {
     const what = `${spec.service} ${spec.operation}${s.account ? ` (account ${s.account})` : ""}`;
     try {
@@ -139,6 +147,15 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
           deps.permissionSetCache,
           (op, cmd, input) => call(s, "sso-admin", op, cmd, input),
         );
+        return { page, warnings: [] };
+      }
+      if (spec.composite) {
+        // A targeted IAM refresh: each of its calls is budgeted and counted like a page's own call.
+        const page = await refreshIamEntity(spec.composite, s.request.params, async (op, input) => {
+          const sub = findOperation("iam", op);
+          if (!sub) throw new PermanentError("unknown-operation", `aws: iam ${op} is not served`);
+          return toJsonPage(await call(s, "iam", op, sub.command, input));
+        });
         return { page, warnings: [] };
       }
       const input = buildInput(spec, s.request.params, s.request.pageToken);

@@ -120,6 +120,12 @@ export const ObjectSweep = z.discriminatedUnion("kind", [
     principalType: PrincipalType,
     principalId: z.string().min(1),
     scope: z.string().nullable(),
+    /**
+     * Only grants on entitlements of resources of these types (absent: every grant the principal holds in
+     * `scope`). A role's or user's refresh re-reads its policies and memberships, not the trust policies of other
+     * roles that name it: those grants (on `iam_role` entitlements) must survive its sweep.
+     */
+    resourceTypes: z.array(ResourceType).optional(),
   }),
   /** Resources of `type` under a parent (an IAM user's access keys, an owner's inline policies), but `except`. */
   z.object({
@@ -150,5 +156,7 @@ export const FeedPage = z.object({
   ),
   /** True on the last page of the cycle's window: the writer commits the cursor with the refreshes. */
   windowComplete: z.boolean(),
+  /** The window's pinned end (the request's EndTime): a page of another window than the open one is ignored. */
+  windowEnd: z.iso.datetime().optional(),
 });
 export type FeedPage = z.infer<typeof FeedPage>;

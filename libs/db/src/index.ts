@@ -54,3 +54,13 @@ export { refreshGrantChains } from "./grant-chains.ts";
 export { enqueueRefreshes } from "./refresh-queue.ts";
 export { isUnstorableDataError, storableBatch } from "./storable-batch.ts";
 export type { QueuedRefresh } from "./refresh-queue.ts";
+export {
+  applyFeedPage,
+  ensureFeedCursors,
+  feedStatuses,
+  openFeedWindows,
+  startDueWindows,
+  syncedFeedAccounts,
+} from "./feed-cursors.ts";
+export type { FeedStatusRow, StartWindowsInput, StartWindowsResult } from "./feed-cursors.ts";
+export { ensureFeedRun, pruneFeedTasks } from "./feed-runs.ts";

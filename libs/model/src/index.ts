@@ -36,3 +36,32 @@ export {
 } from "./ids.ts";
 export { decodePolicy } from "./aws/decode-policy.ts";
 export { classifyAwsPrincipal, trustPrincipals } from "./aws/trust-principals.ts";
+export {
+  CLOUDTRAIL_HORIZON_MS,
+  NO_COUNTS,
+  addPage,
+  commitWindow,
+  decodeSeen,
+  encodeSeen,
+  initialCursor,
+  nextPollDelay,
+  nextQuietPolls,
+  startWindow,
+} from "./feeds/feed-window.ts";
+export type {
+  CommittedCursor,
+  FeedTiming,
+  FeedWindow,
+  PageCounts,
+  PollTiming,
+  SeenEvent,
+  WindowIntent,
+} from "./feeds/feed-window.ts";
+export { GLOBAL_EVENTS_REGION, feedPollRequest, sourceFeeds } from "./feeds/source-feeds.ts";
+export type { FeedSpec, SourceFeedsInput } from "./feeds/source-feeds.ts";
+export { mapLookupEvents, classifyLookupEvent } from "./feeds/map-lookup-events.ts";
+export { parseChangeRecord } from "./feeds/parse-change-record.ts";
+export { IGNORED, translateRecord, translatedEvents } from "./feeds/translate-record.ts";
+export type { Translation, TranslationContext } from "./feeds/translate-record.ts";
+export { iamRefreshRequests } from "./aws/iam-refresh.ts";
+export type { IamRefreshBase, IamRefreshIntent } from "./aws/iam-refresh.ts";

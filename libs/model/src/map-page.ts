@@ -25,9 +25,11 @@ import { mapDescribePolicy, mapListPolicies, mapListTargetsForPolicy } from "./a
 import { mapListGroupMemberships, mapListGroups, mapListUsers } from "./aws/identity-store.ts";
 import { mapGetCallerIdentity, mapListAccountAliases } from "./aws/iam-account-requests.ts";
 import { mapGetAccessKeyLastUsed, mapListAccessKeys } from "./aws/map-access-keys.ts";
+import { mapIamOwnerRefresh, mapIamPolicyRefresh } from "./aws/iam-refresh.ts";
 import { mapGetAccountAuthorizationDetails } from "./aws/map-get-account-authorization-details.ts";
 import { skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
+import { mapLookupEvents } from "./feeds/map-lookup-events.ts";
 
 export type PageMapper = (result: PageResult) => ResultBatch;
 
@@ -59,6 +61,11 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "iam.ListAccessKeys": mapListAccessKeys,
   "iam.GetAccessKeyLastUsed": mapGetAccessKeyLastUsed,
   "iam.ListAccountAliases": mapListAccountAliases,
+  "cloudtrail.LookupEvents": mapLookupEvents,
+  "iam.RefreshRole": mapIamOwnerRefresh,
+  "iam.RefreshUser": mapIamOwnerRefresh,
+  "iam.RefreshGroup": mapIamOwnerRefresh,
+  "iam.RefreshPolicy": mapIamPolicyRefresh,
 };
 
 /** Maps a raw page to its batch; an operation nobody maps is a permanent error (dead letter), not a retry. */

@@ -48,7 +48,7 @@ export function nextToken(page: Record<string, unknown>): string | null {
 
 /** A first-page child request; the catalog types `operation` by `service`. */
 export function child<S extends ServiceName>(
-  parent: PageRequest,
+  parent: Pick<PageRequest, "runId" | "sourceId" | "accountId">,
   service: S,
   operation: OperationName<S>,
   params: Record<string, unknown>,
