@@ -36,6 +36,9 @@ export interface TrailInput {
   userIdentity?: Record<string, unknown>;
   /** Overrides the Region derived from the event source. */
   region?: string;
+  /** `AwsServiceEvent` for events AWS emits itself (e.g. Organizations' CreateAccountResult). */
+  eventType?: "AwsApiCall" | "AwsServiceEvent";
+  serviceEventDetails?: Record<string, unknown>;
 }
 
 /** Global services (IAM, Organizations) record in us-east-1; Identity Center and Identity Store in the instance's Region. */
@@ -108,7 +111,8 @@ export class CloudTrailLog {
       requestID: randomUUID(),
       eventID: eventId,
       readOnly,
-      eventType: "AwsApiCall",
+      eventType: e.eventType ?? "AwsApiCall",
+      ...(e.serviceEventDetails ? { serviceEventDetails: e.serviceEventDetails } : {}),
       managementEvent: true,
       recipientAccountId: e.accountId,
       eventCategory: "Management",
