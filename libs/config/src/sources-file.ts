@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { SourceId } from "@grantline/contracts";
@@ -18,7 +18,49 @@ const ExternalId = z
   .max(1224, "must be 2–1224 characters")
   .regex(/^[\w+=,.@:/-]+$/, "may contain only letters, digits and +=,.@:/-_");
 
-export const AssumeRoleHop = z.object({
+/** The closest known key to a misspelled one (edit distance ≤ 3, or one containing the other). */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const d = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return row[b.length]!;
+  };
+  const k = key.toLowerCase();
+  let best: { key: string; dist: number } | undefined;
+  for (const c of known) {
+    const dist = k.includes(c.toLowerCase()) || c.toLowerCase().includes(k) ? 1 : d(k, c.toLowerCase());
+    if (dist <= 3 && (!best || dist < best.dist)) best = { key: c, dist };
+  }
+  return best?.key;
+}
+
+/**
+ * An object that refuses keys it does not know, naming each with a "did you mean" — a misspelt option
+ * (`assumeRoles`, `crossAcount`) silently dropped would run with the default the operator meant to change.
+ */
+function strictObject<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== "unrecognized_keys") return undefined;
+      const named = iss.keys.map((k) => {
+        const near = closest(k, known);
+        return `"${k}"${near ? ` (did you mean "${near}"?)` : ""}`;
+      });
+      return `unknown key${named.length > 1 ? "s" : ""} ${named.join(", ")}; known: ${known.join(", ")}`;
+    },
+  });
+}
+
+export const AssumeRoleHop = strictObject({
   roleArn: RoleArn,
   externalId: ExternalId.optional(),
   /** @default "grantline" */
@@ -35,7 +77,7 @@ export type AssumeRoleHop = z.infer<typeof AssumeRoleHop>;
 export const ROLE_CHAINING_MAX_SECONDS = 3600;
 
 /** Requests per second per quota scope. Defaults are AWS's published limits. */
-export const Budgets = z.object({
+export const Budgets = strictObject({
   /** Identity Center admin API, shared by all operations of an instance. @default 20 */
   "sso-admin": z.number().positive().default(20),
   /** Identity Store, per operation per store. @default 20 */
@@ -74,49 +116,45 @@ export const FEED_LOOKBACK_MAX_MS = 90 * 86_400_000;
  * Incremental sync from CloudTrail (docs/freshness.md). Durations are strings ("90s", "15m", "1h") or seconds;
  * they are held here in milliseconds.
  */
-export const FeedsConfig = z
-  .object({
-    /** Off by default: it needs cloudtrail:LookupEvents in every synced account (deploy/aws). @default false */
-    enabled: z.boolean().default(false),
-    /** How far back a feed's first window reads. At most 90 days (CloudTrail's horizon). @default "1h" */
-    lookback: Duration.prefault("1h").refine((ms) => ms <= FEED_LOOKBACK_MAX_MS, {
-      message: "must be at most 90 days (CloudTrail's horizon)",
-    }),
-    /**
-     * How far each window reaches back before the previous one's end: must exceed CloudTrail's delivery delay
-     * (about 5 minutes on average, not guaranteed) or a late event is missed. @default "15m"
-     */
-    overlap: Duration.prefault("15m").refine((ms) => ms >= 60_000 && ms <= FEED_LOOKBACK_MAX_MS, {
-      message: "must be between 1m and 90 days",
-    }),
-    /** Interval between a feed's windows while it has activity. @default "5s" */
-    minInterval: Duration.prefault("5s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
-    /** Longest interval a quiet feed backs off to. @default "60s" */
-    maxInterval: Duration.prefault("60s"),
-    /** Windows of the source open at once (each is one chain of LookupEvents pages). @default 8 */
-    maxWindowsInFlight: z.number().int().min(1).max(1000).default(8),
-  })
-  .superRefine((f, ctx) => {
-    if (f.maxInterval < f.minInterval)
-      ctx.addIssue({ code: "custom", path: ["maxInterval"], message: "must be at least minInterval" });
-  });
+export const FeedsConfig = strictObject({
+  /** Off by default: it needs cloudtrail:LookupEvents in every synced account (deploy/aws). @default false */
+  enabled: z.boolean().default(false),
+  /** How far back a feed's first window reads. At most 90 days (CloudTrail's horizon). @default "1h" */
+  lookback: Duration.prefault("1h").refine((ms) => ms <= FEED_LOOKBACK_MAX_MS, {
+    message: "must be at most 90 days (CloudTrail's horizon)",
+  }),
+  /**
+   * How far each window reaches back before the previous one's end: must exceed CloudTrail's delivery delay
+   * (about 5 minutes on average, not guaranteed) or a late event is missed. @default "15m"
+   */
+  overlap: Duration.prefault("15m").refine((ms) => ms >= 60_000 && ms <= FEED_LOOKBACK_MAX_MS, {
+    message: "must be between 1m and 90 days",
+  }),
+  /** Interval between a feed's windows while it has activity. @default "5s" */
+  minInterval: Duration.prefault("5s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
+  /** Longest interval a quiet feed backs off to. @default "60s" */
+  maxInterval: Duration.prefault("60s"),
+  /** Windows of the source open at once (each is one chain of LookupEvents pages). @default 8 */
+  maxWindowsInFlight: z.number().int().min(1).max(1000).default(8),
+}).superRefine((f, ctx) => {
+  if (f.maxInterval < f.minInterval)
+    ctx.addIssue({ code: "custom", path: ["maxInterval"], message: "must be at least minInterval" });
+});
 export type FeedsConfig = z.infer<typeof FeedsConfig>;
 
-export const SourceConfig = z.object({
+export const SourceConfig = strictObject({
   id: SourceId,
   /** "aws" syncs an AWS organization; "diag" is a synthetic source that exercises the pipeline without AWS (a deployment self-test). @default "aws" */
   kind: z.enum(["aws", "diag"]).default("aws"),
   /** For kind "diag": the synthetic chain's length, and a transient failure to exercise retries. */
-  diag: z
-    .object({
-      /** @default 3 */
-      pages: z.number().int().min(1).max(100_000).default(3),
-      /** @default 2 */
-      itemsPerPage: z.number().int().min(0).max(100_000).default(2),
-      /** The fetcher fails each page retryably until its message's delivery count reaches this. @default 0 */
-      failUntilDelivery: z.number().int().min(0).max(100).default(0),
-    })
-    .default({ pages: 3, itemsPerPage: 2, failUntilDelivery: 0 }),
+  diag: strictObject({
+    /** @default 3 */
+    pages: z.number().int().min(1).max(100_000).default(3),
+    /** @default 2 */
+    itemsPerPage: z.number().int().min(0).max(100_000).default(2),
+    /** The fetcher fails each page retryably until its message's delivery count reaches this. @default 0 */
+    failUntilDelivery: z.number().int().min(0).max(100).default(0),
+  }).default({ pages: 3, itemsPerPage: 2, failUntilDelivery: 0 }),
   /** @default "us-east-1" */
   region: z
     .string()
@@ -125,9 +163,10 @@ export const SourceConfig = z.object({
   /** Override of every AWS endpoint (aws-sim, a VPC endpoint). */
   endpoint: z.url().optional(),
   /** Static credentials for the source (prefer the default chain / IRSA). Never logged. */
-  staticCredentials: z
-    .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
-    .optional(),
+  staticCredentials: strictObject({
+    accessKeyId: z.string().min(1),
+    secretAccessKey: z.string().min(1),
+  }).optional(),
   /**
    * One or two AssumeRole hops after the default credential chain. The second is role chaining, which AWS caps
    * at one hour: a longer `durationSeconds` there would fail every AssumeRole, so it is refused here.
@@ -155,47 +194,69 @@ export const SourceConfig = z.object({
    * the one with fewer calls by the counts of the previous runs (pairs on a first run). @default "auto"
    */
   assignmentRoute: z.enum(["auto", "pairs", "principals"]).default("auto"),
-  iam: z
-    .object({
-      /** Sync IAM in the caller's account. @default true */
-      enabled: z.boolean().default(true),
-      /** Also in every active member account, through `roleName`. @default false */
-      crossAccount: z.boolean().default(false),
-      /** @default "OrganizationAccountAccessRole" */
-      roleName: z
-        .string()
-        .regex(/^[\w+=,.@-]{1,64}$/)
-        .default("OrganizationAccountAccessRole"),
-      /**
-       * Only the AWS-managed policies attached to something in the account, instead of every AWS-managed policy
-       * GAAD lists. Customer-managed policies are synced either way (they exist whether attached or not).
-       * @default true
-       */
-      onlyAttachedPolicies: z.boolean().default(true),
-    })
-    .default({
-      enabled: true,
-      crossAccount: false,
-      roleName: "OrganizationAccountAccessRole",
-      onlyAttachedPolicies: true,
-    }),
+  iam: strictObject({
+    /** Sync IAM in the caller's account. @default true */
+    enabled: z.boolean().default(true),
+    /** Also in every active member account, through `roleName`. @default false */
+    crossAccount: z.boolean().default(false),
+    /** @default "OrganizationAccountAccessRole" */
+    roleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/)
+      .default("OrganizationAccountAccessRole"),
+    /**
+     * Only the AWS-managed policies attached to something in the account, instead of every AWS-managed policy
+     * GAAD lists. Customer-managed policies are synced either way (they exist whether attached or not).
+     * @default true
+     */
+    onlyAttachedPolicies: z.boolean().default(true),
+  }).default({
+    enabled: true,
+    crossAccount: false,
+    roleName: "OrganizationAccountAccessRole",
+    onlyAttachedPolicies: true,
+  }),
 });
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
-export const SourcesFile = z
-  .object({ sources: z.array(SourceConfig).min(1, "at least one source is required") })
-  .superRefine((f, ctx) => {
-    const seen = new Set<string>();
-    f.sources.forEach((s, i) => {
-      if (seen.has(s.id))
+/** Which partition a region is in: role ARNs must name the same one (arn:aws-cn:… for cn-north-1, …). */
+function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  return "aws";
+}
+
+/** A sources file lists organizations, not data: anything larger is a mistake (and would be parsed in memory). */
+export const SOURCES_FILE_MAX_BYTES = 1024 * 1024;
+
+export const SourcesFile = strictObject({
+  sources: z.array(SourceConfig).min(1, "at least one source is required"),
+}).superRefine((f, ctx) => {
+  f.sources.forEach((s, i) => {
+    const partition = partitionOf(s.region);
+    s.assumeRole.forEach((hop, h) => {
+      const arnPartition = hop.roleArn.split(":")[1];
+      if (arnPartition !== partition)
         ctx.addIssue({
           code: "custom",
-          path: ["sources", i, "id"],
-          message: `duplicate source id "${s.id}"`,
+          path: ["sources", i, "assumeRole", h, "roleArn"],
+          message: `names partition "${arnPartition}" but region ${s.region} is in "${partition}" (arn:${partition}:iam::…)`,
         });
-      seen.add(s.id);
     });
   });
+  const seen = new Set<string>();
+  f.sources.forEach((s, i) => {
+    if (seen.has(s.id))
+      ctx.addIssue({
+        code: "custom",
+        path: ["sources", i, "id"],
+        message: `duplicate source id "${s.id}"`,
+      });
+    seen.add(s.id);
+  });
+});
 export type SourcesFile = z.infer<typeof SourcesFile>;
 
 /** Parses a sources document (already decoded from YAML/JSON). `where` prefixes messages (the file name). */
@@ -209,8 +270,14 @@ export function parseSources(doc: unknown, where = "sources file"): SourcesFile 
 export function loadSourcesFile(path: string): SourcesFile {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > SOURCES_FILE_MAX_BYTES)
+      throw new ConfigError(
+        `invalid configuration: SOURCES_FILE: ${path} is ${size} bytes; the limit is ${SOURCES_FILE_MAX_BYTES} (1 MiB) — a sources file lists organizations, not data`,
+      );
     text = readFileSync(path, "utf8");
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(
       `invalid configuration: SOURCES_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
     );
