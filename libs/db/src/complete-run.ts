@@ -53,7 +53,7 @@ export async function completeRunIfDone(
   if (other) return null;
   const run = await tx
     .selectFrom("runs")
-    .select(["id", "source_id", "status", "is_initial", "started_at"])
+    .select(["id", "source_id", "kind", "status", "is_initial", "started_at"])
     .where("id", "=", runId)
     // NO KEY UPDATE, not UPDATE: it must not conflict with the KEY SHARE locks that inserting child tasks
     // (foreign key to runs) takes in concurrent batch transactions, or those deadlock against this one.
@@ -129,6 +129,7 @@ export async function completeRunIfDone(
   await insertOutbox(tx, [
     eventRow(ctx, status === "succeeded" ? "run.completed" : "run.failed", `run/${runId}`, {
       runId,
+      kind: run.kind,
       status,
       stats,
     }),
