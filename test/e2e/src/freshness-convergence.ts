@@ -15,32 +15,27 @@ export type KeyedState = Map<string, Record<string, unknown>>;
  * are on the same subject.
  */
 export async function keyedState(db: Db, sourceId: string): Promise<KeyedState> {
-  const resources = await sql<{
-    type: string;
-    id: string;
-    name: string;
-    parent_type: string | null;
-    parent_id: string | null;
-    attrs: Record<string, unknown>;
-  }>`SELECT type, id, name, parent_type, parent_id, attrs FROM resources
-      WHERE source_id = ${sourceId} AND deleted_at IS NULL`.execute(db);
-  const grants = await sql<{
-    id: string;
-    entitlement_id: string;
-    principal_type: string;
-    principal_id: string;
-    attrs: Record<string, unknown>;
-  }>`SELECT id, entitlement_id, principal_type, principal_id, attrs FROM grants
-      WHERE source_id = ${sourceId} AND revoked_at IS NULL`.execute(db);
+  const resources = await db
+    .selectFrom("resources")
+    .select(["type", "id", "name", "parent_type", "parent_id", "attrs"])
+    .where("source_id", "=", sourceId)
+    .where("deleted_at", "is", null)
+    .execute();
+  const grants = await db
+    .selectFrom("grants")
+    .select(["id", "entitlement_id", "principal_type", "principal_id", "attrs"])
+    .where("source_id", "=", sourceId)
+    .where("revoked_at", "is", null)
+    .execute();
   const s: KeyedState = new Map();
-  for (const r of resources.rows)
+  for (const r of resources)
     s.set(`resource/${r.type}/${r.id}`, {
       name: r.name,
       parentType: r.parent_type,
       parentId: r.parent_id,
       attrs: r.attrs,
     });
-  for (const g of grants.rows)
+  for (const g of grants)
     s.set(`grant/${g.id}`, {
       entitlementId: g.entitlement_id,
       principalType: g.principal_type,
@@ -53,16 +48,13 @@ export async function keyedState(db: Db, sourceId: string): Promise<KeyedState> 
 /** Every live row of a source in a comparable form (ids, contents; never run ids or timestamps). */
 async function rowsOf(db: Db, sourceId: string): Promise<KeyedState> {
   const s = await keyedState(db, sourceId);
-  const ents = await sql<{
-    id: string;
-    resource_type: string;
-    resource_id: string;
-    slug: string;
-    name: string;
-    attrs: Record<string, unknown>;
-  }>`SELECT id, resource_type, resource_id, slug, name, attrs FROM entitlements
-      WHERE source_id = ${sourceId} AND deleted_at IS NULL`.execute(db);
-  for (const e of ents.rows) {
+  const ents = await db
+    .selectFrom("entitlements")
+    .select(["id", "resource_type", "resource_id", "slug", "name", "attrs"])
+    .where("source_id", "=", sourceId)
+    .where("deleted_at", "is", null)
+    .execute();
+  for (const e of ents) {
     const { id, ...rest } = e;
     s.set(`entitlement/${id}`, rest);
   }
