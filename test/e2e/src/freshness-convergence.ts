@@ -250,8 +250,8 @@ export async function startFreshness(
   const sim = await startAwsSim({
     preset: "small",
     seed: 21,
-    cloudTrailDelivery: { distribution: "uniform", minMs: 0, maxMs: maxDeliveryMs },
-  } as Parameters<typeof startAwsSim>[0]);
+    cloudTrailDelay: { kind: "uniform", minMs: 0, maxMs: maxDeliveryMs },
+  });
   const iam = { enabled: true, crossAccount: true, roleName: ACCESS_ROLE, onlyAttachedPolicies: true };
   const p = await createPipeline({
     sources: {
