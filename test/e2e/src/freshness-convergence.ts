@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { sql } from "kysely";
 import { expect } from "vitest";
-import { ACCESS_ROLE, startAwsSim, type AwsSim } from "@grantline/aws-sim";
+import { ACCESS_ROLE, startAwsSim, type AwsSim, type Preset } from "@grantline/aws-sim";
 import type { Db } from "@grantline/db";
 import { waitFor } from "@grantline/testing";
 import { createPipeline, readEvents, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
@@ -239,16 +239,16 @@ export interface FreshnessSetup {
 }
 
 /**
- * aws-sim (small organization, CloudTrail events delivered after a per-event random delay, so they surface out
+ * aws-sim (a tiny organization unless told, CloudTrail events delivered after a per-event random delay, so they surface out
  * of order and some only after the window that should have seen them) and the four services with two sources
  * over it: `live` with fast feeds and a small overlap, `truth` with feeds off.
  */
 export async function startFreshness(
-  o: { maxDeliveryMs?: number; env?: Record<string, string> } = {},
+  o: { preset?: Preset; maxDeliveryMs?: number; env?: Record<string, string> } = {},
 ): Promise<FreshnessSetup> {
   const maxDeliveryMs = o.maxDeliveryMs ?? 8_000;
   const sim = await startAwsSim({
-    preset: "small",
+    preset: o.preset ?? "tiny",
     seed: 21,
     cloudTrailDelay: { kind: "uniform", minMs: 0, maxMs: maxDeliveryMs },
   });

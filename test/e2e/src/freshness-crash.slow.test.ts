@@ -27,7 +27,7 @@ const VICTIMS: ServiceName[] = [
 
 let f: FreshnessSetup | undefined;
 beforeAll(async () => {
-  f = await startFreshness({ env: { STALL_TIMEOUT_MS: "10000", ACK_WAIT_MS: "4000" } });
+  f = await startFreshness({ preset: "small", env: { STALL_TIMEOUT_MS: "10000", ACK_WAIT_MS: "4000" } });
 }, 60_000);
 afterAll(async () => {
   await f?.p.close();

@@ -32,7 +32,7 @@ describe(`freshness property (seed ${SEED})`, () => {
     const driver = randomMutations(sim, SEED);
     // Every kind at least once, in bursts separated by feed cycles: windows see mutations on both sides of their
     // edges, and late deliveries cross them.
-    while (driver.missing().length > 0 && driver.applied.length < MUTATION_KINDS.length * 2) {
+    while (driver.missing().length > 0 && driver.applied.length < MUTATION_KINDS.length * 3) {
       for (let i = 0; i < BURST; i++) driver.next();
       await feedCycle(p, new Date(), `mutation #${driver.applied.length}`);
     }
