@@ -53,3 +53,5 @@ export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
 export { refreshGrantChains } from "./grant-chains.ts";
 export { enqueueRefreshes } from "./refresh-queue.ts";
 export type { QueuedRefresh } from "./refresh-queue.ts";
+export { planRefresh, sourcesWithWaitingRefreshes, startRefreshRun } from "./refresh-runs.ts";
+export type { PlanOptions, RefreshPlan, RefreshRunStart, StartRefreshRunInput } from "./refresh-runs.ts";
