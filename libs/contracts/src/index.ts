@@ -49,6 +49,8 @@ export {
   StatusRequest,
   StatusReply,
   CancelRequest,
+  RefreshReply,
+  RefreshRequest,
   CancelReply,
 } from "./messages.ts";
 export {

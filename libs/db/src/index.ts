@@ -55,3 +55,5 @@ export { enqueueRefreshes } from "./refresh-queue.ts";
 export type { QueuedRefresh } from "./refresh-queue.ts";
 export { planRefresh, sourcesWithWaitingRefreshes, startRefreshRun } from "./refresh-runs.ts";
 export type { PlanOptions, RefreshPlan, RefreshRunStart, StartRefreshRunInput } from "./refresh-runs.ts";
+export { resolveRefreshTarget } from "./refresh-target.ts";
+export type { RefreshTarget } from "./refresh-target.ts";
