@@ -6,6 +6,7 @@ import { applyBatch, startRun } from "./index.ts";
 import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import { enqueueRefreshes } from "./refresh-queue.ts";
 import { planRefresh, startRefreshRun } from "./refresh-runs.ts";
+import { resolveRefreshTarget } from "./refresh-target.ts";
 import {
   diagRequest,
   entitlement,
@@ -341,5 +342,38 @@ describe("a refresh run", () => {
     expect(await ents()).toEqual([]);
     expect((await live(db, src)).grants.filter((g) => g.startsWith(`${ACCT}|`))).toEqual([]);
     expect((await run(db, r.runId!)).stats).toMatchObject({ resourcesDeleted: 1, grantsRevoked: 2 });
+  });
+});
+
+describe("resolveRefreshTarget", () => {
+  it("names an object's refreshes from the synced rows; an unknown one is an error", async () => {
+    const db = testDb.db;
+    const src = "target";
+    await syncRun(db, src, [
+      {
+        scope: "x",
+        resources: [
+          resource("sso_user", "u1", { identityStoreId: STORE }),
+          resource("permission_set", PS, {}, { parentType: "sso_instance", parentId: INSTANCE }),
+        ],
+      },
+    ]);
+    expect(await resolveRefreshTarget(db, src, "sso_user:u1")).toEqual({
+      intents: [{ kind: "sso-user", identityStoreId: STORE, userId: "u1" }],
+    });
+    expect(await resolveRefreshTarget(db, src, `permission_set:${PS}`)).toEqual({
+      intents: [
+        { kind: "permission-set", instanceArn: INSTANCE, permissionSetArn: PS },
+        { kind: "permission-set-accounts", instanceArn: INSTANCE, permissionSetArn: PS },
+      ],
+    });
+    expect(await resolveRefreshTarget(db, src, `iam_role:arn:aws:iam::${ACCT}:role/ops/deploy`)).toEqual({
+      intents: [{ kind: "iam-role", accountId: ACCT, roleName: "deploy" }],
+    });
+    // No synced row and no single identity store to look in.
+    expect(await resolveRefreshTarget(db, src, "sso_group:g9")).toEqual({
+      error: `no sso_group "g9" in source ${src} (run grantline sync first?)`,
+    });
+    expect(await resolveRefreshTarget(db, src, "grant:x")).toMatchObject({ error: /cannot refresh a grant/ });
   });
 });

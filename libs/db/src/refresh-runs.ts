@@ -116,7 +116,7 @@ export interface StartRefreshRunInput extends PlanOptions {
   runId: string;
   subjects: Subjects;
   /** A full run's root tasks (libs/model `rootRequests`), started instead when a taken intent is `source`. */
-  fullRunRoots: (runId: string) => PageRequest[];
+  fullRunRoots: (runId: string) => PageRequest[] | Promise<PageRequest[]>;
 }
 
 export interface RefreshRunStart {
@@ -169,7 +169,7 @@ export async function startRefreshRun(db: Db, i: StartRefreshRunInput): Promise<
     const unreadable = rows.length - intents.length;
     const full = intents.some((x) => x.kind === "source");
     const plan = full
-      ? { requests: i.fullRunRoots(i.runId), unresolved: [] }
+      ? { requests: await i.fullRunRoots(i.runId), unresolved: [] }
       : await planRefresh(tx, i.sourceId, i.runId, dedupeIntents(intents), i);
     await insertRun(tx, i.subjects, {
       sourceId: i.sourceId,
