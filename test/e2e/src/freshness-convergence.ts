@@ -340,6 +340,19 @@ export async function expectConverged(
 
   const after = await keyedState(p.db, LIVE);
   const events = await changeEventsOf(p, LIVE, first.runId);
+  // Not vacuous: the changes reached `live` through the feeds, as events, by targeted refresh runs.
+  const runs = await p.db
+    .selectFrom("runs")
+    .select(["kind", sql<number>`count(*)::int`.as("n")])
+    .where("source_id", "=", LIVE)
+    .groupBy("kind")
+    .execute();
+  const byKind = Object.fromEntries(runs.map((r) => [r.kind, r.n]));
+  console.info(
+    `freshness (seed ${seed}): ${applied.length} mutations, ${events.length} change events, runs ${JSON.stringify(byKind)}`,
+  );
+  expect(events.length, `seed ${seed}: no change event since the first run`).toBeGreaterThan(0);
+  expect(byKind.refresh ?? 0, `seed ${seed}: no targeted refresh run`).toBeGreaterThan(0);
   const folded = diffStates(after, foldEvents(first.before, events));
   expect(folded, report("events are not the difference", seed, folded, applied)).toEqual([]);
   const changed = new Set(diffStates(first.before, after).map((d) => d.key));
