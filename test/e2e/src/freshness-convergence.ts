@@ -353,6 +353,15 @@ export async function expectConverged(
   );
   expect(events.length, `seed ${seed}: no change event since the first run`).toBeGreaterThan(0);
   expect(byKind.refresh ?? 0, `seed ${seed}: no targeted refresh run`).toBeGreaterThan(0);
+  // Converging through a full run would hide the targeted refreshes: the events that fell back to one are named.
+  const fellBack = await sql<{ event_name: string | null; n: number }>`
+    SELECT event_name, count(*)::int AS n FROM refresh_queue
+     WHERE source_id = ${LIVE} AND intent->>'kind' = 'source' GROUP BY 1 ORDER BY 1`.execute(p.db);
+  expect(
+    fellBack.rows.map((r) => `${r.event_name ?? "?"} × ${r.n}`),
+    `seed ${seed}: events whose refresh fell back to a full run of the source`,
+  ).toEqual([]);
+  expect(byKind.full, `seed ${seed}: full runs of ${LIVE} beyond the first`).toBe(1);
   const folded = diffStates(after, foldEvents(first.before, events));
   expect(folded, report("events are not the difference", seed, folded, applied)).toEqual([]);
   const changed = new Set(diffStates(first.before, after).map((d) => d.key));
