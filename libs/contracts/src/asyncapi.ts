@@ -30,7 +30,7 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
     },
     events: {
       address: `${prefix}.events.{source}.{type}`,
-      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}.`,
+      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}. Delivery is at least once and not ordered; every event carries sequence (CloudEvents sequence extension), a per-subject version increasing in commit order across runs of every kind (full, refresh): per subject, the event with the greatest sequence is the current state and older ones are dropped. run.started and run.completed data carry kind (full | refresh).`,
       messages: { GrantlineEvent: ref("GrantlineEvent") },
     },
     ctlSync: {
@@ -48,6 +48,12 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
       description:
         "Cancel a running run (request/reply): its pending tasks settle as cancelled and its queued work is purged.",
       messages: { CancelRequest: ref("CancelRequest"), CancelReply: ref("CancelReply") },
+    },
+    ctlRefresh: {
+      address: s.ctl("refresh"),
+      description:
+        "Targeted refresh of one synced object (request/reply): queues its refreshes and starts a refresh run unless a run of the source is active.",
+      messages: { RefreshRequest: ref("RefreshRequest"), RefreshReply: ref("RefreshReply") },
     },
   };
   return {
