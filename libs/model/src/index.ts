@@ -37,3 +37,7 @@ export {
 } from "./ids.ts";
 export { decodePolicy } from "./aws/decode-policy.ts";
 export { classifyAwsPrincipal, trustPrincipals } from "./aws/trust-principals.ts";
+export { IGNORED, translateRecord, translatedEvents } from "./feeds/translate-record.ts";
+export type { Translation, TranslationContext } from "./feeds/translate-record.ts";
+export { iamRefreshRequests } from "./aws/iam-refresh.ts";
+export type { IamRefreshBase, IamRefreshIntent } from "./aws/iam-refresh.ts";
