@@ -187,11 +187,9 @@ describe("planRefresh", () => {
       .execute((tx) =>
         planRefresh(tx, src, randomUUID(), [{ kind: "iam-role", accountId: ACCT, roleName: "ci" }]),
       );
-    expect(plan.requests.map((r) => [r.operation, r.accountId])).toEqual([
-      ["GetAccountAuthorizationDetails", ACCT],
-      ["ListAccountAliases", ACCT],
-      ["GetAccountAuthorizationDetails", "222222222222"],
-      ["ListAccountAliases", "222222222222"],
+    expect(plan.requests.map((r) => [r.operation, r.accountId, r.params.Arn])).toEqual([
+      ["RefreshRole", ACCT, arn(ACCT, "ci")],
+      ["RefreshRole", "222222222222", arn("222222222222", "deploy")],
     ]);
   });
 });
@@ -316,6 +314,36 @@ describe("a refresh run", () => {
       "ou-2",
     ]);
     expect((await live(db, src)).resources).toContain("organizational_unit/ou-1");
+  });
+
+  it("a held-by sweep limited to resource types leaves the principal's other grants", async () => {
+    const db = testDb.db;
+    const src = "held-by-types";
+    const role = `arn:aws:iam::${ACCT}:role/ci`;
+    const trusting = entitlement("iam_role", `arn:aws:iam::${ACCT}:role/deploy`, "assignment");
+    const policy = entitlement("iam_policy", `arn:aws:iam::${ACCT}:policy/p`, "attached");
+    await syncRun(db, src, [
+      {
+        scope: "iam",
+        entitlements: [trusting, policy],
+        grants: [grant(trusting.id, "iam_role", role), grant(policy.id, "iam_role", role)],
+      },
+    ]);
+    await queue(db, src, [{ kind: "account", accountId: ACCT }]);
+    const r = await start(db, src);
+    await settle(db, src, r.runId!, () => ({
+      scope: "",
+      objectSweeps: [
+        {
+          kind: "held-by",
+          principalType: "iam_role",
+          principalId: role,
+          scope: null,
+          resourceTypes: ["iam_policy"],
+        },
+      ],
+    }));
+    expect((await live(db, src)).grants).toEqual([`${trusting.id}:iam_role:${role}`]);
   });
 
   it("re-derives at its end: a deleted permission set's pair entitlements go, with the grants on them", async () => {

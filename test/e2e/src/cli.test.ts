@@ -129,4 +129,19 @@ describe("the grantline CLI", () => {
     expect(badEnv.code).toBe(2);
     expect(badEnv.err.trim()).toMatch(/^grantline: invalid configuration: DATABASE_URL/);
   });
+
+  it("refresh --wait re-reads one object in a refresh run and prints its stats; a bad target says why", async () => {
+    const user = sim.exportOrg().identityCenter!.users[0]!;
+    const r = await cli(["refresh", `sso_user:${user.userId}`, "--source", "acme", "--wait", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out.trim().split("\n").pop()!)).toMatchObject({
+      sourceId: "acme",
+      kind: "refresh",
+      status: "succeeded",
+      stats: { refreshes: 1 },
+    });
+    const bad = await cli(["refresh", "grant:x"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err.trim()).toMatch(/^grantline: cannot refresh a grant/);
+  });
 });
