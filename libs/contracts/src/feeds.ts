@@ -46,6 +46,11 @@ export const ChangeRecord = z.object({
   responseElements: z.record(z.string(), z.unknown()).nullable(),
   /** The caller (the 2025 Identity Center format has `onBehalfOf` and no user name); kept for the audit trail. */
   userIdentity: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * What an event AWS emits itself (`eventType: AwsServiceEvent`) reports, e.g. Organizations'
+   * `CreateAccountResult` with the new account's id; absent on API calls.
+   */
+  serviceEventDetails: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 export type ChangeRecord = z.infer<typeof ChangeRecord>;
 

@@ -62,6 +62,7 @@ export function parseChangeRecord(item: Json): ChangeRecord | null {
     requestParameters: obj(record.requestParameters),
     responseElements: obj(record.responseElements),
     userIdentity: obj(record.userIdentity),
+    serviceEventDetails: obj(record.serviceEventDetails),
   });
   return parsed.success ? parsed.data : null;
 }

@@ -227,11 +227,15 @@ const CASES: Array<[ChangeRecord, RefreshIntent[]]> = [
       ORG,
       "CreateAccount",
       { accountName: "HIDDEN", email: "HIDDEN" },
-      {
-        responseElements: { createAccountStatus: { id: "car-1", state: "IN_PROGRESS" } },
-      },
+      { responseElements: { createAccountStatus: { state: "SUCCEEDED", accountId: MEMBER } } },
     ),
-    [{ kind: "source" }],
+    [{ kind: "account", accountId: MEMBER }],
+  ],
+  [
+    rec(ORG, "CreateAccountResult", null, {
+      serviceEventDetails: { createAccountStatus: { id: "car-1", state: "SUCCEEDED", accountId: MEMBER } },
+    }),
+    [{ kind: "account", accountId: MEMBER }],
   ],
   [rec(ORG, "CreateGovCloudAccount", { accountName: "gov" }), [{ kind: "source" }]],
   ...["CloseAccount", "RemoveAccountFromOrganization", "UpdateAccount"].map(
@@ -543,6 +547,14 @@ describe("translateRecord: skipped, ignored, unknown", () => {
       },
     );
     expect(translateRecord(done).intents).toEqual([{ kind: "account", accountId: MEMBER }]);
+    const inProgress = rec(
+      ORG,
+      "CreateAccount",
+      { accountName: "HIDDEN", email: "HIDDEN" },
+      { responseElements: { createAccountStatus: { id: "car-1", state: "IN_PROGRESS" } } },
+    );
+    // Not a full run: the CreateAccountResult service event that follows names the account.
+    expect(translateRecord(inProgress)).toMatchObject({ outcome: "ignored", intents: [] });
     const pol = rec(IAM, "CreatePolicy", { policyName: "deploy-boundary", path: "/team/" });
     expect(translateRecord(pol).intents).toEqual([policy()]);
   });

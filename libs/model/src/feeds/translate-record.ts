@@ -30,15 +30,20 @@ class Fields {
     private readonly ctx: TranslationContext,
   ) {}
 
-  /** The string at `path` (dotted) of requestParameters, else responseElements; null when absent. */
-  opt(path: string, from: "req" | "resp" | "any" = "any"): string | null {
+  /**
+   * The string at `path` (dotted) of requestParameters, else responseElements (`svc`: a service event's
+   * serviceEventDetails); null when absent.
+   */
+  opt(path: string, from: "req" | "resp" | "svc" | "any" = "any"): string | null {
     const r = this.record;
     const roots: Array<Obj | null> =
       from === "req"
         ? [r.requestParameters]
         : from === "resp"
           ? [r.responseElements]
-          : [r.requestParameters, r.responseElements];
+          : from === "svc"
+            ? [r.serviceEventDetails ?? null]
+            : [r.requestParameters, r.responseElements];
     for (const root of roots) {
       let v: unknown = root;
       for (const k of path.split(".")) v = v && typeof v === "object" ? (v as Obj)[k] : undefined;
@@ -47,7 +52,7 @@ class Fields {
     return null;
   }
 
-  need(path: string, from: "req" | "resp" | "any" = "any"): string {
+  need(path: string, from: "req" | "resp" | "svc" | "any" = "any"): string {
     const v = this.opt(path, from);
     if (v === null) throw new Missing(`missing ${path}`);
     return v;
@@ -238,11 +243,19 @@ const orgPolicy: Rule = (f) => [
 ];
 
 const ORGANIZATIONS: Record<string, Rule> = {
-  // CreateAccount is asynchronous: its response usually has no account id yet. Without one only a full run
-  // finds the account; with one (a completed status) that account is re-read.
+  // CreateAccount is asynchronous: its response usually has no account id yet — AWS reports the new account in
+  // the CreateAccountResult service event that follows, which re-reads it. With an id (a completed status)
+  // the account is re-read at once.
   CreateAccount: (f) => {
     const id = f.opt("createAccountStatus.accountId", "resp");
-    return id === null ? [{ kind: "source" }] : [{ kind: "account", accountId: id }];
+    return id === null
+      ? { ignore: "in progress: the new account's id arrives in the CreateAccountResult service event" }
+      : [{ kind: "account", accountId: id }];
+  },
+  CreateAccountResult: (f) => {
+    const state = f.opt("createAccountStatus.state", "svc");
+    if (state !== null && state !== "SUCCEEDED") return { ignore: `account creation ${state}: no account` };
+    return [{ kind: "account", accountId: f.need("createAccountStatus.accountId", "svc") }];
   },
   CreateGovCloudAccount: () => [{ kind: "source" }],
   CloseAccount: account("accountId"),
