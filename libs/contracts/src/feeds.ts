@@ -142,6 +142,11 @@ export const ObjectSweep = z.discriminatedUnion("kind", [
     type: ResourceType,
     except: z.array(z.string()).default([]),
   }),
+  /**
+   * Every row of a scope, and of its sub-scopes (`<scope>:…`): an account whose IAM is no longer read (suspended,
+   * closed, gone) loses `iam:<account>`, `iam:<account>:keys` and `iam:<account>:alias` as a full run's sweep would.
+   */
+  z.object({ kind: z.literal("scope"), scope: z.string().min(1) }),
 ]);
 export type ObjectSweep = z.infer<typeof ObjectSweep>;
 

@@ -15,6 +15,8 @@ import { insertRun, lockSourceForRun } from "./runs.ts";
 export interface PlanOptions {
   /** The source's `iam.onlyAttachedPolicies` (default true), for IAM refreshes. */
   iamOnlyAttachedPolicies?: boolean;
+  /** The source's `iam.crossAccount`: an account refresh then starts or drops that account's IAM. */
+  iamCrossAccount?: boolean;
 }
 
 export interface RefreshPlan {
@@ -51,7 +53,12 @@ export async function planRefresh(
     all.push(intent);
     all.push(...(await dependents(tx, sourceId, intent, unresolved)));
   }
-  const base = { runId, sourceId, iamOnlyAttachedPolicies: opts.iamOnlyAttachedPolicies };
+  const base = {
+    runId,
+    sourceId,
+    iamOnlyAttachedPolicies: opts.iamOnlyAttachedPolicies,
+    iamCrossAccount: opts.iamCrossAccount,
+  };
   const byId = new Map<string, PageRequest>();
   for (const intent of all) {
     const iamArn = await syncedIamArn(tx, sourceId, intent);

@@ -139,6 +139,10 @@ export function sweepObject(
                         : sql`entitlement_id LIKE ANY (${o.resourceTypes.map((t) => `${t.replace(/_/g, "\\_")}:%`)}::text[])`
                     }`,
       });
+    case "scope": {
+      const within = sql`(scope = ${o.scope} OR scope LIKE ${o.scope.replace(/[\\%_]/g, "\\$&") + ":%"})`;
+      return sweep(tx, ctx, { resources: within, entitlements: within, grants: within });
+    }
     case "children": {
       const ids = sql`(SELECT r.id FROM resources r
                         WHERE r.source_id = ${ctx.sourceId} AND r.type = ${o.type} AND r.parent_type = ${o.parentType}

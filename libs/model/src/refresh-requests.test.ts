@@ -126,6 +126,30 @@ describe("refreshRequests", () => {
     expect(b.resources).toEqual([]);
   });
 
+  it("with cross-account IAM, an ACTIVE account's refresh reads its IAM and an inactive or gone one drops it", () => {
+    const a = (page("ListAccounts").page.Accounts as Array<Record<string, unknown>>)[0]!;
+    const id = a.Id as string;
+    const cross = { ...base, iamCrossAccount: true };
+    const [r] = refreshRequests({ kind: "account", accountId: id }, cross);
+    const parents = (state: string) => {
+      const b = mapPage(pageResult(r!, { Account: { ...a, State: state, Status: state } }));
+      return mapPage(pageResult(b.children[0]!, { Parents: [{ Id: "r-1", Type: "ROOT" }] }));
+    };
+    const active = parents("ACTIVE");
+    expect(active.children.map((c) => `${c.service}.${c.operation}:${c.accountId}`)).toContain(
+      `iam.GetAccountAuthorizationDetails:${id}`,
+    );
+    expect(active.objectSweeps ?? []).toEqual([]);
+    const suspended = parents("SUSPENDED");
+    expect(suspended.children).toEqual([]);
+    expect(suspended.objectSweeps).toEqual([{ kind: "scope", scope: `iam:${id}` }]);
+    const gone = mapPage({ ...pageResult(r!, {}), skipped: "NotFound", warnings: ["gone"] });
+    expect(gone.objectSweeps).toEqual([
+      { kind: "resource", type: "account", id },
+      { kind: "scope", scope: `iam:${id}` },
+    ]);
+  });
+
   it("a vanished object is deleted by object sweeps; a vanished group's or pair's list empties its scope", () => {
     const vanished = (intent: RefreshIntent) =>
       mapPage({ ...pageResult(one(intent), {}), skipped: "NotFound", warnings: ["gone"] });

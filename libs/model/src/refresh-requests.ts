@@ -21,6 +21,8 @@ export interface RefreshBase {
   sourceId: string;
   /** The source's `iam.onlyAttachedPolicies` (default true), for an account's GAAD chain. */
   iamOnlyAttachedPolicies?: boolean;
+  /** The source's `iam.crossAccount`: an account refresh also starts or drops that account's IAM. */
+  iamCrossAccount?: boolean;
   /** The synced ARN of an IAM intent's role, user or group, when known (libs/model `iamRefreshRequests`). */
   iamArn?: string | null;
 }
@@ -100,7 +102,13 @@ export function refreshRequests(intent: RefreshIntent, base: RefreshBase): PageR
       );
     }
     case "account":
-      return req("organizations", "DescribeAccount", { AccountId: intent.accountId });
+      return req("organizations", "DescribeAccount", {
+        AccountId: intent.accountId,
+        // As ListAccounts carries them in a full run: the account's ListParents then reads its IAM if ACTIVE.
+        ...(base.iamCrossAccount
+          ? { iamCrossAccount: true, iamOnlyAttachedPolicies: base.iamOnlyAttachedPolicies !== false }
+          : {}),
+      });
     case "organization-tree":
       return req("organizations", "ListRoots", { [SWEEP_CHILDREN_PARAM]: true });
     case "org-policy":

@@ -23,7 +23,7 @@ export function createPgRunStore(db: Db, subjects: Subjects): RunStore {
 export function createPgRefreshStore(
   db: Db,
   subjects: Subjects,
-  iam: (sourceId: string) => { onlyAttachedPolicies: boolean } | undefined,
+  iam: (sourceId: string) => { onlyAttachedPolicies: boolean; crossAccount: boolean } | undefined,
 ): RefreshStore {
   return {
     resolve: (sourceId, target) => resolveRefreshTarget(db, sourceId, target),
@@ -42,6 +42,7 @@ export function createPgRefreshStore(
         subjects,
         fullRunRoots,
         iamOnlyAttachedPolicies: iam(sourceId)?.onlyAttachedPolicies,
+        iamCrossAccount: iam(sourceId)?.crossAccount,
       }),
   };
 }

@@ -1,4 +1,5 @@
 import type { PageRequest, PageResult, ResultBatch } from "@grantline/contracts";
+import { iamScope } from "../ids.ts";
 import { iamAccountRequests } from "./iam-account-requests.ts";
 import { policyTypeRequests } from "./org-policies.ts";
 import { batchFor, child, list, optStr, param, str, vanishedBatch } from "./page-helpers.ts";
@@ -154,17 +155,34 @@ function listParentsRequest(
 
 /**
  * A targeted refresh of one account: its fields now, written with its parent by the ListParents task exactly as
- * a full run writes it (the same request, so the same row and no spurious update). Its IAM is not re-read here:
- * an account becoming reachable or unreachable is caught by the next full run.
+ * a full run writes it (the same request, so the same row and no spurious update). With cross-account IAM the
+ * request carries the same flags ListAccounts gives a full run's ListParents: an ACTIVE account's IAM is read,
+ * and one no longer ACTIVE loses its IAM rows (see mapListParents).
  */
 export function mapDescribeAccount(res: PageResult): ResultBatch {
   const a = res.page.Account as Record<string, unknown> | undefined;
-  return batchFor(res, { children: [listParentsRequest(res.request, a ?? {}, {})] });
+  const p = res.request.params;
+  const iam =
+    p.iamCrossAccount === true
+      ? {
+          iamCrossAccount: true,
+          iamOnlyAttachedPolicies: p.iamOnlyAttachedPolicies !== false,
+          iamRefresh: true,
+        }
+      : {};
+  return batchFor(res, { children: [listParentsRequest(res.request, a ?? {}, iam)] });
 }
 
-/** An account that left the organization: it goes, with its account × permission-set entitlements and their grants. */
+/**
+ * An account that left the organization: it goes, with its account × permission-set entitlements and their
+ * grants, and (cross-account IAM) its IAM rows — what a full run's source sweep would remove.
+ */
 export function mapVanishedAccount(res: PageResult): ResultBatch {
-  return vanishedBatch(res, [{ kind: "resource", type: "account", id: param(res.request, "AccountId") }]);
+  const id = param(res.request, "AccountId");
+  return vanishedBatch(res, [
+    { kind: "resource", type: "account", id },
+    ...(res.request.params.iamCrossAccount === true ? [{ kind: "scope" as const, scope: iamScope(id) }] : []),
+  ]);
 }
 
 /** Account states in which its principals cannot act: suspended, closing, or closed. */
@@ -183,8 +201,15 @@ export function mapListParents(res: PageResult): ResultBatch {
     res.request.params.iamCrossAccount === true && state === "ACTIVE"
       ? iamAccountRequests(res.request, id, res.request.params.iamOnlyAttachedPolicies !== false)
       : [];
+  // A targeted refresh of an account no longer ACTIVE: a full run would not read its IAM and its source sweep
+  // would remove those rows; a refresh has no source sweep, so it removes them here.
+  const dropIam =
+    res.request.params.iamRefresh === true &&
+    res.request.params.iamCrossAccount === true &&
+    state !== "ACTIVE";
   return {
     ...batchFor({ ...res, page: {} }, { children: iam }),
+    ...(dropIam ? { objectSweeps: [{ kind: "scope" as const, scope: iamScope(id) }] } : {}),
     resources: [
       {
         type: "account",
