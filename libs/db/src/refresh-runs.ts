@@ -146,6 +146,19 @@ async function dependents(
          ORDER BY 1, 2`.execute(tx);
       return trusting.rows.map((t) => ({ kind: "iam-role", accountId: t.account_id, roleName: t.role_name }));
     }
+    case "account": {
+      // Organizations attaches FullAWSAccess to a new account, and an account's state or move may change which
+      // policies target it; targets are kept per policy, so each synced SCP/RCP's target list is re-read.
+      const policies = await tx
+        .selectFrom("resources")
+        .select("id")
+        .where("source_id", "=", sourceId)
+        .where("type", "=", "org_policy")
+        .where("deleted_at", "is", null)
+        .orderBy("id")
+        .execute();
+      return policies.map((p) => ({ kind: "org-policy-targets", policyId: p.id }));
+    }
     default:
       return [];
   }

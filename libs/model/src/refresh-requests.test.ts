@@ -146,6 +146,7 @@ describe("refreshRequests", () => {
     const gone = mapPage({ ...pageResult(r!, {}), skipped: "NotFound", warnings: ["gone"] });
     expect(gone.objectSweeps).toEqual([
       { kind: "resource", type: "account", id },
+      { kind: "held-by", principalType: "account", principalId: id, scope: null },
       { kind: "scope", scope: `iam:${id}` },
     ]);
   });
@@ -166,6 +167,7 @@ describe("refreshRequests", () => {
     ]);
     expect(vanished({ kind: "account", accountId: ACCOUNT }).objectSweeps).toEqual([
       { kind: "resource", type: "account", id: ACCOUNT },
+      { kind: "held-by", principalType: "account", principalId: ACCOUNT, scope: null },
     ]);
     expect(vanished({ kind: "org-policy", policyId: "p-1" }).objectSweeps).toEqual([
       { kind: "resource", type: "org_policy", id: "p-1" },

@@ -181,6 +181,8 @@ export function mapVanishedAccount(res: PageResult): ResultBatch {
   const id = param(res.request, "AccountId");
   return vanishedBatch(res, [
     { kind: "resource", type: "account", id },
+    // The SCPs/RCPs attached to it: no policy's target list names it any more.
+    { kind: "held-by", principalType: "account", principalId: id, scope: null },
     ...(res.request.params.iamCrossAccount === true ? [{ kind: "scope" as const, scope: iamScope(id) }] : []),
   ]);
 }

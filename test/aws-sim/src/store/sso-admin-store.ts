@@ -279,7 +279,14 @@ export class SsoAdminStore {
     const match = reservedRoleMatcher(ps.name);
     const existing = [...acct.roles.values()].find((r) => match.test(r.name));
     if (existing) {
-      if (refresh) Object.assign(existing, reservedRolePolicies(ps, accountId, hasPolicy));
+      if (refresh) {
+        Object.assign(existing, reservedRolePolicies(ps, accountId, hasPolicy));
+        // Identity Center re-applies the set through IAM in the member account (invokedBy sso.amazonaws.com).
+        this.recordIam(accountId, "PutRolePolicy", {
+          roleName: existing.name,
+          policyName: "AwsSSOInlinePolicy",
+        });
+      }
       return;
     }
     const t = now();
@@ -295,11 +302,27 @@ export class SsoAdminStore {
       hasPolicy,
     });
     acct.roles.set(role.name, role);
+    // As in AWS, the role is created by Identity Center's own IAM calls, recorded in the member account.
+    this.recordIam(accountId, "CreateRole", {
+      roleName: role.name,
+      path: role.path,
+      assumeRolePolicyDocument: role.trustPolicy,
+    });
+    for (const policyArn of role.attachedPolicies ?? [])
+      this.recordIam(accountId, "AttachRolePolicy", { roleName: role.name, policyArn });
+  }
+
+  private recordIam(accountId: string, eventName: string, requestParameters: Record<string, unknown>): void {
+    this.s.record(null, accountId, "iam.amazonaws.com", eventName, requestParameters);
   }
   removeReservedRole(ps: PermissionSetDoc, accountId: string): void {
     const acct = this.s.accounts.get(accountId);
     if (!acct) return;
     const match = reservedRoleMatcher(ps.name);
-    for (const r of [...acct.roles.values()]) if (match.test(r.name)) acct.roles.delete(r.name);
+    for (const r of [...acct.roles.values()])
+      if (match.test(r.name)) {
+        acct.roles.delete(r.name);
+        this.recordIam(accountId, "DeleteRole", { roleName: r.name });
+      }
   }
 }
