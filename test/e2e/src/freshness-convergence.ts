@@ -81,8 +81,17 @@ export function diffStates(expected: KeyedState, actual: KeyedState): KeyDiffere
 
 /** Rows of `sourceId` against those of `truthSourceId` (a fresh full sync of the same organization). */
 export async function diffSources(db: Db, truthSourceId: string, sourceId: string): Promise<KeyDifference[]> {
-  return diffStates(await rowsOf(db, truthSourceId), await rowsOf(db, sourceId));
+  return diffStates(await rowsOf(db, truthSourceId), await rowsOf(db, sourceId)).filter(
+    (d) => !(d.expected === undefined && AWS_MANAGED_POLICY_KEY.test(d.key)),
+  );
 }
+
+/**
+ * An AWS-managed policy that nothing attaches any more is kept by design (docs/sync-model.md: GAAD no longer
+ * lists it, yet AWS still has it), by consecutive full runs as by refreshes; a fresh full sync never saw it.
+ */
+const AWS_MANAGED_POLICY_KEY =
+  /^(resource\/iam_policy\/arn:aws[a-z-]*:iam::aws:policy\/|entitlement\/iam_policy:arn:aws[a-z-]*:iam::aws:policy\/.*:attached$)/;
 
 export interface SequencedEvent {
   id: string;
