@@ -110,11 +110,13 @@ export async function completeRunIfDone(
   // this transaction can see; the post-commit refresh (`refreshPlannerStatistics`) serves the access queries.
   if (status === "succeeded" && run.is_initial)
     await sql`ANALYZE resources, entitlements, grants`.execute(tx);
+  // A refresh run re-derives over the live rows whatever its outcome: the batches it did apply changed what is
+  // derived, and nothing here concludes anything from what it did not read (no source sweep).
   const finalEvents =
-    status !== "succeeded"
-      ? noEvents()
-      : run.kind === "refresh"
-        ? await refreshRunEnd(tx, ctx)
+    run.kind === "refresh"
+      ? await refreshRunEnd(tx, ctx)
+      : status !== "succeeded"
+        ? noEvents()
         : addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx));
   const refreshes = await settleRefreshQueue(tx, run, status);
   // The view's 2+-hop paths follow the grants this run leaves (succeeded or not: its batches changed them).
