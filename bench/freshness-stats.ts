@@ -1,0 +1,119 @@
+// The freshness benchmark's arithmetic: latency percentiles, AWS calls per change beyond the feed polls, and the
+// CloudTrail quota the feeds use while nothing changes. Pure, so each figure's definition is unit-tested.
+import type { Counters, Timeline } from "./sim-process.ts";
+
+export interface LatencyStats {
+  n: number;
+  p50: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile (the smallest value with at least p % of the values at or below it). */
+export function percentile(values: readonly number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+export function latencyStats(values: readonly number[]): LatencyStats {
+  return {
+    n: values.length,
+    p50: percentile(values, 50),
+    p95: percentile(values, 95),
+    max: values.length ? Math.max(...values) : NaN,
+    mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN,
+  };
+}
+
+/** What aws-sim counted between two snapshots (`after − before`), operation by operation. */
+export function diffCounters(before: Counters, after: Counters): Counters {
+  const operations: Counters["operations"] = {};
+  const totals = { calls: 0, throttled: 0, errors: 0 };
+  for (const [op, a] of Object.entries(after.operations)) {
+    const b = before.operations[op] ?? { calls: 0, throttled: 0, errors: 0 };
+    const d = { calls: a.calls - b.calls, throttled: a.throttled - b.throttled, errors: a.errors - b.errors };
+    if (!d.calls) continue;
+    operations[op] = d;
+    totals.calls += d.calls;
+    totals.throttled += d.throttled;
+    totals.errors += d.errors;
+  }
+  return { operations, totals };
+}
+
+/** The feed polls: every other AWS call is the cost of the changes. */
+export const FEED_POLL_OPERATION = "cloudtrail:LookupEvents";
+const isIdentityCenter = (op: string): boolean => op.startsWith("sso:") || op.startsWith("identitystore:");
+
+export interface ChangeCost {
+  /** AWS calls beyond the feed polls (throttled attempts included: AWS counts them). */
+  calls: number;
+  polls: number;
+  perChange: number;
+  byOperation: Array<[string, number]>;
+}
+
+/** AWS calls per change, beyond the feed polls, over a phase in which `changes` mutations were made. */
+export function changeCost(phase: Counters, changes: number): ChangeCost {
+  const byOperation = Object.entries(phase.operations)
+    .filter(([op]) => op !== FEED_POLL_OPERATION)
+    .map(([op, c]): [string, number] => [op, c.calls])
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const calls = byOperation.reduce((n, [, c]) => n + c, 0);
+  return {
+    calls,
+    polls: phase.operations[FEED_POLL_OPERATION]?.calls ?? 0,
+    perChange: changes ? calls / changes : NaN,
+    byOperation,
+  };
+}
+
+export interface IdleQuota {
+  seconds: number;
+  polls: number;
+  /** CloudTrail quota scopes (account, or account and region) polled in the window. */
+  scopes: number;
+  /** Polls per second of the busiest scope, and its share of the quota. */
+  busiest: { scope: string; perSecond: number; share: number };
+  /** The mean over the polled scopes. */
+  meanShare: number;
+  identityCenterCalls: number;
+  /** Every other call (not a feed poll, not Identity Center): the cost of doing nothing, which should be 0. */
+  otherCalls: Array<[string, number]>;
+}
+
+/**
+ * The quota the feeds use while idle, over `[fromS, toS)` (epoch seconds): LookupEvents calls per CloudTrail quota
+ * scope (aws-sim's timeline: `cloudtrail:<account>` or `cloudtrail:<account>:<region>`) per second, ÷ `rate`.
+ */
+export function idleQuota(
+  phase: Counters,
+  timeline: Timeline,
+  o: { fromS: number; toS: number; rate: number },
+): IdleQuota {
+  const seconds = o.toS - o.fromS;
+  const perScope: Array<[string, number]> = [];
+  for (const [scope, pts] of Object.entries(timeline)) {
+    if (!scope.startsWith("cloudtrail:")) continue;
+    const calls = pts.filter((p) => p.t >= o.fromS && p.t < o.toS).reduce((n, p) => n + p.calls, 0);
+    if (calls) perScope.push([scope, calls]);
+  }
+  perScope.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const [scope, calls] = perScope[0] ?? ["-", 0];
+  const polls = perScope.reduce((n, [, c]) => n + c, 0);
+  const ops = Object.entries(phase.operations);
+  return {
+    seconds,
+    polls,
+    scopes: perScope.length,
+    busiest: { scope, perSecond: calls / seconds, share: calls / seconds / o.rate },
+    meanShare: perScope.length ? polls / perScope.length / seconds / o.rate : 0,
+    identityCenterCalls: ops.filter(([op]) => isIdentityCenter(op)).reduce((n, [, c]) => n + c.calls, 0),
+    otherCalls: ops
+      .filter(([op]) => op !== FEED_POLL_OPERATION && !isIdentityCenter(op))
+      .map(([op, c]): [string, number] => [op, c.calls]),
+  };
+}
