@@ -1,7 +1,15 @@
 // The freshness benchmark's mutations: a seeded, mixed sequence of changes to aws-sim's organization, each with
 // the one change event it must produce on the subscriber subject (`<type> <key>`, the e2e tests' event-key form).
 // Every mutation touches a grant or resource no other mutation of the plan touches, so each event is unambiguous.
-import { AWS_MANAGED_POLICIES, ACCESS_ROLE, AUDIT_ROLE, type OrgDocument } from "@grantline/aws-sim";
+import {
+  AWS_MANAGED_POLICIES,
+  ACCESS_ROLE,
+  AUDIT_ROLE,
+  mulberry32,
+  type AssignmentDoc,
+  type IamRoleDoc,
+  type OrgDocument,
+} from "@grantline/aws-sim";
 import type { PrincipalType } from "@grantline/contracts";
 import {
   accountPermissionSetEntitlementId,
@@ -35,19 +43,8 @@ export interface PlannedMutation {
   expect: string;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed plans the same mutations of the same organization. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Planner = (pick: <T>(xs: readonly T[]) => T | undefined) => PlannedMutation | null;
+type Pick = <T>(xs: readonly T[]) => T | undefined;
+type Planner = (pick: Pick) => PlannedMutation | null;
 
 const iamArn = (account: string, kind: string, x: { path: string; name: string }): string =>
   `arn:aws:iam::${account}:${kind}${x.path}${x.name}`;
@@ -63,24 +60,53 @@ const mutableRole = (r: { name: string; path: string }): boolean =>
 function planners(org: OrgDocument, claimed: Set<string>): Record<MutationKind, Planner> {
   const ic = org.identityCenter;
   const active = org.accounts.filter((a) => a.status === "ACTIVE");
-  // Claimed by key, whatever the event type: a grant created by one mutation is never revoked by another.
-  const claim = (expect: string): boolean => {
+  /**
+   * The mutation, once its key is claimed — by key, whatever the event type, so a grant one mutation creates is
+   * never revoked by another — with `apply` recording the change in the working copy; null if already claimed.
+   */
+  const plan = (
+    kind: MutationKind,
+    name: string,
+    body: Record<string, unknown>,
+    expect: string,
+    apply: () => void,
+  ): PlannedMutation | null => {
     const key = expect.slice(expect.indexOf(" ") + 1);
-    if (claimed.has(key)) return false;
+    if (claimed.has(key)) return null;
     claimed.add(key);
-    return true;
+    apply();
+    return { kind, name, body, expect };
   };
-  const assignmentKey = (a: {
-    accountId: string;
-    permissionSetArn: string;
-    principalType: string;
-    principalId: string;
-  }) =>
+  const assignmentKey = (a: AssignmentDoc): string =>
     grantId(
       accountPermissionSetEntitlementId(a.accountId, a.permissionSetArn),
       a.principalType === "GROUP" ? "sso_group" : "sso_user",
       a.principalId,
     );
+  const memberKey = (m: { groupId: string; userId: string }): string =>
+    grantId(groupMemberEntitlementId(m.groupId), "sso_user", m.userId);
+  const roleWith = (pick: Pick, ok: (r: IamRoleDoc) => boolean) => {
+    const acct = pick(active.filter((a) => a.iam.roles.some((r) => mutableRole(r) && ok(r))));
+    const role = acct && pick(acct.iam.roles.filter((r) => mutableRole(r) && ok(r)));
+    return acct && role ? { acct, role, arn: iamArn(acct.id, "role", role) } : null;
+  };
+  /** Attach or detach a managed policy on a role: `grant.created|revoked` of its `attached` entitlement. */
+  const rolePolicy = (kind: "iam-attach" | "iam-detach", pick: Pick): PlannedMutation | null => {
+    const attach = kind === "iam-attach";
+    const r = roleWith(pick, (x) => attach || x.attachedPolicies.length > 0);
+    const policyArn = pick(attach ? [...AWS_MANAGED_POLICIES.keys()] : (r?.role.attachedPolicies ?? []));
+    if (!r || !policyArn || (attach && r.role.attachedPolicies.includes(policyArn))) return null;
+    const key = grantId(iamPolicyAttachedEntitlementId(policyArn), "iam_role", r.arn);
+    const body = { accountId: r.acct.id, principalType: "role", principalName: r.role.name, policyArn };
+    const list = r.role.attachedPolicies;
+    return plan(
+      kind,
+      attach ? "attachPolicy" : "detachPolicy",
+      body,
+      `${attach ? "grant.created" : "grant.revoked"} ${key}`,
+      () => (attach ? list.push(policyArn) : list.splice(list.indexOf(policyArn), 1)),
+    );
+  };
   return {
     "assignment-create": (pick) => {
       const ps = pick(ic?.permissionSets.filter((p) => p.provisionedTo.length) ?? []);
@@ -88,21 +114,20 @@ function planners(org: OrgDocument, claimed: Set<string>): Record<MutationKind, 
       const group = pick([true, false]);
       const principalId = group ? pick(ic?.groups ?? [])?.groupId : pick(ic?.users ?? [])?.userId;
       if (!ic || !ps || !accountId || !principalId) return null;
-      const a = {
+      const a: AssignmentDoc = {
         accountId,
         permissionSetArn: ps.arn,
-        principalType: group ? ("GROUP" as const) : ("USER" as const),
+        principalType: group ? "GROUP" : "USER",
         principalId,
       };
-      const exists = ic.assignments.some((x) => assignmentKey(x) === assignmentKey(a));
-      if (exists || !claim(`grant.created ${assignmentKey(a)}`)) return null;
-      ic.assignments.push(a);
-      return {
-        kind: "assignment-create",
-        name: "createAccountAssignment",
-        body: a,
-        expect: `grant.created ${assignmentKey(a)}`,
-      };
+      if (ic.assignments.some((x) => assignmentKey(x) === assignmentKey(a))) return null;
+      return plan(
+        "assignment-create",
+        "createAccountAssignment",
+        { ...a },
+        `grant.created ${assignmentKey(a)}`,
+        () => ic.assignments.push(a),
+      );
     },
     "assignment-delete": (pick) => {
       const provisioned = new Set(
@@ -111,88 +136,54 @@ function planners(org: OrgDocument, claimed: Set<string>): Record<MutationKind, 
       const a = pick(
         ic?.assignments.filter((x) => provisioned.has(`${x.accountId}|${x.permissionSetArn}`)) ?? [],
       );
-      if (!ic || !a || !claim(`grant.revoked ${assignmentKey(a)}`)) return null;
-      ic.assignments.splice(ic.assignments.indexOf(a), 1);
-      return {
-        kind: "assignment-delete",
-        name: "deleteAccountAssignment",
-        body: { ...a },
-        expect: `grant.revoked ${assignmentKey(a)}`,
-      };
+      if (!ic || !a) return null;
+      return plan(
+        "assignment-delete",
+        "deleteAccountAssignment",
+        { ...a },
+        `grant.revoked ${assignmentKey(a)}`,
+        () => ic.assignments.splice(ic.assignments.indexOf(a), 1),
+      );
     },
     "membership-add": (pick) => {
       const g = pick(ic?.groups ?? []);
       const u = pick(ic?.users ?? []);
-      if (!ic || !g || !u || ic.memberships.some((m) => m.groupId === g.groupId && m.userId === u.userId))
-        return null;
-      const expect = `grant.created ${grantId(groupMemberEntitlementId(g.groupId), "sso_user", u.userId)}`;
-      if (!claim(expect)) return null;
-      ic.memberships.push({ membershipId: "", groupId: g.groupId, userId: u.userId });
-      return {
-        kind: "membership-add",
-        name: "addGroupMembership",
-        body: { groupId: g.groupId, userId: u.userId },
-        expect,
-      };
+      if (!ic || !g || !u) return null;
+      const m = { groupId: g.groupId, userId: u.userId };
+      if (ic.memberships.some((x) => memberKey(x) === memberKey(m))) return null;
+      return plan("membership-add", "addGroupMembership", m, `grant.created ${memberKey(m)}`, () =>
+        ic.memberships.push({ membershipId: "", ...m }),
+      );
     },
     "membership-remove": (pick) => {
+      // Only memberships the organization had: the plan's own additions have no id yet.
       const m = pick(ic?.memberships.filter((x) => x.membershipId) ?? []);
       if (!ic || !m) return null;
-      const expect = `grant.revoked ${grantId(groupMemberEntitlementId(m.groupId), "sso_user", m.userId)}`;
-      if (!claim(expect)) return null;
-      ic.memberships.splice(ic.memberships.indexOf(m), 1);
-      return {
-        kind: "membership-remove",
-        name: "removeGroupMembership",
-        body: { groupId: m.groupId, userId: m.userId },
-        expect,
-      };
+      const body = { groupId: m.groupId, userId: m.userId };
+      return plan("membership-remove", "removeGroupMembership", body, `grant.revoked ${memberKey(m)}`, () =>
+        ic.memberships.splice(ic.memberships.indexOf(m), 1),
+      );
     },
     "user-disable": (pick) => {
       const u = pick(ic?.users.filter((x) => x.active) ?? []);
-      if (!u || !claim(`resource.updated sso_user/${u.userId}`)) return null;
-      u.active = false;
-      return {
-        kind: "user-disable",
-        name: "disableIdentityStoreUser",
-        body: { userId: u.userId },
-        expect: `resource.updated sso_user/${u.userId}`,
-      };
-    },
-    "iam-attach": (pick) => {
-      const acct = pick(active.filter((a) => a.iam.roles.some(mutableRole)));
-      const role = acct && pick(acct.iam.roles.filter(mutableRole));
-      const policyArn = pick([...AWS_MANAGED_POLICIES.keys()]);
-      if (!acct || !role || !policyArn || role.attachedPolicies.includes(policyArn)) return null;
-      const roleArn = iamArn(acct.id, "role", role);
-      const expect = `grant.created ${grantId(iamPolicyAttachedEntitlementId(policyArn), "iam_role", roleArn)}`;
-      if (!claim(expect)) return null;
-      role.attachedPolicies.push(policyArn);
-      const body = { accountId: acct.id, principalType: "role", principalName: role.name, policyArn };
-      return { kind: "iam-attach", name: "attachPolicy", body, expect };
-    },
-    "iam-detach": (pick) => {
-      const acct = pick(
-        active.filter((a) => a.iam.roles.some((r) => mutableRole(r) && r.attachedPolicies.length)),
+      if (!u) return null;
+      return plan(
+        "user-disable",
+        "disableIdentityStoreUser",
+        { userId: u.userId },
+        `resource.updated sso_user/${u.userId}`,
+        () => (u.active = false),
       );
-      const role = acct && pick(acct.iam.roles.filter((r) => mutableRole(r) && r.attachedPolicies.length));
-      const policyArn = role && pick(role.attachedPolicies);
-      if (!acct || !role || !policyArn) return null;
-      const roleArn = iamArn(acct.id, "role", role);
-      const expect = `grant.revoked ${grantId(iamPolicyAttachedEntitlementId(policyArn), "iam_role", roleArn)}`;
-      if (!claim(expect)) return null;
-      role.attachedPolicies.splice(role.attachedPolicies.indexOf(policyArn), 1);
-      const body = { accountId: acct.id, principalType: "role", principalName: role.name, policyArn };
-      return { kind: "iam-detach", name: "detachPolicy", body, expect };
     },
+    "iam-attach": (pick) => rolePolicy("iam-attach", pick),
+    "iam-detach": (pick) => rolePolicy("iam-detach", pick),
     "iam-trust": (pick) => {
-      const acct = pick(active.filter((a) => a.iam.roles.some(mutableRole)));
-      const role = acct && pick(acct.iam.roles.filter(mutableRole));
+      const r = roleWith(pick, () => true);
       const other = pick(active.filter((a) => a.iam.users.length));
       const user = other && pick(other.iam.users);
-      if (!acct || !role || !other || !user) return null;
+      if (!r || !other || !user) return null;
       // A new Allow for an IAM user of another account: the role's trust gains exactly that principal.
-      const doc = JSON.parse(role.trustPolicy) as { Version?: string; Statement?: unknown };
+      const doc = JSON.parse(r.role.trustPolicy) as { Version?: string; Statement?: unknown };
       const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
       const next = JSON.stringify({
         Version: doc.Version ?? "2012-10-17",
@@ -202,20 +193,16 @@ function planners(org: OrgDocument, claimed: Set<string>): Record<MutationKind, 
         ],
       });
       const keyOf = (t: { principalType: PrincipalType; principalId: string }): string =>
-        grantId(
-          iamRoleAssignmentEntitlementId(iamArn(acct.id, "role", role)),
-          t.principalType,
-          t.principalId,
-        );
-      const before = new Set(evaluateTrust(role.trustPolicy).trusted.map(keyOf));
+        grantId(iamRoleAssignmentEntitlementId(r.arn), t.principalType, t.principalId);
+      const before = new Set(evaluateTrust(r.role.trustPolicy).trusted.map(keyOf));
       const gained = evaluateTrust(next)
         .trusted.map(keyOf)
         .filter((k) => !before.has(k));
-      const expect = gained[0] && `grant.created ${gained[0]}`;
-      if (gained.length !== 1 || !expect || !claim(expect)) return null;
-      role.trustPolicy = next;
-      const body = { accountId: acct.id, roleName: role.name, document: next };
-      return { kind: "iam-trust", name: "updateAssumeRolePolicy", body, expect };
+      if (gained.length !== 1) return null;
+      const body = { accountId: r.acct.id, roleName: r.role.name, document: next };
+      return plan("iam-trust", "updateAssumeRolePolicy", body, `grant.created ${gained[0]}`, () => {
+        r.role.trustPolicy = next;
+      });
     },
     "scp-attach": (pick) => {
       const enabled = new Set(
@@ -225,15 +212,14 @@ function planners(org: OrgDocument, claimed: Set<string>): Record<MutationKind, 
       const target = pick([...org.organizationalUnits.map((o) => o.id), ...active.map((a) => a.id)]);
       if (!policy || !target || policy.targets.includes(target)) return null;
       const type: PrincipalType = target.startsWith("ou-") ? "organizational_unit" : "account";
-      const expect = `grant.created ${grantId(orgPolicyAttachedEntitlementId(policy.id), type, target)}`;
-      if (!claim(expect)) return null;
-      policy.targets.push(target);
-      return {
-        kind: "scp-attach",
-        name: "attachOrgPolicy",
-        body: { policyId: policy.id, targetId: target },
-        expect,
-      };
+      const key = grantId(orgPolicyAttachedEntitlementId(policy.id), type, target);
+      return plan(
+        "scp-attach",
+        "attachOrgPolicy",
+        { policyId: policy.id, targetId: target },
+        `grant.created ${key}`,
+        () => policy.targets.push(target),
+      );
     },
   };
 }
@@ -247,7 +233,7 @@ export function planMutations(
   o: { count: number; seed: number; kinds?: readonly MutationKind[] },
 ): PlannedMutation[] {
   const work = structuredClone(org);
-  const rand = prng(o.seed);
+  const rand = mulberry32(o.seed);
   const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(rand() * xs.length)];
   const plan = planners(work, new Set());
   const kinds = [...(o.kinds ?? MUTATION_KINDS)];
