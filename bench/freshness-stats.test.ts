@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { changeCost, diffCounters, idleQuota, latencyStats, percentile } from "./freshness-stats.ts";
+import {
+  changeCost,
+  delayFigures,
+  diffCounters,
+  idleQuota,
+  latencyStats,
+  percentile,
+} from "./freshness-stats.ts";
 import { createMatcher, eventKey } from "./freshness-watch.ts";
 import type { Counters } from "./sim-process.ts";
 
@@ -106,5 +113,19 @@ describe("event matching", () => {
     expect(m.arrival("grant.revoked g2")).toBeNull();
     expect(m.pending()).toBe(1);
     expect(m.others()).toBe(3);
+  });
+});
+
+describe("delivery delay figures", () => {
+  it("reads the p95 and the bound of every form aws-sim takes", () => {
+    expect(delayFigures("30000")).toEqual({ p95Ms: 30000, maxMs: 30000 });
+    expect(delayFigures("uniform:0-20000")).toEqual({ p95Ms: 19000, maxMs: 20000 });
+    expect(delayFigures("lognormal:15000,40000,60000")).toEqual({ p95Ms: 40000, maxMs: 60000 });
+    expect(delayFigures("lognormal:15000,40000")).toEqual({ p95Ms: 40000, maxMs: Infinity });
+    expect(delayFigures('{"kind":"uniform","minMs":1000,"maxMs":3000}')).toEqual({
+      p95Ms: 2900,
+      maxMs: 3000,
+    });
+    expect(() => delayFigures("soon")).toThrow(/--trail-delay/);
   });
 });

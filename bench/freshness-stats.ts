@@ -117,3 +117,37 @@ export function idleQuota(
       .map(([op, c]): [string, number] => [op, c.calls]),
   };
 }
+
+/** CloudTrail delivery delay as aws-sim's `--cloudtrail-delay` states it: its p95 and its bound, in ms. */
+export interface DelayFigures {
+  p95Ms: number;
+  /** Infinity for an unbounded lognormal. */
+  maxMs: number;
+}
+
+/**
+ * `MS`, `uniform:MIN-MAX`, `lognormal:MEDIAN,P95[,MAX]` (ms) or the JSON form (`{"kind":"fixed","ms":…}` …). The
+ * target "p95 ≤ the configured delivery delay + 15 s" reads the distribution's p95 (a fixed delay is its own).
+ */
+export function delayFigures(spec: string): DelayFigures {
+  const t = spec.trim();
+  if (t.startsWith("{")) {
+    const d = JSON.parse(t) as { kind?: string; ms?: number; minMs?: number; maxMs?: number; p95Ms?: number };
+    if (d.kind === "fixed" && d.ms !== undefined) return { p95Ms: d.ms, maxMs: d.ms };
+    if (d.kind === "uniform" && d.minMs !== undefined && d.maxMs !== undefined)
+      return { p95Ms: d.minMs + 0.95 * (d.maxMs - d.minMs), maxMs: d.maxMs };
+    if (d.kind === "lognormal" && d.p95Ms !== undefined)
+      return { p95Ms: Math.min(d.p95Ms, d.maxMs ?? Infinity), maxMs: d.maxMs ?? Infinity };
+  }
+  if (/^\d+$/.test(t)) return { p95Ms: Number(t), maxMs: Number(t) };
+  const u = /^uniform:(\d+)-(\d+)$/.exec(t);
+  if (u) return { p95Ms: Number(u[1]) + 0.95 * (Number(u[2]) - Number(u[1])), maxMs: Number(u[2]) };
+  const l = /^lognormal:(\d+),(\d+)(?:,(\d+))?$/.exec(t);
+  if (l) {
+    const max = l[3] === undefined ? Infinity : Number(l[3]);
+    return { p95Ms: Math.min(Number(l[2]), max), maxMs: max };
+  }
+  throw new Error(
+    `--trail-delay: expected MS, uniform:MIN-MAX or lognormal:MEDIAN,P95[,MAX] (ms), got "${spec}"`,
+  );
+}
