@@ -109,6 +109,9 @@ describe("event matching", () => {
     m.observe("grant.created g1", { at: 4000, runId: "r1" });
     m.observe("grant.created g1", { at: 4100, runId: "r1" }); // redelivery
     m.observe("resource.created x", { at: 4200, runId: "r1" });
+    const first = createMatcher({ ignoreRuns: ["full"] });
+    first.observe("grant.created g0", { at: 1, runId: "full" }); // the first sync's straggler
+    expect(first.others()).toBe(0);
     expect(m.arrival("grant.created g1")).toEqual({ at: 4000, runId: "r1" });
     expect(m.arrival("grant.revoked g2")).toBeNull();
     expect(m.pending()).toBe(1);

@@ -173,8 +173,14 @@ async function runsSince(p: Pipeline, sinceMs: number) {
 }
 
 /** The mutation phase: mutations at a steady rate, every expected event awaited, then the calls counted. */
-async function mutationPhase(sim: Sim, p: Pipeline, plan: PlannedMutation[], o: FreshnessOptions) {
-  const matcher = createMatcher();
+async function mutationPhase(
+  sim: Sim,
+  p: Pipeline,
+  plan: PlannedMutation[],
+  o: FreshnessOptions,
+  firstRunId: string,
+) {
+  const matcher = createMatcher({ ignoreRuns: [firstRunId] });
   const sub = watchEvents(p.nc, `${p.subjects.prefix}.events.${p.sourceId}.>`, matcher);
   const before = await sim.get<Counters>("/_sim/counters");
   const startEpoch = Date.now() / 1000;
@@ -272,7 +278,7 @@ export async function runFreshness(settings: BenchSettings, o: FreshnessOptions)
     log(`first full sync: ${status} in ${sec(firstSync.wallMs)}`);
     if (status !== "succeeded") throw new Error(`the first full sync ended ${status}`);
     await waitUntil("the first sync's aftermath to settle", p, () => settled(p), 120_000);
-    const m = await mutationPhase(sim, p, plan, o);
+    const m = await mutationPhase(sim, p, plan, o, runId);
     const runs = await runsSince(p, m.phase.startEpoch * 1000);
     const i = await idlePhase(sim, p, o.idleS);
     const totals = await feedTotals(p);
