@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
 import { isAwsError } from "./aws-error.ts";
 import type { Counters } from "./counters.ts";
 import type { FaultConfig, FaultUpdate } from "./faults.ts";
 import { MUTATION_REQUIRED } from "./mutations.ts";
 import type { SimMutations } from "./mutations.ts";
 import type { Store } from "./store.ts";
+import { TrailDelay } from "./trail-delay.ts";
 
 export interface AdminDeps {
   store: Store;
@@ -36,6 +38,19 @@ export function createAdminApi(
         deps.setFaults(parsed as FaultUpdate);
         return send(res, 200, deps.getFaults());
       }
+      if (path === "/_sim/trail-delay" && (method === "GET" || method === "POST")) {
+        if (method === "POST") {
+          const { seed, ...delay } = parsed as Record<string, unknown>;
+          deps.setFaults({
+            cloudTrailDelay: TrailDelay.parse(delay),
+            ...(seed !== undefined ? { cloudTrailDelaySeed: z.number().int().parse(seed) } : {}),
+          });
+        }
+        const f = deps.getFaults();
+        return send(res, 200, { ...f.cloudTrailDelay, seed: f.cloudTrailDelaySeed });
+      }
+      if (method === "GET" && path === "/_sim/trail")
+        return send(res, 200, trailOf(deps.store, req.url ?? ""));
       if (method === "GET" && path === "/_sim/counters") return send(res, 200, deps.counters.snapshot());
       if (method === "POST" && path === "/_sim/counters/reset") {
         deps.counters.reset();
@@ -69,4 +84,27 @@ export function createAdminApi(
       return send(res, 400, { error: "BadRequest", message: e instanceof Error ? e.message : String(e) });
     }
   };
+}
+
+/** `GET /_sim/trail?accountId=…[&region=…][&visible=true]`: the account's recorded events, oldest first. */
+function trailOf(store: Store, url: string): unknown[] {
+  const q = new URL(url, "http://sim").searchParams;
+  const accountId = q.get("accountId") ?? store.mgmt();
+  const region = q.get("region");
+  const visibleOnly = q.get("visible") === "true";
+  const now = Date.now();
+  return store.trail
+    .all(accountId)
+    .filter((e) => (region === null || e.region === region) && (!visibleOnly || e.visibleAt <= now))
+    .map((e) => ({
+      eventId: e.eventId,
+      eventSource: e.eventSource,
+      eventName: e.eventName,
+      eventTime: new Date(e.eventTime).toISOString(),
+      visibleAt: new Date(e.visibleAt).toISOString(),
+      region: e.region,
+      readOnly: e.readOnly,
+      ...(e.errorCode ? { errorCode: e.errorCode } : {}),
+      record: e.record,
+    }));
 }

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import type { Preset } from "./generate-org.ts";
 import { OrgDocument } from "./org-document.ts";
 import { startAwsSim } from "./sim.ts";
+import { parseTrailDelay } from "./trail-delay.ts";
 
 const { values } = parseArgs({
   options: {
@@ -15,12 +16,15 @@ const { values } = parseArgs({
     latency: { type: "string" },
     "error-rate": { type: "string", default: "0" },
     "cloudtrail-delay": { type: "string", default: "0" },
+    "cloudtrail-delay-seed": { type: "string" },
+    "no-cloudtrail-reads": { type: "boolean", default: false },
+    "identity-center-region": { type: "string", default: "us-east-1" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   console.log(
-    "aws-sim [--org tiny|small|medium|large] [--seed N] [--port 4566] [--host 127.0.0.1] [--file org.json] [--no-rate-limits] [--latency MIN-MAX] [--error-rate 0.01] [--cloudtrail-delay MS]",
+    "aws-sim [--org tiny|small|medium|large] [--seed N] [--port 4566] [--host 127.0.0.1] [--file org.json] [--no-rate-limits] [--latency MIN-MAX] [--error-rate 0.01] [--cloudtrail-delay MS|uniform:MIN-MAX|lognormal:MEDIAN,P95[,MAX]] [--cloudtrail-delay-seed N] [--no-cloudtrail-reads] [--identity-center-region us-east-1]",
   );
   process.exit(0);
 }
@@ -41,7 +45,12 @@ const sim = await startAwsSim({
   rateLimits: !values["no-rate-limits"],
   latency,
   errorRate: Number(values["error-rate"]),
-  cloudTrailDelayMs: Number(values["cloudtrail-delay"]),
+  cloudTrailDelay: parseTrailDelay(values["cloudtrail-delay"]),
+  ...(values["cloudtrail-delay-seed"] !== undefined
+    ? { cloudTrailDelaySeed: Number(values["cloudtrail-delay-seed"]) }
+    : {}),
+  cloudTrailReadEvents: !values["no-cloudtrail-reads"],
+  identityCenterRegion: values["identity-center-region"],
 });
 console.log(`aws-sim listening on ${sim.url}`);
 console.log(`region ${sim.region}; management account ${sim.managementAccountId}`);

@@ -1,76 +1,170 @@
 import { randomUUID } from "node:crypto";
 import type { Actor } from "./actor.ts";
+import { trailDelaySampler } from "./trail-delay.ts";
+import type { TrailDelay } from "./trail-delay.ts";
 
 export interface TrailEvent {
+  /** Append order (1, 2, …): LookupEvents' tokens pin it so later appends never shift a page. */
+  seq: number;
   eventId: string;
   eventName: string;
   eventSource: string;
   eventTime: number;
+  /** eventTime + a delivery delay drawn from the configured distribution: LookupEvents hides the event until then. */
   visibleAt: number;
   accessKeyId: string;
   username: string;
   resources: Array<{ ResourceType: string; ResourceName: string }>;
-  cloudTrailEvent: string;
+  readOnly: boolean;
+  /** The AWS Region the event is recorded in; LookupEvents shows an event only in its Region. */
+  region: string;
+  errorCode?: string;
+  /** The CloudTrail record (LookupEvents serializes it as `CloudTrailEvent`). */
+  record: Record<string, unknown>;
 }
 export interface TrailInput {
   accountId: string;
   eventSource: string;
   eventName: string;
-  requestParameters: Record<string, unknown>;
+  requestParameters: Record<string, unknown> | null;
   responseElements?: Record<string, unknown> | null;
   resources?: Array<{ ResourceType: string; ResourceName: string }>;
+  readOnly?: boolean;
+  /** A failed call: AWS records it with the error and without responseElements. */
+  error?: { code: string; message: string };
+  /** Overrides the actor's identity (SCIM calls are made by the IdP's bearer token, not an AWS principal). */
+  userIdentity?: Record<string, unknown>;
+  /** Overrides the Region derived from the event source. */
+  region?: string;
 }
 
-/** Per-account CloudTrail event history (management events), newest last. */
-export class CloudTrailLog {
-  private readonly byAccount = new Map<string, TrailEvent[]>();
-  delayMs = 0;
-  region = "us-east-1";
+/** Global services (IAM, Organizations) record in us-east-1; Identity Center and Identity Store in the instance's Region. */
+const GLOBAL_SOURCES = new Set(["iam.amazonaws.com", "organizations.amazonaws.com"]);
+const IDENTITY_CENTER_SOURCES = new Set([
+  "sso.amazonaws.com",
+  "identitystore.amazonaws.com",
+  "identitystore-scim.amazonaws.com",
+  "sso-directory.amazonaws.com",
+]);
+export const CLOUDTRAIL_TIME = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-  append(actor: Actor, e: TrailInput, now = Date.now()): TrailEvent {
+interface AccountTrail {
+  /** Write (readOnly false) events, oldest first: bounded only by the 90-day horizon (they are few). */
+  writes: TrailEvent[];
+  /** Read-only events, oldest first, capped per account (a full sync makes thousands of reads). */
+  reads: TrailEvent[];
+}
+
+/** Per-account CloudTrail event history (management events). */
+export class CloudTrailLog {
+  private readonly byAccount = new Map<string, AccountTrail>();
+  private delay: TrailDelay = { kind: "fixed", ms: 0 };
+  private seed = 1;
+  private sample: () => number = trailDelaySampler(this.delay, this.seed);
+  private seq = 0;
+  /** Record read-only calls (List/Get/Describe…) as AWS does; a large benchmark org may turn this off. */
+  recordReads = true;
+  /** Read-only events kept per account; the oldest are dropped beyond it (write events are never dropped). */
+  maxReadEventsPerAccount = 10_000;
+  /** The Identity Center instance's Region (sso / identitystore events are recorded there). */
+  identityCenterRegion = "us-east-1";
+  /** Region of events whose service is neither global nor Identity Center (STS, CloudTrail itself). */
+  defaultRegion = "us-east-1";
+
+  setDelay(d: TrailDelay, seed = this.seed): void {
+    this.delay = d;
+    this.seed = seed;
+    this.sample = trailDelaySampler(d, seed);
+  }
+  delayConfig(): { delay: TrailDelay; seed: number } {
+    return { delay: structuredClone(this.delay), seed: this.seed };
+  }
+  lastSeq(): number {
+    return this.seq;
+  }
+  regionOf(eventSource: string): string {
+    if (GLOBAL_SOURCES.has(eventSource)) return "us-east-1";
+    if (IDENTITY_CENTER_SOURCES.has(eventSource)) return this.identityCenterRegion;
+    return this.defaultRegion;
+  }
+
+  append(actor: Actor, e: TrailInput, now = Date.now()): TrailEvent | undefined {
+    const readOnly = e.readOnly ?? false;
+    if (readOnly && !this.recordReads) return undefined;
     const eventId = randomUUID();
-    const record = {
-      eventVersion: "1.09",
-      userIdentity: actor.userIdentity(),
-      eventTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    const region = e.region ?? this.regionOf(e.eventSource);
+    const record: Record<string, unknown> = {
+      eventVersion: "1.10",
+      userIdentity: e.userIdentity ?? actor.userIdentity(),
+      eventTime: CLOUDTRAIL_TIME(now),
       eventSource: e.eventSource,
       eventName: e.eventName,
-      awsRegion: this.region,
+      awsRegion: region,
       sourceIPAddress: "127.0.0.1",
       userAgent: actor.userAgent ?? "aws-sim",
+      ...(e.error ? { errorCode: e.error.code, errorMessage: e.error.message.slice(0, 1024) } : {}),
       requestParameters: e.requestParameters,
-      responseElements: e.responseElements ?? null,
+      responseElements: e.error ? null : (e.responseElements ?? null),
       requestID: randomUUID(),
       eventID: eventId,
-      readOnly: false,
+      readOnly,
       eventType: "AwsApiCall",
       managementEvent: true,
       recipientAccountId: e.accountId,
       eventCategory: "Management",
     };
     const ev: TrailEvent = {
+      seq: ++this.seq,
       eventId,
       eventName: e.eventName,
       eventSource: e.eventSource,
       eventTime: now,
-      visibleAt: now + this.delayMs,
+      visibleAt: now + Math.max(0, this.sample()),
       accessKeyId: actor.accessKeyId ?? "",
       username: actor.trailUsername(),
       resources: e.resources ?? [],
-      cloudTrailEvent: JSON.stringify(record),
+      readOnly,
+      region,
+      ...(e.error ? { errorCode: e.error.code } : {}),
+      record,
     };
-    let list = this.byAccount.get(e.accountId);
-    if (!list) this.byAccount.set(e.accountId, (list = []));
-    list.push(ev);
+    let t = this.byAccount.get(e.accountId);
+    if (!t) this.byAccount.set(e.accountId, (t = { writes: [], reads: [] }));
+    if (readOnly) {
+      t.reads.push(ev);
+      // Trim in batches so a full log costs amortized O(1) per append, not a shift per event.
+      const cap = this.maxReadEventsPerAccount;
+      if (t.reads.length > cap + Math.max(16, cap >> 4)) t.reads.splice(0, t.reads.length - cap);
+    } else t.writes.push(ev);
     return ev;
   }
 
-  /** Visible events of one account, newest first. */
-  *visible(accountId: string, now = Date.now()): Generator<TrailEvent> {
-    const list = this.byAccount.get(accountId) ?? [];
-    for (let i = list.length - 1; i >= 0; i--) {
-      const ev = list[i]!;
-      if (ev.visibleAt <= now) yield ev;
+  /** Every recorded event of one account (visible or not), oldest first: for tests through the admin API. */
+  all(accountId: string): TrailEvent[] {
+    const t = this.byAccount.get(accountId);
+    if (!t) return [];
+    return [...t.writes, ...t.reads].sort((a, b) => a.eventTime - b.eventTime);
+  }
+
+  /** Visible events of one account in one Region, newest (by event time) first. */
+  *visible(accountId: string, now = Date.now(), region?: string): Generator<TrailEvent> {
+    const t = this.byAccount.get(accountId);
+    if (!t) return;
+    const { writes, reads } = t;
+    let i = writes.length - 1;
+    let j = reads.length - 1;
+    while (i >= 0 || j >= 0) {
+      const w = writes[i];
+      const r = reads[j];
+      let ev: TrailEvent;
+      if (w && (!r || w.eventTime >= r.eventTime)) {
+        ev = w;
+        i--;
+      } else {
+        ev = r!;
+        j--;
+      }
+      if (ev.visibleAt <= now && (region === undefined || ev.region === region)) yield ev;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_RATE_LIMITS } from "./rate-limiter.ts";
 import type { RateLimitConfig } from "./rate-limiter.ts";
+import { TrailDelay } from "./trail-delay.ts";
 
 export interface FaultConfig {
   rateLimits: RateLimitConfig;
@@ -9,8 +10,12 @@ export interface FaultConfig {
   errorRate: number;
   /** One-shot throttling: throttle the first attempt of every request (true), or only of the listed operations ("iam:ListUsers" or "ListUsers"). */
   throttleFirstAttempt: boolean | string[];
-  /** CloudTrail delivery delay for new events. */
-  cloudTrailDelayMs: number;
+  /** CloudTrail delivery delay of new events, drawn per event from this distribution. */
+  cloudTrailDelay: TrailDelay;
+  /** Seed of the delay sampler (the same seed and calls give the same delays). */
+  cloudTrailDelaySeed: number;
+  /** Record read-only calls (List/Get/Describe…) in CloudTrail, as AWS does. */
+  cloudTrailReadEvents: boolean;
   /** How long Create/DeleteAccountAssignment stay IN_PROGRESS. */
   assignmentDelayMs: number;
   /** Force STS credentials to this lifetime (seconds); null = as requested. */
@@ -18,6 +23,8 @@ export interface FaultConfig {
 }
 export type FaultUpdate = Partial<Omit<FaultConfig, "rateLimits">> & {
   rateLimits?: boolean | Partial<RateLimitConfig>;
+  /** Shorthand for `cloudTrailDelay: { kind: "fixed", ms }`. */
+  cloudTrailDelayMs?: number;
 };
 
 export function defaultFaults(): FaultConfig {
@@ -26,14 +33,18 @@ export function defaultFaults(): FaultConfig {
     latency: null,
     errorRate: 0,
     throttleFirstAttempt: false,
-    cloudTrailDelayMs: 0,
+    cloudTrailDelay: { kind: "fixed", ms: 0 },
+    cloudTrailDelaySeed: 1,
+    cloudTrailReadEvents: true,
     assignmentDelayMs: 0,
     sessionDurationOverrideSeconds: null,
   };
 }
 export function applyFaults(cur: FaultConfig, f: FaultUpdate): FaultConfig {
-  const { rateLimits, ...rest } = f;
+  const { rateLimits, cloudTrailDelayMs, ...rest } = f;
   const next: FaultConfig = { ...cur, ...rest, rateLimits: { ...cur.rateLimits } };
+  if (cloudTrailDelayMs !== undefined) next.cloudTrailDelay = { kind: "fixed", ms: cloudTrailDelayMs };
+  next.cloudTrailDelay = TrailDelay.parse(next.cloudTrailDelay);
   if (typeof rateLimits === "boolean") next.rateLimits.enabled = rateLimits;
   else if (rateLimits) next.rateLimits = { ...next.rateLimits, enabled: true, ...rateLimits };
   if (next.latency && (next.latency.minMs < 0 || next.latency.maxMs < next.latency.minMs))

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Actor } from "./actor.ts";
+import { camelMembers, queryMembers, recordApiCall } from "./api-trail.ts";
 import { AwsError, isAwsError } from "./aws-error.ts";
 import type { Counters } from "./counters.ts";
 import type { FaultConfig } from "./faults.ts";
@@ -285,20 +286,32 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       }
       if (f.errorRate > 0 && Math.random() < f.errorRate) throw injectedError(svc, rid);
       deps.store.ssoAdmin.settle();
+      const requestRegion = cred?.[2] ?? deps.region;
       const ctx: Ctx = {
         store: deps.store,
         actor,
         region: deps.region,
+        requestRegion,
         sessionDurationOverrideSeconds: f.sessionDurationOverrideSeconds ?? undefined,
       };
-      if (queryHandler) {
-        const result = queryHandler(ctx, form!);
-        deps.counters.record(key, scope, "ok");
-        return send(200, querySuccess(op, ns, result, rid));
+      const call = {
+        svc,
+        op,
+        requestRegion,
+        params: form ? queryMembers(form) : (camelMembers(input) as Record<string, unknown>),
+      };
+      let payload: string;
+      try {
+        payload = queryHandler
+          ? querySuccess(op, ns, queryHandler(ctx, form!), rid)
+          : JSON.stringify(jsonHandler!(ctx, input));
+      } catch (e) {
+        if (isAwsError(e)) recordApiCall(deps.store, actor, call, e);
+        throw e;
       }
-      const out = jsonHandler!(ctx, input);
+      recordApiCall(deps.store, actor, call);
       deps.counters.record(key, scope, "ok");
-      return send(200, JSON.stringify(out));
+      return send(200, payload);
     } catch (e) {
       deps.counters.record(key, scope, "error");
       if (isAwsError(e)) return fail(e);

@@ -15,6 +15,8 @@ import { RateLimiter } from "./rate-limiter.ts";
 import type { RateLimitConfig } from "./rate-limiter.ts";
 import { createHandler } from "./server.ts";
 import { Store } from "./store.ts";
+import type { TrailDelay } from "./trail-delay.ts";
+import type { TrailEvent } from "./cloud-trail-log.ts";
 
 export interface AwsSimOptions {
   org?: z.input<typeof OrgDocument>;
@@ -25,7 +27,18 @@ export interface AwsSimOptions {
   rateLimits?: boolean | Partial<RateLimitConfig>;
   latency?: { minMs: number; maxMs: number } | null;
   errorRate?: number;
+  /** Fixed CloudTrail delivery delay (shorthand for `cloudTrailDelay: { kind: "fixed", ms }`). */
   cloudTrailDelayMs?: number;
+  /** CloudTrail delivery delay distribution (default fixed 0: events visible at once). */
+  cloudTrailDelay?: TrailDelay;
+  /** Seed of the delivery-delay sampler (default: `seed`, else 1). */
+  cloudTrailDelaySeed?: number;
+  /** Record read-only calls in CloudTrail (default true). */
+  cloudTrailReadEvents?: boolean;
+  /** Read-only events kept per account, oldest dropped first (default 10000). */
+  cloudTrailReadEventsPerAccount?: number;
+  /** Region of the Identity Center instance: sso / identitystore events are recorded there (default us-east-1). */
+  identityCenterRegion?: string;
   sessionDurationOverrideSeconds?: number;
   /** How long Create/DeleteAccountAssignment stay IN_PROGRESS (default 0: done by the next request). */
   assignmentDelayMs?: number;
@@ -38,7 +51,11 @@ export interface AwsSim {
   instanceArn: string | undefined;
   identityStoreId: string | undefined;
   managementAccountId: string;
+  /** Region of the Identity Center instance (its sso / identitystore CloudTrail events are recorded there). */
+  identityCenterRegion: string;
   exportOrg(): OrgDocument;
+  /** Every CloudTrail event recorded for an account (default: management), visible or not, oldest first. */
+  trail(accountId?: string): TrailEvent[];
   counters(): SimCounters;
   resetCounters(): void;
   timeline(): SimTimeline;
@@ -57,14 +74,24 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     rateLimits: opts.rateLimits ?? false,
     latency: opts.latency ?? null,
     errorRate: opts.errorRate ?? 0,
-    cloudTrailDelayMs: opts.cloudTrailDelayMs ?? 0,
+    cloudTrailDelay: opts.cloudTrailDelay ?? { kind: "fixed", ms: opts.cloudTrailDelayMs ?? 0 },
+    cloudTrailDelaySeed: opts.cloudTrailDelaySeed ?? opts.seed ?? 1,
+    cloudTrailReadEvents: opts.cloudTrailReadEvents ?? true,
     assignmentDelayMs: opts.assignmentDelayMs ?? 0,
     sessionDurationOverrideSeconds: opts.sessionDurationOverrideSeconds ?? null,
   });
   const limiter = new RateLimiter(faults.rateLimits);
+  store.trail.identityCenterRegion = opts.identityCenterRegion ?? region;
+  if (opts.cloudTrailReadEventsPerAccount !== undefined)
+    store.trail.maxReadEventsPerAccount = opts.cloudTrailReadEventsPerAccount;
+  let trailDelay = "";
   const sync = (): void => {
     limiter.config = faults.rateLimits;
-    store.trail.delayMs = faults.cloudTrailDelayMs;
+    // Re-seed only when the distribution or seed changes, so unrelated fault updates keep the delay sequence.
+    const d = JSON.stringify([faults.cloudTrailDelay, faults.cloudTrailDelaySeed]);
+    if (d !== trailDelay) store.trail.setDelay(faults.cloudTrailDelay, faults.cloudTrailDelaySeed);
+    trailDelay = d;
+    store.trail.recordReads = faults.cloudTrailReadEvents;
     store.ssoAdmin.assignmentDelayMs = faults.assignmentDelayMs;
   };
   sync();
@@ -84,6 +111,7 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     organizationId: store.org.id,
     instanceArn: store.ic?.instanceArn,
     identityStoreId: store.ic?.identityStoreId,
+    identityCenterRegion: store.trail.identityCenterRegion,
   });
   const admin = createAdminApi({
     store,
@@ -111,7 +139,9 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     instanceArn: store.ic?.instanceArn,
     identityStoreId: store.ic?.identityStoreId,
     managementAccountId: store.org.managementAccountId,
+    identityCenterRegion: store.trail.identityCenterRegion,
     exportOrg: () => store.exportOrg(),
+    trail: (accountId = store.org.managementAccountId) => structuredClone(store.trail.all(accountId)),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
     timeline: () => counters.timelineSnapshot(),

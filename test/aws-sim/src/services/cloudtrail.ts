@@ -24,7 +24,7 @@ function matches(e: TrailEvent, key: string, value: string): boolean {
     case "EventName":
       return e.eventName === value;
     case "ReadOnly":
-      return value === "false";
+      return String(e.readOnly) === value;
     case "Username":
       return e.username === value;
     case "ResourceType":
@@ -62,9 +62,11 @@ export const CLOUDTRAIL_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
     const nowMs = Date.now();
     const key = `${attr?.AttributeKey ?? ""}=${attr?.AttributeValue ?? ""}:${String(input.StartTime ?? "")}:${String(input.EndTime ?? "")}`;
     const max = a.maxResults(50);
-    // The token pins the window's end (and the visibility instant), so events arriving between pages do not shift offsets.
+    // The token pins the window's end, the visibility instant and the log's last sequence number, so events recorded
+    // between pages (this very call's own read event included) do not shift offsets.
     let offset = 0;
     let pinned: number | undefined;
+    let seq = ctx.store.trail.lastSeq();
     const tok = input.NextToken;
     if (tok !== undefined && tok !== null) {
       try {
@@ -72,10 +74,13 @@ export const CLOUDTRAIL_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
           o?: unknown;
           k?: unknown;
           e?: unknown;
+          s?: unknown;
         };
-        if (typeof v.o !== "number" || typeof v.e !== "number" || v.k !== key) throw new Error("bad");
+        if (typeof v.o !== "number" || typeof v.e !== "number" || typeof v.s !== "number" || v.k !== key)
+          throw new Error("bad");
         offset = v.o;
         pinned = v.e;
+        seq = v.s;
       } catch {
         throw new AwsError("InvalidNextTokenException", "Invalid NextToken.", 400);
       }
@@ -91,28 +96,31 @@ export const CLOUDTRAIL_OPERATIONS: Record<string, JsonHandler<Ctx>> = {
       throw new AwsError("InvalidTimeRangeException", "Start time must be before end time.", 400);
     const from = Math.max(start, at - HORIZON_MS);
     const all: TrailEvent[] = [];
-    for (const e of ctx.store.trail.visible(ctx.actor.accountId, at)) {
-      if (e.eventTime < from || e.eventTime > end) continue;
+    // Event history is per Region: a call signed for another Region does not see these events.
+    for (const e of ctx.store.trail.visible(ctx.actor.accountId, at, ctx.requestRegion)) {
+      if (e.seq > seq || e.eventTime < from || e.eventTime > end) continue;
       if (attr && !matches(e, attr.AttributeKey!, attr.AttributeValue ?? "")) continue;
       all.push(e);
     }
     const items = all.slice(offset, offset + max);
     const next =
       offset + items.length < all.length
-        ? Buffer.from(JSON.stringify({ o: offset + items.length, k: key, e: at })).toString("base64url")
+        ? Buffer.from(JSON.stringify({ o: offset + items.length, k: key, e: at, s: seq })).toString(
+            "base64url",
+          )
         : undefined;
     const r = { items, NextToken: next };
     return {
       Events: r.items.map((e) => ({
         EventId: e.eventId,
         EventName: e.eventName,
-        ReadOnly: "false",
+        ReadOnly: String(e.readOnly),
         AccessKeyId: e.accessKeyId || undefined,
         EventTime: epoch(e.eventTime),
         EventSource: e.eventSource,
         Username: e.username,
         Resources: e.resources,
-        CloudTrailEvent: e.cloudTrailEvent,
+        CloudTrailEvent: JSON.stringify(e.record),
       })),
       NextToken: r.NextToken,
     };
