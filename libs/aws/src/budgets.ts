@@ -11,7 +11,8 @@ export type BudgetService = "organizations" | "sso-admin" | "identitystore" | "i
  * - `<sourceId>:identitystore:<identityStoreId>:<operation>` — per operation per store;
  * - `<sourceId>:organizations:<operation>`;
  * - `<sourceId>:iam:<accountId | "self">:<operation>` — per account per operation;
- * - `<sourceId>:sts`, `<sourceId>:cloudtrail`.
+ * - `<sourceId>:cloudtrail:<accountId | "self">:<region>` — LookupEvents, per account per Region;
+ * - `<sourceId>:sts`.
  */
 export function budgetScope(
   request: Pick<PageRequest, "sourceId" | "accountId" | "params">,
@@ -35,7 +36,7 @@ export function budgetScope(
     case "sts":
       return `${s}:sts`;
     case "cloudtrail":
-      return `${s}:cloudtrail`;
+      return `${s}:cloudtrail:${request.accountId ?? "self"}:${param("Region")}`;
   }
 }
 

@@ -37,8 +37,11 @@ export interface ClientFactoryOptions {
 }
 
 export interface ClientFactory {
-  /** The client for `service` of `source`, acting in `accountId` (null: the source's own credentials). */
-  client(source: SourceConfig, service: BudgetService, accountId: string | null): AwsClient;
+  /**
+   * The client for `service` of `source`, acting in `accountId` (null: the source's own credentials), in `region`
+   * (the source's when absent: CloudTrail feeds read the Region their events are recorded in).
+   */
+  client(source: SourceConfig, service: BudgetService, accountId: string | null, region?: string): AwsClient;
   /** The role assumed in `accountId` for cross-account calls. */
   crossAccountRoleArn(source: SourceConfig, accountId: string): string;
   /** The source's own account id (GetCallerIdentity once, then cached; a failure is not cached). */
@@ -77,10 +80,7 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
 
   const chains = new Map<string, RefreshingCredentials[]>();
   // Per (source, member account), in least-recently-used order (a Map iterates in insertion order).
-  const accounts = new Map<
-    string,
-    { creds: RefreshingCredentials; clients: Map<BudgetService, AwsClient> }
-  >();
+  const accounts = new Map<string, { creds: RefreshingCredentials; clients: Map<string, AwsClient> }>();
   const maxAccounts = opts.maxAccounts ?? 64;
   // The source's own credentials: one client per (source, service).
   const clients = new Map<string, AwsClient>();
@@ -138,10 +138,11 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
     source: SourceConfig,
     service: BudgetService,
     credentials: AwsCredentialIdentityProvider,
+    region: string,
   ) {
     const Ctor = CLIENTS[service];
     return new Ctor({
-      region: source.region,
+      region,
       ...(source.endpoint ? { endpoint: source.endpoint } : {}),
       maxAttempts: opts.maxAttempts,
       requestHandler,
@@ -149,20 +150,27 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
     });
   }
 
-  function client(source: SourceConfig, service: BudgetService, accountId: string | null): AwsClient {
+  function client(
+    source: SourceConfig,
+    service: BudgetService,
+    accountId: string | null,
+    region: string = source.region,
+  ): AwsClient {
+    // The source's Region keeps the key it always had; another Region is a client of its own.
+    const which = region === source.region ? service : `${service}@${region}`;
     if (accountId !== null) {
       const entry = account(source, accountId);
-      let c = entry.clients.get(service);
+      let c = entry.clients.get(which);
       if (!c) {
-        c = newClient(source, service, entry.creds.provider);
-        entry.clients.set(service, c);
+        c = newClient(source, service, entry.creds.provider, region);
+        entry.clients.set(which, c);
       }
       return c;
     }
-    const key = `${source.id}/${service}`;
+    const key = `${source.id}/${which}`;
     let c = clients.get(key);
     if (!c) {
-      c = newClient(source, service, sourceProvider(source));
+      c = newClient(source, service, sourceProvider(source), region);
       clients.set(key, c);
     }
     return c;

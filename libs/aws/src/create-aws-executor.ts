@@ -111,7 +111,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
   ): Promise<unknown> {
     // The resolved account: a request naming the source's own account shares the "self" budget.
     const scope = budgetScope({ ...s.request, accountId: s.account }, service, operation);
-    const client = factory.client(s.source, service, s.account);
+    const client = factory.client(s.source, service, s.account, regionOf(s));
     const target = {
       client,
       sourceId: s.source.id,
@@ -121,6 +121,13 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
       ratePerSec: s.source.budgets[service],
     };
     return calls.send(target, command, input, s.signal);
+  }
+
+  /** The Region a request names (a feed's), or the source's. */
+  function regionOf(s: Served): string {
+    const spec = findOperation(s.request.service, s.request.operation);
+    const v = spec?.regionParam ? s.request.params[spec.regionParam] : undefined;
+    return typeof v === "string" && v !== "" ? v : s.source.region;
   }
 
   async function run(s: Served, spec: OperationSpec): Promise<AwsPageOutcome> {

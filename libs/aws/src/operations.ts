@@ -28,6 +28,8 @@ export interface OperationSpec {
   dateParams?: readonly string[];
   /** Served by several calls instead of `command` (see `describePermissionSet`). */
   composite?: "DescribePermissionSet";
+  /** Param naming the Region the call is made in (the source's when absent); never sent to AWS. */
+  regionParam?: string;
 }
 
 const asCtor = (c: new (input: never) => object): CommandCtor => c as unknown as CommandCtor;
@@ -44,6 +46,7 @@ interface SpecParts {
   paging?: Paging;
   dateParams?: readonly string[];
   composite?: OperationSpec["composite"];
+  regionParam?: string;
 }
 
 /**
@@ -85,12 +88,19 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   "iam.GetAccessKeyLastUsed": { command: iam.GetAccessKeyLastUsedCommand },
   "iam.ListAccountAliases": { command: iam.ListAccountAliasesCommand, paging: IAM },
   "sts.GetCallerIdentity": { command: sts.GetCallerIdentityCommand },
+  // A feed reads the Region its events are recorded in (IAM and Organizations: us-east-1), not the source's.
+  "cloudtrail.LookupEvents": {
+    command: ct.LookupEventsCommand,
+    paging: TRAIL,
+    dateParams: ["StartTime", "EndTime"],
+    regionParam: "Region",
+  },
 };
 
 /**
  * AWS calls the executor serves that no page of the pipeline names: not in the catalog, no mapper. They are
  * kept for routes not built yet (per-entity IAM fallbacks, per-account permission set discovery, group
- * memberships per member, CloudTrail for incremental syncs) and the sync policy grants them (deploy/aws). A page
+ * memberships per member) and the sync policy grants them (deploy/aws). A page
  * request naming one fails its schema at the boundary, so only a direct caller of the executor reaches them.
  */
 const RESERVED_SPECS = {
@@ -120,11 +130,6 @@ const RESERVED_SPECS = {
   "iam.GetUserPolicy": { command: iam.GetUserPolicyCommand },
   "iam.GetGroupPolicy": { command: iam.GetGroupPolicyCommand },
   "iam.GetRolePolicy": { command: iam.GetRolePolicyCommand },
-  "cloudtrail.LookupEvents": {
-    command: ct.LookupEventsCommand,
-    paging: TRAIL,
-    dateParams: ["StartTime", "EndTime"],
-  },
 } as const satisfies { readonly [K in Operation]?: never } & Record<`${BudgetService}.${string}`, SpecParts>;
 
 /** An AWS call the executor serves that is not a page of the pipeline (see `RESERVED_SPECS`). */
@@ -152,6 +157,7 @@ function spec(key: AwsOperation | ReservedAwsCall, parts: SpecParts): OperationS
     ...(parts.paging ? { paging: parts.paging } : {}),
     ...(parts.dateParams ? { dateParams: parts.dateParams } : {}),
     ...(parts.composite ? { composite: parts.composite } : {}),
+    ...(parts.regionParam ? { regionParam: parts.regionParam } : {}),
   };
 }
 
@@ -188,6 +194,7 @@ export function buildInput(
     if (pageToken) input[token] = pageToken;
     else delete input[token];
   }
+  if (spec.regionParam) delete input[spec.regionParam];
   for (const name of spec.dateParams ?? []) {
     const v = input[name];
     if (typeof v === "string" || typeof v === "number") input[name] = new Date(v);

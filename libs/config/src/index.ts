@@ -27,6 +27,9 @@ export {
   SourceConfig,
   AssumeRoleHop,
   Budgets,
+  Duration,
+  FeedsConfig,
+  FEED_LOOKBACK_MAX_MS,
   parseSources,
   loadSourcesFile,
 } from "./sources-file.ts";

@@ -113,6 +113,33 @@ describe("sources file", () => {
     );
   });
 
+  it("reads feed durations as strings or seconds, with defaults, and names a bad one", () => {
+    const feeds = (f: unknown) => parseSources({ sources: [{ id: "a", feeds: f }] }).sources[0]!.feeds;
+    expect(feeds(undefined)).toEqual({
+      enabled: false,
+      lookback: 3_600_000,
+      overlap: 900_000,
+      minInterval: 5_000,
+      maxInterval: 60_000,
+      maxWindowsInFlight: 8,
+    });
+    expect(feeds({ enabled: true, lookback: "2d", overlap: 600, minInterval: "1.5s" })).toMatchObject({
+      enabled: true,
+      lookback: 172_800_000,
+      overlap: 600_000,
+      minInterval: 1_500,
+    });
+    expect(oneLine(() => feeds({ lookback: "91d" }))).toMatch(
+      /sources\.0\.feeds\.lookback: must be at most 90 days/,
+    );
+    expect(oneLine(() => feeds({ overlap: "5 minutes" }))).toMatch(
+      /feeds\.overlap: "5 minutes" is not a duration/,
+    );
+    expect(oneLine(() => feeds({ minInterval: "30s", maxInterval: "10s" }))).toMatch(
+      /feeds\.maxInterval: must be at least minInterval/,
+    );
+  });
+
   it("refuses a second hop longer than an hour (role chaining), naming the hop", () => {
     const hops = (first: number, second: number) => ({
       sources: [

@@ -51,6 +51,57 @@ export const Budgets = z.object({
 });
 export type Budgets = z.infer<typeof Budgets>;
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration as a string ("90s", "15m", "1h", "2d") or a number of seconds; parsed to milliseconds. */
+export const Duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = typeof v === "number" ? null : /^(\d+(?:\.\d+)?)\s*([smhd])$/.exec(v.trim());
+  const seconds = typeof v === "number" ? v : m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : NaN;
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(v)} is not a duration: use a number of seconds or a string like "90s", "15m", "1h", "2d"`,
+    });
+    return z.NEVER;
+  }
+  return Math.round(seconds * 1000);
+});
+
+/** CloudTrail keeps 90 days of management events: no lookback reaches further. */
+export const FEED_LOOKBACK_MAX_MS = 90 * 86_400_000;
+
+/**
+ * Incremental sync from CloudTrail (docs/freshness.md). Durations are strings ("90s", "15m", "1h") or seconds;
+ * they are held here in milliseconds.
+ */
+export const FeedsConfig = z
+  .object({
+    /** Off by default: it needs cloudtrail:LookupEvents in every synced account (deploy/aws). @default false */
+    enabled: z.boolean().default(false),
+    /** How far back a feed's first window reads. At most 90 days (CloudTrail's horizon). @default "1h" */
+    lookback: Duration.prefault("1h").refine((ms) => ms <= FEED_LOOKBACK_MAX_MS, {
+      message: "must be at most 90 days (CloudTrail's horizon)",
+    }),
+    /**
+     * How far each window reaches back before the previous one's end: must exceed CloudTrail's delivery delay
+     * (about 5 minutes on average, not guaranteed) or a late event is missed. @default "15m"
+     */
+    overlap: Duration.prefault("15m").refine((ms) => ms >= 60_000 && ms <= FEED_LOOKBACK_MAX_MS, {
+      message: "must be between 1m and 90 days",
+    }),
+    /** Interval between a feed's windows while it has activity. @default "5s" */
+    minInterval: Duration.prefault("5s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
+    /** Longest interval a quiet feed backs off to. @default "60s" */
+    maxInterval: Duration.prefault("60s"),
+    /** Windows of the source open at once (each is one chain of LookupEvents pages). @default 8 */
+    maxWindowsInFlight: z.number().int().min(1).max(1000).default(8),
+  })
+  .superRefine((f, ctx) => {
+    if (f.maxInterval < f.minInterval)
+      ctx.addIssue({ code: "custom", path: ["maxInterval"], message: "must be at least minInterval" });
+  });
+export type FeedsConfig = z.infer<typeof FeedsConfig>;
+
 export const SourceConfig = z.object({
   id: SourceId,
   /** "aws" syncs an AWS organization; "diag" is a synthetic source that exercises the pipeline without AWS (a deployment self-test). @default "aws" */
@@ -97,6 +148,7 @@ export const SourceConfig = z.object({
   /** Minutes between full runs; 0 = only on request. @default 360 */
   fullSyncEveryMinutes: z.number().int().min(0).default(360),
   budgets: Budgets.default(Budgets.parse({})),
+  feeds: FeedsConfig.default(FeedsConfig.parse({})),
   /**
    * How account assignments are listed: "pairs" calls ListAccountAssignments once per provisioned account ×
    * permission set, "principals" calls ListAccountAssignmentsForPrincipal once per user and group; "auto" takes

@@ -150,5 +150,7 @@ export const FeedPage = z.object({
   ),
   /** True on the last page of the cycle's window: the writer commits the cursor with the refreshes. */
   windowComplete: z.boolean(),
+  /** The window's pinned end (the request's EndTime): a page of another window than the open one is ignored. */
+  windowEnd: z.iso.datetime().optional(),
 });
 export type FeedPage = z.infer<typeof FeedPage>;

@@ -48,6 +48,7 @@ export {
   RunSummary,
   StatusRequest,
   StatusReply,
+  FeedStatus,
   CancelRequest,
   CancelReply,
 } from "./messages.ts";

@@ -192,8 +192,35 @@ export type RunSummary = z.infer<typeof RunSummary>;
 export const StatusRequest = z.object({ sourceId: SourceId.optional(), runId: z.uuid().optional() });
 export type StatusRequest = z.infer<typeof StatusRequest>;
 
+/** One change feed's state (docs/freshness.md): its cursor, what it saw, how fresh its refreshes are. */
+export const FeedStatus = z.object({
+  sourceId: SourceId,
+  feedId: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  eventSource: z.string(),
+  /** The committed cursor: the next window starts at since − overlap. */
+  since: z.iso.datetime(),
+  /** now − since: how far behind the feed's committed cursor is. */
+  cursorAgeMs: z.number().int(),
+  committedAt: z.iso.datetime().nullable(),
+  windowOpen: z.boolean(),
+  /** Consecutive windows that found nothing new (the poll interval backs off with it). */
+  quietPolls: z.number().int(),
+  eventsSeen: z.number().int(),
+  eventsTranslated: z.number().int(),
+  eventsIgnored: z.number().int(),
+  eventsUnknown: z.number().int(),
+  lastEventAt: z.iso.datetime().nullable(),
+  /** Event time → refresh queued, for the oldest change of the last window that queued any. */
+  queueLagMs: z.number().int().nullable(),
+  /** Event time → refresh done (`refresh_queue.done_at`), for the feed's latest finished refresh. */
+  refreshLagMs: z.number().int().nullable(),
+});
+export type FeedStatus = z.infer<typeof FeedStatus>;
+
 export const StatusReply = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), runs: z.array(RunSummary) }),
+  z.object({ ok: z.literal(true), runs: z.array(RunSummary), feeds: z.array(FeedStatus).optional() }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type StatusReply = z.infer<typeof StatusReply>;

@@ -34,6 +34,7 @@ export const OPERATIONS = [
   "iam.ListAccessKeys",
   "iam.GetAccessKeyLastUsed",
   "iam.ListAccountAliases",
+  "cloudtrail.LookupEvents",
 ] as const satisfies ReadonlyArray<`${ServiceName}.${string}`>;
 
 export const Operation = z.enum(OPERATIONS);

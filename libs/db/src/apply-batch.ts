@@ -4,6 +4,7 @@ import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { completeRunIfDone } from "./complete-run.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
+import { applyFeedPage } from "./feed-cursors.ts";
 import { addEvents, noEvents } from "./event-counts.ts";
 import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
@@ -149,6 +150,7 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
     );
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
+    if (b.feed) await applyFeedPage(tx, ctx, b.feed);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
     await tx

@@ -48,10 +48,11 @@ export async function cancelRun(
     return await db.transaction().execute(async (tx): Promise<CancelRunResult> => {
       const before = await tx
         .selectFrom("runs")
-        .select(["source_id", "status"])
+        .select(["source_id", "status", "kind"])
         .where("id", "=", runId)
         .executeTakeFirst();
-      if (!before) return { kind: "unknown", runId };
+      // The feed run is not a sync: cancelling it would stop the source's feeds (disable them in the config).
+      if (!before || before.kind === "feed") return { kind: "unknown", runId };
       if (before.status === "cancelled")
         return { kind: "already-cancelled", runId, sourceId: before.source_id };
       if (before.status !== "running")

@@ -53,13 +53,14 @@ export async function completeRunIfDone(
   if (other) return null;
   const run = await tx
     .selectFrom("runs")
-    .select(["id", "source_id", "status", "is_initial", "started_at"])
+    .select(["id", "source_id", "status", "is_initial", "started_at", "kind"])
     .where("id", "=", runId)
     // NO KEY UPDATE, not UPDATE: it must not conflict with the KEY SHARE locks that inserting child tasks
     // (foreign key to runs) takes in concurrent batch transactions, or those deadlock against this one.
     .forNoKeyUpdate()
     .executeTakeFirst();
-  if (!run || run.status !== "running") return null;
+  // A feed run owns the feed polls forever: between two windows it has no pending task, and is not done.
+  if (!run || run.status !== "running" || run.kind === "feed") return null;
   const counts = await tx
     .selectFrom("tasks")
     .select([
@@ -147,6 +148,7 @@ export async function completeIdleRuns(db: Db, subjects: Subjects, logger?: Logg
     .selectFrom("runs")
     .select("id")
     .where("status", "=", "running")
+    .where("kind", "<>", "feed")
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(

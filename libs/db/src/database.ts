@@ -117,7 +117,8 @@ export interface FeedCursorsTable {
   window_end: Timestamp | null;
   window_newest: Timestamp | null;
   window_seen_ids: Generated<string[]>;
-  window_intents: Generated<Json<unknown[]>>;
+  // Generated<Json<…>> would make its insert/update type the ColumnType itself rather than the JSON text.
+  window_intents: ColumnType<unknown[], string | undefined, string>;
   window_started_at: Timestamp | null;
   next_poll_at: Generated<Date>;
   quiet_polls: Generated<number>;

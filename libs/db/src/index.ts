@@ -53,3 +53,12 @@ export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
 export { refreshGrantChains } from "./grant-chains.ts";
 export { enqueueRefreshes } from "./refresh-queue.ts";
 export type { QueuedRefresh } from "./refresh-queue.ts";
+export {
+  applyFeedPage,
+  ensureFeedCursors,
+  feedStatuses,
+  startDueWindows,
+  syncedFeedAccounts,
+} from "./feed-cursors.ts";
+export type { FeedStatusRow, StartWindowsInput, StartWindowsResult } from "./feed-cursors.ts";
+export { ensureFeedRun, pruneFeedTasks } from "./feed-runs.ts";

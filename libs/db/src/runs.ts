@@ -38,6 +38,8 @@ export async function startRun(
       .select("id")
       .where("source_id", "=", i.sourceId)
       .where("status", "=", "running")
+      // The source's feed run (feed-runs.ts) runs forever beside syncs: it is not an active sync.
+      .where("kind", "<>", "feed")
       .executeTakeFirst();
     if (active) return { runId: active.id, alreadyRunning: true };
     const previous = await tx
@@ -137,6 +139,8 @@ export async function runSummaries(
         "failed",
       ),
     ])
+    // Syncs only: the feed run never ends and is reported as feeds (feedStatuses).
+    .where("kind", "<>", "feed")
     .orderBy("started_at", "desc")
     .limit(f.limit ?? 20);
   if (f.sourceId) q = q.where("source_id", "=", f.sourceId);

@@ -13,6 +13,12 @@ export async function republishStalledTasks(
   subjects: Subjects,
   stalledMs: number,
   limit = 1000,
+  /**
+   * Which runs' tasks: syncs' (the default; re-published only when the pipeline is idle, since a backlog is not a
+   * loss) or the feed runs' (one small poll per open window: re-published whatever the backlog, or the endless
+   * stream of polls would keep a lost one from ever being seen as lost).
+   */
+  runs: "syncs" | "feeds" = "syncs",
 ): Promise<number> {
   return db.transaction().execute(async (tx) => {
     const rows = await tx
@@ -21,6 +27,7 @@ export async function republishStalledTasks(
       .selectAll("tasks")
       .where("tasks.status", "=", "pending")
       .where("runs.status", "=", "running")
+      .where("runs.kind", runs === "feeds" ? "=" : "<>", "feed")
       .where("tasks.published_at", "<", new Date(Date.now() - stalledMs))
       .limit(limit)
       .forUpdate("tasks")

@@ -35,3 +35,28 @@ export {
 } from "./ids.ts";
 export { decodePolicy } from "./aws/decode-policy.ts";
 export { classifyAwsPrincipal, trustPrincipals } from "./aws/trust-principals.ts";
+export {
+  CLOUDTRAIL_HORIZON_MS,
+  NO_COUNTS,
+  addPage,
+  commitWindow,
+  decodeSeen,
+  encodeSeen,
+  initialCursor,
+  nextPollDelay,
+  nextQuietPolls,
+  startWindow,
+} from "./feeds/feed-window.ts";
+export type {
+  CommittedCursor,
+  FeedTiming,
+  FeedWindow,
+  PageCounts,
+  PollTiming,
+  SeenEvent,
+  WindowIntent,
+} from "./feeds/feed-window.ts";
+export { GLOBAL_EVENTS_REGION, feedPollRequest, sourceFeeds } from "./feeds/source-feeds.ts";
+export type { FeedSpec, SourceFeedsInput } from "./feeds/source-feeds.ts";
+export { mapLookupEvents, classifyLookupEvent } from "./feeds/map-lookup-events.ts";
+export { parseChangeRecord } from "./feeds/parse-change-record.ts";

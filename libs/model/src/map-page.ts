@@ -28,6 +28,7 @@ import { mapGetAccessKeyLastUsed, mapListAccessKeys } from "./aws/map-access-key
 import { mapGetAccountAuthorizationDetails } from "./aws/map-get-account-authorization-details.ts";
 import { skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
+import { mapLookupEvents } from "./feeds/map-lookup-events.ts";
 
 export type PageMapper = (result: PageResult) => ResultBatch;
 
@@ -59,6 +60,7 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "iam.ListAccessKeys": mapListAccessKeys,
   "iam.GetAccessKeyLastUsed": mapGetAccessKeyLastUsed,
   "iam.ListAccountAliases": mapListAccountAliases,
+  "cloudtrail.LookupEvents": mapLookupEvents,
 };
 
 /** Maps a raw page to its batch; an operation nobody maps is a permanent error (dead letter), not a retry. */
