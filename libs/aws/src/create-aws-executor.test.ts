@@ -164,6 +164,8 @@ function paramsFor(key: string): Record<string, unknown> {
     "identitystore.ListUsers": store,
     "identitystore.ListGroups": store,
     "identitystore.ListGroupMemberships": { ...store, GroupId: ic.memberships[0]!.groupId },
+    "identitystore.DescribeUser": { ...store, UserId: ic.memberships[0]!.userId },
+    "identitystore.DescribeGroup": { ...store, GroupId: ic.memberships[0]!.groupId },
     "identitystore.ListGroupMembershipsForMember": {
       ...store,
       MemberId: { UserId: ic.memberships[0]!.userId },

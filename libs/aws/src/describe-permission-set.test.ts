@@ -3,7 +3,7 @@ import { ResourceNotFoundException } from "@aws-sdk/client-sso-admin";
 import { createLogger } from "@grantline/log";
 import { createJsonCache, createRedis } from "@grantline/redis";
 import { testInfra, uniqueName } from "@grantline/testing";
-import { describePermissionSet } from "./describe-permission-set.ts";
+import { BYPASS_CACHE_PARAM, describePermissionSet } from "./describe-permission-set.ts";
 import type { DescribePermissionSetCall } from "./operations.ts";
 
 const keyPrefix = `${uniqueName("dps")}:`;
@@ -98,5 +98,23 @@ describe("describePermissionSet", () => {
       page,
     );
     expect(second.calls).toEqual([]);
+  });
+
+  it("a refresh bypasses the cache and overwrites the entry with what AWS answers now", async () => {
+    const arn = psArn("f");
+    await describePermissionSet({ InstanceArn, PermissionSetArn: arn }, cache, ssoAdmin(undefined).call);
+    const managed = { ManagedPolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" };
+    const fresh = ssoAdmin(managed);
+    const page = await describePermissionSet(
+      { InstanceArn, PermissionSetArn: arn, [BYPASS_CACHE_PARAM]: true },
+      cache,
+      fresh.call,
+    );
+    expect(fresh.calls).toHaveLength(5);
+    expect(page.PermissionsBoundary).toEqual(managed);
+    const later = ssoAdmin(undefined);
+    const cached = await describePermissionSet({ InstanceArn, PermissionSetArn: arn }, cache, later.call);
+    expect(later.calls).toEqual([]);
+    expect(cached.PermissionsBoundary).toEqual(managed);
   });
 });

@@ -38,6 +38,13 @@ const ctor = (c: new (input: never) => object): CommandCtor => c as unknown as C
 const CACHE_VERSION = 2;
 
 /**
+ * A request param (not an AWS input member, so the SDK ignores it) that makes the composite read AWS and
+ * overwrite its cache entry instead of answering from it. Duplicated as a literal in libs/model (which does not
+ * depend on libs/aws): `refreshRequests` sets it.
+ */
+export const BYPASS_CACHE_PARAM = "BypassCache";
+
+/**
  * The composite `sso-admin DescribePermissionSet` page: the permission set with its managed and customer-managed
  * policies, its inline policy and its permissions boundary, from five calls, cached by ARN so repeated runs and
  * every replica skip them while the cache holds the page.
@@ -55,7 +62,11 @@ export async function describePermissionSet(
       "sso-admin DescribePermissionSet needs string params InstanceArn and PermissionSetArn",
     );
   }
-  const hit = (await cache.getMany([arn])).get(arn) as { v?: unknown; page?: unknown } | undefined;
+  // A targeted refresh (a feed saw the set change) must learn the new state: it reads AWS and overwrites the entry.
+  const hit =
+    params[BYPASS_CACHE_PARAM] === true
+      ? undefined
+      : ((await cache.getMany([arn])).get(arn) as { v?: unknown; page?: unknown } | undefined);
   if (hit && typeof hit === "object" && hit.v === CACHE_VERSION && typeof hit.page === "object" && hit.page)
     return hit.page as Record<string, unknown>;
   const base = { InstanceArn: instanceArn, PermissionSetArn: arn };

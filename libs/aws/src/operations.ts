@@ -62,6 +62,7 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   },
   "organizations.ListAccounts": { command: org.ListAccountsCommand, paging: ORG },
   "organizations.ListParents": { command: org.ListParentsCommand, paging: ORG },
+  "organizations.DescribeAccount": { command: org.DescribeAccountCommand },
   "organizations.ListPolicies": { command: org.ListPoliciesCommand, paging: ORG },
   "organizations.DescribePolicy": { command: org.DescribePolicyCommand },
   "organizations.ListTargetsForPolicy": { command: org.ListTargetsForPolicyCommand, paging: ORG },
@@ -83,6 +84,8 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   "identitystore.ListUsers": { command: ids.ListUsersCommand, paging: IDS },
   "identitystore.ListGroups": { command: ids.ListGroupsCommand, paging: IDS },
   "identitystore.ListGroupMemberships": { command: ids.ListGroupMembershipsCommand, paging: IDS },
+  "identitystore.DescribeUser": { command: ids.DescribeUserCommand },
+  "identitystore.DescribeGroup": { command: ids.DescribeGroupCommand },
   "iam.GetAccountAuthorizationDetails": { command: iam.GetAccountAuthorizationDetailsCommand, paging: IAM },
   "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand, paging: IAM },
   "iam.GetAccessKeyLastUsed": { command: iam.GetAccessKeyLastUsedCommand },
@@ -104,7 +107,6 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
  * request naming one fails its schema at the boundary, so only a direct caller of the executor reaches them.
  */
 const RESERVED_SPECS = {
-  "organizations.DescribeAccount": { command: org.DescribeAccountCommand },
   "sso-admin.ListPermissionSetsProvisionedToAccount": {
     command: sso.ListPermissionSetsProvisionedToAccountCommand,
     paging: SSO,

@@ -8,6 +8,8 @@ export { MAPPERS, mapPage } from "./map-page.ts";
 export type { PageMapper } from "./map-page.ts";
 export { rootRequests } from "./root-requests.ts";
 export type { RootSource, RunPlan } from "./root-requests.ts";
+export { BYPASS_CACHE_PARAM, refreshRequests } from "./refresh-requests.ts";
+export type { RefreshBase } from "./refresh-requests.ts";
 export { diagPage, diagParams, diagRoot, mapDiagPage } from "./diag.ts";
 export type { DiagPagesParams } from "./diag.ts";
 export { chooseAssignmentRoute } from "./aws/identity-center.ts";

@@ -7,26 +7,42 @@ import {
   type ResultBatch,
 } from "@grantline/contracts";
 import {
+  mapDescribeAccount,
   mapDescribeOrganization,
   mapListAccounts,
   mapListOrganizationalUnitsForParent,
   mapListParents,
   mapListRoots,
+  mapVanishedAccount,
 } from "./aws/organizations.ts";
 import {
   mapDescribePermissionSet,
+  mapVanishedPermissionSet,
   mapListAccountAssignments,
   mapListAccountAssignmentsForPrincipal,
   mapListAccountsForProvisionedPermissionSet,
   mapListInstances,
   mapListPermissionSets,
 } from "./aws/identity-center.ts";
-import { mapDescribePolicy, mapListPolicies, mapListTargetsForPolicy } from "./aws/org-policies.ts";
-import { mapListGroupMemberships, mapListGroups, mapListUsers } from "./aws/identity-store.ts";
+import {
+  mapDescribePolicy,
+  mapListPolicies,
+  mapListTargetsForPolicy,
+  mapVanishedPolicy,
+} from "./aws/org-policies.ts";
+import {
+  mapDescribeGroup,
+  mapDescribeUser,
+  mapListGroupMemberships,
+  mapListGroups,
+  mapListUsers,
+  mapVanishedGroup,
+  mapVanishedUser,
+} from "./aws/identity-store.ts";
 import { mapGetCallerIdentity, mapListAccountAliases } from "./aws/iam-account-requests.ts";
 import { mapGetAccessKeyLastUsed, mapListAccessKeys } from "./aws/map-access-keys.ts";
 import { mapGetAccountAuthorizationDetails } from "./aws/map-get-account-authorization-details.ts";
-import { skippedBatch } from "./aws/page-helpers.ts";
+import { batchFor, skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
 import { mapLookupEvents } from "./feeds/map-lookup-events.ts";
 
@@ -43,6 +59,7 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "organizations.ListOrganizationalUnitsForParent": mapListOrganizationalUnitsForParent,
   "organizations.ListAccounts": mapListAccounts,
   "organizations.ListParents": mapListParents,
+  "organizations.DescribeAccount": mapDescribeAccount,
   "organizations.ListPolicies": mapListPolicies,
   "organizations.DescribePolicy": mapDescribePolicy,
   "organizations.ListTargetsForPolicy": mapListTargetsForPolicy,
@@ -55,6 +72,8 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "identitystore.ListUsers": mapListUsers,
   "identitystore.ListGroups": mapListGroups,
   "identitystore.ListGroupMemberships": mapListGroupMemberships,
+  "identitystore.DescribeUser": mapDescribeUser,
+  "identitystore.DescribeGroup": mapDescribeGroup,
   "sts.GetCallerIdentity": mapGetCallerIdentity,
   "iam.GetAccountAuthorizationDetails": mapGetAccountAuthorizationDetails,
   "iam.ListAccessKeys": mapListAccessKeys,
@@ -63,11 +82,33 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "cloudtrail.LookupEvents": mapLookupEvents,
 };
 
+/**
+ * What a page whose object is gone (AWS answered NotFound: `skipped: "NotFound"`) means, where it says more than
+ * "skip": a single object read by a targeted refresh is deleted (`objectSweeps`); a list of members or
+ * assignments whose group or pair is gone is an empty list, so its scope sweep revokes what it held (the
+ * source-wide sweep of a full run would have). Elsewhere a vanished page is skipped and its scope kept, as a
+ * denied one is.
+ */
+const VANISHED: { readonly [K in Operation]?: PageMapper } = {
+  "identitystore.DescribeUser": mapVanishedUser,
+  "identitystore.DescribeGroup": mapVanishedGroup,
+  "organizations.DescribeAccount": mapVanishedAccount,
+  "organizations.DescribePolicy": mapVanishedPolicy,
+  "sso-admin.DescribePermissionSet": mapVanishedPermissionSet,
+  "identitystore.ListGroupMemberships": emptyPage,
+  "sso-admin.ListAccountAssignments": emptyPage,
+};
+
+function emptyPage(res: PageResult): ResultBatch {
+  return batchFor({ ...res, page: {} }, {});
+}
+
 /** Maps a raw page to its batch; an operation nobody maps is a permanent error (dead letter), not a retry. */
 export function mapPage(result: PageResult): ResultBatch {
   // Runtime input: the schema already refuses operations outside the catalog, but a caller may skip it.
   const key = operationKey(result.request.service, result.request.operation);
   if (!isOperation(key)) throw new PermanentError("unknown-operation", `no mapper for ${key}`);
+  if (result.skipped === "NotFound") return (VANISHED[key] ?? skippedBatch)(result);
   if (result.skipped !== null) return skippedBatch(result);
   return MAPPERS[key](result);
 }

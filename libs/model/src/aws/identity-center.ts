@@ -6,7 +6,7 @@ import {
   identityStoreUsersScope,
   principalAssignmentScope,
 } from "../ids.ts";
-import { batchFor, child, grant, list, optStr, param, str } from "./page-helpers.ts";
+import { batchFor, child, grant, list, optStr, param, str, vanishedBatch } from "./page-helpers.ts";
 
 /**
  * How a run lists account assignments. "pairs": ListAccountAssignments per provisioned account × permission
@@ -132,6 +132,13 @@ export function mapDescribePermissionSet(res: PageResult): ResultBatch {
       },
     ],
   });
+}
+
+/** A permission set deleted since it was listed or changed: it goes (its pairs' entitlements go at the run's end). */
+export function mapVanishedPermissionSet(res: PageResult): ResultBatch {
+  return vanishedBatch(res, [
+    { kind: "resource", type: "permission_set", id: param(res.request, "PermissionSetArn") },
+  ]);
 }
 
 /**

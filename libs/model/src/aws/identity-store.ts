@@ -1,60 +1,77 @@
-import type { PageResult, ResultBatch } from "@grantline/contracts";
+import type { Entitlement, PageResult, Resource, ResultBatch } from "@grantline/contracts";
 import { groupMemberEntitlementId, groupMembershipsScope } from "../ids.ts";
-import { batchFor, child, grant, list, optStr, param, str } from "./page-helpers.ts";
+import { batchFor, child, grant, list, optStr, param, str, vanishedBatch } from "./page-helpers.ts";
 import { principalAssignmentsRequest } from "./identity-center.ts";
+
+/** One user as ListUsers and DescribeUser both answer it: the same row whichever read it. */
+function userResource(storeId: string, u: Record<string, unknown>): Resource {
+  const userName = str(u, "UserName");
+  const emails = list(u, "Emails")
+    .map((e) => optStr(e, "Value"))
+    .filter((e): e is string => e !== null);
+  const name = (u.Name ?? {}) as Record<string, unknown>;
+  return {
+    type: "sso_user",
+    id: str(u, "UserId"),
+    parentType: null,
+    parentId: null,
+    name: userName,
+    attrs: {
+      identityStoreId: storeId,
+      displayName: optStr(u, "DisplayName"),
+      givenName: optStr(name, "GivenName"),
+      familyName: optStr(name, "FamilyName"),
+      // As baton-aws does: a user name that looks like an address counts as one.
+      emails: [...new Set([...(userName.includes("@") ? [userName] : []), ...emails])],
+      // ENABLED | DISABLED; null when Identity Store does not say (it answers it since late 2025).
+      status: optStr(u, "UserStatus"),
+    },
+  };
+}
 
 export function mapListUsers(res: PageResult): ResultBatch {
   const storeId = param(res.request, "IdentityStoreId");
   const users = list(res.page, "Users");
   return batchFor(res, {
     children: users.flatMap((u) => principalAssignmentsRequest(res.request, "USER", str(u, "UserId")) ?? []),
-    resources: users.map((u) => {
-      const userName = str(u, "UserName");
-      const emails = list(u, "Emails")
-        .map((e) => optStr(e, "Value"))
-        .filter((e): e is string => e !== null);
-      const name = (u.Name ?? {}) as Record<string, unknown>;
-      return {
-        type: "sso_user",
-        id: str(u, "UserId"),
-        parentType: null,
-        parentId: null,
-        name: userName,
-        attrs: {
-          identityStoreId: storeId,
-          displayName: optStr(u, "DisplayName"),
-          givenName: optStr(name, "GivenName"),
-          familyName: optStr(name, "FamilyName"),
-          // As baton-aws does: a user name that looks like an address counts as one.
-          emails: [...new Set([...(userName.includes("@") ? [userName] : []), ...emails])],
-          // ENABLED | DISABLED; null when Identity Store does not say (it answers it since late 2025).
-          status: optStr(u, "UserStatus"),
-        },
-      };
-    }),
+    resources: users.map((u) => userResource(storeId, u)),
   });
+}
+
+/** One group and its `member` entitlement, as ListGroups and DescribeGroup both answer it. */
+function groupRows(
+  storeId: string,
+  g: Record<string, unknown>,
+): { resource: Resource; entitlement: Entitlement } {
+  const id = str(g, "GroupId");
+  const name = optStr(g, "DisplayName") ?? id;
+  return {
+    resource: {
+      type: "sso_group",
+      id,
+      parentType: null,
+      parentId: null,
+      name,
+      attrs: { identityStoreId: storeId, description: optStr(g, "Description") },
+    },
+    entitlement: {
+      id: groupMemberEntitlementId(id),
+      resourceType: "sso_group",
+      resourceId: id,
+      slug: "member",
+      name: `Member of ${name}`,
+      attrs: {},
+    },
+  };
 }
 
 export function mapListGroups(res: PageResult): ResultBatch {
   const IdentityStoreId = param(res.request, "IdentityStoreId");
   const groups = list(res.page, "Groups");
+  const rows = groups.map((g) => groupRows(IdentityStoreId, g));
   return batchFor(res, {
-    resources: groups.map((g) => ({
-      type: "sso_group",
-      id: str(g, "GroupId"),
-      parentType: null,
-      parentId: null,
-      name: optStr(g, "DisplayName") ?? str(g, "GroupId"),
-      attrs: { identityStoreId: IdentityStoreId, description: optStr(g, "Description") },
-    })),
-    entitlements: groups.map((g) => ({
-      id: groupMemberEntitlementId(str(g, "GroupId")),
-      resourceType: "sso_group",
-      resourceId: str(g, "GroupId"),
-      slug: "member",
-      name: `Member of ${optStr(g, "DisplayName") ?? str(g, "GroupId")}`,
-      attrs: {},
-    })),
+    resources: rows.map((r) => r.resource),
+    entitlements: rows.map((r) => r.entitlement),
     children: groups.flatMap((g) => [
       child(
         res.request,
@@ -66,6 +83,43 @@ export function mapListGroups(res: PageResult): ResultBatch {
       ...[principalAssignmentsRequest(res.request, "GROUP", str(g, "GroupId"))].filter((r) => r !== null),
     ]),
   });
+}
+
+/*
+ * Targeted refreshes of one user or group (libs/model refreshRequests). The row is the one ListUsers/ListGroups
+ * write, in their scope (`idstore-users:<store>` / `idstore-groups:<store>`), so a full sync's sweep still owns
+ * it; the page never closes that scope (it saw one row of it). An object that is gone (NotFound) is deleted with
+ * what hangs on it: its grants (a user's memberships and assignments; a group's assignments) and, for a group,
+ * its `member` entitlement and the grants on it.
+ */
+
+export function mapDescribeUser(res: PageResult): ResultBatch {
+  const storeId = param(res.request, "IdentityStoreId");
+  return { ...batchFor(res, { resources: [userResource(storeId, res.page)] }), scopeComplete: false };
+}
+
+export function mapDescribeGroup(res: PageResult): ResultBatch {
+  const rows = groupRows(param(res.request, "IdentityStoreId"), res.page);
+  return {
+    ...batchFor(res, { resources: [rows.resource], entitlements: [rows.entitlement] }),
+    scopeComplete: false,
+  };
+}
+
+export function mapVanishedUser(res: PageResult): ResultBatch {
+  const id = param(res.request, "UserId");
+  return vanishedBatch(res, [
+    { kind: "resource", type: "sso_user", id },
+    { kind: "held-by", principalType: "sso_user", principalId: id, scope: null },
+  ]);
+}
+
+export function mapVanishedGroup(res: PageResult): ResultBatch {
+  const id = param(res.request, "GroupId");
+  return vanishedBatch(res, [
+    { kind: "resource", type: "sso_group", id },
+    { kind: "held-by", principalType: "sso_group", principalId: id, scope: null },
+  ]);
 }
 
 export function mapListGroupMemberships(res: PageResult): ResultBatch {

@@ -1,6 +1,6 @@
 import type { PageRequest, PageResult, PrincipalType, ResultBatch } from "@grantline/contracts";
 import { orgPoliciesScope, orgPolicyAttachedEntitlementId, orgPolicyTargetsScope } from "../ids.ts";
-import { batchFor, child, grant, list, optStr, param, str } from "./page-helpers.ts";
+import { batchFor, child, grant, list, optStr, param, str, vanishedBatch } from "./page-helpers.ts";
 
 /*
  * Organizations SCPs and RCPs: ListPolicies (per type) → DescribePolicy (writes the policy and its `attached`
@@ -56,6 +56,14 @@ export function mapListPolicies(res: PageResult): ResultBatch {
   return { ...batch, scopeComplete: false };
 }
 
+/** DescribePolicy's request param (ignored by the SDK) asking for the policy's ListTargetsForPolicy chain too. */
+export const WITH_TARGETS_PARAM = "WithTargets";
+
+/** A policy deleted since: it goes with its `attached` entitlement and the grants on it. */
+export function mapVanishedPolicy(res: PageResult): ResultBatch {
+  return vanishedBatch(res, [{ kind: "resource", type: "org_policy", id: param(res.request, "PolicyId") }]);
+}
+
 /** The policy, with its document (`Content`, the policy JSON as AWS stores it), and its `attached` entitlement. */
 export function mapDescribePolicy(res: PageResult): ResultBatch {
   const policy = res.page.Policy as Record<string, unknown> | undefined;
@@ -65,6 +73,19 @@ export function mapDescribePolicy(res: PageResult): ResultBatch {
   const policyType = str(summary, "Type");
   const scope = orgPoliciesScope(policyType);
   return batchFor(res, {
+    // A targeted refresh of the policy's targets learns its type (which names the targets' scope) from here.
+    children:
+      res.request.params[WITH_TARGETS_PARAM] === true
+        ? [
+            child(
+              res.request,
+              "organizations",
+              "ListTargetsForPolicy",
+              { PolicyId: id },
+              orgPolicyTargetsScope(policyType, id),
+            ),
+          ]
+        : [],
     resources: [
       {
         type: "org_policy",

@@ -1,7 +1,7 @@
-import type { PageResult, ResultBatch } from "@grantline/contracts";
+import type { PageRequest, PageResult, ResultBatch } from "@grantline/contracts";
 import { iamAccountRequests } from "./iam-account-requests.ts";
 import { policyTypeRequests } from "./org-policies.ts";
-import { batchFor, child, list, optStr, param, str } from "./page-helpers.ts";
+import { batchFor, child, list, optStr, param, str, vanishedBatch } from "./page-helpers.ts";
 
 /** Scope of the organization-wide rows; swept by the source-wide sweep at the end of a full run. */
 const NO_SCOPE = null;
@@ -56,7 +56,7 @@ export function mapListRoots(res: PageResult): ResultBatch {
         res.request,
         "organizations",
         "ListOrganizationalUnitsForParent",
-        { ParentId: str(r, "Id") },
+        { ParentId: str(r, "Id"), ...sweepChildren(res.request) },
         NO_SCOPE,
       ),
       ...policyTypeRequests(res.request, r),
@@ -64,8 +64,30 @@ export function mapListRoots(res: PageResult): ResultBatch {
   });
 }
 
+/**
+ * A targeted refresh of the tree (`organization-tree`) walks it with this param: each parent's last page deletes
+ * the OUs under it that the walk did not see. A full run leaves that to its source-wide sweep (an OU moved
+ * between two parents would otherwise be deleted and recreated when the old parent's page comes first).
+ */
+export const SWEEP_CHILDREN_PARAM = "SweepChildren";
+
+function sweepChildren(r: PageRequest): Record<string, unknown> {
+  return r.params[SWEEP_CHILDREN_PARAM] === true ? { [SWEEP_CHILDREN_PARAM]: true } : {};
+}
+
 export function mapListOrganizationalUnitsForParent(res: PageResult): ResultBatch {
   const parentId = param(res.request, "ParentId");
+  const batch = mapOrganizationalUnits(res, parentId);
+  const parentType = parentId.startsWith("r-") ? "root" : "organizational_unit";
+  return res.request.params[SWEEP_CHILDREN_PARAM] === true && batch.scopeComplete
+    ? {
+        ...batch,
+        objectSweeps: [{ kind: "children", parentType, parentId, type: "organizational_unit", except: [] }],
+      }
+    : batch;
+}
+
+function mapOrganizationalUnits(res: PageResult, parentId: string): ResultBatch {
   const ous = list(res.page, "OrganizationalUnits");
   return batchFor(res, {
     resources: ous.map((ou) => ({
@@ -81,7 +103,7 @@ export function mapListOrganizationalUnitsForParent(res: PageResult): ResultBatc
         res.request,
         "organizations",
         "ListOrganizationalUnitsForParent",
-        { ParentId: str(ou, "Id") },
+        { ParentId: str(ou, "Id"), ...sweepChildren(res.request) },
         NO_SCOPE,
       ),
     ),
@@ -100,29 +122,49 @@ export function mapListAccounts(res: PageResult): ResultBatch {
     p.iamCrossAccount === true
       ? { iamCrossAccount: true, iamOnlyAttachedPolicies: p.iamOnlyAttachedPolicies !== false }
       : {};
-  return batchFor(res, {
-    children: accounts.map((a) =>
-      child(
-        res.request,
-        "organizations",
-        "ListParents",
-        {
-          ChildId: str(a, "Id"),
-          Account: {
-            name: optStr(a, "Name") ?? str(a, "Id"),
-            email: optStr(a, "Email"),
-            status: optStr(a, "Status"),
-            state: optStr(a, "State"),
-            arn: optStr(a, "Arn"),
-            joinedMethod: optStr(a, "JoinedMethod"),
-            joinedTimestamp: optStr(a, "JoinedTimestamp"),
-          },
-          ...iam,
-        },
-        NO_SCOPE,
-      ),
-    ),
-  });
+  return batchFor(res, { children: accounts.map((a) => listParentsRequest(res.request, a, iam)) });
+}
+
+/** The account's ListParents task, carrying its fields (AWS's `Account` shape, as ListAccounts and DescribeAccount answer it). */
+function listParentsRequest(
+  parent: PageRequest,
+  a: Record<string, unknown>,
+  iam: Record<string, unknown>,
+): PageRequest {
+  return child(
+    parent,
+    "organizations",
+    "ListParents",
+    {
+      ChildId: str(a, "Id"),
+      Account: {
+        name: optStr(a, "Name") ?? str(a, "Id"),
+        email: optStr(a, "Email"),
+        status: optStr(a, "Status"),
+        state: optStr(a, "State"),
+        arn: optStr(a, "Arn"),
+        joinedMethod: optStr(a, "JoinedMethod"),
+        joinedTimestamp: optStr(a, "JoinedTimestamp"),
+      },
+      ...iam,
+    },
+    NO_SCOPE,
+  );
+}
+
+/**
+ * A targeted refresh of one account: its fields now, written with its parent by the ListParents task exactly as
+ * a full run writes it (the same request, so the same row and no spurious update). Its IAM is not re-read here:
+ * an account becoming reachable or unreachable is caught by the next full run.
+ */
+export function mapDescribeAccount(res: PageResult): ResultBatch {
+  const a = res.page.Account as Record<string, unknown> | undefined;
+  return batchFor(res, { children: [listParentsRequest(res.request, a ?? {}, {})] });
+}
+
+/** An account that left the organization: it goes, with its account × permission-set entitlements and their grants. */
+export function mapVanishedAccount(res: PageResult): ResultBatch {
+  return vanishedBatch(res, [{ kind: "resource", type: "account", id: param(res.request, "AccountId") }]);
 }
 
 /** Account states in which its principals cannot act: suspended, closing, or closed. */

@@ -3,6 +3,7 @@ import {
   pageRequest,
   type Entitlement,
   type Grant,
+  type ObjectSweep,
   type OperationName,
   type PageRequest,
   type PageResult,
@@ -46,18 +47,18 @@ export function nextToken(page: Record<string, unknown>): string | null {
   return null;
 }
 
-/** A first-page child request; the catalog types `operation` by `service`. */
-export function child<S extends ServiceName>(
-  parent: PageRequest,
+/** The first page of an operation, for a run of a source; the catalog types `operation` by `service`. */
+export function firstPage<S extends ServiceName>(
+  run: Pick<PageRequest, "runId" | "sourceId">,
   service: S,
   operation: OperationName<S>,
   params: Record<string, unknown>,
   scope: string | null,
-  accountId: string | null = parent.accountId,
+  accountId: string | null,
 ): PageRequest {
   return pageRequest({
-    runId: parent.runId,
-    sourceId: parent.sourceId,
+    runId: run.runId,
+    sourceId: run.sourceId,
     service,
     operation,
     params,
@@ -66,6 +67,18 @@ export function child<S extends ServiceName>(
     scope,
     pageIndex: 0,
   });
+}
+
+/** A first-page child request, in the parent's account unless told otherwise. */
+export function child<S extends ServiceName>(
+  parent: PageRequest,
+  service: S,
+  operation: OperationName<S>,
+  params: Record<string, unknown>,
+  scope: string | null,
+  accountId: string | null = parent.accountId,
+): PageRequest {
+  return firstPage(parent, service, operation, params, scope, accountId);
 }
 
 export interface BatchParts {
@@ -121,6 +134,15 @@ export function skippedBatch(res: PageResult): ResultBatch {
       ? res.warnings
       : [`${r.service}.${r.operation} skipped: ${res.skipped ?? "denied"}`],
   };
+}
+
+/**
+ * A single-object page whose object is gone (AWS answered NotFound): nothing to write, and the object's rows are
+ * deleted by `objectSweeps` (only rows this run did not stamp go, so a redelivery or a later page is harmless).
+ * Warnings say what vanished.
+ */
+export function vanishedBatch(res: PageResult, objectSweeps: ObjectSweep[]): ResultBatch {
+  return { ...skippedBatch(res), keepScopes: [], objectSweeps };
 }
 
 /** A grant row; its id is built from what it grants (`grantId`). */
