@@ -30,7 +30,7 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
     },
     events: {
       address: `${prefix}.events.{source}.{type}`,
-      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}.`,
+      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}. Delivery is at least once and not ordered; every event carries sequence (CloudEvents sequence extension), a per-subject version increasing in commit order across runs of every kind (full, refresh): per subject, the event with the greatest sequence is the current state and older ones are dropped. run.started and run.completed data carry kind (full | refresh).`,
       messages: { GrantlineEvent: ref("GrantlineEvent") },
     },
     ctlSync: {

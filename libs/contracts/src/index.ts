@@ -68,6 +68,14 @@ export { OPERATIONS, Operation, operationKey, isOperation } from "./operation.ts
 export type { AwsOperation, OperationName, ServiceOf } from "./operation.ts";
 export { CTL_SCHEMAS } from "./control.ts";
 export type { CtlRequest, CtlReply } from "./control.ts";
-export { EVENT_TYPES, EventType, GrantlineEvent, cloudEventType } from "./events.ts";
+export {
+  EVENT_TYPES,
+  EventType,
+  GrantlineEvent,
+  RunKind,
+  RunStartedData,
+  SEQUENCE_DIGITS,
+  cloudEventType,
+} from "./events.ts";
 export { MESSAGE_SCHEMAS, messageJsonSchemas } from "./schemas.ts";
 export { asyncApiDocument } from "./asyncapi.ts";

@@ -130,6 +130,7 @@ export async function completeRunIfDone(
   await insertOutbox(tx, [
     eventRow(ctx, status === "succeeded" ? "run.completed" : "run.failed", `run/${runId}`, {
       runId,
+      kind: run.kind,
       status,
       stats,
     }),

@@ -1,5 +1,6 @@
 import {
   cloudEventType,
+  SEQUENCE_DIGITS,
   deterministicId,
   type EventType,
   type GrantlineEvent,
@@ -51,7 +52,9 @@ export interface EventContext {
 
 /**
  * An outbox row carrying one CloudEvent. Its id — and the event's — is a hash of run, type and key, so the
- * same change seen again in the same run (a redelivered batch) is one event, not two.
+ * same change seen again in the same run (a redelivered batch) is one event, not two. The `sequence` attribute
+ * (the per-key version) is not known yet: `insertRows` adds it from the `event_versions` sequence when the row
+ * is inserted, which callers do after the upsert or sweep that locked the row the event describes.
  */
 export function eventRow(
   c: EventContext,
@@ -60,7 +63,7 @@ export function eventRow(
   data: Record<string, unknown>,
 ): OutboxRow {
   const id = deterministicId("event", c.runId, type, key);
-  const event: GrantlineEvent = {
+  const event: Omit<GrantlineEvent, "sequence"> = {
     specversion: "1.0",
     id,
     source: `grantline/${c.sourceId}`,
@@ -113,10 +116,25 @@ export async function insertEvents(tx: Transaction<Database>, rows: OutboxRow[])
   return countEvents(rows.filter((x) => inserted.has(x.id)).map((x) => x.event));
 }
 
+/**
+ * An event row's payload gets its `sequence` here, in SQL, rather than in `eventRow`: the number must be taken
+ * after the row the event describes was locked by this transaction's upsert or sweep. A second transaction
+ * changing the same grant or resource waits for that lock, so it takes its number after this one commits —
+ * per key, sequence order is commit order. (A number taken by a row that conflicts, or by a transaction that
+ * rolls back, is a gap: consumers compare, never count.) The payload is the envelope's JSON text, an object
+ * with `data` in it, so the attribute goes before its closing brace.
+ */
 function insertRows(rows: OutboxRow[], returning: RawBuilder<unknown>): RawBuilder<{ id: string }> {
   return sql<{ id: string }>`
     INSERT INTO outbox (id, subject, payload, headers)
-    SELECT * FROM unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.subject)}::text[],
-                         ${rows.map((x) => x.payload)}::text[], ${rows.map((x) => x.headers)}::jsonb[])
+    SELECT id, subject,
+           CASE WHEN is_event
+                THEN left(payload, -1) || ',"sequence":"' || lpad(nextval('event_versions')::text, ${SEQUENCE_DIGITS}, '0') || '"}'
+                ELSE payload END,
+           headers
+      FROM unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.subject)}::text[],
+                  ${rows.map((x) => x.payload)}::text[], ${rows.map((x) => x.headers)}::jsonb[],
+                  ${rows.map((x) => x.event !== undefined)}::boolean[])
+        AS t(id, subject, payload, headers, is_event)
     ON CONFLICT (id) DO NOTHING ${returning}`;
 }

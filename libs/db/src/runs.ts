@@ -1,5 +1,5 @@
 import { sql, type Transaction } from "kysely";
-import type { PageRequest, RunSummary, Subjects } from "@grantline/contracts";
+import type { PageRequest, RunStartedData, RunSummary, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
@@ -71,7 +71,11 @@ export async function startRun(
       now: new Date(),
     };
     await insertOutbox(tx, [
-      eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: "full", initialLoad: initial }),
+      eventRow(ctx, "run.started", `run/${i.runId}`, {
+        runId: i.runId,
+        kind: "full",
+        initialLoad: initial,
+      } satisfies RunStartedData),
     ]);
     return { runId: i.runId, alreadyRunning: false };
   });
