@@ -34,6 +34,19 @@ export const MUTATION_KINDS = [
 ] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
+/** The CloudTrail event each kind records (aws-sim records it as AWS does, in the account that changed). */
+export const TRAIL_EVENT: Record<MutationKind, string> = {
+  "assignment-create": "CreateAccountAssignment",
+  "assignment-delete": "DeleteAccountAssignment",
+  "membership-add": "CreateGroupMembership",
+  "membership-remove": "DeleteGroupMembership",
+  "user-disable": "UpdateUser",
+  "iam-attach": "AttachRolePolicy",
+  "iam-detach": "DetachRolePolicy",
+  "iam-trust": "UpdateAssumeRolePolicy",
+  "scp-attach": "AttachPolicy",
+};
+
 export interface PlannedMutation {
   kind: MutationKind;
   /** aws-sim admin mutation: `POST /_sim/mutate/<name>` with `body`. */

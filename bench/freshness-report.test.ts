@@ -14,6 +14,8 @@ function result(latencies: Array<number | null>, calls = 0): FreshnessResult {
     latencyMs: l,
     runStartMs: l === null ? null : l - 1000,
     runKind: l === null ? null : "refresh",
+    delayMs: 3000,
+    afterVisibleMs: l === null ? null : l - 3000,
   }));
   const counters = {
     operations: { "sso:ListAccountAssignments": { calls, throttled: 0, errors: 0 } },

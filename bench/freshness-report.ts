@@ -24,16 +24,20 @@ export function freshnessFigures(r: FreshnessResult) {
     const of = ok.filter((o) => o.kind === kind);
     const l = of.flatMap((o) => (o.latencyMs === null ? [] : [o.latencyMs]));
     const detect = of.flatMap((o) => (o.runStartMs === null ? [] : [o.runStartMs]));
+    const after = of.flatMap((o) => (o.afterVisibleMs === null ? [] : [o.afterVisibleMs]));
     return {
       kind,
       n: of.length,
       missed: of.length - l.length,
       latency: latencyStats(l),
       toRun: latencyStats(detect),
+      afterVisible: latencyStats(after),
     };
   }).filter((k) => k.n > 0);
   return {
     all,
+    delays: latencyStats(ok.flatMap((o) => (o.delayMs === null ? [] : [o.delayMs]))),
+    afterVisible: latencyStats(ok.flatMap((o) => (o.afterVisibleMs === null ? [] : [o.afterVisibleMs]))),
     missed,
     failedMutations: r.outcomes.length - ok.length,
     targetMs,
@@ -57,6 +61,8 @@ export function freshnessReport(r: FreshnessResult, svgName: string | null): str
     `| figure | value | target |`,
     `| --- | --- | --- |`,
     `| change → event on the subject, p50 / p95 / max | ${s1(f.all.p50)} / ${s1(f.all.p95)} / ${s1(f.all.max)} (${f.all.n} events) | p95 ≤ delay p95 ${s1(r.delay.p95Ms)} + 15 s = ${s1(f.targetMs)} — ${verdict(f.latencyMet)} |`,
+    `| CloudTrail's delay of these changes' events, p50 / p95 / max | ${s1(f.delays.p50)} / ${s1(f.delays.p95)} / ${s1(f.delays.max)} (${f.delays.n} found in aws-sim's trail) | |`,
+    `| event visible to LookupEvents → event on the subject, p50 / p95 / max | ${s1(f.afterVisible.p50)} / ${s1(f.afterVisible.p95)} / ${s1(f.afterVisible.max)} | what grantline adds; the target allows 15 s |`,
     `| missed (no event within ${o.eventTimeoutS} s) | ${f.missed}${f.failedMutations ? ` (and ${f.failedMutations} mutations aws-sim refused)` : ""} | 0 |`,
     `| AWS calls per change beyond the feed polls | ${phase.cost.perChange.toFixed(2)} (${phase.cost.calls} calls ÷ ${r.outcomes.length - f.failedMutations} changes) | ≤ ${FRESHNESS_TARGETS.callsPerChange} — ${verdict(f.callsMet)} |`,
     `| feed polls during the mutation phase | ${phase.cost.polls} LookupEvents in ${phase.seconds.toFixed(0)} s (${polledPerS.toFixed(2)}/s over every feed) | |`,
@@ -72,11 +78,11 @@ export function freshnessReport(r: FreshnessResult, svgName: string | null): str
     `| feed totals (feed_cursors) | ${Object.entries(r.feedTotals)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")} | |`,
-    `\n| mutation kind | n | missed | p50 | p95 | max | to its run's start, p50 / p95 |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | --- |`,
+    `\n| mutation kind | n | missed | p50 | p95 | max | to its run's start, p50 / p95 | after visible, p50 / p95 |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |`,
     ...f.byKind.map(
       (k) =>
-        `| ${k.kind} | ${k.n} | ${k.missed} | ${statCells(k.latency)} | ${s1(k.toRun.p50)} / ${s1(k.toRun.p95)} |`,
+        `| ${k.kind} | ${k.n} | ${k.missed} | ${statCells(k.latency)} | ${s1(k.toRun.p50)} / ${s1(k.toRun.p95)} | ${s1(k.afterVisible.p50)} / ${s1(k.afterVisible.p95)} |`,
     ),
     `\n| AWS operation (mutation phase) | calls |`,
     `| --- | ---: |`,
@@ -103,6 +109,12 @@ function summaryJson(r: FreshnessResult, f: ReturnType<typeof freshnessFigures>)
     seed: r.options.seed,
     firstSyncS: Math.round(r.firstSync.wallMs / 100) / 10,
     latencyMs: { p50: round(f.all.p50), p95: round(f.all.p95), max: round(f.all.max) },
+    delayMs: { p50: round(f.delays.p50), p95: round(f.delays.p95), max: round(f.delays.max) },
+    afterVisibleMs: {
+      p50: round(f.afterVisible.p50),
+      p95: round(f.afterVisible.p95),
+      max: round(f.afterVisible.max),
+    },
     targetMs: f.targetMs,
     missed: f.missed,
     byKind: Object.fromEntries(

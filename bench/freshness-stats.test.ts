@@ -5,6 +5,7 @@ import {
   diffCounters,
   idleQuota,
   latencyStats,
+  matchTrail,
   percentile,
 } from "./freshness-stats.ts";
 import { createMatcher, eventKey } from "./freshness-watch.ts";
@@ -130,5 +131,32 @@ describe("delivery delay figures", () => {
       maxMs: 3000,
     });
     expect(() => delayFigures("soon")).toThrow(/--trail-delay/);
+  });
+});
+
+describe("each change's CloudTrail event", () => {
+  it("is the nearest write event of its name, each taken once", () => {
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const trail = [
+      { eventName: "UpdateUser", eventTime: iso(1000), visibleAt: iso(9000), readOnly: true },
+      { eventName: "UpdateUser", eventTime: iso(1100), visibleAt: iso(30_000) },
+      { eventName: "UpdateUser", eventTime: iso(3100), visibleAt: iso(5000) },
+      { eventName: "AttachPolicy", eventTime: iso(2000), visibleAt: iso(4000) },
+    ];
+    const got = matchTrail(
+      [
+        { eventName: "UpdateUser", sentAt: 3000 },
+        { eventName: "UpdateUser", sentAt: 1000 },
+        { eventName: "UpdateUser", sentAt: 1000 }, // its event is taken already
+        { eventName: "AttachPolicy", sentAt: 60_000 }, // too far
+      ],
+      trail,
+    );
+    expect(got).toEqual([
+      { eventTime: 3100, visibleAt: 5000 },
+      { eventTime: 1100, visibleAt: 30_000 },
+      null,
+      null,
+    ]);
   });
 });

@@ -151,3 +151,35 @@ export function delayFigures(spec: string): DelayFigures {
     `--trail-delay: expected MS, uniform:MIN-MAX or lognormal:MEDIAN,P95[,MAX] (ms), got "${spec}"`,
   );
 }
+
+/** One event of aws-sim's `GET /_sim/trail`: when it happened and when LookupEvents could first see it. */
+export interface TrailEntry {
+  eventName: string;
+  eventTime: string;
+  visibleAt: string;
+  readOnly?: boolean;
+}
+
+/**
+ * Each change's own CloudTrail event: the write event of its name nearest to when it was sent (within 10 s), each
+ * event taken once. Its `visibleAt` splits a latency into CloudTrail's delay and what grantline added after it.
+ */
+export function matchTrail(
+  changes: ReadonlyArray<{ eventName: string; sentAt: number }>,
+  trail: readonly TrailEntry[],
+): Array<{ eventTime: number; visibleAt: number } | null> {
+  const used = new Set<number>();
+  return changes.map((c) => {
+    let best = -1;
+    let bestGap = 10_000;
+    for (const [i, e] of trail.entries()) {
+      if (used.has(i) || e.readOnly || e.eventName !== c.eventName) continue;
+      const gap = Math.abs(Date.parse(e.eventTime) - c.sentAt);
+      if (gap <= bestGap) [best, bestGap] = [i, gap];
+    }
+    const e = trail[best];
+    if (!e) return null;
+    used.add(best);
+    return { eventTime: Date.parse(e.eventTime), visibleAt: Date.parse(e.visibleAt) };
+  });
+}

@@ -6,15 +6,17 @@ import { sql } from "kysely";
 import { log } from "./bench-env.ts";
 import type { BenchSettings } from "./bench-settings.ts";
 import { sec } from "./format.ts";
-import { planMutations, type MutationKind, type PlannedMutation } from "./freshness-plan.ts";
+import { planMutations, TRAIL_EVENT, type MutationKind, type PlannedMutation } from "./freshness-plan.ts";
 import {
   changeCost,
   delayFigures,
   diffCounters,
   idleQuota,
+  matchTrail,
   type ChangeCost,
   type DelayFigures,
   type IdleQuota,
+  type TrailEntry,
 } from "./freshness-stats.ts";
 import { createMatcher, watchEvents } from "./freshness-watch.ts";
 import { startPipeline, type Pipeline } from "./run-pipeline.ts";
@@ -46,6 +48,10 @@ export interface MutationOutcome {
   /** Milliseconds from sent to the start of the run that emitted its event (detection and queueing). */
   runStartMs: number | null;
   runKind: string | null;
+  /** CloudTrail's delivery delay of its event (visible − happened); null if its event was not found. */
+  delayMs: number | null;
+  /** From its event becoming visible to LookupEvents to its event on the subject: what grantline added. */
+  afterVisibleMs: number | null;
   error?: string;
 }
 
@@ -141,6 +147,26 @@ async function applyMutations(
   return sent;
 }
 
+/** Each change's own CloudTrail event, from aws-sim's trail of the account it was recorded in. */
+async function trailEvents(sim: Sim, sent: Array<{ m: PlannedMutation; sentAt: number }>) {
+  // IAM events are recorded in the account that changed; Identity Center and Organizations in the management one.
+  const accountOf = (m: PlannedMutation): string =>
+    m.kind.startsWith("iam-") ? String(m.body.accountId) : "";
+  const trails = new Map<string, TrailEntry[]>();
+  for (const acct of new Set(sent.map((s) => accountOf(s.m))))
+    trails.set(acct, await sim.get<TrailEntry[]>(`/_sim/trail${acct ? `?accountId=${acct}` : ""}`));
+  const out = new Map<PlannedMutation, { eventTime: number; visibleAt: number } | null>();
+  for (const [acct, trail] of trails) {
+    const of = sent.filter((s) => accountOf(s.m) === acct);
+    const found = matchTrail(
+      of.map((s) => ({ eventName: TRAIL_EVENT[s.m.kind], sentAt: s.sentAt })),
+      trail,
+    );
+    of.forEach((s, i) => out.set(s.m, found[i] ?? null));
+  }
+  return out;
+}
+
 async function runStarts(
   p: Pipeline,
   ids: string[],
@@ -203,10 +229,14 @@ async function mutationPhase(
   sub.unsubscribe();
   const arrivals = sent.map((s) => ({ s, a: matcher.arrival(s.m.expect) }));
   const runs = await runStarts(p, [...new Set(arrivals.flatMap(({ a }) => (a ? [a.runId] : [])))]);
+  const trail = await trailEvents(sim, sent);
   const outcomes = arrivals.map(({ s, a }): MutationOutcome => {
     const run = a ? runs.get(a.runId) : undefined;
     const late = a && a.at - s.sentAt > o.eventTimeoutS * 1000;
+    const t = trail.get(s.m) ?? null;
     return {
+      delayMs: t && t.visibleAt - t.eventTime,
+      afterVisibleMs: t && a && !late ? a.at - t.visibleAt : null,
       kind: s.m.kind,
       expect: s.m.expect,
       sentAt: s.sentAt,
