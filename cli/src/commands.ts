@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, RequestError, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { CancelReply, createSubjects, StatusReply, SyncReply, type RunSummary } from "@grantline/contracts";
+import {
+  CancelReply,
+  createSubjects,
+  StatusReply,
+  SyncReply,
+  type FeedStatus,
+  type RunSummary,
+} from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
 import { createDb, ensureDatabase, migrateToLatest } from "@grantline/db";
 import { runAccess, type AccessFlags } from "./access-command.ts";
@@ -34,7 +41,8 @@ export const USAGE = `Usage: grantline <command> [options]
 Commands:
   migrate                      create the database if needed and apply every migration
   sync <source> [--wait]       start a full run (with --wait: live progress until it ends)
-  status [--source S]          recent runs and their progress
+  status [--source S]          recent runs and their progress, then the change feeds (docs/freshness.md)
+  status feeds [--source S]    the change feeds only: cursor age, events seen/translated/ignored/unknown, lags
   cancel <runId>               cancel a running run: its pending tasks are dropped, nothing more is fetched
   events tail [--source S] [--type T] [--from-start]
                                print change events as they are published (T e.g. grant.created)
@@ -67,6 +75,21 @@ function runLine(r: RunSummary): string {
   const cancelled = r.stats.tasksCancelled ?? 0;
   const total = r.tasksDone + r.tasksPending + r.tasksFailed + cancelled;
   return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}${cancelled ? ` (${cancelled} cancelled)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
+}
+
+const seconds = (ms: number | null): string => (ms === null ? "-" : `${(ms / 1000).toFixed(1)}s`);
+
+/** The feeds as a table: cursor age, events by outcome, lag to refresh queued and to refresh done. */
+function feedLines(feeds: FeedStatus[]): string {
+  const head = `${"feed".padEnd(62)} ${"age".padStart(8)} ${"seen".padStart(6)} ${"transl".padStart(6)} ${"ignored".padStart(7)} ${"unknown".padStart(7)} ${"queued".padStart(8)} ${"refreshed".padStart(9)}`;
+  return [
+    head,
+    ...feeds.map(
+      (f) =>
+        `${`${f.sourceId} ${f.feedId}${f.windowOpen ? " *" : ""}`.padEnd(62)} ${seconds(f.cursorAgeMs).padStart(8)} ${String(f.eventsSeen).padStart(6)} ${String(f.eventsTranslated).padStart(6)} ${String(f.eventsIgnored).padStart(7)} ${String(f.eventsUnknown).padStart(7)} ${seconds(f.queueLagMs).padStart(8)} ${seconds(f.refreshLagMs).padStart(9)}`,
+    ),
+    "(* window open; age: now − committed cursor; queued/refreshed: event time → refresh queued / done)",
+  ].join("\n");
 }
 
 export async function runCommand(args: string[], flags: Flags, config: CliConfig): Promise<number> {
@@ -144,7 +167,19 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
           await ask(nc, subjects.ctl("status"), flags.source ? { sourceId: flags.source } : {}),
         );
         if (!st.ok) throw new Error(st.error);
-        print(json, st.runs, () => (st.runs.length ? st.runs.map(runLine).join("\n") : "no runs yet"));
+        const feeds = st.feeds ?? [];
+        if (sub === "feeds") {
+          print(json, feeds, () =>
+            feeds.length ? feedLines(feeds) : "no feeds (feeds.enabled is off, or no sync yet)",
+          );
+          return 0;
+        }
+        print(json, st.runs, () =>
+          [
+            st.runs.length ? st.runs.map(runLine).join("\n") : "no runs yet",
+            ...(feeds.length ? ["", feedLines(feeds)] : []),
+          ].join("\n"),
+        );
         return 0;
       }
       // events tail: an ordered consumer, so nothing is left behind on the server when we stop.

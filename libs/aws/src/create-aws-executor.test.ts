@@ -171,6 +171,14 @@ function paramsFor(key: string): Record<string, unknown> {
       MemberId: { UserId: ic.memberships[0]!.userId },
     },
     "iam.GetGroup": { GroupName: group.name },
+    "iam.GetUser": { UserName: user.name },
+    "iam.ListGroupsForUser": { UserName: user.name },
+    "iam.RefreshRole": { RoleName: role.name },
+    "iam.RefreshUser": { UserName: user.name },
+    "iam.RefreshGroup": { GroupName: group.name },
+    "iam.RefreshPolicy": {
+      PolicyArn: `arn:aws:iam::${sim.managementAccountId}:policy${policy.path}${policy.name}`,
+    },
     "iam.GetRole": { RoleName: role.name },
     "iam.ListPolicies": { Scope: "Local" },
     "iam.GetPolicy": {

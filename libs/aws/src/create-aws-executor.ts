@@ -14,6 +14,7 @@ import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
 import type { JsonCache } from "./describe-permission-set.ts";
 import { buildInput, findOperation, OPERATIONS, toJsonPage } from "./operations.ts";
+import { refreshIamEntity } from "./refresh-iam-entity.ts";
 import type { CommandCtor, OperationSpec } from "./operations.ts";
 
 /** A fetched page, or — `skipped` set — a denial or vanished scope to record instead of failing the run. */
@@ -139,6 +140,15 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
           deps.permissionSetCache,
           (op, cmd, input) => call(s, "sso-admin", op, cmd, input),
         );
+        return { page, warnings: [] };
+      }
+      if (spec.composite) {
+        // A targeted IAM refresh: each of its calls is budgeted and counted like a page's own call.
+        const page = await refreshIamEntity(spec.composite, s.request.params, async (op, input) => {
+          const sub = findOperation("iam", op);
+          if (!sub) throw new PermanentError("unknown-operation", `aws: iam ${op} is not served`);
+          return toJsonPage(await call(s, "iam", op, sub.command, input));
+        });
         return { page, warnings: [] };
       }
       const input = buildInput(spec, s.request.params, s.request.pageToken);

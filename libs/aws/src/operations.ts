@@ -6,6 +6,7 @@ import * as sso from "@aws-sdk/client-sso-admin";
 import * as sts from "@aws-sdk/client-sts";
 import type { AwsOperation, Operation } from "@grantline/contracts";
 import type { BudgetService } from "./budgets.ts";
+import type { IamRefreshComposite } from "./refresh-iam-entity.ts";
 
 /** Any SDK v3 command, built from its input. */
 export type CommandCtor = new (input: Record<string, unknown>) => object;
@@ -26,8 +27,8 @@ export interface OperationSpec {
   paging?: Paging;
   /** Params that the SDK wants as `Date` (JSON carries ISO strings). */
   dateParams?: readonly string[];
-  /** Served by several calls instead of `command` (see `describePermissionSet`). */
-  composite?: "DescribePermissionSet";
+  /** Served by several calls instead of `command` (see `describePermissionSet`, `refreshIamEntity`). */
+  composite?: "DescribePermissionSet" | IamRefreshComposite;
   /** Param naming the Region the call is made in (the source's when absent); never sent to AWS. */
   regionParam?: string;
 }
@@ -90,6 +91,11 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand, paging: IAM },
   "iam.GetAccessKeyLastUsed": { command: iam.GetAccessKeyLastUsedCommand },
   "iam.ListAccountAliases": { command: iam.ListAccountAliasesCommand, paging: IAM },
+  // Targeted refreshes of one IAM entity (refresh-iam-entity.ts): `command` is the composite's first call.
+  "iam.RefreshRole": { command: iam.GetRoleCommand, composite: "RefreshRole" },
+  "iam.RefreshUser": { command: iam.GetUserCommand, composite: "RefreshUser" },
+  "iam.RefreshGroup": { command: iam.GetGroupCommand, composite: "RefreshGroup" },
+  "iam.RefreshPolicy": { command: iam.GetPolicyCommand, composite: "RefreshPolicy" },
   "sts.GetCallerIdentity": { command: sts.GetCallerIdentityCommand },
   // A feed reads the Region its events are recorded in (IAM and Organizations: us-east-1), not the source's.
   "cloudtrail.LookupEvents": {
@@ -117,6 +123,8 @@ const RESERVED_SPECS = {
   },
   "iam.ListUsers": { command: iam.ListUsersCommand, paging: IAM },
   "iam.ListGroups": { command: iam.ListGroupsCommand, paging: IAM },
+  "iam.GetUser": { command: iam.GetUserCommand },
+  "iam.ListGroupsForUser": { command: iam.ListGroupsForUserCommand, paging: IAM },
   "iam.GetGroup": { command: iam.GetGroupCommand, paging: IAM },
   "iam.ListRoles": { command: iam.ListRolesCommand, paging: IAM },
   "iam.GetRole": { command: iam.GetRoleCommand },

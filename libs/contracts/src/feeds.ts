@@ -120,6 +120,12 @@ export const ObjectSweep = z.discriminatedUnion("kind", [
     principalType: PrincipalType,
     principalId: z.string().min(1),
     scope: z.string().nullable(),
+    /**
+     * Only grants on entitlements of resources of these types (absent: every grant the principal holds in
+     * `scope`). A role's or user's refresh re-reads its policies and memberships, not the trust policies of other
+     * roles that name it: those grants (on `iam_role` entitlements) must survive its sweep.
+     */
+    resourceTypes: z.array(ResourceType).optional(),
   }),
   /** Resources of `type` under a parent (an IAM user's access keys, an owner's inline policies), but `except`. */
   z.object({

@@ -7,8 +7,8 @@ import type { ServiceName } from "./messages.ts";
  * `Operation`, so an operation added here without its mapper or spec fails typecheck, not a run. A page request
  * naming anything else fails its schema at the boundary.
  *
- * AWS calls that are not pages of the pipeline are not here: the sub-calls of the composite
- * `sso-admin.DescribePermissionSet`, and the calls libs/aws keeps for routes no task takes yet.
+ * AWS calls that are not pages of the pipeline are not here: the sub-calls of the composites
+ * (`sso-admin.DescribePermissionSet`, the targeted `iam.Refresh*` of one IAM entity), and the calls libs/aws keeps for routes no task takes yet.
  */
 export const OPERATIONS = [
   "diag.Pages",
@@ -38,6 +38,10 @@ export const OPERATIONS = [
   "iam.GetAccessKeyLastUsed",
   "iam.ListAccountAliases",
   "cloudtrail.LookupEvents",
+  "iam.RefreshRole",
+  "iam.RefreshUser",
+  "iam.RefreshGroup",
+  "iam.RefreshPolicy",
 ] as const satisfies ReadonlyArray<`${ServiceName}.${string}`>;
 
 export const Operation = z.enum(OPERATIONS);

@@ -362,3 +362,13 @@ export async function feedStatuses(db: Db, f: { sourceId?: string; now?: Date } 
     refreshLagMs: lag.get(`${r.source_id}/${r.feed_id}`) ?? null,
   }));
 }
+
+/** Feed windows open now, over every source: each may have one message in the mapper or writer. */
+export async function openFeedWindows(db: Db): Promise<number> {
+  const r = await db
+    .selectFrom("feed_cursors")
+    .select(sql<string>`count(*)`.as("n"))
+    .where("window_task_id", "is not", null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

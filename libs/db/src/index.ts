@@ -57,6 +57,7 @@ export {
   applyFeedPage,
   ensureFeedCursors,
   feedStatuses,
+  openFeedWindows,
   startDueWindows,
   syncedFeedAccounts,
 } from "./feed-cursors.ts";

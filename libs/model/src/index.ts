@@ -64,3 +64,5 @@ export { mapLookupEvents, classifyLookupEvent } from "./feeds/map-lookup-events.
 export { parseChangeRecord } from "./feeds/parse-change-record.ts";
 export { IGNORED, translateRecord, translatedEvents } from "./feeds/translate-record.ts";
 export type { Translation, TranslationContext } from "./feeds/translate-record.ts";
+export { iamRefreshRequests } from "./aws/iam-refresh.ts";
+export type { IamRefreshBase, IamRefreshIntent } from "./aws/iam-refresh.ts";

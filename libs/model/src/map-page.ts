@@ -41,6 +41,7 @@ import {
 } from "./aws/identity-store.ts";
 import { mapGetCallerIdentity, mapListAccountAliases } from "./aws/iam-account-requests.ts";
 import { mapGetAccessKeyLastUsed, mapListAccessKeys } from "./aws/map-access-keys.ts";
+import { mapIamOwnerRefresh, mapIamPolicyRefresh } from "./aws/iam-refresh.ts";
 import { mapGetAccountAuthorizationDetails } from "./aws/map-get-account-authorization-details.ts";
 import { batchFor, skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
@@ -80,6 +81,10 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "iam.GetAccessKeyLastUsed": mapGetAccessKeyLastUsed,
   "iam.ListAccountAliases": mapListAccountAliases,
   "cloudtrail.LookupEvents": mapLookupEvents,
+  "iam.RefreshRole": mapIamOwnerRefresh,
+  "iam.RefreshUser": mapIamOwnerRefresh,
+  "iam.RefreshGroup": mapIamOwnerRefresh,
+  "iam.RefreshPolicy": mapIamPolicyRefresh,
 };
 
 /**

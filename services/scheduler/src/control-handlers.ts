@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { PageRequest, RunStatus, RunSummary, SyncReply } from "@grantline/contracts";
+import type { FeedStatus, PageRequest, RunStatus, RunSummary, SyncReply } from "@grantline/contracts";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { inSpan, type ControlHandlers } from "@grantline/nats";
@@ -35,6 +35,8 @@ export interface ControlDeps {
   roots(source: SourceConfig, runId: string): Promise<PageRequest[]>;
   /** Wakes the outbox publisher so what a commit wrote goes out at once. */
   kickOutbox(): void;
+  /** The change feeds' state (of one source, or all), for `status`; absent: no feeds in the reply. */
+  feeds?: (sourceId?: string) => Promise<FeedStatus[]>;
   logger: Logger;
 }
 
@@ -89,7 +91,13 @@ export function createControlHandlers(
 ): ControlHandlers {
   return {
     sync: (req) => startRun(req.sourceId),
-    status: async (req) => ({ ok: true, runs: await deps.runs.summaries(req) }),
+    async status(req) {
+      const runs = await deps.runs.summaries(req);
+      // A question about one run is not about the source's feeds.
+      if (!deps.feeds || req.runId) return { ok: true, runs };
+      const feeds = await deps.feeds(req.sourceId);
+      return feeds.length > 0 ? { ok: true, runs, feeds } : { ok: true, runs };
+    },
     async cancel(req, ctx) {
       const r = await deps.runs.cancel(req.runId, ctx.signal);
       switch (r.kind) {

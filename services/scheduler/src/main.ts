@@ -4,6 +4,8 @@ import { redactUrl } from "@grantline/log";
 import { createOutboxSink, purgeSourceWork, runService, serveControl } from "@grantline/nats";
 import { createRootPlanner } from "./root-planner.ts";
 import { createControlHandlers, createRunStarter, type ControlDeps } from "./control-handlers.ts";
+import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
+import { createFeedTick } from "./feed-tick.ts";
 import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
 import { createPgRunStore } from "./pg-run-store.ts";
 import { createPipelineIdleCheck } from "./pipeline-idle.ts";
@@ -30,6 +32,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     runs: createPgRunStore(db, subjects),
     queues: { purgeSource: (sourceId) => purgeSourceWork(jsm, subjects, sourceId) },
     kickOutbox: () => outbox.kick(),
+    feeds: (sourceId) => pgdb.feedStatuses(db, sourceId ? { sourceId } : {}),
     logger,
   };
   const startRun = createRunStarter(deps);
@@ -52,7 +55,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     isLeader: leadership.isLeader,
     lastRun: async (sourceId) => (await pgdb.runSummaries(db, { sourceId, limit: 1 }))[0],
     startRun,
-    pipelineIdle: createPipelineIdleCheck(subjects, jsm),
+    pipelineIdle: createPipelineIdleCheck(subjects, jsm, () => pgdb.openFeedWindows(db)),
     completeIdle: () => pgdb.completeIdleRuns(db, subjects, logger).then(kickIf),
     republishStalled: () => pgdb.republishStalledTasks(db, subjects, config.STALL_TIMEOUT_MS).then(kickIf),
     logger,
@@ -62,7 +65,27 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     ...progressGauges(metrics),
   });
   const reportLag = createLagReporter({ subjects, info: jetStreamInfo(jsm), ...lagGauges(metrics) });
-  const ticks = startTickLoop({ everyMs: config.TICK_MS, steps: [tick, reportProgress, reportLag], logger });
+  const feedTick = createFeedTick({
+    sources,
+    isLeader: leadership.isLeader,
+    store: {
+      ensureFeedRun: (sourceId) => pgdb.ensureFeedRun(db, sourceId),
+      syncedFeedAccounts: (sourceId) => pgdb.syncedFeedAccounts(db, sourceId),
+      ensureFeedCursors: (sourceId, feeds, o) => pgdb.ensureFeedCursors(db, sourceId, feeds, o),
+      startDueWindows: (i) => pgdb.startDueWindows(db, subjects, i),
+      republishStalledPolls: () =>
+        pgdb.republishStalledTasks(db, subjects, config.STALL_TIMEOUT_MS, 1000, "feeds"),
+      pruneFeedTasks: () => pgdb.pruneFeedTasks(db),
+    },
+    kickOutbox: () => outbox.kick(),
+    logger,
+  });
+  const reportFeeds = createFeedReporter({ feeds: () => pgdb.feedStatuses(db), ...feedGauges(metrics) });
+  const ticks = startTickLoop({
+    everyMs: config.TICK_MS,
+    steps: [tick, feedTick, reportProgress, reportLag, reportFeeds],
+    logger,
+  });
 
   await serve({
     readiness: [pgdb.postgresReadiness(db)],

@@ -16,7 +16,7 @@ export const IAM_GAAD_FILTER = ["User", "Role", "Group", "LocalManagedPolicy", "
  * writer inserts it once.
  */
 export function iamAccountRequests(
-  parent: PageRequest,
+  parent: Pick<PageRequest, "runId" | "sourceId" | "accountId">,
   accountId: string,
   onlyAttachedPolicies: boolean,
 ): PageRequest[] {

@@ -34,7 +34,17 @@ export function mapListAccessKeys(res: PageResult): ResultBatch {
     ),
   });
   // The keys scope is shared by the account's users: never closed by a task (see the top of this file).
-  return { ...batch, scopeComplete: false };
+  if (res.request.params.sweepKeys !== true || batch.children.some((c) => c.operation === "ListAccessKeys"))
+    return { ...batch, scopeComplete: false };
+  // A targeted keys refresh (`iam-user-keys`) closes with this user's keys but the listed ones instead.
+  const except = list(res.page, "AccessKeyMetadata").map((k) => str(k, "AccessKeyId"));
+  return {
+    ...batch,
+    scopeComplete: false,
+    objectSweeps: [
+      { kind: "children", parentType: "iam_user", parentId: UserArn, type: "access_key", except },
+    ],
+  };
 }
 
 export function mapGetAccessKeyLastUsed(res: PageResult): ResultBatch {

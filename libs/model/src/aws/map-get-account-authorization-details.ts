@@ -33,18 +33,22 @@ interface Carry {
   pending: Array<[string, string]>;
 }
 
-/** One GAAD page being mapped: the account it was read in, what it adds up to, and the chain's carried state. */
-interface GaadPage {
-  res: PageResult;
-  accountId: string;
+/** The rows GAAD-shaped entries map to: the same for a GAAD page and a targeted refresh of one entity. */
+export interface GaadRows {
   resources: Resource[];
   entitlements: Entitlement[];
   grants: Grant[];
   children: PageRequest[];
-  /** Group name → ARN, of this page and the pages before it. */
+  /** Group name → ARN known so far (this page's groups and `knownGroups`; a chain's earlier pages). */
   groups: Record<string, string>;
-  /** Memberships still waiting for their group. */
+  /** Memberships whose group is not known yet. */
   pending: Array<[string, string]>;
+}
+
+/** One GAAD page being mapped: the account it was read in, what it adds up to, and the chain's carried state. */
+interface GaadPage extends GaadRows {
+  res: PageResult;
+  accountId: string;
 }
 
 function carryOf(r: PageRequest): Carry {
@@ -268,14 +272,20 @@ function synced(pol: Item, onlyAttached: boolean): boolean {
 }
 
 /**
- * One GAAD page of one account: users, groups, roles, managed policies (see `synced`) and inline policies, with
- * the grants between them.
+ * Maps GAAD-shaped entries (`UserDetailList`, `GroupDetailList`, `RoleDetailList`, `Policies` of `page`) read in
+ * `res`'s account: users, groups, roles, managed policies (see `synced`) and inline policies, with the grants
+ * between them. `knownGroups` names the groups of earlier pages (or, for one user's refresh, its groups).
  */
-export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch {
+export function mapGaadEntities(
+  res: PageResult,
+  page: Record<string, unknown>,
+  knownGroups: Record<string, string>,
+  pendingIn: Array<[string, string]> = [],
+): GaadRows {
   const onlyAttached = res.request.params.onlyAttachedPolicies !== false;
-  const carry = carryOf(res.request);
-  const groups = list(res.page, "GroupDetailList");
-  for (const g of groups) carry.groups[str(g, "GroupName")] = str(g, "Arn");
+  const groups = list(page, "GroupDetailList");
+  const known = { ...knownGroups };
+  for (const g of groups) known[str(g, "GroupName")] = str(g, "Arn");
   const p: GaadPage = {
     res,
     accountId: iamAccountOf(res),
@@ -283,24 +293,40 @@ export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch 
     entitlements: [],
     grants: [],
     children: [],
-    groups: carry.groups,
+    groups: known,
     pending: [],
   };
-  for (const [userArn, groupName] of carry.pending) joinGroup(p, userArn, groupName);
-  for (const u of list(res.page, "UserDetailList")) addUser(p, u);
+  for (const [userArn, groupName] of pendingIn) joinGroup(p, userArn, groupName);
+  for (const u of list(page, "UserDetailList")) addUser(p, u);
   for (const g of groups) addGroup(p, g);
-  for (const r of list(res.page, "RoleDetailList")) addRole(p, r);
-  for (const pol of list(res.page, "Policies")) if (synced(pol, onlyAttached)) addPolicy(p, pol);
-
-  const batch = batchFor(res, {
+  for (const r of list(page, "RoleDetailList")) addRole(p, r);
+  for (const pol of list(page, "Policies")) if (synced(pol, onlyAttached)) addPolicy(p, pol);
+  return {
     resources: once(p.resources, (r) => `${r.type}/${r.id}`),
     entitlements: once(p.entitlements, (e) => e.id),
     grants: once(p.grants, (g) => g.id),
     children: p.children,
+    groups: p.groups,
+    pending: p.pending,
+  };
+}
+
+/**
+ * One GAAD page of one account: users, groups, roles, managed policies (see `synced`) and inline policies, with
+ * the grants between them.
+ */
+export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch {
+  const carry = carryOf(res.request);
+  const rows = mapGaadEntities(res, res.page, carry.groups, carry.pending);
+  const batch = batchFor(res, {
+    resources: rows.resources,
+    entitlements: rows.entitlements,
+    grants: rows.grants,
+    children: rows.children,
   });
   const warnings: string[] = [];
   if (batch.scopeComplete) {
-    for (const [userArn, groupName] of p.pending)
+    for (const [userArn, groupName] of rows.pending)
       warnings.push(
         `iam: ${userArn} is in group ${groupName}, which GetAccountAuthorizationDetails did not list`,
       );
@@ -311,7 +337,7 @@ export function mapGetAccountAuthorizationDetails(res: PageResult): ResultBatch 
     if (next)
       batch.children[0] = pageRequest({
         ...next,
-        params: { ...next.params, iamCarry: { groups: p.groups, pending: p.pending } },
+        params: { ...next.params, iamCarry: { groups: rows.groups, pending: rows.pending } },
       });
   }
   return { ...batch, warnings: [...batch.warnings, ...warnings] };

@@ -71,7 +71,7 @@ export function firstPage<S extends ServiceName>(
 
 /** A first-page child request, in the parent's account unless told otherwise. */
 export function child<S extends ServiceName>(
-  parent: PageRequest,
+  parent: Pick<PageRequest, "runId" | "sourceId" | "accountId">,
   service: S,
   operation: OperationName<S>,
   params: Record<string, unknown>,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { ChangeRecord, RefreshIntent } from "@grantline/contracts";
 import { IGNORED, translateRecord, translatedEvents } from "./translate-record.ts";
@@ -398,6 +399,15 @@ describe("translateRecord: the table", () => {
       .filter(([s]) => s !== "sso-directory.amazonaws.com")
       .flatMap(([s, names]) => names.map((x) => `${s} ${x}`));
     expect(rows.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  it("docs/freshness-events.md names every translated and every ignored event", () => {
+    const doc = readFileSync(new URL("../../../../docs/freshness-events.md", import.meta.url), "utf8");
+    const names = [
+      ...Object.values(translatedEvents()),
+      ...Object.values(IGNORED).map((m) => Object.keys(m)),
+    ].flat();
+    expect(names.filter((x) => !doc.includes(`\`${x}\``))).toEqual([]);
   });
 
   it("never names a deliberately ignored event in the table", () => {
