@@ -515,6 +515,15 @@ describe("translateRecord: skipped, ignored, unknown", () => {
     expect(t.outcome).toBe("unknown");
   });
 
+  it("an assignment's account may come from the response's status (request without targetId)", () => {
+    const r = rec(SSO, "DeleteAccountAssignment", psReq, {
+      responseElements: { accountAssignmentDeletionStatus: { status: "IN_PROGRESS", targetId: MEMBER } },
+    });
+    expect(translateRecord(r).intents).toEqual([
+      { kind: "assignments", instanceArn: INSTANCE, accountId: MEMBER, permissionSetArn: PS },
+    ]);
+  });
+
   it("an assignment whose target is not an account falls back to every pair of the permission set", () => {
     const r = rec(SSO, "CreateAccountAssignment", {
       ...psReq,

@@ -105,7 +105,10 @@ const psDefinition: Rule = (f) => [permissionSet(f)];
 
 const assignment: Rule = (f) => {
   const ps = permissionSet(f);
-  const target = f.opt("targetId", "req") ?? f.opt("accountAssignmentCreationStatus.targetId");
+  const target =
+    f.opt("targetId", "req") ??
+    f.opt("accountAssignmentCreationStatus.targetId", "resp") ??
+    f.opt("accountAssignmentDeletionStatus.targetId", "resp");
   // Without the account the pair is unknown: every pair of the permission set is the next narrowest re-read.
   if (target === null || !/^\d{12}$/.test(target))
     return [
