@@ -8,7 +8,7 @@ import { applyFeedPage } from "./feed-cursors.ts";
 import { addEvents, noEvents } from "./event-counts.ts";
 import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
-import { keepScope, sweepScope } from "./sweep.ts";
+import { keepScope, sweepObject, sweepScope } from "./sweep.ts";
 import { dedupe, upsertGrants } from "./upsert-grants.ts";
 
 export interface ApplyResult {
@@ -145,10 +145,13 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       ...(await upsertGrants(tx, ctx, b.scope, b.grants)),
     ];
     await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
-    const emitted = addEvents(
+    let emitted = addEvents(
       await insertEvents(tx, events),
       b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
     );
+    // A targeted refresh's object sweeps (a vanished user, the OUs a parent no longer has): after the upserts,
+    // so what this batch wrote is stamped and survives.
+    for (const o of b.objectSweeps ?? []) emitted = addEvents(emitted, await sweepObject(tx, ctx, o));
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     if (b.feed) await applyFeedPage(tx, ctx, b.feed);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);

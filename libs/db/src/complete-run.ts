@@ -11,12 +11,30 @@ import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
 import { refreshGrantChains } from "./grant-chains.ts";
 import { refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 import { runTotals } from "./runs.ts";
-import { sweepSource } from "./sweep.ts";
+import { sweepGrantsOnDeletedEntitlements, sweepScope, sweepSource } from "./sweep.ts";
+import { ACCOUNT_TRUST_SCOPE } from "./derive-account-trust.ts";
+import { IDENTITY_CENTER_SCOPE } from "./derive-identity-center-roles.ts";
+import { ACCOUNT_PERMISSION_SET_SCOPE } from "./derive-entitlements.ts";
 
 /** What a successful run derives from everything it saw, before the source sweep. */
 async function deriveRunEnd(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
   await deriveAccountPermissionSetEntitlements(tx, ctx);
   return addEvents(await deriveIdentityCenterRoles(tx, ctx), await deriveAccountTrust(tx, ctx));
+}
+
+/**
+ * A successful refresh run's end. It read a few objects, so it has no source-wide sweep (the rows it did not read
+ * are as the last runs left them). What it changed may change what is derived, so the derivations run again over
+ * the source's live rows and only their scopes are swept: a derived grant or entitlement no longer derived goes,
+ * and with an entitlement gone (its permission set or account deleted) the grants on it, as a full run's source
+ * sweep would revoke them.
+ */
+async function refreshRunEnd(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
+  const live = { ...ctx, liveRows: true };
+  let events = await deriveRunEnd(tx, live);
+  for (const scope of [IDENTITY_CENTER_SCOPE, ACCOUNT_TRUST_SCOPE, ACCOUNT_PERMISSION_SET_SCOPE])
+    events = addEvents(events, await sweepScope(tx, ctx, scope));
+  return addEvents(events, await sweepGrantsOnDeletedEntitlements(tx, ctx, ACCOUNT_PERMISSION_SET_SCOPE));
 }
 
 /**
@@ -93,7 +111,12 @@ export async function completeRunIfDone(
   if (status === "succeeded" && run.is_initial)
     await sql`ANALYZE resources, entitlements, grants`.execute(tx);
   const finalEvents =
-    status === "succeeded" ? addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx)) : noEvents();
+    status !== "succeeded"
+      ? noEvents()
+      : run.kind === "refresh"
+        ? await refreshRunEnd(tx, ctx)
+        : addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx));
+  const refreshes = await settleRefreshQueue(tx, run, status);
   // The view's 2+-hop paths follow the grants this run leaves (succeeded or not: its batches changed them).
   await refreshGrantChains(tx, run.source_id);
   // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
@@ -108,6 +131,7 @@ export async function completeRunIfDone(
     ...events,
     durationMs: now.getTime() - new Date(run.started_at).getTime(),
     ...(pairs > 0 ? { assignmentPairs: pairs } : {}),
+    ...(run.kind === "refresh" ? { refreshes } : {}),
   };
   await tx
     .updateTable("runs")
@@ -120,7 +144,7 @@ export async function completeRunIfDone(
     })
     .where("id", "=", runId)
     .execute();
-  if (status === "succeeded") {
+  if (status === "succeeded" && run.kind === "full") {
     await tx
       .updateTable("sources")
       .set({ last_completed_run: runId })
@@ -136,6 +160,29 @@ export async function completeRunIfDone(
     }),
   ]);
   return status;
+}
+
+/**
+ * The queued refreshes a finished run settles; returns how many it took. A refresh run's rows are done whatever
+ * its outcome (a failed one leaves its warnings on the run, and the next full run reconciles: retrying a
+ * refresh that failed permanently would fail again). A successful full run also settles the rows still waiting
+ * that were queued before it started: it read everything after their changes.
+ */
+async function settleRefreshQueue(
+  tx: Transaction<Database>,
+  run: { id: string; source_id: string; started_at: Date | string; kind: string },
+  status: RunStatus,
+): Promise<number> {
+  const taken = await sql<{ n: number }>`
+    UPDATE refresh_queue SET done_at = now() WHERE run_id = ${run.id}::uuid AND done_at IS NULL
+    RETURNING 1 AS n`.execute(tx);
+  if (run.kind === "full" && status === "succeeded")
+    await sql`
+      UPDATE refresh_queue SET done_at = now(), run_id = ${run.id}::uuid
+       WHERE source_id = ${run.source_id} AND run_id IS NULL AND enqueued_at < ${new Date(run.started_at)}`.execute(
+      tx,
+    );
+  return taken.rows.length;
 }
 
 /**

@@ -5,7 +5,7 @@ import { evaluateIdentity, evaluateTrust, trustDenies } from "@grantline/policy"
 import type { Database } from "./database.ts";
 import type { EventCounts } from "./event-counts.ts";
 import { loadIamIdentities, policyDocument, type IamIdentity } from "./load-iam-identities.ts";
-import { insertEvents, type EventContext } from "./outbox-rows.ts";
+import { insertEvents, seenByRun, type EventContext } from "./outbox-rows.ts";
 import { upsertGrants } from "./upsert-grants.ts";
 
 export const ACCOUNT_TRUST_SCOPE = "derived:account-trust";
@@ -36,9 +36,9 @@ export async function deriveAccountTrust(tx: Transaction<Database>, ctx: EventCo
       JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id AND e.resource_type = 'iam_role'
                          AND e.slug = ${FixedEntitlementSlug.enum.assignment}::text AND e.deleted_at IS NULL
       JOIN resources r ON r.source_id = g.source_id AND r.type = 'iam_role' AND r.id = e.resource_id
-                      AND r.deleted_at IS NULL AND r.last_seen_run = ${ctx.runId}::uuid
+                      AND r.deleted_at IS NULL AND ${seenByRun(ctx, "r")}
      WHERE g.source_id = ${ctx.sourceId} AND g.principal_type = 'aws_account' AND g.revoked_at IS NULL
-       AND g.last_seen_run = ${ctx.runId}::uuid`.execute(tx);
+       AND ${seenByRun(ctx, "g")}`.execute(tx);
   if (trusts.rows.length === 0) return insertEvents(tx, []);
   const identities = await loadIamIdentities(tx, ctx, [
     ...new Set(trusts.rows.map((t) => t.trusted_account)),

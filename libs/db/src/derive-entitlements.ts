@@ -1,7 +1,13 @@
 import { sql, type Transaction } from "kysely";
 import { ACCOUNT_PERMISSION_SET_ENTITLEMENT } from "@grantline/contracts";
 import type { Database } from "./database.ts";
-import type { EventContext } from "./outbox-rows.ts";
+import { seenByRun, type EventContext } from "./outbox-rows.ts";
+
+/**
+ * The derived entitlements' scope: swept at the end of a refresh run, which has no source-wide sweep, so a
+ * permission set or account that is gone takes its entitlements with it.
+ */
+export const ACCOUNT_PERMISSION_SET_SCOPE = "derived:account-permission-set";
 
 /**
  * One entitlement per account × permission set — every set, provisioned or not, as baton-aws models it, so
@@ -18,12 +24,12 @@ export async function deriveAccountPermissionSetEntitlements(
   await sql`
     INSERT INTO entitlements AS e (source_id, id, resource_type, resource_id, slug, name, attrs, scope, first_seen_run, last_seen_run)
     SELECT a.source_id, a.id || ${d.idSeparator}::text || ps.id, ${d.resourceType}::text, a.id, ${d.slugPrefix}::text || ps.id, ps.name || ' access',
-           jsonb_build_object('permissionSetArn', ps.id, 'permissionSetName', ps.name), NULL, ${ctx.runId}::uuid, ${ctx.runId}::uuid
+           jsonb_build_object('permissionSetArn', ps.id, 'permissionSetName', ps.name), ${ACCOUNT_PERMISSION_SET_SCOPE}::text, ${ctx.runId}::uuid, ${ctx.runId}::uuid
       FROM resources a
-      JOIN resources ps ON ps.source_id = a.source_id AND ps.type = ${d.permissionSetType}::text AND ps.deleted_at IS NULL AND ps.last_seen_run = ${ctx.runId}::uuid
-     WHERE a.source_id = ${ctx.sourceId} AND a.type = ${d.resourceType}::text AND a.deleted_at IS NULL AND a.last_seen_run = ${ctx.runId}::uuid
+      JOIN resources ps ON ps.source_id = a.source_id AND ps.type = ${d.permissionSetType}::text AND ps.deleted_at IS NULL AND ${seenByRun(ctx, "ps")}
+     WHERE a.source_id = ${ctx.sourceId} AND a.type = ${d.resourceType}::text AND a.deleted_at IS NULL AND ${seenByRun(ctx, "a")}
     ON CONFLICT (source_id, id) DO UPDATE SET
-      name = EXCLUDED.name, attrs = EXCLUDED.attrs, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
+      name = EXCLUDED.name, attrs = EXCLUDED.attrs, scope = EXCLUDED.scope, last_seen_run = EXCLUDED.last_seen_run, deleted_at = NULL`.execute(
     tx,
   );
 }

@@ -3,7 +3,7 @@ import { ACCOUNT_PERMISSION_SET_ENTITLEMENT, type Grant } from "@grantline/contr
 import { grantId, iamRoleAssignmentEntitlementId } from "@grantline/model";
 import type { Database } from "./database.ts";
 import type { EventCounts } from "./event-counts.ts";
-import { insertEvents, type EventContext } from "./outbox-rows.ts";
+import { insertEvents, seenByRun, type EventContext } from "./outbox-rows.ts";
 import { upsertGrants } from "./upsert-grants.ts";
 
 export const IDENTITY_CENTER_SCOPE = "derived:identity-center";
@@ -39,13 +39,13 @@ export async function deriveIdentityCenterRoles(
       FROM resources r
       JOIN resources ps ON ps.source_id = r.source_id AND ps.type = ${d.permissionSetType}::text
                        AND ps.name = substring(r.name from ${SSO_ROLE_NAME}::text)
-                       AND ps.deleted_at IS NULL AND ps.last_seen_run = ${ctx.runId}::uuid
+                       AND ps.deleted_at IS NULL AND ${seenByRun(ctx, "ps")}
       JOIN grants g ON g.source_id = r.source_id
                    AND g.entitlement_id = (r.attrs ->> 'accountId') || ${d.idSeparator}::text || ps.id
                    AND g.principal_type IN ('sso_user', 'sso_group')
-                   AND g.revoked_at IS NULL AND g.last_seen_run = ${ctx.runId}::uuid
+                   AND g.revoked_at IS NULL AND ${seenByRun(ctx, "g")}
      WHERE r.source_id = ${ctx.sourceId} AND r.type = 'iam_role' AND r.deleted_at IS NULL
-       AND r.last_seen_run = ${ctx.runId}::uuid
+       AND ${seenByRun(ctx, "r")}
        AND starts_with(r.attrs ->> 'path', ${SSO_ROLE_PATH}::text)`.execute(tx);
   const grants: Grant[] = links.rows.map((l) => {
     const ent = iamRoleAssignmentEntitlementId(l.role_arn);

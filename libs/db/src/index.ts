@@ -63,3 +63,5 @@ export {
 } from "./feed-cursors.ts";
 export type { FeedStatusRow, StartWindowsInput, StartWindowsResult } from "./feed-cursors.ts";
 export { ensureFeedRun, pruneFeedTasks } from "./feed-runs.ts";
+export { planRefresh, sourcesWithWaitingRefreshes, startRefreshRun } from "./refresh-runs.ts";
+export type { PlanOptions, RefreshPlan, RefreshRunStart, StartRefreshRunInput } from "./refresh-runs.ts";

@@ -2,7 +2,7 @@ import { sql, type Transaction } from "kysely";
 import { FixedEntitlementSlug } from "@grantline/contracts";
 import type { PolicyRef } from "@grantline/policy";
 import type { Database } from "./database.ts";
-import type { EventContext } from "./outbox-rows.ts";
+import { seenByRun, type EventContext } from "./outbox-rows.ts";
 
 /** An IAM user or role with the identity policies AWS evaluates for it. */
 export interface IamIdentity {
@@ -58,18 +58,17 @@ export async function loadIamIdentities(
   accounts: string[],
 ): Promise<IamIdentity[]> {
   if (accounts.length === 0) return [];
-  const run = sql`${ctx.runId}::uuid`;
   const who = await sql<{ type: "iam_user" | "iam_role"; id: string; account_id: string; boundary: unknown }>`
     SELECT type, id, attrs ->> 'accountId' AS account_id, attrs -> 'permissionsBoundary' AS boundary
       FROM resources
      WHERE source_id = ${ctx.sourceId} AND type IN ('iam_user', 'iam_role') AND deleted_at IS NULL
-       AND last_seen_run = ${run} AND attrs ->> 'accountId' = ANY (${accounts}::text[])`.execute(tx);
+       AND ${seenByRun(ctx, "resources")} AND attrs ->> 'accountId' = ANY (${accounts}::text[])`.execute(tx);
   const users = who.rows.filter((p) => p.type === "iam_user").map((p) => p.id);
   const groups = await sql<{ group_arn: string; user_arn: string }>`
     SELECT e.resource_id AS group_arn, g.principal_id AS user_arn
       FROM grants g JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id
      WHERE g.source_id = ${ctx.sourceId} AND g.principal_type = 'iam_user' AND g.principal_id = ANY (${users}::text[])
-       AND g.revoked_at IS NULL AND g.last_seen_run = ${run}
+       AND g.revoked_at IS NULL AND ${seenByRun(ctx, "g")}
        AND e.resource_type = 'iam_group' AND e.slug = ${FixedEntitlementSlug.enum.member}::text AND e.deleted_at IS NULL`.execute(
     tx,
   );
@@ -78,7 +77,7 @@ export async function loadIamIdentities(
   const inline = await sql<{ owner: string; id: string; document: unknown }>`
     SELECT parent_id AS owner, id, attrs -> 'document' AS document FROM resources
      WHERE source_id = ${ctx.sourceId} AND type = 'inline_policy' AND parent_id = ANY (${owners}::text[])
-       AND deleted_at IS NULL AND last_seen_run = ${run}`.execute(tx);
+       AND deleted_at IS NULL AND ${seenByRun(ctx, "resources")}`.execute(tx);
   for (const p of inline.rows) push(ownedBy, p.owner, { id: p.id, document: policyDocument(p.document) });
   const attached = await sql<{ owner: string; id: string; document: unknown }>`
     SELECT g.principal_id AS owner, p.id, p.attrs -> 'document' AS document
@@ -87,7 +86,7 @@ export async function loadIamIdentities(
                          AND e.slug = ${FixedEntitlementSlug.enum.attached}::text AND e.deleted_at IS NULL
       JOIN resources p ON p.source_id = g.source_id AND p.type = 'iam_policy' AND p.id = e.resource_id AND p.deleted_at IS NULL
      WHERE g.source_id = ${ctx.sourceId} AND g.principal_type IN ('iam_user', 'iam_group', 'iam_role')
-       AND g.principal_id = ANY (${owners}::text[]) AND g.revoked_at IS NULL AND g.last_seen_run = ${run}`.execute(
+       AND g.principal_id = ANY (${owners}::text[]) AND g.revoked_at IS NULL AND ${seenByRun(ctx, "g")}`.execute(
     tx,
   );
   for (const p of attached.rows) push(ownedBy, p.owner, { id: p.id, document: policyDocument(p.document) });

@@ -48,6 +48,19 @@ export interface EventContext {
   runId: string;
   initial: boolean;
   now: Date;
+  /**
+   * A refresh run's end: derivations read every live row of the source, not only those this run stamped (a
+   * refresh sees a few objects; the rest are as the last runs left them, and no source-wide sweep follows).
+   */
+  liveRows?: boolean;
+}
+
+/**
+ * The rows a run-end derivation reads, as a condition on `alias`: those the run stamped (a full run: the rest are
+ * about to be swept), or every live row for a refresh run (`liveRows`; callers also test deleted_at/revoked_at).
+ */
+export function seenByRun(ctx: EventContext, alias: string): RawBuilder<unknown> {
+  return ctx.liveRows ? sql`TRUE` : sql`${sql.ref(`${alias}.last_seen_run`)} = ${ctx.runId}::uuid`;
 }
 
 /**

@@ -22,63 +22,72 @@ export async function startRun(
   i: StartRunInput,
 ): Promise<{ runId: string; alreadyRunning: boolean }> {
   return db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto("sources")
-      .values({ id: i.sourceId, last_completed_run: null })
-      .onConflict((oc) => oc.column("id").doNothing())
-      .execute();
-    await tx
-      .selectFrom("sources")
-      .select("id")
-      .where("id", "=", i.sourceId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const active = await tx
-      .selectFrom("runs")
-      .select("id")
-      .where("source_id", "=", i.sourceId)
-      .where("status", "=", "running")
-      // The source's feed run (feed-runs.ts) runs forever beside syncs: it is not an active sync.
-      .where("kind", "<>", "feed")
-      .executeTakeFirst();
-    if (active) return { runId: active.id, alreadyRunning: true };
-    const previous = await tx
-      .selectFrom("runs")
-      .select("id")
-      .where("source_id", "=", i.sourceId)
-      .where("status", "=", "succeeded")
-      .limit(1)
-      .executeTakeFirst();
-    const initial = previous === undefined;
-    await tx
-      .insertInto("runs")
-      .values({
-        id: i.runId,
-        source_id: i.sourceId,
-        is_initial: initial,
-        stats: "{}",
-        warnings: "[]",
-        finished_at: null,
-        error: null,
-      })
-      .execute();
-    await enqueueTasks(tx, i.subjects, i.roots, null);
-    const ctx: EventContext = {
-      subjects: i.subjects,
-      sourceId: i.sourceId,
-      runId: i.runId,
-      initial,
-      now: new Date(),
-    };
-    await insertOutbox(tx, [
-      eventRow(ctx, "run.started", `run/${i.runId}`, {
-        runId: i.runId,
-        kind: "full",
-        initialLoad: initial,
-      } satisfies RunStartedData),
-    ]);
+    const active = await lockSourceForRun(tx, i.sourceId);
+    if (active) return { runId: active, alreadyRunning: true };
+    await insertRun(tx, i.subjects, { ...i, kind: "full" });
     return { runId: i.runId, alreadyRunning: false };
   });
+}
+
+/**
+ * Locks the source's row (creating it if new) and returns the id of its active full or refresh run, if any: the
+ * one-active-run rule that keeps sweeps from racing. The long-lived feed run does not count.
+ */
+export async function lockSourceForRun(tx: Transaction<Database>, sourceId: string): Promise<string | null> {
+  await tx
+    .insertInto("sources")
+    .values({ id: sourceId, last_completed_run: null })
+    .onConflict((oc) => oc.column("id").doNothing())
+    .execute();
+  await tx
+    .selectFrom("sources")
+    .select("id")
+    .where("id", "=", sourceId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const active = await tx
+    .selectFrom("runs")
+    .select("id")
+    .where("source_id", "=", sourceId)
+    .where("status", "=", "running")
+    .where("kind", "<>", "feed")
+    .executeTakeFirst();
+  return active?.id ?? null;
+}
+
+/** Inserts a run of `kind` with its root tasks and queues its `run.started`; the caller holds the source lock. */
+export async function insertRun(
+  tx: Transaction<Database>,
+  subjects: Subjects,
+  i: { sourceId: string; runId: string; roots: PageRequest[]; kind: "full" | "refresh" },
+): Promise<void> {
+  const previous = await tx
+    .selectFrom("runs")
+    .select("id")
+    .where("source_id", "=", i.sourceId)
+    .where("status", "=", "succeeded")
+    .limit(1)
+    .executeTakeFirst();
+  // A refresh never loads a source for the first time: its events are changes, not an initial load.
+  const initial = previous === undefined && i.kind === "full";
+  await tx
+    .insertInto("runs")
+    .values({
+      id: i.runId,
+      source_id: i.sourceId,
+      kind: i.kind,
+      is_initial: initial,
+      stats: "{}",
+      warnings: "[]",
+      finished_at: null,
+      error: null,
+    })
+    .execute();
+  await enqueueTasks(tx, subjects, i.roots, null);
+  const ctx: EventContext = { subjects, sourceId: i.sourceId, runId: i.runId, initial, now: new Date() };
+  await insertOutbox(tx, [
+    eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: i.kind, initialLoad: initial }),
+  ]);
 }
 
 /** Counters, change events and warnings of a run, summed over its tasks. */

@@ -1,4 +1,5 @@
-import { sql, type Transaction } from "kysely";
+import { sql, type RawBuilder, type Transaction } from "kysely";
+import type { ObjectSweep } from "@grantline/contracts";
 import type { Database } from "./database.ts";
 import type { EventCounts } from "./event-counts.ts";
 import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
@@ -14,9 +15,8 @@ import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./out
 async function sweep(
   tx: Transaction<Database>,
   ctx: EventContext,
-  scope: string | null,
+  where: SweepSelector,
 ): Promise<EventCounts> {
-  const inScope = scope === null ? sql`TRUE` : sql`scope = ${scope}`;
   const grants = await sql<{
     id: string;
     entitlement_id: string;
@@ -25,7 +25,7 @@ async function sweep(
     attrs: Record<string, unknown>;
   }>`
     UPDATE grants SET revoked_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND revoked_at IS NULL AND last_seen_run <> ${ctx.runId}
+     WHERE source_id = ${ctx.sourceId} AND ${where.grants} AND revoked_at IS NULL AND last_seen_run <> ${ctx.runId}
     RETURNING id, entitlement_id, principal_type, principal_id, attrs`.execute(tx);
   const resources = await sql<{
     type: string;
@@ -35,12 +35,12 @@ async function sweep(
     parent_id: string | null;
   }>`
     UPDATE resources SET deleted_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
+     WHERE source_id = ${ctx.sourceId} AND ${where.resources} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
        AND NOT (type = 'iam_policy' AND attrs @> '{"awsManaged": true}')
     RETURNING type, id, name, parent_type, parent_id`.execute(tx);
   await sql`
     UPDATE entitlements e SET deleted_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${inScope} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
+     WHERE source_id = ${ctx.sourceId} AND ${where.entitlements} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
        AND NOT (resource_type = 'iam_policy' AND EXISTS (
          SELECT 1 FROM resources r WHERE r.source_id = e.source_id AND r.type = 'iam_policy' AND r.id = e.resource_id
             AND r.attrs @> '{"awsManaged": true}'))`.execute(tx);
@@ -67,16 +67,85 @@ async function sweep(
   return insertEvents(tx, rows);
 }
 
+/** Which rows of each table a sweep looks at (each a condition on that table's own columns). */
+interface SweepSelector {
+  grants: RawBuilder<unknown>;
+  resources: RawBuilder<unknown>;
+  entitlements: RawBuilder<unknown>;
+}
+
+const everywhere = (c: RawBuilder<unknown>): SweepSelector => ({ grants: c, resources: c, entitlements: c });
+
 export function sweepScope(
   tx: Transaction<Database>,
   ctx: EventContext,
   scope: string,
 ): Promise<EventCounts> {
-  return sweep(tx, ctx, scope);
+  return sweep(tx, ctx, everywhere(sql`scope = ${scope}`));
 }
 
 export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
-  return sweep(tx, ctx, null);
+  return sweep(tx, ctx, everywhere(sql`TRUE`));
+}
+
+/**
+ * Grants this run did not stamp that sit on an entitlement of `scope` already deleted: a refresh run's end,
+ * after its derived entitlements were swept (a deleted permission set's or account's pairs).
+ */
+export function sweepGrantsOnDeletedEntitlements(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scope: string,
+): Promise<EventCounts> {
+  const none = sql`FALSE`;
+  return sweep(tx, ctx, {
+    resources: none,
+    entitlements: none,
+    grants: sql`entitlement_id IN (SELECT e.id FROM entitlements e WHERE e.source_id = ${ctx.sourceId}
+                                     AND e.scope = ${scope} AND e.deleted_at IS NOT NULL)`,
+  });
+}
+
+/**
+ * A targeted refresh's sweep of one object (libs/contracts `ObjectSweep`), whatever scope its rows are in: the
+ * rows it selects that this run did not stamp are revoked/deleted with their events, as a scope sweep does (and
+ * AWS-managed policies are kept, as there). A resource goes with its entitlements and the grants on them; the
+ * grants a principal holds go within a scope or in all of them; a parent's children of one type go (but
+ * `except`) with their entitlements and the grants on those.
+ */
+export function sweepObject(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  o: ObjectSweep,
+): Promise<EventCounts> {
+  const none = sql`FALSE`;
+  switch (o.kind) {
+    case "resource":
+      return sweep(tx, ctx, {
+        resources: sql`type = ${o.type} AND id = ${o.id}`,
+        entitlements: sql`resource_type = ${o.type} AND resource_id = ${o.id}`,
+        grants: sql`entitlement_id IN (SELECT e.id FROM entitlements e WHERE e.source_id = ${ctx.sourceId}
+                                         AND e.resource_type = ${o.type} AND e.resource_id = ${o.id})`,
+      });
+    case "held-by":
+      return sweep(tx, ctx, {
+        resources: none,
+        entitlements: none,
+        grants: sql`principal_type = ${o.principalType} AND principal_id = ${o.principalId}
+                    AND ${o.scope === null ? sql`TRUE` : sql`scope = ${o.scope}`}`,
+      });
+    case "children": {
+      const ids = sql`(SELECT r.id FROM resources r
+                        WHERE r.source_id = ${ctx.sourceId} AND r.type = ${o.type} AND r.parent_type = ${o.parentType}
+                          AND r.parent_id = ${o.parentId} AND NOT (r.id = ANY (${o.except}::text[])))`;
+      return sweep(tx, ctx, {
+        resources: sql`type = ${o.type} AND id IN ${ids}`,
+        entitlements: sql`resource_type = ${o.type} AND resource_id IN ${ids}`,
+        grants: sql`entitlement_id IN (SELECT e.id FROM entitlements e WHERE e.source_id = ${ctx.sourceId}
+                                         AND e.resource_type = ${o.type} AND e.resource_id IN ${ids})`,
+      });
+    }
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type Entitlement,
   type EventType,
   type Grant,
+  type PageRequest,
   type Resource,
 } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
@@ -21,25 +22,33 @@ export interface TaskRows {
   grants?: Grant[];
 }
 
+/** A first-page task of the built-in diag operation: hand-built runs settle such tasks with their own batches. */
+export function diagRequest(
+  runId: string,
+  sourceId: string,
+  params: Record<string, unknown> = {},
+  scope: string | null = null,
+): PageRequest {
+  return pageRequest({
+    runId,
+    sourceId,
+    service: "diag",
+    operation: "Pages",
+    params,
+    pageToken: null,
+    accountId: null,
+    scope,
+    pageIndex: 0,
+  });
+}
+
 /**
  * Runs a sync of `sourceId` through the real machinery — `startRun`, one root task per entry, `applyBatch` for
  * each — so the run finishes as a writer would finish it (derivations, sweep, stats, events). Returns its id.
  */
 export async function syncRun(db: Db, sourceId: string, tasks: TaskRows[]): Promise<string> {
   const runId = randomUUID();
-  const roots = tasks.map((t, i) =>
-    pageRequest({
-      runId,
-      sourceId,
-      service: "diag",
-      operation: "Pages",
-      params: { i },
-      pageToken: null,
-      accountId: null,
-      scope: t.scope,
-      pageIndex: 0,
-    }),
-  );
+  const roots = tasks.map((t, i) => diagRequest(runId, sourceId, { i }, t.scope));
   await startRun(db, { sourceId, runId, roots, subjects });
   for (const [i, t] of tasks.entries()) {
     const r = await applyBatch(db, subjects, {
