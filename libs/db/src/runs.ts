@@ -1,5 +1,5 @@
 import { sql, type Transaction } from "kysely";
-import type { PageRequest, RunStartedData, RunSummary, Subjects } from "@grantline/contracts";
+import type { PageRequest, RunKind, RunStartedData, RunSummary, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
@@ -59,7 +59,7 @@ export async function lockSourceForRun(tx: Transaction<Database>, sourceId: stri
 export async function insertRun(
   tx: Transaction<Database>,
   subjects: Subjects,
-  i: { sourceId: string; runId: string; roots: PageRequest[]; kind: "full" | "refresh" },
+  i: { sourceId: string; runId: string; roots: PageRequest[]; kind: RunKind },
 ): Promise<void> {
   const previous = await tx
     .selectFrom("runs")
@@ -86,7 +86,11 @@ export async function insertRun(
   await enqueueTasks(tx, subjects, i.roots, null);
   const ctx: EventContext = { subjects, sourceId: i.sourceId, runId: i.runId, initial, now: new Date() };
   await insertOutbox(tx, [
-    eventRow(ctx, "run.started", `run/${i.runId}`, { runId: i.runId, kind: i.kind, initialLoad: initial }),
+    eventRow(ctx, "run.started", `run/${i.runId}`, {
+      runId: i.runId,
+      kind: i.kind,
+      initialLoad: initial,
+    } satisfies RunStartedData),
   ]);
 }
 

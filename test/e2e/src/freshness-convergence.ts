@@ -2,9 +2,12 @@
 // sync's, and the change events since a point against the difference between the states then and now.
 import { isDeepStrictEqual } from "node:util";
 import { sql } from "kysely";
+import { expect } from "vitest";
+import { ACCESS_ROLE, startAwsSim, type AwsSim, type Preset } from "@grantline/aws-sim";
 import type { Db } from "@grantline/db";
 import { waitFor } from "@grantline/testing";
-import { readEvents, type Pipeline } from "./pipeline-harness.ts";
+import { createPipeline, readEvents, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
+import type { SimMutation } from "./random-mutation.ts";
 
 /** Subject (`resource/<type>/<id>`, `grant/<id>`) → what a consumer holds for it. */
 export type KeyedState = Map<string, Record<string, unknown>>;
@@ -222,4 +225,119 @@ export function suspects<M extends { kind: string; args: Record<string, unknown>
       ? [`#${i} ${m.kind}`]
       : [],
   );
+}
+
+/** The source synced incrementally and the one a fresh full sync fills for comparison. */
+export const LIVE = "live";
+export const TRUTH = "truth";
+
+export interface FreshnessSetup {
+  sim: AwsSim;
+  p: Pipeline;
+  /** Longest CloudTrail delivery delay aws-sim draws. */
+  maxDeliveryMs: number;
+}
+
+/**
+ * aws-sim (a tiny organization unless told, CloudTrail events delivered after a per-event random delay, so they surface out
+ * of order and some only after the window that should have seen them) and the four services with two sources
+ * over it: `live` with fast feeds and a small overlap, `truth` with feeds off.
+ */
+export async function startFreshness(
+  o: { preset?: Preset; maxDeliveryMs?: number; env?: Record<string, string> } = {},
+): Promise<FreshnessSetup> {
+  const maxDeliveryMs = o.maxDeliveryMs ?? 8_000;
+  const sim = await startAwsSim({
+    preset: o.preset ?? "tiny",
+    seed: 21,
+    cloudTrailDelay: { kind: "uniform", minMs: 0, maxMs: maxDeliveryMs },
+  });
+  const iam = { enabled: true, crossAccount: true, roleName: ACCESS_ROLE, onlyAttachedPolicies: true };
+  const p = await createPipeline({
+    sources: {
+      sources: [
+        simSource(LIVE, sim, {
+          iam,
+          feeds: { enabled: true, lookback: "10m", overlap: "1m", minInterval: "1s", maxInterval: "2s" },
+        }),
+        simSource(TRUTH, sim, { iam }),
+      ],
+    },
+    ...(o.env ? { env: o.env } : {}),
+  });
+  p.startAll();
+  return { sim, p, maxDeliveryMs };
+}
+
+/** The first full sync of `live` and the state it leaves; waits until the source's feeds exist. */
+export async function firstFullSync(p: Pipeline): Promise<{ runId: string; before: KeyedState }> {
+  const runId = await syncAndWait(p, LIVE);
+  const before = await keyedState(p.db, LIVE);
+  await waitFor(
+    async () =>
+      (await p.db.selectFrom("feed_cursors").select("feed_id").where("source_id", "=", LIVE).execute())
+        .length > 0,
+    { timeoutMs: 60_000, message: "feeds of the live source" },
+  );
+  return { runId, before };
+}
+
+/** Waits for any feed of `live` to commit a window after `mark`. */
+export async function feedCycle(p: Pipeline, mark: Date, what: string): Promise<void> {
+  await waitFor(
+    async () =>
+      (
+        await p.db
+          .selectFrom("feed_cursors")
+          .select("feed_id")
+          .where("source_id", "=", LIVE)
+          .where("committed_at", ">", mark)
+          .execute()
+      ).length > 0,
+    { timeoutMs: 60_000, message: `a feed cycle after ${what}` },
+  );
+}
+
+function report(title: string, seed: number, diffs: KeyDifference[], applied: SimMutation[]): string {
+  const lines = diffs
+    .slice(0, 40)
+    .map(
+      (d) =>
+        `  ${d.key}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}` +
+        ` — suspects: ${suspects(d.key, applied).join(", ") || "?"}`,
+    );
+  const kinds = new Set(diffs.flatMap((d) => suspects(d.key, applied).map((s) => s.split(" ")[1])));
+  return [
+    `${title} (seed ${seed}; ${diffs.length} difference(s)); mutation kinds that did not converge: ${[...kinds].join(", ") || "unknown"}`,
+    ...lines,
+  ].join("\n");
+}
+
+/**
+ * Must show 2's two checks, once the feeds caught up with everything up to `settledAt`: (a) `live`'s rows equal
+ * those of a fresh full sync (`truth`); (b) `live`'s change events since its first run, folded per subject
+ * (latest sequence wins) onto the state that run left, give exactly the state now, and no subject has events
+ * that neither changed nor was named by a mutation.
+ */
+export async function expectConverged(
+  p: Pipeline,
+  first: { runId: string; before: KeyedState },
+  mutations: { seed: number; applied: SimMutation[] },
+  settledAt: Date,
+): Promise<void> {
+  await waitForCatchUp(p, LIVE, settledAt);
+  await syncAndWait(p, TRUTH);
+  const { seed, applied } = mutations;
+  const rows = await diffSources(p.db, TRUTH, LIVE);
+  expect(rows, report("rows differ from a fresh full sync", seed, rows, applied)).toEqual([]);
+
+  const after = await keyedState(p.db, LIVE);
+  const events = await changeEventsOf(p, LIVE, first.runId);
+  const folded = diffStates(after, foldEvents(first.before, events));
+  expect(folded, report("events are not the difference", seed, folded, applied)).toEqual([]);
+  const changed = new Set(diffStates(first.before, after).map((d) => d.key));
+  const spurious = [...new Set(events.map((e) => e.subject))].filter(
+    (s) => !changed.has(s) && suspects(s, applied).length === 0,
+  );
+  expect(spurious, `seed ${seed}: events for subjects nothing changed`).toEqual([]);
 }
