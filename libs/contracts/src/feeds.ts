@@ -123,7 +123,9 @@ export const ObjectSweep = z.discriminatedUnion("kind", [
     /**
      * Only grants on entitlements of resources of these types (absent: every grant the principal holds in
      * `scope`). A role's or user's refresh re-reads its policies and memberships, not the trust policies of other
-     * roles that name it: those grants (on `iam_role` entitlements) must survive its sweep.
+     * roles that name it: those grants (on `iam_role` entitlements) must survive its sweep. Entitlement ids start
+     * with their resource type (`<resourceType>:<resourceId>:<slug>`), so the filter needs no join and also
+     * matches grants on entitlements not synced (yet).
      */
     resourceTypes: z.array(ResourceType).optional(),
   }),

@@ -173,6 +173,19 @@ describe("IAM targeted refresh mappers: the same rows as GAAD, object sweeps ins
     expect(awsPol.objectSweeps).toEqual([]);
   });
 
+  it("an entity whose ARN moved (a new path) also sweeps the synced ARN as gone", () => {
+    const g = entry("GroupDetailList", "GroupName", "admins");
+    const old = `arn:aws:iam::${ACCT}:group/old-path/admins`;
+    const b = refresh(
+      "RefreshGroup",
+      { GroupName: "admins", Arn: old },
+      { GroupDetailList: [g], GroupMembers: [] },
+    );
+    expect(b.resources.map((r) => r.id)).toContain(g.Arn);
+    expect(b.objectSweeps).toContainEqual({ kind: "resource", type: "iam_group", id: old });
+    expect(b.objectSweeps).toContainEqual({ kind: "resource", type: "iam_group", id: g.Arn });
+  });
+
   it("a keys refresh of a known user closes with that user's keys but the listed ones", () => {
     const userArn = `arn:aws:iam::${ACCT}:user/bob.ops`;
     const b = mapPage(

@@ -129,7 +129,10 @@ export function mapIamOwnerRefresh(res: PageResult): ResultBatch {
       ([u, g]) => `iam: ${u} is in group ${g}, which ListGroupsForUser did not list`,
     ),
   });
-  return refreshBatch(res, batch, ownerSweeps(k.type, arn, accountId, inline, false));
+  // A new path (UpdateUser/UpdateGroup `newPath`) moves the entity to another ARN: the synced one is gone.
+  const synced = optStr(res.request.params, "Arn");
+  const moved = synced !== null && synced !== arn ? ownerSweeps(k.type, synced, accountId, [], true) : [];
+  return refreshBatch(res, batch, [...ownerSweeps(k.type, arn, accountId, inline, false), ...moved]);
 }
 
 /**
