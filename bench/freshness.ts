@@ -123,6 +123,17 @@ async function settled(p: Pipeline): Promise<boolean> {
   return r.rows[0]?.active === 0 && r.rows[0]?.waiting === 0;
 }
 
+/**
+ * Every feed of the source has committed a first window: the feeds are in their steady state (the first windows of
+ * a thousand new feeds, each reading its lookback, are start-up, not the cost of a change).
+ */
+async function feedsStarted(p: Pipeline): Promise<boolean> {
+  const r = await sql<{ feeds: number; fresh: number }>`
+    SELECT count(*)::int AS feeds, count(*) FILTER (WHERE committed_at IS NULL)::int AS fresh
+      FROM feed_cursors WHERE source_id = ${p.sourceId}`.execute(p.db);
+  return (r.rows[0]?.feeds ?? 0) > 0 && r.rows[0]?.fresh === 0;
+}
+
 /** Sends the plan at a steady rate, each mutation registered with the matcher just before it is sent. */
 async function applyMutations(
   sim: Sim,
@@ -308,6 +319,10 @@ export async function runFreshness(settings: BenchSettings, o: FreshnessOptions)
     log(`first full sync: ${status} in ${sec(firstSync.wallMs)}`);
     if (status !== "succeeded") throw new Error(`the first full sync ended ${status}`);
     await waitUntil("the first sync's aftermath to settle", p, () => settled(p), 120_000);
+    const t1 = Date.now();
+    if (!(await waitUntil("every feed's first window", p, () => feedsStarted(p), 600_000)))
+      log("  not every feed committed a first window within 10 minutes; mutating anyway");
+    log(`feeds started in ${sec(Date.now() - t1)}`);
     const m = await mutationPhase(sim, p, plan, o, runId);
     const runs = await runsSince(p, m.phase.startEpoch * 1000);
     const i = await idlePhase(sim, p, o.idleS);
