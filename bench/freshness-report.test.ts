@@ -41,7 +41,7 @@ function result(latencies: Array<number | null>, calls = 0): FreshnessResult {
     },
     delay: { p95Ms: 10_000, maxMs: 10_000 },
     org: { accounts: 10, feeds: 14 },
-    firstSync: { status: "succeeded", wallMs: 20_000 },
+    firstSync: { status: "succeeded", wallMs: 20_000, feedsStartMs: 5000 },
     outcomes,
     otherEvents: 0,
     phase: { startEpoch: 1000, seconds: 60, counters, cost: changeCost(counters, latencies.length) },

@@ -60,7 +60,8 @@ export interface FreshnessResult {
   options: FreshnessOptions;
   delay: DelayFigures;
   org: { accounts: number; feeds: number };
-  firstSync: { status: string; wallMs: number };
+  /** The first full sync, and the time after it until every feed had committed a first window. */
+  firstSync: { status: string; wallMs: number; feedsStartMs: number };
   outcomes: MutationOutcome[];
   /** Events of the mutation phase no mutation expected (side effects of a change, duplicates). */
   otherEvents: number;
@@ -315,14 +316,15 @@ export async function runFreshness(settings: BenchSettings, o: FreshnessOptions)
     const t0 = Date.now();
     log(`first full sync ${runId} (db ${p.dbName}, prefix ${p.subjects.prefix})`);
     const status = await p.waitForRun(runId);
-    const firstSync = { status, wallMs: Date.now() - t0 };
-    log(`first full sync: ${status} in ${sec(firstSync.wallMs)}`);
+    const wallMs = Date.now() - t0;
+    log(`first full sync: ${status} in ${sec(wallMs)}`);
     if (status !== "succeeded") throw new Error(`the first full sync ended ${status}`);
     await waitUntil("the first sync's aftermath to settle", p, () => settled(p), 120_000);
     const t1 = Date.now();
     if (!(await waitUntil("every feed's first window", p, () => feedsStarted(p), 600_000)))
       log("  not every feed committed a first window within 10 minutes; mutating anyway");
-    log(`feeds started in ${sec(Date.now() - t1)}`);
+    const firstSync = { status, wallMs, feedsStartMs: Date.now() - t1 };
+    log(`feeds started in ${sec(firstSync.feedsStartMs)}`);
     const m = await mutationPhase(sim, p, plan, o, runId);
     const runs = await runsSince(p, m.phase.startEpoch * 1000);
     const i = await idlePhase(sim, p, o.idleS);
