@@ -39,16 +39,19 @@ describe("AWS calls per change", () => {
       "sso:ListAccountAssignments": 812,
       "identitystore:ListGroupMemberships": 4,
       "iam:GetRole": 4,
+      "sts:AssumeRole": 10,
     });
     const phase = diffCounters(before, after);
-    expect(phase.totals.calls).toBe(80);
+    expect(phase.totals.calls).toBe(90);
     const c = changeCost(phase, 10);
     expect(c).toEqual({
-      calls: 20,
+      calls: 30,
       polls: 60,
-      perChange: 2,
+      perChange: 3,
+      perChangeWithoutSts: 2,
       byOperation: [
         ["sso:ListAccountAssignments", 12],
+        ["sts:AssumeRole", 10],
         ["iam:GetRole", 4],
         ["identitystore:ListGroupMemberships", 4],
       ],

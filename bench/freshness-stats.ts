@@ -53,6 +53,11 @@ export interface ChangeCost {
   calls: number;
   polls: number;
   perChange: number;
+  /**
+   * The same without STS: a member account's feed poll needs its role's credentials too, so AssumeRole is partly
+   * the polls' cost (the idle phase shows how much).
+   */
+  perChangeWithoutSts: number;
   byOperation: Array<[string, number]>;
 }
 
@@ -63,10 +68,12 @@ export function changeCost(phase: Counters, changes: number): ChangeCost {
     .map(([op, c]): [string, number] => [op, c.calls])
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const calls = byOperation.reduce((n, [, c]) => n + c, 0);
+  const sts = byOperation.filter(([op]) => op.startsWith("sts:")).reduce((n, [, c]) => n + c, 0);
   return {
     calls,
     polls: phase.operations[FEED_POLL_OPERATION]?.calls ?? 0,
     perChange: changes ? calls / changes : NaN,
+    perChangeWithoutSts: changes ? (calls - sts) / changes : NaN,
     byOperation,
   };
 }
