@@ -7,7 +7,7 @@
 import { IAMClient, ListUsersCommand } from "@aws-sdk/client-iam";
 import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { format } from "prettier";
@@ -165,10 +165,15 @@ try {
     "in the single load-generator process, not by the simulator.",
     "",
   ];
-  writeFileSync(
-    new URL("../../../docs/aws-sim.md", import.meta.url),
-    await format(lines.join("\n"), { parser: "markdown", printWidth: 110 }),
-  );
+  // The throughput section is regenerated; the sections after it (CloudTrail…) are kept.
+  const doc = new URL("../../../docs/aws-sim.md", import.meta.url);
+  const kept = existsSync(doc)
+    ? readFileSync(doc, "utf8")
+        .split(/^(?=## )/m)
+        .slice(1)
+        .join("")
+    : "";
+  writeFileSync(doc, await format([...lines, kept].join("\n"), { parser: "markdown", printWidth: 110 }));
   console.log(lines.join("\n"));
 } finally {
   child.removeAllListeners("exit");

@@ -1,6 +1,9 @@
-/** Who is calling: an IAM user (long-term key), an assumed-role session, or the simulator's admin API. */
+/**
+ * Who is calling: an IAM user (long-term key), an assumed-role session, the simulator's admin API, or an Identity
+ * Center user (a mutation made "on behalf of" one, as the Identity Center console does).
+ */
 export interface ActorInit {
-  kind: "IAMUser" | "AssumedRole" | "Admin";
+  kind: "IAMUser" | "AssumedRole" | "Admin" | "IdentityCenterUser";
   accountId: string;
   accessKeyId?: string;
   userName?: string;
@@ -11,6 +14,8 @@ export interface ActorInit {
   sessionName?: string;
   sessionCreated?: number;
   userPath?: string;
+  /** IdentityCenterUser: the Identity Store user id and the store's ARN. */
+  onBehalfOf?: { userId: string; identityStoreArn: string };
 }
 export class Actor {
   userAgent?: string;
@@ -43,7 +48,9 @@ export class Actor {
       ? (i.userName ?? "")
       : i.kind === "AssumedRole"
         ? (i.sessionName ?? "")
-        : "root";
+        : i.kind === "IdentityCenterUser"
+          ? (i.onBehalfOf?.userId ?? "")
+          : "root";
   }
   userIdentity(): Record<string, unknown> {
     const i = this.init;
@@ -77,6 +84,9 @@ export class Actor {
           },
         },
       };
+    // Since 2025 Identity Center callers carry no user name or principalId, only the ids in onBehalfOf.
+    if (i.kind === "IdentityCenterUser")
+      return { type: "IdentityCenterUser", accountId: i.accountId, onBehalfOf: i.onBehalfOf };
     return {
       type: "Root",
       principalId: i.accountId,

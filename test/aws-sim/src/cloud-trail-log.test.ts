@@ -38,19 +38,23 @@ describe("CloudTrailLog", () => {
     expect(delays(9)).not.toEqual(delays(10));
   });
 
-  it("caps read-only events per account (oldest dropped), never write events; reads can be switched off", () => {
+  it("caps read-only events across accounts (oldest dropped), never write events; reads can be switched off", () => {
     const log = new CloudTrailLog();
-    log.maxReadEventsPerAccount = 10;
-    for (let i = 0; i < 200; i++) {
-      log.append(admin, { ...write(`ListUsers${i}`), readOnly: true }, i);
-      if (i % 10 === 0) log.append(admin, write(`CreateUser${i}`), i);
+    log.maxReadEvents = 1500;
+    const accts = ["111111111111", "222222222222", "333333333333"];
+    for (let i = 0; i < 6000; i++) {
+      const accountId = accts[i % 3]!;
+      log.append(admin, { ...write(`ListUsers${i}`), accountId, readOnly: true }, i);
+      if (i % 100 === 0) log.append(admin, { ...write(`CreateUser${i}`), accountId }, i);
     }
-    const all = log.all("111111111111");
-    const reads = all.filter((e) => e.readOnly);
-    expect(reads.length).toBeGreaterThanOrEqual(10);
-    expect(reads.length).toBeLessThanOrEqual(10 + 16);
-    expect(reads.at(-1)!.eventName).toBe("ListUsers199");
-    expect(all.filter((e) => !e.readOnly)).toHaveLength(20);
+    const reads = accts.flatMap((a) => log.all(a).filter((e) => e.readOnly));
+    expect(reads).toHaveLength(1500);
+    expect(Math.min(...reads.map((e) => e.eventTime))).toBe(4500);
+    expect(accts.flatMap((a) => log.all(a).filter((e) => !e.readOnly))).toHaveLength(60);
+    const visible = [...log.visible("111111111111", 10_000)];
+    expect(visible.filter((e) => e.readOnly)).toHaveLength(500);
+    expect(visible.filter((e) => !e.readOnly)).toHaveLength(20);
+    expect(visible.map((e) => e.eventTime)).toEqual(visible.map((e) => e.eventTime).sort((a, b) => b - a));
     log.recordReads = false;
     expect(log.append(admin, { ...write("ListUsers"), readOnly: true })).toBeUndefined();
     expect(log.append(admin, write("CreateUser"))).toBeDefined();

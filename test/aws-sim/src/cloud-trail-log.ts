@@ -36,6 +36,9 @@ export interface TrailInput {
   userIdentity?: Record<string, unknown>;
   /** Overrides the Region derived from the event source. */
   region?: string;
+  /** `AwsServiceEvent` for events AWS emits itself (e.g. Organizations' CreateAccountResult). */
+  eventType?: "AwsApiCall" | "AwsServiceEvent";
+  serviceEventDetails?: Record<string, unknown>;
 }
 
 /** Global services (IAM, Organizations) record in us-east-1; Identity Center and Identity Store in the instance's Region. */
@@ -49,10 +52,17 @@ const IDENTITY_CENTER_SOURCES = new Set([
 export const CLOUDTRAIL_TIME = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 interface AccountTrail {
-  /** Write (readOnly false) events, oldest first: bounded only by the 90-day horizon (they are few). */
+  /** Write (readOnly false) events, oldest first: never dropped (they are few). */
   writes: TrailEvent[];
-  /** Read-only events, oldest first, capped per account (a full sync makes thousands of reads). */
+  /** Read-only events, oldest first from `readHead` on (a full sync makes thousands: the log keeps the newest). */
   reads: TrailEvent[];
+  readHead: number;
+}
+/** Drops the first `n` slots of a queue read from `head`, once they are at least half of it (amortized O(1)). */
+function compact<T>(q: T[], head: number): number {
+  if (head < 1024 || head * 2 < q.length) return head;
+  q.splice(0, head);
+  return 0;
 }
 
 /** Per-account CloudTrail event history (management events). */
@@ -64,8 +74,11 @@ export class CloudTrailLog {
   private seq = 0;
   /** Record read-only calls (List/Get/Describe…) as AWS does; a large benchmark org may turn this off. */
   recordReads = true;
-  /** Read-only events kept per account; the oldest are dropped beyond it (write events are never dropped). */
-  maxReadEventsPerAccount = 10_000;
+  /** Read-only events kept (all accounts together); the oldest are dropped beyond it (write events never are). */
+  maxReadEvents = 20_000;
+  /** Accounts of the kept read events in append order: the front names the account holding the oldest one. */
+  private readOrder: AccountTrail[] = [];
+  private readOrderHead = 0;
   /** The Identity Center instance's Region (sso / identitystore events are recorded there). */
   identityCenterRegion = "us-east-1";
   /** Region of events whose service is neither global nor Identity Center (STS, CloudTrail itself). */
@@ -108,7 +121,8 @@ export class CloudTrailLog {
       requestID: randomUUID(),
       eventID: eventId,
       readOnly,
-      eventType: "AwsApiCall",
+      eventType: e.eventType ?? "AwsApiCall",
+      ...(e.serviceEventDetails ? { serviceEventDetails: e.serviceEventDetails } : {}),
       managementEvent: true,
       recipientAccountId: e.accountId,
       eventCategory: "Management",
@@ -129,12 +143,15 @@ export class CloudTrailLog {
       record,
     };
     let t = this.byAccount.get(e.accountId);
-    if (!t) this.byAccount.set(e.accountId, (t = { writes: [], reads: [] }));
+    if (!t) this.byAccount.set(e.accountId, (t = { writes: [], reads: [], readHead: 0 }));
     if (readOnly) {
       t.reads.push(ev);
-      // Trim in batches so a full log costs amortized O(1) per append, not a shift per event.
-      const cap = this.maxReadEventsPerAccount;
-      if (t.reads.length > cap + Math.max(16, cap >> 4)) t.reads.splice(0, t.reads.length - cap);
+      this.readOrder.push(t);
+      while (this.readOrder.length - this.readOrderHead > this.maxReadEvents) {
+        const oldest = this.readOrder[this.readOrderHead++]!;
+        oldest.readHead = compact(oldest.reads, oldest.readHead + 1);
+      }
+      this.readOrderHead = compact(this.readOrder, this.readOrderHead);
     } else t.writes.push(ev);
     return ev;
   }
@@ -143,21 +160,21 @@ export class CloudTrailLog {
   all(accountId: string): TrailEvent[] {
     const t = this.byAccount.get(accountId);
     if (!t) return [];
-    return [...t.writes, ...t.reads].sort((a, b) => a.eventTime - b.eventTime);
+    return [...t.writes, ...t.reads.slice(t.readHead)].sort((a, b) => a.seq - b.seq);
   }
 
   /** Visible events of one account in one Region, newest (by event time) first. */
   *visible(accountId: string, now = Date.now(), region?: string): Generator<TrailEvent> {
     const t = this.byAccount.get(accountId);
     if (!t) return;
-    const { writes, reads } = t;
+    const { writes, reads, readHead } = t;
     let i = writes.length - 1;
     let j = reads.length - 1;
-    while (i >= 0 || j >= 0) {
+    while (i >= 0 || j >= readHead) {
       const w = writes[i];
       const r = reads[j];
       let ev: TrailEvent;
-      if (w && (!r || w.eventTime >= r.eventTime)) {
+      if (w && (j < readHead || !r || w.eventTime >= r.eventTime)) {
         ev = w;
         i--;
       } else {

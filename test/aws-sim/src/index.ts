@@ -25,3 +25,7 @@ export type { FaultConfig, FaultUpdate } from "./faults.ts";
 export type { SimCounters, OperationCounters, SimTimeline, TimelinePoint } from "./counters.ts";
 export type { SimMutations } from "./mutations.ts";
 export { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
+export type { CallOptions } from "./mutations.ts";
+export { TrailDelay, parseTrailDelay, trailDelaySampler, maxTrailDelayMs } from "./trail-delay.ts";
+export type { TrailEvent } from "./cloud-trail-log.ts";
+export { HIDDEN, SCIM_SOURCE } from "./scim-events.ts";

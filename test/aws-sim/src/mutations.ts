@@ -1,5 +1,7 @@
-import { AwsError } from "./aws-error.ts";
+import { AwsError, isAwsError } from "./aws-error.ts";
+import { mutationCall, scimCallOf } from "./mutation-events.ts";
 import type { AccountDoc, OrgPolicyType, PermissionSetBoundary } from "./org-document.ts";
+import { scimEvent } from "./scim-events.ts";
 import type { Store } from "./store.ts";
 
 type PrincipalType = "user" | "group" | "role";
@@ -31,7 +33,7 @@ export function createMutations(store: Store) {
     if (op.status === "FAILED") throw new AwsError("ValidationException", op.failureReason ?? "failed", 400);
     return { requestId: op.requestId, status: op.status };
   };
-  return detached({
+  return detached(store, {
     // Identity Store
     createIdentityStoreUser: (p: {
       userName: string;
@@ -199,11 +201,60 @@ export function createMutations(store: Store) {
   });
 }
 
-/** Results are copies: callers cannot alter the simulator's state through them. */
-function detached<T extends Record<string, (p: never) => unknown>>(fns: T): T {
-  const out: Record<string, (p: never) => unknown> = {};
-  for (const [k, fn] of Object.entries(fns)) out[k] = (p: never) => structuredClone(fn(p));
-  return out as T;
+/**
+ * Options every mutation accepts: `via: "scim"` makes an Identity Store change as the IdP's SCIM client does (recorded
+ * under identitystore-scim.amazonaws.com); `onBehalfOf` (an Identity Store user id) makes the caller that Identity
+ * Center user (userIdentity type IdentityCenterUser, 2025 format) instead of the account's root.
+ */
+export interface CallOptions {
+  via?: "api" | "scim";
+  onBehalfOf?: string;
+}
+type WithCall<T> = {
+  [K in keyof T]: T[K] extends (p: infer A) => infer R ? (p: A & CallOptions) => R : never;
+};
+
+/**
+ * Runs each mutation in its call context. A mutation that fails with an AWS error is recorded as AWS records a failed
+ * call (errorCode/errorMessage, nothing changed). Results are copies: callers cannot alter the sim's state through them.
+ */
+function detached<T extends Record<string, (p: never) => unknown>>(store: Store, fns: T): WithCall<T> {
+  const out: Record<string, (p: CallOptions) => unknown> = {};
+  for (const [name, fn] of Object.entries(fns))
+    out[name] = (p: CallOptions) => {
+      const via = p.via ?? "api";
+      if (via === "scim" && !scimCallOf(name, {}))
+        throw new Error(`${name}: via "scim" applies to Identity Store mutations only`);
+      store.callContext = { via, ...(p.onBehalfOf !== undefined ? { onBehalfOf: p.onBehalfOf } : {}) };
+      const seq = store.trail.lastSeq();
+      try {
+        return structuredClone((fn as (p: CallOptions) => unknown)(p));
+      } catch (e) {
+        // A failure after the call was recorded is asynchronous in AWS (an assignment whose operation FAILED): the
+        // call itself succeeded.
+        if (isAwsError(e) && store.trail.lastSeq() === seq)
+          recordFailure(store, name, p as Record<string, unknown>, e);
+        throw e;
+      } finally {
+        store.callContext = {};
+      }
+    };
+  return out as WithCall<T>;
+}
+function recordFailure(store: Store, name: string, p: Record<string, unknown>, e: AwsError): void {
+  const error = { code: e.code, message: e.message };
+  const scim = store.viaScim() ? scimCallOf(name, p) : undefined;
+  if (scim && store.ic) return store.recordScim(scimEvent(store.scimTenantId(), scim), error);
+  const call = mutationCall(store, name, p);
+  // An unknown account has no trail to record in (AWS would reject the caller's credentials first).
+  if (!call || !store.accounts.has(call.accountId)) return;
+  store.trail.append(store.adminActor(call.accountId), {
+    accountId: call.accountId,
+    eventSource: call.eventSource,
+    eventName: call.eventName,
+    requestParameters: call.requestParameters,
+    error,
+  });
 }
 export type SimMutations = ReturnType<typeof createMutations>;
 

@@ -35,8 +35,8 @@ export interface AwsSimOptions {
   cloudTrailDelaySeed?: number;
   /** Record read-only calls in CloudTrail (default true). */
   cloudTrailReadEvents?: boolean;
-  /** Read-only events kept per account, oldest dropped first (default 10000). */
-  cloudTrailReadEventsPerAccount?: number;
+  /** Read-only events kept (all accounts together), oldest dropped first (default 20000). */
+  cloudTrailMaxReadEvents?: number;
   /** Region of the Identity Center instance: sso / identitystore events are recorded there (default us-east-1). */
   identityCenterRegion?: string;
   sessionDurationOverrideSeconds?: number;
@@ -82,8 +82,7 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
   });
   const limiter = new RateLimiter(faults.rateLimits);
   store.trail.identityCenterRegion = opts.identityCenterRegion ?? region;
-  if (opts.cloudTrailReadEventsPerAccount !== undefined)
-    store.trail.maxReadEventsPerAccount = opts.cloudTrailReadEventsPerAccount;
+  if (opts.cloudTrailMaxReadEvents !== undefined) store.trail.maxReadEvents = opts.cloudTrailMaxReadEvents;
   let trailDelay = "";
   const sync = (): void => {
     limiter.config = faults.rateLimits;

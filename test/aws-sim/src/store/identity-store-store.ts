@@ -2,6 +2,7 @@ import type { Actor } from "../actor.ts";
 import { AwsError } from "../aws-error.ts";
 import { storeId } from "../ids.ts";
 import type { IdentityStoreGroupDoc, IdentityStoreUserDoc } from "../org-document.ts";
+import { groupResource, HIDDEN, scimEvent, userResource } from "../scim-events.ts";
 import type { Membership, StoreState } from "./store-state.ts";
 const notFound = (type: string, id: string): AwsError =>
   new AwsError("ResourceNotFoundException", `${type} not found.`, 404, {
@@ -38,15 +39,25 @@ export class IdentityStoreStore {
       active: true,
     };
     this.s.users.set(u.userId, u);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "CreateUser",
-      { identityStoreId: ic.identityStoreId, userName: u.userName },
-      [{ ResourceType: "AWS::IdentityStore::User", ResourceName: u.userId }],
-      { userId: u.userId },
-    );
+    if (this.s.viaScim())
+      this.s.recordScim(scimEvent(this.s.scimTenantId(), { kind: "createUser", userId: u.userId }));
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "CreateUser",
+        // Identity Store hides personal data in its events; the new user is known by the response's userId.
+        {
+          identityStoreId: ic.identityStoreId,
+          userName: HIDDEN,
+          displayName: HIDDEN,
+          name: { givenName: HIDDEN, familyName: HIDDEN },
+          ...(p.email ? { emails: [{ value: HIDDEN, type: "work", primary: true }] } : {}),
+        },
+        userResource(u.userId),
+        { identityStoreId: ic.identityStoreId, userId: u.userId },
+      );
     return u;
   }
   deleteIdentityStoreUser(actor: Actor | null, userId: string): void {
@@ -60,14 +71,16 @@ export class IdentityStoreStore {
     for (const m of [...(this.s.membershipsByUser.get(userId)?.values() ?? [])]) this.s.unindexMembership(m);
     for (const a of [...(this.s.assignmentsByPrincipal.get(userId)?.values() ?? [])])
       this.s.unindexAssignment(a);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "DeleteUser",
-      { identityStoreId: ic.identityStoreId, userId },
-      [{ ResourceType: "AWS::IdentityStore::User", ResourceName: userId }],
-    );
+    if (this.s.viaScim()) this.s.recordScim(scimEvent(this.s.scimTenantId(), { kind: "deleteUser", userId }));
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "DeleteUser",
+        { identityStoreId: ic.identityStoreId, userId },
+        userResource(userId),
+      );
   }
   /** Identity Center's enable/disable user (SCIM `active`); CloudTrail records it as UpdateUser. */
   setUserActive(actor: Actor | null, userId: string, active: boolean): IdentityStoreUserDoc {
@@ -75,18 +88,21 @@ export class IdentityStoreStore {
     const u = this.s.users.get(userId);
     if (!u) throw notFound("USER", userId);
     u.active = active;
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "UpdateUser",
-      {
-        identityStoreId: ic.identityStoreId,
-        userId,
-        operations: [{ attributePath: "userStatus", attributeValue: active ? "ENABLED" : "DISABLED" }],
-      },
-      [{ ResourceType: "AWS::IdentityStore::User", ResourceName: userId }],
-    );
+    if (this.s.viaScim())
+      this.s.recordScim(scimEvent(this.s.scimTenantId(), { kind: "patchUser", userId, active }));
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "UpdateUser",
+        {
+          identityStoreId: ic.identityStoreId,
+          userId,
+          operations: [{ attributePath: "userStatus", attributeValue: active ? "ENABLED" : "DISABLED" }],
+        },
+        userResource(userId),
+      );
     return u;
   }
   createIdentityStoreGroup(
@@ -105,15 +121,19 @@ export class IdentityStoreStore {
       description: p.description,
     };
     this.s.groups.set(g.groupId, g);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "CreateGroup",
-      { identityStoreId: ic.identityStoreId, displayName: g.displayName },
-      [{ ResourceType: "AWS::IdentityStore::Group", ResourceName: g.groupId }],
-      { groupId: g.groupId },
-    );
+    if (this.s.viaScim())
+      this.s.recordScim(scimEvent(this.s.scimTenantId(), { kind: "createGroup", groupId: g.groupId }));
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "CreateGroup",
+        // Since 2025 a group's displayName is omitted; the new group is known by the response's groupId.
+        { identityStoreId: ic.identityStoreId, ...(g.description ? { description: HIDDEN } : {}) },
+        groupResource(g.groupId),
+        { identityStoreId: ic.identityStoreId, groupId: g.groupId },
+      );
     return g;
   }
   deleteIdentityStoreGroup(actor: Actor | null, groupId: string): void {
@@ -128,14 +148,17 @@ export class IdentityStoreStore {
       this.s.unindexMembership(m);
     for (const a of [...(this.s.assignmentsByPrincipal.get(groupId)?.values() ?? [])])
       this.s.unindexAssignment(a);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "DeleteGroup",
-      { identityStoreId: ic.identityStoreId, groupId },
-      [{ ResourceType: "AWS::IdentityStore::Group", ResourceName: groupId }],
-    );
+    if (this.s.viaScim())
+      this.s.recordScim(scimEvent(this.s.scimTenantId(), { kind: "deleteGroup", groupId }));
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "DeleteGroup",
+        { identityStoreId: ic.identityStoreId, groupId },
+        groupResource(groupId),
+      );
   }
   findMembership(groupId: string, userId: string): Membership | undefined {
     for (const m of this.s.membershipsByGroup.get(groupId)?.values() ?? []) if (m.userId === userId) return m;
@@ -159,15 +182,25 @@ export class IdentityStoreStore {
       });
     const m = { membershipId: storeId(this.s.rng), groupId, userId };
     this.s.indexMembership(m);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "CreateGroupMembership",
-      { identityStoreId: ic.identityStoreId, groupId, memberId: { userId } },
-      [{ ResourceType: "AWS::IdentityStore::GroupMembership", ResourceName: m.membershipId }],
-      { membershipId: m.membershipId },
-    );
+    if (this.s.viaScim())
+      this.s.recordScim(
+        scimEvent(this.s.scimTenantId(), {
+          kind: "patchGroupMembers",
+          groupId,
+          op: "add",
+          userIds: [userId],
+        }),
+      );
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "CreateGroupMembership",
+        { identityStoreId: ic.identityStoreId, groupId, memberId: { userId } },
+        [{ ResourceType: "AWS::IdentityStore::GroupMembership", ResourceName: m.membershipId }],
+        { identityStoreId: ic.identityStoreId, membershipId: m.membershipId },
+      );
     return m;
   }
   deleteGroupMembership(actor: Actor | null, membershipId: string): void {
@@ -179,13 +212,24 @@ export class IdentityStoreStore {
         ResourceId: membershipId,
       });
     this.s.unindexMembership(m);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "identitystore.amazonaws.com",
-      "DeleteGroupMembership",
-      { identityStoreId: ic.identityStoreId, membershipId },
-      [{ ResourceType: "AWS::IdentityStore::GroupMembership", ResourceName: membershipId }],
-    );
+    // SCIM removes a member from a group (PatchGroup); it has no membership ids.
+    if (this.s.viaScim())
+      this.s.recordScim(
+        scimEvent(this.s.scimTenantId(), {
+          kind: "patchGroupMembers",
+          groupId: m.groupId,
+          op: "remove",
+          userIds: [m.userId],
+        }),
+      );
+    else
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "identitystore.amazonaws.com",
+        "DeleteGroupMembership",
+        { identityStoreId: ic.identityStoreId, membershipId },
+        [{ ResourceType: "AWS::IdentityStore::GroupMembership", ResourceName: membershipId }],
+      );
   }
 }

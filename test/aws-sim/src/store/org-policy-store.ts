@@ -120,8 +120,19 @@ export class OrgPolicyStore {
       this.s.mgmt(),
       "organizations.amazonaws.com",
       "CreatePolicy",
-      { name: p.name, type: p.type, content: p.content },
+      {
+        name: p.name,
+        type: p.type,
+        content: p.content,
+        ...(p.description !== undefined ? { description: p.description } : {}),
+      },
       [{ ResourceType: "AWS::Organizations::Policy", ResourceName: id }],
+      {
+        policy: {
+          policySummary: { id, arn: doc.arn, name: doc.name, type: doc.type, awsManaged: false },
+          content: doc.content,
+        },
+      },
     );
     return doc;
   }

@@ -1,6 +1,6 @@
 import type { Actor } from "../actor.ts";
 import { AwsError } from "../aws-error.ts";
-import { iamId } from "../ids.ts";
+import { iamId, lower } from "../ids.ts";
 import type { AccountDoc, IamRoleDoc } from "../org-document.ts";
 import { OrgPolicyStore } from "./org-policy-store.ts";
 import { now, type StoreState } from "./store-state.ts";
@@ -61,14 +61,30 @@ export class OrganizationsStore {
     };
     s.roles.set(r.name, r);
     new OrgPolicyStore(this.s).attachDefaults(id);
+    // CreateAccount is asynchronous in AWS: the call's record carries only the request's status id; the new account's
+    // id arrives in the CreateAccountResult service event that follows.
+    const status = { id: `car-${lower(this.s.rng, 32)}`, accountName: p.name, state: "IN_PROGRESS" };
     this.s.record(
       actor,
       mg,
       "organizations.amazonaws.com",
       "CreateAccount",
       { accountName: p.name, email: p.email },
-      [{ ResourceType: "AWS::Organizations::Account", ResourceName: id }],
+      [],
+      { createAccountStatus: status },
     );
+    this.s.trail.append(this.s.adminActor(mg), {
+      accountId: mg,
+      eventSource: "organizations.amazonaws.com",
+      eventName: "CreateAccountResult",
+      eventType: "AwsServiceEvent",
+      requestParameters: null,
+      userIdentity: { accountId: mg, invokedBy: "AWS Internal" },
+      serviceEventDetails: {
+        createAccountStatus: { ...status, state: "SUCCEEDED", accountId: id, completedTimestamp: now() },
+      },
+      resources: [{ ResourceType: "AWS::Organizations::Account", ResourceName: id }],
+    });
     return doc;
   }
   removeAccount(actor: Actor | null, accountId: string): void {

@@ -74,14 +74,43 @@ export class SsoAdminStore {
       provisionedTo: [],
     };
     this.s.permissionSets.set(ps.arn, ps);
-    this.s.record(
-      actor,
-      this.s.mgmt(),
-      "sso.amazonaws.com",
+    const res = [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: ps.arn }];
+    const rec = (name: string, params: Record<string, unknown>, response?: Record<string, unknown>): void =>
+      this.s.record(
+        actor,
+        this.s.mgmt(),
+        "sso.amazonaws.com",
+        name,
+        { instanceArn: ic.instanceArn, ...params },
+        res,
+        response,
+      );
+    rec(
       "CreatePermissionSet",
-      { instanceArn: ic.instanceArn, name: ps.name, sessionDuration: ps.sessionDuration },
-      [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: ps.arn }],
+      {
+        name: ps.name,
+        sessionDuration: ps.sessionDuration,
+        ...(ps.description !== undefined ? { description: ps.description } : {}),
+      },
+      {
+        permissionSet: {
+          name: ps.name,
+          permissionSetArn: ps.arn,
+          sessionDuration: ps.sessionDuration,
+          createdDate: ps.createdDate,
+        },
+      },
     );
+    // Creating a set with policies is, in AWS, one call per policy after the create: each is recorded.
+    for (const managedPolicyArn of ps.managedPolicies)
+      rec("AttachManagedPolicyToPermissionSet", { permissionSetArn: ps.arn, managedPolicyArn });
+    for (const r of ps.customerManagedPolicyReferences)
+      rec("AttachCustomerManagedPolicyReferenceToPermissionSet", {
+        permissionSetArn: ps.arn,
+        customerManagedPolicyReference: r,
+      });
+    if (ps.inlinePolicy !== undefined)
+      rec("PutInlinePolicyToPermissionSet", { permissionSetArn: ps.arn, inlinePolicy: ps.inlinePolicy });
     return ps;
   }
   deletePermissionSet(actor: Actor | null, arn: string): void {
@@ -188,6 +217,18 @@ export class SsoAdminStore {
         { ResourceType: "AWS::SSO::PermissionSet", ResourceName: a.permissionSetArn },
         { ResourceType: "AWS::Account", ResourceName: a.accountId },
       ],
+      {
+        [kind === "create" ? "accountAssignmentCreationStatus" : "accountAssignmentDeletionStatus"]: {
+          status: "IN_PROGRESS",
+          requestId: op.requestId,
+          targetId: a.accountId,
+          targetType: "AWS_ACCOUNT",
+          permissionSetArn: a.permissionSetArn,
+          principalType: a.principalType,
+          principalId: a.principalId,
+          createdDate: new Date(t).toISOString(),
+        },
+      },
     );
     if (immediate || this.assignmentDelayMs <= 0) this.complete(op);
     return op;

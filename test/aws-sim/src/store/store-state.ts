@@ -2,6 +2,8 @@ import { Actor } from "../actor.ts";
 import { AwsError } from "../aws-error.ts";
 import { CloudTrailLog } from "../cloud-trail-log.ts";
 import { cryptoRng } from "../ids.ts";
+import { SCIM_SOURCE, scimIdentity, scimTenantId } from "../scim-events.ts";
+import type { ScimEvent } from "../scim-events.ts";
 import type {
   AccountDoc,
   AssignmentDoc,
@@ -46,6 +48,14 @@ export interface Membership {
 }
 
 export const now = (): string => new Date().toISOString();
+/**
+ * How the current admin mutation reaches AWS: through the API (default) or Identity Center's SCIM endpoint (Identity
+ * Store changes only), and on behalf of an Identity Center user (the caller's identity in the 2025 event format).
+ */
+export interface CallContext {
+  via?: "api" | "scim";
+  onBehalfOf?: string;
+}
 const policyArn = (acct: string, p: { path: string; name: string }): string =>
   `arn:aws:iam::${acct}:policy${p.path}${p.name}`;
 /** One assignment's identity: at most one exists (and at most one operation is in flight) per key. */
@@ -87,6 +97,8 @@ export class StoreState {
   readonly assignmentsByPrincipal = new Map<string, Map<string, AssignmentDoc>>();
   readonly orgPolicies = new Map<string, OrgPolicyDoc>(); // SCPs/RCPs by id
   readonly rng = cryptoRng();
+  /** Set by the admin mutations for the duration of one call. */
+  callContext: CallContext = {};
 
   constructor(doc: OrgDocument) {
     const d = structuredClone(doc);
@@ -169,14 +181,46 @@ export class StoreState {
     resources: Array<{ ResourceType: string; ResourceName: string }> = [],
     responseElements?: Record<string, unknown>,
   ): void {
-    const a = actor ?? new Actor({ kind: "Admin", accountId });
-    this.trail.append(a, {
+    this.trail.append(actor ?? this.adminActor(accountId), {
       accountId,
       eventSource,
       eventName,
       requestParameters,
       resources,
       responseElements,
+    });
+  }
+  /** A SCIM call: recorded in the management account under the SCIM source, the IdP's token as the caller. */
+  recordScim(ev: ScimEvent, error?: { code: string; message: string }): void {
+    const mg = this.mgmt();
+    this.trail.append(this.adminActor(mg), {
+      accountId: mg,
+      eventSource: SCIM_SOURCE,
+      eventName: ev.eventName,
+      requestParameters: ev.requestParameters,
+      responseElements: ev.responseElements,
+      resources: ev.resources,
+      userIdentity: scimIdentity(mg),
+      ...(error ? { error } : {}),
+    });
+  }
+  viaScim(): boolean {
+    return this.callContext.via === "scim";
+  }
+  scimTenantId(): string {
+    return scimTenantId(this.icOrThrow().identityStoreId);
+  }
+  /** The admin API's caller: the account's root, or the Identity Center user the mutation is made on behalf of. */
+  adminActor(accountId: string): Actor {
+    const userId = this.callContext.onBehalfOf;
+    if (userId === undefined || !this.ic) return new Actor({ kind: "Admin", accountId });
+    return new Actor({
+      kind: "IdentityCenterUser",
+      accountId,
+      onBehalfOf: {
+        userId,
+        identityStoreArn: `arn:aws:identitystore::${this.mgmt()}:identitystore/${this.ic.identityStoreId}`,
+      },
     });
   }
   mgmt(): string {
