@@ -68,6 +68,8 @@ describe("least-privilege AWS policies", () => {
     ];
     expect(iamPages).toContain("iam:GetAccountAuthorizationDetails");
     for (const action of iamPages) expect(member).toContain(action);
+    // A member account's IAM feed reads its CloudTrail through the same role (docs/freshness.md).
+    expect(member).toContain("cloudtrail:LookupEvents");
     const provisioning = actions(policy("grantline-provisioning-policy.json"));
     expect(provisioning.some((a) => actions(sync).includes(a))).toBe(false);
     expect(provisioning).toContain("sso:CreateAccountAssignment");

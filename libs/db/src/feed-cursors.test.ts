@@ -105,6 +105,17 @@ function feedBatch(req: PageRequest, records: FeedPage["records"], last: boolean
   };
 }
 
+/** One scheduling pass with a 15-minute overlap. */
+const openWindows = (sourceId: string, runId: string, now: Date, maxWindowsInFlight: number) =>
+  startDueWindows(testDb.db, subjects, {
+    sourceId,
+    runId,
+    now,
+    overlapMs: 15 * MIN,
+    poll,
+    maxWindowsInFlight,
+  });
+
 const queued = (sourceId: string) =>
   testDb.db
     .selectFrom("refresh_queue")
@@ -144,24 +155,10 @@ describe("feed windows", () => {
   it("start fairly: least recently polled first, by feed id, at most maxWindowsInFlight, task and outbox row with the window", async () => {
     const { db, runId } = await setup("rr", ["222222222222", "333333333333"]);
     const ids = feedsOf("222222222222", "333333333333").map((f) => f.feedId);
-    const first = await startDueWindows(db, subjects, {
-      sourceId: "rr",
-      runId,
-      now: T0,
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 3,
-    });
+    const first = await openWindows("rr", runId, T0, 3);
     expect(first.started).toEqual(ids.slice(0, 3));
     // Full: nothing more until a window closes.
-    const none = await startDueWindows(db, subjects, {
-      sourceId: "rr",
-      runId,
-      now: T0,
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 3,
-    });
+    const none = await openWindows("rr", runId, T0, 3);
     expect(none.started).toEqual([]);
     const c = await cursor("rr", ids[0]!);
     expect(c.window_since).toEqual(new Date(T0.getTime() - 70 * MIN - 15 * MIN));
@@ -183,29 +180,14 @@ describe("feed windows", () => {
     for (const id of ids.slice(0, 3))
       await applyBatch(db, subjects, feedBatch(await openTask("rr", id), [], true));
     const later = new Date(T0.getTime() + MIN);
-    const second = await startDueWindows(db, subjects, {
-      sourceId: "rr",
-      runId,
-      now: later,
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 3,
-    });
+    const second = await openWindows("rr", runId, later, 3);
     expect(second.started).toEqual(ids.slice(3, 6));
   });
 
   it("back off while quiet and reset on activity", async () => {
     const { db, runId } = await setup("bo");
     const feedId = feedsOf()[0]!.feedId;
-    const pass = (now: Date) =>
-      startDueWindows(db, subjects, {
-        sourceId: "bo",
-        runId,
-        now,
-        overlapMs: 15 * MIN,
-        poll,
-        maxWindowsInFlight: 10,
-      });
+    const pass = (now: Date) => openWindows("bo", runId, now, 10);
     let now = T0.getTime();
     const gaps: number[] = [];
     let last = now;
@@ -236,14 +218,7 @@ describe("feed windows", () => {
   it("add unseen records page by page and commit with the refreshes in one transaction; replays add nothing", async () => {
     const { db, runId } = await setup("ap");
     const feedId = feedsOf()[0]!.feedId;
-    await startDueWindows(db, subjects, {
-      sourceId: "ap",
-      runId,
-      now: T0,
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 10,
-    });
+    await openWindows("ap", runId, T0, 10);
     const p1 = await openTask("ap", feedId);
     const b1 = feedBatch(
       p1,
@@ -296,14 +271,7 @@ describe("feed windows", () => {
     ]);
 
     // The next window meets a, c and d again (they are in its overlap) plus a late event e: only e is new.
-    await startDueWindows(db, subjects, {
-      sourceId: "ap",
-      runId,
-      now: new Date(T0.getTime() + MIN),
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 10,
-    });
+    await openWindows("ap", runId, new Date(T0.getTime() + MIN), 10);
     const n1 = await openTask("ap", feedId);
     await applyBatch(
       db,
@@ -336,14 +304,7 @@ describe("feed windows", () => {
   it("a page of another window than the open one changes nothing", async () => {
     const { db, runId } = await setup("ow");
     const feedId = feedsOf()[0]!.feedId;
-    await startDueWindows(db, subjects, {
-      sourceId: "ow",
-      runId,
-      now: T0,
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 10,
-    });
+    await openWindows("ow", runId, T0, 10);
     const r = await db.transaction().execute((tx) =>
       applyFeedPage(
         tx,
@@ -362,14 +323,7 @@ describe("feed windows", () => {
   it("a lost poll task is re-published whatever the sync backlog; a window whose chain failed is reopened", async () => {
     const { db, runId } = await setup("lost");
     const feedId = feedsOf()[0]!.feedId;
-    await startDueWindows(db, subjects, {
-      sourceId: "lost",
-      runId,
-      now: T0,
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 1,
-    });
+    await openWindows("lost", runId, T0, 1);
     const t = await openTask("lost", feedId);
     await db
       .updateTable("tasks")
@@ -392,14 +346,7 @@ describe("feed windows", () => {
       .where("id", "=", t.taskId)
       .execute();
     const since = (await cursor("lost", feedId)).since;
-    const r = await startDueWindows(db, subjects, {
-      sourceId: "lost",
-      runId,
-      now: new Date(T0.getTime() + MIN),
-      overlapMs: 15 * MIN,
-      poll,
-      maxWindowsInFlight: 1,
-    });
+    const r = await openWindows("lost", runId, new Date(T0.getTime() + MIN), 1);
     expect(r.abandoned).toEqual([feedId]);
     expect(r.started).toHaveLength(1);
     expect((await cursor("lost", feedId)).since).toEqual(since);

@@ -186,6 +186,7 @@ export async function startDueWindows(
           lastPolled(a) - lastPolled(b) || (a.feed_id < b.feed_id ? -1 : a.feed_id > b.feed_id ? 1 : 0),
       )
       .slice(0, room);
+    const context = due.length > 0 ? await identityCenterOf(tx, i.sourceId) : undefined;
     for (const r of due) {
       const w = startWindow(committedOf(r), i.now, i.overlapMs);
       const req = feedPollRequest({
@@ -199,6 +200,7 @@ export async function startDueWindows(
         },
         since: w.since,
         end: w.end,
+        ...(context ? { context } : {}),
       });
       await tx
         .updateTable("feed_cursors")
@@ -218,6 +220,22 @@ export async function startDueWindows(
     }
     return { started: due.map((r) => r.feed_id), abandoned };
   });
+}
+
+/** The source's synced Identity Center instance and store, which events that name neither refer to. */
+async function identityCenterOf(
+  tx: Transaction<Database>,
+  sourceId: string,
+): Promise<{ identityStoreId: string | null; instanceArn: string | null } | undefined> {
+  const r = await tx
+    .selectFrom("resources")
+    .select(["id", sql<string | null>`attrs->>'identityStoreId'`.as("store")])
+    .where("source_id", "=", sourceId)
+    .where("type", "=", "sso_instance")
+    .where("deleted_at", "is", null)
+    .orderBy("id")
+    .executeTakeFirst();
+  return r ? { identityStoreId: r.store, instanceArn: r.id } : undefined;
 }
 
 const closedWindow = {

@@ -52,16 +52,12 @@ export function createFeedTick(deps: FeedTickDeps): () => Promise<void> {
   const refreshEvery = deps.refreshFeedsEveryMs ?? 60_000;
   const pruneEvery = deps.pruneEveryMs ?? 600_000;
   const enabled = deps.sources.filter((s) => s.kind === "aws" && s.feeds.enabled);
-  const runs = new Map<string, string>();
   const feedsReadAt = new Map<string, number>();
   let prunedAt = 0;
 
   async function tickSource(s: SourceConfig): Promise<number> {
-    let runId = runs.get(s.id);
-    if (!runId) {
-      runId = await deps.store.ensureFeedRun(s.id);
-      runs.set(s.id, runId);
-    }
+    // Asked every tick (one index probe): a feed run that is gone is replaced at once, not polled for forever.
+    const runId = await deps.store.ensureFeedRun(s.id);
     const t = now();
     if (t - (feedsReadAt.get(s.id) ?? -Infinity) >= refreshEvery) {
       const accounts = await deps.store.syncedFeedAccounts(s.id);
@@ -96,8 +92,7 @@ export function createFeedTick(deps: FeedTickDeps): () => Promise<void> {
       try {
         started += await tickSource(s);
       } catch (err) {
-        // One source's trouble (its database rows, a run id gone) must not stop the others' feeds.
-        runs.delete(s.id);
+        // One source's trouble must not stop the others' feeds.
         deps.logger.error({ err, sourceId: s.id }, "feed tick failed for source");
       }
     }

@@ -1,17 +1,20 @@
 import { PermanentError, type FeedPage, type PageResult, type ResultBatch } from "@grantline/contracts";
 import { batchFor, list, nextToken, param } from "../aws/page-helpers.ts";
 import { lookupEventSummary, parseChangeRecord } from "./parse-change-record.ts";
-import { translateRecord } from "./translate-record.ts";
+import { translateRecord, type TranslationContext } from "./translate-record.ts";
 
 type PageRecord = FeedPage["records"][number];
 
 /** Classifies one LookupEvents item; a record that cannot be read is `unknown` (counted, logged by its id). */
-export function classifyLookupEvent(item: Record<string, unknown>): PageRecord | null {
+export function classifyLookupEvent(
+  item: Record<string, unknown>,
+  context: TranslationContext = {},
+): PageRecord | null {
   const summary = lookupEventSummary(item);
   if (!summary) return null;
   const record = parseChangeRecord(item);
   if (!record) return { ...summary, outcome: "unknown", intents: [] };
-  const t = translateRecord(record);
+  const t = translateRecord(record, context);
   return {
     eventId: record.eventId,
     eventTime: record.eventTime,
@@ -30,8 +33,9 @@ export function mapLookupEvents(res: PageResult): ResultBatch {
   const feedId = param(res.request, "FeedId");
   const records: PageRecord[] = [];
   const warnings: string[] = [];
+  const ctx = res.request.params.Context as TranslationContext | undefined;
   for (const item of list(res.page, "Events")) {
-    const r = classifyLookupEvent(item);
+    const r = classifyLookupEvent(item, ctx ?? {});
     if (r) records.push(r);
     else warnings.push(`feed ${feedId}: an event without id or time was skipped`);
   }

@@ -56,6 +56,8 @@ export function feedPollRequest(r: {
   feed: Pick<FeedSpec, "feedId" | "accountId" | "region" | "eventSource">;
   since: Date;
   end: Date;
+  /** The synced Identity Center instance and store: what an event naming neither refers to (SCIM events). */
+  context?: { identityStoreId: string | null; instanceArn: string | null };
 }): PageRequest {
   return pageRequest({
     runId: r.runId,
@@ -68,6 +70,7 @@ export function feedPollRequest(r: {
       EndTime: r.end.toISOString(),
       Region: r.feed.region,
       FeedId: r.feed.feedId,
+      ...(r.context ? { Context: r.context } : {}),
     },
     pageToken: null,
     accountId: r.feed.accountId,
