@@ -4,10 +4,12 @@ import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import {
   CancelReply,
   createSubjects,
+  RefreshReply,
   StatusReply,
   SyncReply,
   type FeedStatus,
   type RunSummary,
+  type Subjects,
 } from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
 import { createDb, ensureDatabase, migrateToLatest } from "@grantline/db";
@@ -41,6 +43,10 @@ export const USAGE = `Usage: grantline <command> [options]
 Commands:
   migrate                      create the database if needed and apply every migration
   sync <source> [--wait]       start a full run (with --wait: live progress until it ends)
+  refresh <type>:<id> [--source S] [--wait]
+                               re-read one object now (sso_user, sso_group, permission_set, account,
+                               organizational_unit, org_policy, iam_account, iam_role, iam_user, iam_group,
+                               iam_policy): a targeted refresh run; --wait prints its stats when it ends
   status [--source S]          recent runs and their progress, then the change feeds (docs/freshness.md)
   status feeds [--source S]    the change feeds only: cursor age, events seen/translated/ignored/unknown, lags
   cancel <runId>               cancel a running run: its pending tasks are dropped, nothing more is fetched
@@ -74,7 +80,35 @@ function print(json: boolean, value: unknown, text: () => string): void {
 function runLine(r: RunSummary): string {
   const cancelled = r.stats.tasksCancelled ?? 0;
   const total = r.tasksDone + r.tasksPending + r.tasksFailed + cancelled;
-  return `${r.sourceId.padEnd(16)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}${cancelled ? ` (${cancelled} cancelled)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
+  return `${r.sourceId.padEnd(16)} ${(r.kind ?? "full").padEnd(8)} ${r.status.padEnd(10)} ${r.startedAt}  tasks ${r.tasksDone}/${total}${r.tasksFailed ? ` (${r.tasksFailed} failed)` : ""}${cancelled ? ` (${cancelled} cancelled)` : ""}  ${r.runId}${r.warnings.length ? `\n    warnings: ${r.warnings.slice(0, 5).join("; ")}${r.warnings.length > 5 ? ` (+${r.warnings.length - 5})` : ""}` : ""}`;
+}
+
+/** Live progress of a run until it ends, then its summary; exit code 0 when it succeeded. */
+async function waitForRun(
+  nc: NatsConnection,
+  subjects: Subjects,
+  runId: string,
+  json: boolean,
+): Promise<number> {
+  const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+  for (;;) {
+    const st = StatusReply.parse(await ask(nc, subjects.ctl("status"), { runId }));
+    if (!st.ok) throw new Error(st.error);
+    const run = st.runs[0];
+    if (run) {
+      bar.update(
+        run.tasksDone + run.tasksFailed,
+        run.tasksDone + run.tasksPending + run.tasksFailed,
+        `${run.sourceId} ${run.status}`,
+      );
+      if (run.status !== "running") {
+        bar.done();
+        print(json, run, () => runLine(run));
+        return run.status === "succeeded" ? 0 : 1;
+      }
+    }
+    await sleep(500);
+  }
 }
 
 const seconds = (ms: number | null): string => (ms === null ? "-" : `${(ms / 1000).toFixed(1)}s`);
@@ -116,7 +150,13 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
     }
   }
 
-  if (cmd === "sync" || cmd === "status" || cmd === "cancel" || (cmd === "events" && sub === "tail")) {
+  if (
+    cmd === "sync" ||
+    cmd === "refresh" ||
+    cmd === "status" ||
+    cmd === "cancel" ||
+    (cmd === "events" && sub === "tail")
+  ) {
     const nc = await connect({ servers: config.NATS_URL.split(","), maxReconnectAttempts: -1 });
     try {
       if (cmd === "sync") {
@@ -131,25 +171,26 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
           );
           return 0;
         }
-        const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
-        for (;;) {
-          const st = StatusReply.parse(await ask(nc, subjects.ctl("status"), { runId: reply.runId }));
-          if (!st.ok) throw new Error(st.error);
-          const run = st.runs[0];
-          if (run) {
-            bar.update(
-              run.tasksDone + run.tasksFailed,
-              run.tasksDone + run.tasksPending + run.tasksFailed,
-              `${run.sourceId} ${run.status}`,
-            );
-            if (run.status !== "running") {
-              bar.done();
-              print(json, run, () => runLine(run));
-              return run.status === "succeeded" ? 0 : 1;
-            }
-          }
-          await sleep(500);
+        return await waitForRun(nc, subjects, reply.runId, json);
+      }
+      if (cmd === "refresh") {
+        if (!sub) throw new UsageError("refresh needs a target <resourceType>:<id>, e.g. sso_user:<userId>");
+        const reply = RefreshReply.parse(
+          await ask(nc, subjects.ctl("refresh"), {
+            target: sub,
+            ...(flags.source ? { sourceId: flags.source } : {}),
+          }),
+        );
+        if (!reply.ok) throw new Error(reply.error);
+        if (!flags.wait || reply.runId === null) {
+          print(json, reply, () =>
+            reply.runId === null
+              ? `queued ${reply.queued} refresh(es); run ${reply.waitingFor ?? "?"} is active: they start when it ends`
+              : `started: run ${reply.runId} (${reply.queued} refresh(es) queued)`,
+          );
+          return 0;
         }
+        return await waitForRun(nc, subjects, reply.runId, json);
       }
       if (cmd === "cancel") {
         if (!sub) throw new UsageError("cancel needs a run id (see grantline status)");

@@ -49,6 +49,12 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
         "Cancel a running run (request/reply): its pending tasks settle as cancelled and its queued work is purged.",
       messages: { CancelRequest: ref("CancelRequest"), CancelReply: ref("CancelReply") },
     },
+    ctlRefresh: {
+      address: s.ctl("refresh"),
+      description:
+        "Targeted refresh of one synced object (request/reply): queues its refreshes and starts a refresh run unless a run of the source is active.",
+      messages: { RefreshRequest: ref("RefreshRequest"), RefreshReply: ref("RefreshReply") },
+    },
   };
   return {
     asyncapi: "3.0.0",

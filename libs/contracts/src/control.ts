@@ -2,6 +2,8 @@ import type { z } from "zod";
 import {
   CancelReply,
   CancelRequest,
+  RefreshReply,
+  RefreshRequest,
   StatusReply,
   StatusRequest,
   SyncReply,
@@ -17,6 +19,7 @@ export const CTL_SCHEMAS = {
   sync: { request: SyncRequest, reply: SyncReply },
   status: { request: StatusRequest, reply: StatusReply },
   cancel: { request: CancelRequest, reply: CancelReply },
+  refresh: { request: RefreshRequest, reply: RefreshReply },
 } as const satisfies { [V in CtlVerb]: { request: z.ZodType; reply: z.ZodType } };
 
 /** The parsed request of a verb (defaults applied). */

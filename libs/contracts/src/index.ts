@@ -50,6 +50,8 @@ export {
   StatusReply,
   FeedStatus,
   CancelRequest,
+  RefreshReply,
+  RefreshRequest,
   CancelReply,
 } from "./messages.ts";
 export {

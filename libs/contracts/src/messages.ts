@@ -178,6 +178,8 @@ export type RunStatus = z.infer<typeof RunStatus>;
 export const RunSummary = z.object({
   runId: z.uuid(),
   sourceId: SourceId,
+  /** `full`, `refresh` (targeted refreshes) or `feed` (the change feeds' long-lived run); absent: full. */
+  kind: z.enum(["full", "refresh", "feed"]).optional(),
   status: RunStatus,
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().nullable(),
@@ -224,6 +226,32 @@ export const StatusReply = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type StatusReply = z.infer<typeof StatusReply>;
+
+/**
+ * `grantline refresh <type>:<id>`: a targeted refresh of one synced object (docs/sync-model.md "Targeted
+ * refresh"). `target` is a resource type and id as grantline names them, e.g. `sso_user:<userId>`,
+ * `permission_set:<arn>`, `iam_role:<arn>`, `account:<id>`.
+ */
+export const RefreshRequest = z.object({
+  /** Absent: the only configured source (an error when there are several). */
+  sourceId: SourceId.optional(),
+  target: z.string().regex(/^[a-z_]+:.+$/, "<resourceType>:<id>"),
+});
+export type RefreshRequest = z.infer<typeof RefreshRequest>;
+
+export const RefreshReply = z.discriminatedUnion("ok", [
+  z.object({
+    ok: z.literal(true),
+    /** The refresh (or full) run that took the request; null while another run of the source is active. */
+    runId: z.uuid().nullable(),
+    /** Refreshes the request queued (identical ones already waiting are not queued twice). */
+    queued: z.number().int(),
+    /** The run that was active, when `runId` is null: the refresh starts when it ends. */
+    waitingFor: z.uuid().nullable(),
+  }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type RefreshReply = z.infer<typeof RefreshReply>;
 
 export const CancelRequest = z.object({ runId: z.uuid() });
 export type CancelRequest = z.infer<typeof CancelRequest>;

@@ -6,6 +6,8 @@ import {
   DeadLetter,
   PageRequest,
   PageResult,
+  RefreshReply,
+  RefreshRequest,
   ResultBatch,
   StatusReply,
   StatusRequest,
@@ -26,6 +28,8 @@ export const MESSAGE_SCHEMAS = {
   StatusReply,
   CancelRequest,
   CancelReply,
+  RefreshRequest,
+  RefreshReply,
 } as const;
 
 /** JSON Schema (draft 2020-12) of each message. */

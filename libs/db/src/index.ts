@@ -65,3 +65,5 @@ export type { FeedStatusRow, StartWindowsInput, StartWindowsResult } from "./fee
 export { ensureFeedRun, pruneFeedTasks } from "./feed-runs.ts";
 export { planRefresh, sourcesWithWaitingRefreshes, startRefreshRun } from "./refresh-runs.ts";
 export type { PlanOptions, RefreshPlan, RefreshRunStart, StartRefreshRunInput } from "./refresh-runs.ts";
+export { resolveRefreshTarget } from "./refresh-target.ts";
+export type { RefreshTarget } from "./refresh-target.ts";

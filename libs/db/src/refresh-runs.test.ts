@@ -6,6 +6,7 @@ import { applyBatch, startRun } from "./index.ts";
 import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import { enqueueRefreshes } from "./refresh-queue.ts";
 import { planRefresh, startRefreshRun } from "./refresh-runs.ts";
+import { resolveRefreshTarget } from "./refresh-target.ts";
 import {
   diagRequest,
   entitlement,
@@ -186,11 +187,9 @@ describe("planRefresh", () => {
       .execute((tx) =>
         planRefresh(tx, src, randomUUID(), [{ kind: "iam-role", accountId: ACCT, roleName: "ci" }]),
       );
-    expect(plan.requests.map((r) => [r.operation, r.accountId])).toEqual([
-      ["GetAccountAuthorizationDetails", ACCT],
-      ["ListAccountAliases", ACCT],
-      ["GetAccountAuthorizationDetails", "222222222222"],
-      ["ListAccountAliases", "222222222222"],
+    expect(plan.requests.map((r) => [r.operation, r.accountId, r.params.Arn])).toEqual([
+      ["RefreshRole", ACCT, arn(ACCT, "ci")],
+      ["RefreshRole", "222222222222", arn("222222222222", "deploy")],
     ]);
   });
 });
@@ -317,6 +316,36 @@ describe("a refresh run", () => {
     expect((await live(db, src)).resources).toContain("organizational_unit/ou-1");
   });
 
+  it("a held-by sweep limited to resource types leaves the principal's other grants", async () => {
+    const db = testDb.db;
+    const src = "held-by-types";
+    const role = `arn:aws:iam::${ACCT}:role/ci`;
+    const trusting = entitlement("iam_role", `arn:aws:iam::${ACCT}:role/deploy`, "assignment");
+    const policy = entitlement("iam_policy", `arn:aws:iam::${ACCT}:policy/p`, "attached");
+    await syncRun(db, src, [
+      {
+        scope: "iam",
+        entitlements: [trusting, policy],
+        grants: [grant(trusting.id, "iam_role", role), grant(policy.id, "iam_role", role)],
+      },
+    ]);
+    await queue(db, src, [{ kind: "account", accountId: ACCT }]);
+    const r = await start(db, src);
+    await settle(db, src, r.runId!, () => ({
+      scope: "",
+      objectSweeps: [
+        {
+          kind: "held-by",
+          principalType: "iam_role",
+          principalId: role,
+          scope: null,
+          resourceTypes: ["iam_policy"],
+        },
+      ],
+    }));
+    expect((await live(db, src)).grants).toEqual([`${trusting.id}:iam_role:${role}`]);
+  });
+
   it("re-derives at its end: a deleted permission set's pair entitlements go, with the grants on them", async () => {
     const db = testDb.db;
     const src = "derived";
@@ -341,5 +370,38 @@ describe("a refresh run", () => {
     expect(await ents()).toEqual([]);
     expect((await live(db, src)).grants.filter((g) => g.startsWith(`${ACCT}|`))).toEqual([]);
     expect((await run(db, r.runId!)).stats).toMatchObject({ resourcesDeleted: 1, grantsRevoked: 2 });
+  });
+});
+
+describe("resolveRefreshTarget", () => {
+  it("names an object's refreshes from the synced rows; an unknown one is an error", async () => {
+    const db = testDb.db;
+    const src = "target";
+    await syncRun(db, src, [
+      {
+        scope: "x",
+        resources: [
+          resource("sso_user", "u1", { identityStoreId: STORE }),
+          resource("permission_set", PS, {}, { parentType: "sso_instance", parentId: INSTANCE }),
+        ],
+      },
+    ]);
+    expect(await resolveRefreshTarget(db, src, "sso_user:u1")).toEqual({
+      intents: [{ kind: "sso-user", identityStoreId: STORE, userId: "u1" }],
+    });
+    expect(await resolveRefreshTarget(db, src, `permission_set:${PS}`)).toEqual({
+      intents: [
+        { kind: "permission-set", instanceArn: INSTANCE, permissionSetArn: PS },
+        { kind: "permission-set-accounts", instanceArn: INSTANCE, permissionSetArn: PS },
+      ],
+    });
+    expect(await resolveRefreshTarget(db, src, `iam_role:arn:aws:iam::${ACCT}:role/ops/deploy`)).toEqual({
+      intents: [{ kind: "iam-role", accountId: ACCT, roleName: "deploy" }],
+    });
+    // No synced row and no single identity store to look in.
+    expect(await resolveRefreshTarget(db, src, "sso_group:g9")).toEqual({
+      error: `no sso_group "g9" in source ${src} (run grantline sync first?)`,
+    });
+    expect(await resolveRefreshTarget(db, src, "grant:x")).toMatchObject({ error: /cannot refresh a grant/ });
   });
 });

@@ -53,9 +53,42 @@ export async function planRefresh(
   }
   const base = { runId, sourceId, iamOnlyAttachedPolicies: opts.iamOnlyAttachedPolicies };
   const byId = new Map<string, PageRequest>();
-  for (const intent of all)
-    for (const r of refreshRequests(intent, base)) if (!byId.has(r.taskId)) byId.set(r.taskId, r);
+  for (const intent of all) {
+    const iamArn = await syncedIamArn(tx, sourceId, intent);
+    for (const r of refreshRequests(intent, { ...base, iamArn }))
+      if (!byId.has(r.taskId)) byId.set(r.taskId, r);
+  }
   return { requests: [...byId.values()], unresolved };
+}
+
+/**
+ * The synced ARN of an IAM intent's role, user or group (its path is not in the event): an entity that vanished
+ * or moved is then swept by the ARN the rows hold.
+ */
+async function syncedIamArn(
+  tx: Transaction<Database>,
+  sourceId: string,
+  intent: RefreshIntent,
+): Promise<string | null> {
+  const named =
+    intent.kind === "iam-role"
+      ? { type: "iam_role", name: intent.roleName, accountId: intent.accountId }
+      : intent.kind === "iam-user" || intent.kind === "iam-user-keys"
+        ? { type: "iam_user", name: intent.userName, accountId: intent.accountId }
+        : intent.kind === "iam-group"
+          ? { type: "iam_group", name: intent.groupName, accountId: intent.accountId }
+          : null;
+  if (named === null) return null;
+  const row = await tx
+    .selectFrom("resources")
+    .select("id")
+    .where("source_id", "=", sourceId)
+    .where("type", "=", named.type)
+    .where("name", "=", named.name)
+    .where("id", "like", `arn:%:iam::${named.accountId}:%`)
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
+  return row?.id ?? null;
 }
 
 async function dependents(
@@ -116,7 +149,7 @@ export interface StartRefreshRunInput extends PlanOptions {
   runId: string;
   subjects: Subjects;
   /** A full run's root tasks (libs/model `rootRequests`), started instead when a taken intent is `source`. */
-  fullRunRoots: (runId: string) => PageRequest[];
+  fullRunRoots: (runId: string) => PageRequest[] | Promise<PageRequest[]>;
 }
 
 export interface RefreshRunStart {
@@ -169,7 +202,7 @@ export async function startRefreshRun(db: Db, i: StartRefreshRunInput): Promise<
     const unreadable = rows.length - intents.length;
     const full = intents.some((x) => x.kind === "source");
     const plan = full
-      ? { requests: i.fullRunRoots(i.runId), unresolved: [] }
+      ? { requests: await i.fullRunRoots(i.runId), unresolved: [] }
       : await planRefresh(tx, i.sourceId, i.runId, dedupeIntents(intents), i);
     await insertRun(tx, i.subjects, {
       sourceId: i.sourceId,

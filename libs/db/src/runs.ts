@@ -136,13 +136,14 @@ export async function runTotals(
 /** Recent runs with their progress, newest first. */
 export async function runSummaries(
   db: Db,
-  f: { sourceId?: string; runId?: string; limit?: number } = {},
+  f: { sourceId?: string; runId?: string; limit?: number; kind?: "full" | "refresh" | "feed" } = {},
 ): Promise<RunSummary[]> {
   let q = db
     .selectFrom("runs")
     .select([
       "id",
       "source_id",
+      "kind",
       "status",
       "started_at",
       "finished_at",
@@ -162,6 +163,7 @@ export async function runSummaries(
     .limit(f.limit ?? 20);
   if (f.sourceId) q = q.where("source_id", "=", f.sourceId);
   if (f.runId) q = q.where("id", "=", f.runId);
+  if (f.kind) q = q.where("kind", "=", f.kind);
   const rows = await q.execute();
   // A running run's counters are still spread over its tasks; a finished one has them on its row.
   const live = new Map(
@@ -172,6 +174,7 @@ export async function runSummaries(
   return rows.map((r) => ({
     runId: r.id,
     sourceId: r.source_id,
+    kind: r.kind as "full" | "refresh" | "feed",
     status: r.status,
     startedAt: new Date(r.started_at).toISOString(),
     finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,

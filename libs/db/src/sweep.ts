@@ -132,7 +132,12 @@ export function sweepObject(
         resources: none,
         entitlements: none,
         grants: sql`principal_type = ${o.principalType} AND principal_id = ${o.principalId}
-                    AND ${o.scope === null ? sql`TRUE` : sql`scope = ${o.scope}`}`,
+                    AND ${o.scope === null ? sql`TRUE` : sql`scope = ${o.scope}`}
+                    AND ${
+                      o.resourceTypes === undefined
+                        ? sql`TRUE`
+                        : sql`entitlement_id LIKE ANY (${o.resourceTypes.map((t) => `${t.replace(/_/g, "\\_")}:%`)}::text[])`
+                    }`,
       });
     case "children": {
       const ids = sql`(SELECT r.id FROM resources r

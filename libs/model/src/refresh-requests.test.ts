@@ -82,9 +82,13 @@ describe("refreshRequests", () => {
     );
   });
 
-  it("an IAM intent reads its account's GAAD chain and alias in that account", () => {
+  it("IAM intents are the translation table's IAM refreshes; iam-account is the account's GAAD chain", () => {
     const rs = refreshRequests({ kind: "iam-role", accountId: ACCOUNT, roleName: "r" }, base);
     expect(rs.map((r) => [r.operation, r.accountId, r.scope])).toEqual([
+      ["RefreshRole", ACCOUNT, `iam:${ACCOUNT}`],
+    ]);
+    const account = refreshRequests({ kind: "iam-account", accountId: ACCOUNT }, base);
+    expect(account.map((r) => [r.operation, r.accountId, r.scope])).toEqual([
       ["GetAccountAuthorizationDetails", ACCOUNT, `iam:${ACCOUNT}`],
       ["ListAccountAliases", ACCOUNT, `iam:${ACCOUNT}:alias`],
     ]);

@@ -4,7 +4,7 @@ import {
   type RefreshIntent,
   type ServiceName,
 } from "@grantline/contracts";
-import { iamAccountRequests } from "./aws/iam-account-requests.ts";
+import { iamRefreshRequests } from "./aws/iam-refresh.ts";
 import { WITH_TARGETS_PARAM } from "./aws/org-policies.ts";
 import { SWEEP_CHILDREN_PARAM } from "./aws/organizations.ts";
 import { firstPage } from "./aws/page-helpers.ts";
@@ -21,6 +21,8 @@ export interface RefreshBase {
   sourceId: string;
   /** The source's `iam.onlyAttachedPolicies` (default true), for an account's GAAD chain. */
   iamOnlyAttachedPolicies?: boolean;
+  /** The synced ARN of an IAM intent's role, user or group, when known (libs/model `iamRefreshRequests`). */
+  iamArn?: string | null;
 }
 
 /**
@@ -114,15 +116,13 @@ export function refreshRequests(intent: RefreshIntent, base: RefreshBase): PageR
     case "iam-user-keys":
     case "iam-group":
     case "iam-policy":
-    case "iam-account": {
-      // One account's whole IAM: the GAAD chain a full run reads for it (its scope sweep closes the account's IAM).
-      const [parent] = req("sts", "GetCallerIdentity", {});
-      return iamAccountRequests(
-        { ...parent!, accountId: intent.accountId },
-        intent.accountId,
-        base.iamOnlyAttachedPolicies ?? true,
-      );
-    }
+    case "iam-account":
+      return iamRefreshRequests(intent, {
+        runId: base.runId,
+        sourceId: base.sourceId,
+        onlyAttachedPolicies: base.iamOnlyAttachedPolicies,
+        arn: base.iamArn,
+      });
     case "membership":
     case "source":
       return [];

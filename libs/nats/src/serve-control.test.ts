@@ -21,6 +21,10 @@ const handlers: ControlHandlers = {
     seen.push(req);
     return { ok: true, runs: [] };
   },
+  refresh: async (req) => {
+    seen.push(req);
+    return { ok: true, runId: null, queued: 0, waitingFor: null };
+  },
   cancel: (req, ctx) =>
     // Held until the test releases it, or until stop() gives up and aborts the signal.
     new Promise((resolve) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseSources } from "@grantline/config";
-import { pageRequest, type PageRequest, type RunSummary } from "@grantline/contracts";
+import { pageRequest, type PageRequest, type RefreshIntent, type RunSummary } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
 import { createControlHandlers, type CancelOutcome, type ControlDeps } from "./control-handlers.ts";
 
@@ -9,8 +9,15 @@ const logger = createLogger({ service: "test", level: "silent" });
 const ctx = { logger, signal: new AbortController().signal };
 const sources = parseSources({ sources: [{ id: "acme", kind: "diag", fullSyncEveryMinutes: 0 }] }).sources;
 
-function fixture(o: { cancel?: CancelOutcome; purgeFails?: boolean } = {}) {
-  const calls = { started: [] as string[], purged: [] as string[], kicks: 0, cancelled: [] as string[] };
+function fixture(o: { cancel?: CancelOutcome; purgeFails?: boolean; activeRun?: string } = {}) {
+  const calls = {
+    started: [] as string[],
+    purged: [] as string[],
+    kicks: 0,
+    cancelled: [] as string[],
+    queued: [] as RefreshIntent[],
+    refreshes: [] as string[],
+  };
   const deps: ControlDeps = {
     sources,
     roots: async (source, runId): Promise<PageRequest[]> => [
@@ -44,6 +51,22 @@ function fixture(o: { cancel?: CancelOutcome; purgeFails?: boolean } = {}) {
         return { pageRequests: 3 };
       },
     },
+    refreshes: {
+      resolve: async (_sourceId, target) =>
+        target === "sso_user:u-1"
+          ? { intents: [{ kind: "sso-user", identityStoreId: "d-1", userId: "u-1" }] }
+          : { error: `no ${target}` },
+      queue: async (_sourceId, intents) => {
+        calls.queued.push(...intents);
+        return intents.length;
+      },
+      start: async (sourceId, runId) => {
+        calls.refreshes.push(sourceId);
+        return o.activeRun
+          ? { runId: null, activeRunId: o.activeRun, kind: null, tasks: 0 }
+          : { runId, activeRunId: null, kind: "refresh", tasks: 1 };
+      },
+    },
     kickOutbox: () => void calls.kicks++,
     logger,
   };
@@ -62,6 +85,40 @@ describe("the control handlers", () => {
       ok: false,
       error: 'unknown source "nope" (configured: acme)',
     });
+  });
+
+  it("refresh queues what the target names and starts a refresh run, or says which run it waits for", async () => {
+    const { handlers, calls } = fixture();
+    const r = await handlers.refresh({ sourceId: "acme", target: "sso_user:u-1" }, ctx);
+    expect(r).toMatchObject({ ok: true, queued: 1, waitingFor: null });
+    expect(r.ok && r.runId).toBeTruthy();
+    expect(calls).toMatchObject({
+      queued: [{ kind: "sso-user", identityStoreId: "d-1", userId: "u-1" }],
+      refreshes: ["acme"],
+      kicks: 1,
+    });
+    const active = randomUUID();
+    const busy = fixture({ activeRun: active });
+    expect(await busy.handlers.refresh({ sourceId: "acme", target: "sso_user:u-1" }, ctx)).toEqual({
+      ok: true,
+      runId: null,
+      queued: 1,
+      waitingFor: active,
+    });
+    expect(busy.calls.kicks).toBe(0);
+  });
+
+  it("refresh of an unknown target or source is a clear error and queues nothing", async () => {
+    const { handlers, calls } = fixture();
+    expect(await handlers.refresh({ sourceId: "acme", target: "sso_user:nobody" }, ctx)).toEqual({
+      ok: false,
+      error: "no sso_user:nobody",
+    });
+    expect(await handlers.refresh({ sourceId: "nope", target: "sso_user:u-1" }, ctx)).toEqual({
+      ok: false,
+      error: 'unknown source "nope" (configured: acme)',
+    });
+    expect([calls.queued, calls.refreshes]).toEqual([[], []]);
   });
 
   it("status lists runs", async () => {

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { FeedStatus, PageRequest, RunStatus, RunSummary, SyncReply } from "@grantline/contracts";
+import type {
+  FeedStatus,
+  PageRequest,
+  RefreshIntent,
+  RunStatus,
+  RunSummary,
+  SyncReply,
+} from "@grantline/contracts";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { inSpan, type ControlHandlers } from "@grantline/nats";
@@ -27,8 +34,26 @@ export interface WorkQueues {
   purgeSource(sourceId: string): Promise<Record<string, number>>;
 }
 
+/** Targeted refreshes (libs/db refresh-queue, refresh-runs, refresh-target), kept in Postgres. */
+export interface RefreshStore {
+  /** The refreshes an operator's `<type>:<id>` names, or why there are none. */
+  resolve(sourceId: string, target: string): Promise<{ intents: RefreshIntent[] } | { error: string }>;
+  /** Queues them (identical waiting ones are not queued twice); returns how many were added. */
+  queue(sourceId: string, intents: RefreshIntent[], requestedBy: string): Promise<number>;
+  /**
+   * Starts a refresh run taking every waiting refresh of the source (a full run when one asks for the whole
+   * source, built with `fullRunRoots`), unless a full or refresh run is active.
+   */
+  start(
+    sourceId: string,
+    runId: string,
+    fullRunRoots: (runId: string) => Promise<PageRequest[]>,
+  ): Promise<{ runId: string | null; activeRunId: string | null; kind: string | null; tasks: number }>;
+}
+
 export interface ControlDeps {
   runs: RunStore;
+  refreshes: RefreshStore;
   queues: WorkQueues;
   sources: SourceConfig[];
   /** The run's first tasks; may read what earlier runs saw (the assignment route is chosen from counts). */
@@ -81,6 +106,25 @@ export function createRunStarter(deps: ControlDeps): RunStarter {
     });
 }
 
+/** Starts a refresh run of a configured source from what its queue holds; used by `refresh` and the refresh tick. */
+export type RefreshStarter = (
+  sourceId: string,
+) => Promise<{ runId: string | null; activeRunId: string | null }>;
+
+export function createRefreshStarter(deps: ControlDeps): RefreshStarter {
+  const byId = new Map(deps.sources.map((s) => [s.id, s]));
+  return async (sourceId) => {
+    const source = byId.get(sourceId);
+    if (!source) return { runId: null, activeRunId: null };
+    const r = await deps.refreshes.start(sourceId, randomUUID(), (runId) => deps.roots(source, runId));
+    if (r.runId !== null) {
+      deps.kickOutbox();
+      deps.logger.info({ sourceId, runId: r.runId, kind: r.kind, tasks: r.tasks }, "refresh run started");
+    }
+    return r;
+  };
+}
+
 /**
  * The `gl.ctl.*` verbs, one handler each (`ControlHandlers` is total over `CtlVerb`). Requests arrive parsed
  * against their schema; replies are schema values, errors `{ ok: false, error }`.
@@ -88,9 +132,31 @@ export function createRunStarter(deps: ControlDeps): RunStarter {
 export function createControlHandlers(
   deps: ControlDeps,
   startRun: RunStarter = createRunStarter(deps),
+  startRefresh: RefreshStarter = createRefreshStarter(deps),
 ): ControlHandlers {
+  const configured = new Set(deps.sources.map((s) => s.id));
   return {
     sync: (req) => startRun(req.sourceId),
+    async refresh(req, ctx) {
+      const only = configured.size === 1 ? [...configured][0] : undefined;
+      const sourceId = req.sourceId ?? only;
+      if (sourceId === undefined)
+        return {
+          ok: false,
+          error: `several sources are configured: name one (${[...configured].join(", ")})`,
+        };
+      if (!configured.has(sourceId))
+        return {
+          ok: false,
+          error: `unknown source "${sourceId}" (configured: ${[...configured].join(", ")})`,
+        };
+      const t = await deps.refreshes.resolve(sourceId, req.target);
+      if ("error" in t) return { ok: false, error: t.error };
+      const queued = await deps.refreshes.queue(sourceId, t.intents, "cli");
+      ctx.logger.info({ sourceId, target: req.target, queued }, "refresh requested");
+      const r = await startRefresh(sourceId);
+      return { ok: true, runId: r.runId, queued, waitingFor: r.runId === null ? r.activeRunId : null };
+    },
     async status(req) {
       const runs = await deps.runs.summaries(req);
       // A question about one run is not about the source's feeds.

@@ -16,6 +16,7 @@ writeFileSync(
 export const handlers: ControlHandlers = {
   sync: async () => ({ ok: false, error: "x" }),
   status: async () => ({ ok: false, error: "x" }),
+  refresh: async () => ({ ok: false, error: "x" }),
 };
 `,
 );

@@ -3,11 +3,17 @@ import * as pgdb from "@grantline/db";
 import { redactUrl } from "@grantline/log";
 import { createOutboxSink, purgeSourceWork, runService, serveControl } from "@grantline/nats";
 import { createRootPlanner } from "./root-planner.ts";
-import { createControlHandlers, createRunStarter, type ControlDeps } from "./control-handlers.ts";
+import {
+  createControlHandlers,
+  createRefreshStarter,
+  createRunStarter,
+  type ControlDeps,
+} from "./control-handlers.ts";
 import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
 import { createFeedTick } from "./feed-tick.ts";
 import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
-import { createPgRunStore } from "./pg-run-store.ts";
+import { createPgRefreshStore, createPgRunStore } from "./pg-run-store.ts";
+import { createRefreshTick } from "./refresh-tick.ts";
 import { createPipelineIdleCheck } from "./pipeline-idle.ts";
 import { createProgressReporter, progressGauges } from "./progress-reporter.ts";
 import { createSchedulerTick } from "./scheduler-tick.ts";
@@ -30,14 +36,16 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     sources,
     roots: createRootPlanner({ assignmentCounts: (id) => pgdb.assignmentCounts(db, id), logger }),
     runs: createPgRunStore(db, subjects),
+    refreshes: createPgRefreshStore(db, subjects, (id) => sources.find((s) => s.id === id)?.iam),
     queues: { purgeSource: (sourceId) => purgeSourceWork(jsm, subjects, sourceId) },
     kickOutbox: () => outbox.kick(),
     feeds: (sourceId) => pgdb.feedStatuses(db, sourceId ? { sourceId } : {}),
     logger,
   };
   const startRun = createRunStarter(deps);
+  const startRefresh = createRefreshStarter(deps);
   // Any replica answers control requests (the queue group picks one); the database keeps runs consistent.
-  const handlers = createControlHandlers(deps, startRun);
+  const handlers = createControlHandlers(deps, startRun, startRefresh);
   const control = serveControl({ nc, subjects, handlers, logger, queue: "grantline-scheduler" });
 
   // Advisory lock key of the scheduler role ("gl-s" in ASCII); one active leader, others stand by.
@@ -53,11 +61,21 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
   const tick = createSchedulerTick({
     sources,
     isLeader: leadership.isLeader,
-    lastRun: async (sourceId) => (await pgdb.runSummaries(db, { sourceId, limit: 1 }))[0],
+    // The schedule counts full runs only: a refresh run does not postpone reconciliation (a full run due while
+    // a refresh run is active waits for it: one active run per source).
+    lastRun: async (sourceId) => (await pgdb.runSummaries(db, { sourceId, kind: "full", limit: 1 }))[0],
     startRun,
     pipelineIdle: createPipelineIdleCheck(subjects, jsm, () => pgdb.openFeedWindows(db)),
     completeIdle: () => pgdb.completeIdleRuns(db, subjects, logger).then(kickIf),
     republishStalled: () => pgdb.republishStalledTasks(db, subjects, config.STALL_TIMEOUT_MS).then(kickIf),
+    logger,
+  });
+  const configured = new Set(sources.map((s) => s.id));
+  const refreshTick = createRefreshTick({
+    isLeader: leadership.isLeader,
+    waitingSources: async () =>
+      (await pgdb.sourcesWithWaitingRefreshes(db)).filter((id) => configured.has(id)),
+    startRefresh,
     logger,
   });
   const reportProgress = createProgressReporter({
@@ -83,7 +101,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
   const reportFeeds = createFeedReporter({ feeds: () => pgdb.feedStatuses(db), ...feedGauges(metrics) });
   const ticks = startTickLoop({
     everyMs: config.TICK_MS,
-    steps: [tick, feedTick, reportProgress, reportLag, reportFeeds],
+    steps: [tick, refreshTick, feedTick, reportProgress, reportLag, reportFeeds],
     logger,
   });
 

@@ -38,7 +38,7 @@ export interface Pipeline {
     name: ServiceName,
     signal?: NodeJS.Signals,
   ): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null }>>;
-  request<T = SyncReply>(verb: "sync" | "status", body: unknown): Promise<T>;
+  request<T = SyncReply>(verb: "sync" | "status" | "refresh", body: unknown): Promise<T>;
   /** Waits for the run to leave `running` and returns its final status. */
   waitForRun(runId: string, timeoutMs?: number): Promise<string>;
   logs(name?: ServiceName): string;
