@@ -153,7 +153,7 @@ export async function waitForCatchUp(
   p: Pipeline,
   sourceId: string,
   settledAt: Date,
-  timeoutMs = 120_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const message = (what: string) => `${sourceId}: ${what}`;
   const committedAfter = async (after: Map<string, number> | Date) => {
@@ -166,12 +166,17 @@ export async function waitForCatchUp(
                   AND r.id = f.account_id AND r.deleted_at IS NULL))`
       .execute(p.db)
       .then((r) => r.rows);
-    if (rows.length === 0) return null;
-    const done = rows.every((r) => {
+    if (rows.length === 0) throw new Error("no feed");
+    // Thrown, not returned: waitFor's timeout then says which feeds lag.
+    const lagging = rows.filter((r) => {
       const at = r.committed_at ? new Date(r.committed_at).getTime() : 0;
-      return at > (after instanceof Date ? after.getTime() : (after.get(r.feed_id) ?? Infinity));
+      return at <= (after instanceof Date ? after.getTime() : (after.get(r.feed_id) ?? Infinity));
     });
-    return done ? new Map(rows.map((r) => [r.feed_id, new Date(r.committed_at!).getTime()])) : null;
+    if (lagging.length > 0)
+      throw new Error(
+        `lagging: ${lagging.map((r) => `${r.feed_id} (committed ${r.committed_at ? new Date(r.committed_at).toISOString() : "never"})`).join(", ")}`,
+      );
+    return new Map(rows.map((r) => [r.feed_id, new Date(r.committed_at!).getTime()]));
   };
   const first = await waitFor(() => committedAfter(settledAt), {
     timeoutMs,
@@ -185,20 +190,22 @@ export async function waitForCatchUp(
   });
   await waitFor(
     async () => {
-      const waiting = await p.db
-        .selectFrom("refresh_queue")
-        .select(sql<number>`count(*)::int`.as("n"))
-        .where("source_id", "=", sourceId)
-        .where("done_at", "is", null)
-        .executeTakeFirstOrThrow();
+      const waiting = await sql<{ kind: string; n: number }>`
+        SELECT intent->>'kind' AS kind, count(*)::int AS n FROM refresh_queue
+         WHERE source_id = ${sourceId} AND done_at IS NULL GROUP BY 1 ORDER BY 1`.execute(p.db);
       const running = await p.db
         .selectFrom("runs")
-        .select(sql<number>`count(*)::int`.as("n"))
+        .select(["id", "kind"])
         .where("source_id", "=", sourceId)
         .where("status", "=", "running")
         .where("kind", "<>", "feed")
-        .executeTakeFirstOrThrow();
-      return waiting.n === 0 && running.n === 0;
+        .execute();
+      if (waiting.rows.length > 0 || running.length > 0)
+        throw new Error(
+          `refreshes not done: ${waiting.rows.map((r) => `${r.n} × ${r.kind}`).join(", ") || "none"}; ` +
+            `active runs: ${running.map((r) => `${r.kind} ${r.id}`).join(", ") || "none"}`,
+        );
+      return true;
     },
     { timeoutMs, intervalMs: 200, message: message("refresh queue drained and no refresh run active") },
   );
@@ -333,6 +340,28 @@ export async function expectConverged(
 
   const after = await keyedState(p.db, LIVE);
   const events = await changeEventsOf(p, LIVE, first.runId);
+  // Not vacuous: the changes reached `live` through the feeds, as events, by targeted refresh runs.
+  const runs = await p.db
+    .selectFrom("runs")
+    .select(["kind", sql<number>`count(*)::int`.as("n")])
+    .where("source_id", "=", LIVE)
+    .groupBy("kind")
+    .execute();
+  const byKind = Object.fromEntries(runs.map((r) => [r.kind, r.n]));
+  console.info(
+    `freshness (seed ${seed}): ${applied.length} mutations, ${events.length} change events, runs ${JSON.stringify(byKind)}`,
+  );
+  expect(events.length, `seed ${seed}: no change event since the first run`).toBeGreaterThan(0);
+  expect(byKind.refresh ?? 0, `seed ${seed}: no targeted refresh run`).toBeGreaterThan(0);
+  // Converging through a full run would hide the targeted refreshes: the events that fell back to one are named.
+  const fellBack = await sql<{ event_name: string | null; n: number }>`
+    SELECT event_name, count(*)::int AS n FROM refresh_queue
+     WHERE source_id = ${LIVE} AND intent->>'kind' = 'source' GROUP BY 1 ORDER BY 1`.execute(p.db);
+  expect(
+    fellBack.rows.map((r) => `${r.event_name ?? "?"} × ${r.n}`),
+    `seed ${seed}: events whose refresh fell back to a full run of the source`,
+  ).toEqual([]);
+  expect(byKind.full, `seed ${seed}: full runs of ${LIVE} beyond the first`).toBe(1);
   const folded = diffStates(after, foldEvents(first.before, events));
   expect(folded, report("events are not the difference", seed, folded, applied)).toEqual([]);
   const changed = new Set(diffStates(first.before, after).map((d) => d.key));

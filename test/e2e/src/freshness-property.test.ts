@@ -43,5 +43,5 @@ describe(`freshness property (seed ${SEED})`, () => {
       { seed: SEED, applied: driver.applied },
       new Date(Date.now() + maxDeliveryMs),
     );
-  }, 180_000);
+  }, 300_000);
 });
