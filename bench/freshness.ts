@@ -98,7 +98,7 @@ export function defaultFeeds(boundS: number): Record<string, unknown> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 async function waitUntil(
-  what: string,
+  what: string | (() => string),
   p: Pipeline,
   ok: () => Promise<boolean>,
   timeoutMs: number,
@@ -110,7 +110,7 @@ async function waitUntil(
     if (await ok()) return true;
     if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
-      log(`  … waiting for ${what}`);
+      log(`  … waiting for ${typeof what === "string" ? what : what()}`);
     }
     await sleep(500);
   }
@@ -230,7 +230,7 @@ async function mutationPhase(
   const sent = await applyMutations(sim, plan, matcher, o.intervalMs);
   const lastSent = Math.max(...sent.map((s) => s.sentAt));
   const allArrived = await waitUntil(
-    `${matcher.pending()} events`,
+    () => `${matcher.pending()} events`,
     p,
     () => Promise.resolve(matcher.pending() === sent.filter((s) => s.error).length),
     lastSent + o.eventTimeoutS * 1000 - Date.now(),
