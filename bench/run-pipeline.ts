@@ -65,6 +65,7 @@ function serviceEnv(
   settings: BenchSettings,
   dbName: string,
   prefix: string,
+  sourceExtras: Record<string, unknown>,
 ): Record<string, string> {
   const { rates } = settings;
   const sourcesFile = join(scratchDir("gl-bench-"), "sources.json");
@@ -88,6 +89,7 @@ function serviceEnv(
             cloudtrail: rates.cloudtrail,
           },
           iam: { enabled: settings.iamMapped, crossAccount: settings.iamAll, roleName: ACCESS_ROLE },
+          ...sourceExtras,
         },
       ],
     }),
@@ -129,6 +131,11 @@ async function requestSync(nc: NatsConnection, sim: Sim, subjects: Subjects): Pr
   return reply.runId;
 }
 
+function assertAlive(procs: ServiceProcess[]): void {
+  for (const p of procs)
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited early:\n${p.tail.join("")}`);
+}
+
 /** Polls the run until it is no longer running (or `--timeout-min` passes), failing fast if a service exits. */
 async function waitForRun(
   db: Db,
@@ -143,8 +150,7 @@ async function waitForRun(
     await new Promise((r) => setTimeout(r, 250));
     const r = await db.selectFrom("runs").select("status").where("id", "=", runId).executeTakeFirstOrThrow();
     status = r.status;
-    for (const p of procs)
-      if (p.child.exitCode !== null) throw new Error(`${p.name} exited early:\n${p.tail.join("")}`);
+    assertAlive(procs);
     if (Date.now() - lastLog > 15_000) {
       lastLog = Date.now();
       const t = await sql<{ done: number; total: number }>`
@@ -232,6 +238,54 @@ async function cleanUp(
   await dropRunDb(dbName);
 }
 
+/** grantline's services running against aws-sim in a database and under a subject prefix of their own. */
+export interface Pipeline {
+  sourceId: string;
+  db: Db;
+  dbName: string;
+  subjects: Subjects;
+  procs: ServiceProcess[];
+  nc: NatsConnection;
+  /** Requests a full sync (aws-sim's counters reset first); the run id. */
+  requestSync(): Promise<string>;
+  /** Waits for the run to leave `running` (or `timeout`), failing fast if a service exits. */
+  waitForRun(runId: string): Promise<string>;
+  /** Throws the last output of a service that exited. */
+  assertAlive(): void;
+  /** Stops the services and drops the run's streams and database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the services with a sources file naming aws-sim as source `bench` (`sourceExtras` merged into that
+ * source, e.g. its `feeds` block). The caller stops them with `stop()`.
+ */
+export async function startPipeline(
+  sim: Sim,
+  settings: BenchSettings,
+  sourceExtras: Record<string, unknown> = {},
+): Promise<Pipeline> {
+  const tag = randomBytes(4).toString("hex");
+  const dbName = `gl_bench_${tag}`;
+  const db = await createRunDb(dbName);
+  const prefix = `glbench${tag}`;
+  const subjects = createSubjects(prefix);
+  const procs = startServices(settings, serviceEnv(sim, settings, dbName, prefix, sourceExtras));
+  const nc = await connect({ servers: NATS_URL });
+  return {
+    sourceId: SOURCE_ID,
+    db,
+    dbName,
+    subjects,
+    procs,
+    nc,
+    requestSync: () => requestSync(nc, sim, subjects),
+    waitForRun: (runId) => waitForRun(db, runId, procs, settings.timeoutMin),
+    assertAlive: () => assertAlive(procs),
+    stop: () => cleanUp(procs, nc, subjects, db, dbName),
+  };
+}
+
 /**
  * One sync, from the services' start to their stop. `settle`: request the sync only once the services' start-up is
  * over (their CPU quiet), so the CPU measured over the run is the run's (the gate's CPU per call). `afterRun`: what
@@ -242,21 +296,16 @@ export async function runPipeline(
   settings: BenchSettings,
   o: { settle?: boolean; afterRun?: (db: Db) => Promise<void> } = {},
 ): Promise<PipelineResult> {
-  const tag = randomBytes(4).toString("hex");
-  const dbName = `gl_bench_${tag}`;
-  const db = await createRunDb(dbName);
-  const prefix = `glbench${tag}`;
-  const subjects = createSubjects(prefix);
-  const procs = startServices(settings, serviceEnv(sim, settings, dbName, prefix));
+  const pipeline = await startPipeline(sim, settings);
+  const { db, procs } = pipeline;
   const sampler = startRssSampler(procs);
-  const nc = await connect({ servers: NATS_URL });
   try {
     if (o.settle) await waitForQuiet(procs, { windowMs: 1000, quietCpuS: 0.2, timeoutMs: 20_000 });
-    const runId = await requestSync(nc, sim, subjects);
+    const runId = await pipeline.requestSync();
     const startEpoch = Date.now() / 1000;
     const cpuAtStart = cpuSnapshot(procs, sim.proc.pid);
-    log(`grantline run ${runId} started (db ${dbName}, prefix ${prefix})`);
-    const status = await waitForRun(db, runId, procs, settings.timeoutMin);
+    log(`grantline run ${runId} started (db ${pipeline.dbName}, prefix ${pipeline.subjects.prefix})`);
+    const status = await pipeline.waitForRun(runId);
     sampler.sample();
     const { cpuS, machineBusy } = cpuSince(cpuAtStart, procs, sim.proc.pid);
     const rss = sampler.rss();
@@ -289,6 +338,6 @@ export async function runPipeline(
     };
   } finally {
     sampler.stop();
-    await cleanUp(procs, nc, subjects, db, dbName);
+    await pipeline.stop();
   }
 }

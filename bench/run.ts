@@ -12,17 +12,21 @@ import { iamMappersRegistered, type BenchSettings } from "./bench-settings.ts";
 import { compareRows } from "./compare-rows.ts";
 import { floorOf, iamCallsByAccount, idealFloor, quotaRates } from "./floor.ts";
 import { sec } from "./format.ts";
+import { defaultFeeds, runFreshness, type FreshnessOptions } from "./freshness.ts";
+import { MUTATION_KINDS, type MutationKind } from "./freshness-plan.ts";
+import { freshnessChart, freshnessReport } from "./freshness-report.ts";
+import { delayFigures } from "./freshness-stats.ts";
 import { stopAll } from "./process-control.ts";
 import { referenceSync, type ReferenceResult } from "./reference-sync.ts";
 import { appendResults, fullSyncReport, writerOnlyReport } from "./report.ts";
 import { runPipeline } from "./run-pipeline.ts";
-import { readProcKb } from "./sampling.ts";
+import { loadAvg, readProcKb } from "./sampling.ts";
 import { startSim, type Counters, type Timeline } from "./sim-process.ts";
 import { callsChart, type ChartedSync } from "./svg-chart.ts";
 import { runWriterBench, type WriterBenchResult } from "./writer-apply.ts";
 
 const USAGE = `npm run bench -- [options]
-  --org small|medium|large  organization preset (default medium; small: a quick check that everything runs)
+  --org small|medium|large  organization preset (default medium, large with --freshness; small: a quick check)
   --quota-scale N         multiply every AWS quota of aws-sim and every grantline budget (default 1)
   --latency MIN-MAX       aws-sim latency per call in ms (default 30-80)
   --replicas N            fetcher replicas (default 2)
@@ -36,11 +40,21 @@ const USAGE = `npm run bench -- [options]
                           entry points the container images run; tsx adds ~40 MB RSS per process)
   --timeout-min N         give up on the grantline run after N minutes (default 30)
   --no-append             print only; do not append to docs/benchmarks.md or draw the chart
-  --redraw-from FILE.json redraw docs/bench/<stamp>-calls.svg from a run's raw dump (/tmp/gl-bench-<stamp>.json)`;
+  --redraw-from FILE.json redraw docs/bench/<stamp>-calls.svg from a run's raw dump (/tmp/gl-bench-<stamp>.json)
+  --freshness             the freshness benchmark instead (CloudTrail feeds → targeted refresh → event); its options:
+    --mutations N         changes made after the first sync (default 60)
+    --mutation-interval-s S  one change every S seconds (default 2)
+    --kinds K,K,…         mutation kinds (default all: ${MUTATION_KINDS.join(", ")})
+    --trail-delay SPEC    aws-sim's CloudTrail delivery delay, ms: MS | uniform:MIN-MAX | lognormal:MEDIAN,P95[,MAX]
+                          (default lognormal:15000,40000,60000)
+    --feeds JSON          merged into the source's feeds block (default: on, overlap ≥ the delay's bound)
+    --idle-s S            the idle phase (default 300)
+    --event-timeout-s S   an event later than this after its mutation is a miss (default: delay bound + 120)
+    --seed N              seed of the mutation plan (default 1)`;
 
 const { values } = parseArgs({
   options: {
-    org: { type: "string", default: "medium" },
+    org: { type: "string" },
     "quota-scale": { type: "string", default: "1" },
     latency: { type: "string", default: "30-80" },
     replicas: { type: "string", default: "2" },
@@ -53,6 +67,15 @@ const { values } = parseArgs({
     "from-source": { type: "boolean", default: false },
     "no-append": { type: "boolean", default: false },
     "redraw-from": { type: "string" },
+    freshness: { type: "boolean", default: false },
+    mutations: { type: "string", default: "60" },
+    "mutation-interval-s": { type: "string", default: "2" },
+    kinds: { type: "string" },
+    "trail-delay": { type: "string", default: "lognormal:15000,40000,60000" },
+    feeds: { type: "string" },
+    "idle-s": { type: "string", default: "300" },
+    "event-timeout-s": { type: "string" },
+    seed: { type: "string", default: "1" },
     help: { type: "boolean", default: false },
   },
 });
@@ -60,7 +83,7 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const preset = values.org;
+const preset = values.org ?? (values.freshness ? "large" : "medium");
 if (preset !== "small" && preset !== "medium" && preset !== "large") {
   console.error(`bench: --org must be small, medium or large\n${USAGE}`);
   process.exit(2);
@@ -93,10 +116,6 @@ const settings: BenchSettings = {
   fromSource: values["from-source"],
   timeoutMin: Number(values["timeout-min"]),
 };
-
-function loadAvg(): string {
-  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-}
 
 /** Prints a report's lines and, unless `--no-append`, appends them to docs/benchmarks.md. */
 async function publish(lines: string[]): Promise<void> {
@@ -216,9 +235,53 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
   return p.status === "succeeded" ? 0 : 1;
 }
 
+function freshnessOptions(): FreshnessOptions {
+  const delay = delayFigures(values["trail-delay"]);
+  const kinds = values.kinds?.split(",").map((k) => k.trim());
+  const unknown = kinds?.filter((k) => !(MUTATION_KINDS as readonly string[]).includes(k)) ?? [];
+  if (unknown.length)
+    throw new Error(`--kinds: unknown ${unknown.join(", ")} (known: ${MUTATION_KINDS.join(", ")})`);
+  const boundS = Number.isFinite(delay.maxMs)
+    ? Math.ceil(delay.maxMs / 1000)
+    : Math.ceil((3 * delay.p95Ms) / 1000);
+  return {
+    mutations: Number(values.mutations),
+    intervalMs: Number(values["mutation-interval-s"]) * 1000,
+    trailDelay: values["trail-delay"],
+    feeds: {
+      ...defaultFeeds(boundS),
+      ...(values.feeds ? (JSON.parse(values.feeds) as Record<string, unknown>) : {}),
+    },
+    idleS: Number(values["idle-s"]),
+    eventTimeoutS: values["event-timeout-s"] ? Number(values["event-timeout-s"]) : boundS + 120,
+    seed: Number(values.seed),
+    ...(kinds ? { kinds: kinds as MutationKind[] } : {}),
+  };
+}
+
+async function freshness(stamp: string): Promise<number> {
+  const o = freshnessOptions();
+  log(
+    `freshness: org ${preset}, quota scale ${scale}, CloudTrail delay ${o.trailDelay}, feeds ${JSON.stringify(o.feeds)}`,
+  );
+  const r = await runFreshness(settings, o);
+  const rawFile = join(tmpdir(), `gl-bench-freshness-${stamp}.json`);
+  writeFileSync(rawFile, JSON.stringify(r));
+  log(`raw data (every mutation's outcome, counters): ${rawFile}`);
+  let svgName: string | null = null;
+  if (!values["no-append"]) {
+    mkdirSync(join(ROOT, "docs/bench"), { recursive: true });
+    svgName = `${stamp}-freshness.svg`;
+    writeFileSync(join(ROOT, "docs/bench", svgName), freshnessChart(r));
+  }
+  await publish(freshnessReport(r, svgName));
+  return 0;
+}
+
 async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   const loadBefore = loadAvg();
+  if (values.freshness) return freshness(stamp);
   if (values["redraw-from"]) {
     redraw(values["redraw-from"], stamp);
     return 0;

@@ -51,6 +51,11 @@ function readMachineCpu(): { busy: number; total: number } {
   }
 }
 
+/** The 1, 5 and 15 minute load averages, recorded with every result: other work on the machine skews wall times. */
+export function loadAvg(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
 export function readProcKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));

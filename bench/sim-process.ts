@@ -19,12 +19,16 @@ export interface Counters {
 }
 export type Timeline = Record<string, Array<{ t: number; calls: number; throttled: number }>>;
 
-/** aws-sim with the organization `preset` generates from `seed` (default 1, aws-sim's own default). */
+/**
+ * aws-sim with the organization `preset` generates from `seed` (default 1, aws-sim's own default); `cloudTrailDelay`
+ * is its `--cloudtrail-delay` (CloudTrail's delivery delay: milliseconds or a distribution, see aws-sim's README).
+ */
 export async function startSim(o: {
   preset: string;
   seed?: number;
   latency: string;
   scale: number;
+  cloudTrailDelay?: string;
 }): Promise<Sim> {
   const port = await freePort();
   const proc = spawnTracked(
@@ -33,6 +37,7 @@ export async function startSim(o: {
       "test/aws-sim/bin/aws-sim.js",
       ...["--org", o.preset, "--seed", String(o.seed ?? 1)],
       ...["--port", String(port), "--latency", o.latency],
+      ...(o.cloudTrailDelay === undefined ? [] : ["--cloudtrail-delay", o.cloudTrailDelay]),
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );

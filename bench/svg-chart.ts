@@ -11,7 +11,7 @@ export interface ChartRun {
   seconds: number;
 }
 
-const PALETTE = [
+export const PALETTE = [
   "#1f77b4",
   "#d62728",
   "#2ca02c",

@@ -1,5 +1,6 @@
 export { startAwsSim } from "./sim.ts";
 export type { AwsSim, AwsSimOptions } from "./sim.ts";
+export { mulberry32 } from "./ids.ts";
 export { generateOrg, PRESETS, SYNC_USER, ACCESS_ROLE, AUDIT_ROLE, EXTERNAL_ID } from "./generate-org.ts";
 export type { Preset } from "./generate-org.ts";
 export { OrgDocument } from "./org-document.ts";
