@@ -49,7 +49,16 @@ export async function planRefresh(
 ): Promise<RefreshPlan> {
   const unresolved: string[] = [];
   const all: RefreshIntent[] = [];
+  const inactive = await inactiveAccounts(tx, sourceId);
   for (const intent of intents) {
+    // A full run reads no IAM in a suspended, closing or closed account (and its IAM rows go); an IAM event
+    // recorded there must not bring them back.
+    if (intent.kind.startsWith("iam-") && "accountId" in intent && inactive.has(intent.accountId)) {
+      unresolved.push(
+        `${intent.kind} in account ${intent.accountId}: the account is not ACTIVE (or left), its IAM is not read`,
+      );
+      continue;
+    }
     all.push(intent);
     all.push(...(await dependents(tx, sourceId, intent, unresolved)));
   }
@@ -66,6 +75,18 @@ export async function planRefresh(
       if (!byId.has(r.taskId)) byId.set(r.taskId, r);
   }
   return { requests: [...byId.values()], unresolved };
+}
+
+/** The source's accounts synced as suspended, closing or closed (`attrs.suspended`), or gone from the organization. */
+async function inactiveAccounts(tx: Transaction<Database>, sourceId: string): Promise<Set<string>> {
+  const rows = await tx
+    .selectFrom("resources")
+    .select("id")
+    .where("source_id", "=", sourceId)
+    .where("type", "=", "account")
+    .where(sql<boolean>`(deleted_at IS NOT NULL OR attrs @> '{"suspended": true}')`)
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /**
