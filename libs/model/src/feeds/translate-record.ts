@@ -1,3 +1,4 @@
+// size: the translation table — one rule per CloudTrail event of five event sources, kept together to read as a table
 import { RefreshIntent } from "@grantline/contracts";
 import type { ChangeRecord, RecordOutcome } from "@grantline/contracts";
 

@@ -1,0 +1,79 @@
+import type { Subjects } from "@grantline/contracts";
+import type { SchedulerConfig } from "@grantline/config";
+import * as pgdb from "@grantline/db";
+import type { Logger } from "@grantline/log";
+import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
+import { createFeedTick } from "./feed-tick.ts";
+import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
+import { createPipelineIdleCheck } from "./pipeline-idle.ts";
+import { createProgressReporter, progressGauges } from "./progress-reporter.ts";
+import { createRefreshTick } from "./refresh-tick.ts";
+import { createSchedulerTick, type TickDeps } from "./scheduler-tick.ts";
+
+export interface TickStepsDeps {
+  config: Pick<SchedulerConfig, "sources" | "STALL_TIMEOUT_MS">;
+  db: pgdb.Db;
+  subjects: Subjects;
+  jsm: Parameters<typeof jetStreamInfo>[0] & Parameters<typeof createPipelineIdleCheck>[1];
+  metrics: Parameters<typeof progressGauges>[0] &
+    Parameters<typeof lagGauges>[0] &
+    Parameters<typeof feedGauges>[0];
+  logger: Logger;
+  isLeader: () => boolean;
+  startRun: TickDeps["startRun"];
+  startRefresh: Parameters<typeof createRefreshTick>[0]["startRefresh"];
+  kickOutbox: () => void;
+}
+
+/**
+ * What the scheduler does every tick, in order: the leader's schedule and recovery (full runs, stalled tasks),
+ * its targeted refresh runs and change-feed windows; then every replica's progress, lag and feed gauges.
+ */
+export function createTickSteps(d: TickStepsDeps): Array<() => Promise<void>> {
+  const { db, subjects, logger, isLeader } = d;
+  const sources = d.config.sources.sources;
+  const stallMs = d.config.STALL_TIMEOUT_MS;
+  // Whatever a tick settled or re-published goes out at once.
+  const kickIf = (n: number) => (n > 0 ? (d.kickOutbox(), n) : n);
+  const tick = createSchedulerTick({
+    sources,
+    isLeader,
+    // The schedule counts full runs only: a refresh run does not postpone reconciliation (a full run due while
+    // a refresh run is active waits for it: one active run per source).
+    lastRun: async (sourceId) => (await pgdb.runSummaries(db, { sourceId, kind: "full", limit: 1 }))[0],
+    startRun: d.startRun,
+    pipelineIdle: createPipelineIdleCheck(subjects, d.jsm, () => pgdb.openFeedWindows(db)),
+    completeIdle: () => pgdb.completeIdleRuns(db, subjects, logger).then(kickIf),
+    republishStalled: () => pgdb.republishStalledTasks(db, subjects, stallMs).then(kickIf),
+    logger,
+  });
+  const configured = new Set(sources.map((s) => s.id));
+  const refreshTick = createRefreshTick({
+    isLeader,
+    waitingSources: async () =>
+      (await pgdb.sourcesWithWaitingRefreshes(db)).filter((id) => configured.has(id)),
+    startRefresh: d.startRefresh,
+    logger,
+  });
+  const feedTick = createFeedTick({
+    sources,
+    isLeader,
+    store: {
+      ensureFeedRun: (sourceId) => pgdb.ensureFeedRun(db, sourceId),
+      syncedFeedAccounts: (sourceId) => pgdb.syncedFeedAccounts(db, sourceId),
+      ensureFeedCursors: (sourceId, feeds, o) => pgdb.ensureFeedCursors(db, sourceId, feeds, o),
+      startDueWindows: (i) => pgdb.startDueWindows(db, subjects, i),
+      republishStalledPolls: () => pgdb.republishStalledTasks(db, subjects, stallMs, 1000, "feeds"),
+      pruneFeedTasks: () => pgdb.pruneFeedTasks(db),
+    },
+    kickOutbox: d.kickOutbox,
+    logger,
+  });
+  const reportProgress = createProgressReporter({
+    latestRuns: () => pgdb.runSummaries(db, { limit: 50 }),
+    ...progressGauges(d.metrics),
+  });
+  const reportLag = createLagReporter({ subjects, info: jetStreamInfo(d.jsm), ...lagGauges(d.metrics) });
+  const reportFeeds = createFeedReporter({ feeds: () => pgdb.feedStatuses(db), ...feedGauges(d.metrics) });
+  return [tick, refreshTick, feedTick, reportProgress, reportLag, reportFeeds];
+}
