@@ -205,6 +205,21 @@ export interface ObservedEvent {
 
 /** Every event in the events stream (optionally of one run), read with an ordered consumer from the start. */
 export async function readEvents(p: Pipeline, runId?: string): Promise<ObservedEvent[]> {
+  // A run is finished in Postgres before its last events are published: the transaction that completes it
+  // writes them to the outbox. Read the stream once the outbox has caught up, or a late event is missed.
+  await waitFor(
+    async () =>
+      (
+        await p.db
+          .selectFrom("outbox")
+          .select("id")
+          .where("published_at", "is", null)
+          .where("subject", "like", `${p.subjects.prefix}.events.%`)
+          .limit(1)
+          .execute()
+      ).length === 0,
+    { message: "the outbox to publish every event" },
+  );
   const info = await p.jsm.streams.info(p.subjects.streams.events);
   const total = info.state.messages;
   if (total === 0) return [];
