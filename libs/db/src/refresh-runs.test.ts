@@ -346,6 +346,53 @@ describe("a refresh run", () => {
     expect((await live(db, src)).grants).toEqual([`${trusting.id}:iam_role:${role}`]);
   });
 
+  it("reads no IAM in an account that is not ACTIVE; an account's refresh re-reads every SCP/RCP's targets", async () => {
+    const db = testDb.db;
+    const src = "inactive";
+    const gone = "222222222222";
+    await syncRun(db, src, [
+      {
+        scope: "orgs",
+        scopeComplete: false,
+        resources: [
+          resource("account", ACCT, { suspended: true }),
+          resource("account", gone),
+          resource("org_policy", "p-FullAWSAccess", { policyType: "SERVICE_CONTROL_POLICY" }),
+        ],
+      },
+    ]);
+    const plan = await db.transaction().execute((tx) =>
+      planRefresh(tx, src, randomUUID(), [
+        { kind: "iam-user", accountId: ACCT, userName: "bob" },
+        { kind: "account", accountId: gone },
+      ]),
+    );
+    expect(plan.unresolved).toEqual([
+      `iam-user in account ${ACCT}: the account is not ACTIVE (or left), its IAM is not read`,
+    ]);
+    expect(plan.requests.map((r) => [r.operation, r.params.PolicyId ?? r.params.AccountId])).toEqual([
+      ["DescribeAccount", gone],
+      ["DescribePolicy", "p-FullAWSAccess"],
+    ]);
+  });
+
+  it("a scope sweep takes a scope and its sub-scopes, and nothing else", async () => {
+    const db = testDb.db;
+    const src = "scope-sweep";
+    await syncRun(db, src, [
+      { scope: `iam:${ACCT}`, resources: [resource("iam_user", "u-a")] },
+      { scope: `iam:${ACCT}:keys`, scopeComplete: false, resources: [resource("access_key", "k-a")] },
+      { scope: `iam:${ACCT}9`, resources: [resource("iam_user", "u-other")] },
+    ]);
+    await queue(db, src, [{ kind: "account", accountId: ACCT }]);
+    const r = await start(db, src);
+    await settle(db, src, r.runId!, () => ({
+      scope: "",
+      objectSweeps: [{ kind: "scope", scope: `iam:${ACCT}` }],
+    }));
+    expect((await live(db, src)).resources).toEqual(["iam_user/u-other"]);
+  });
+
   it("re-derives at its end: a deleted permission set's pair entitlements go, with the grants on them", async () => {
     const db = testDb.db;
     const src = "derived";
