@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe("createClientFactory", () => {
-  it("keeps the credentials and clients of only the most recently used member accounts", async () => {
+  it("keeps the clients of only the most recently used member accounts, and every account's credentials", async () => {
     const org = sim.exportOrg();
     const members = org.accounts
       .filter((a) => a.status === "ACTIVE" && a.id !== org.organization.managementAccountId)
@@ -47,10 +47,19 @@ describe("createClientFactory", () => {
       expect(assumed).toEqual(["AssumeRole", "AssumeRole", "AssumeRole"]);
       await listUsers(a); // kept
       expect(assumed).toHaveLength(3);
-      await listUsers(b); // evicted: assumed again
-      expect(assumed).toHaveLength(4);
-      // The same client object while an account stays in the cache.
+      const evicted = factory.client(source, "iam", b);
+      await listUsers(b); // its clients were dropped, its credentials were not: no second AssumeRole
+      expect(assumed).toHaveLength(3);
+      // Round robin over more accounts than the cache holds (CloudTrail feeds): one AssumeRole per account.
+      for (let round = 0; round < 3; round++) for (const m of members) await listUsers(m);
+      expect(assumed).toHaveLength(members.length);
+      // The same client object while an account stays in the cache, a new one after it left.
       expect(factory.client(source, "iam", b)).toBe(factory.client(source, "iam", b));
+      expect(evicted).not.toBe(factory.client(source, "iam", c));
+      // Credentials rejected as expired: dropped for every account, so the next call assumes again.
+      factory.invalidate(source.id);
+      await listUsers(a);
+      expect(assumed).toHaveLength(members.length + 1);
     } finally {
       factory.close();
     }

@@ -11,7 +11,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SourceConfig } from "@grantline/config";
 import type { BudgetService } from "./budgets.ts";
 import { assumeRoleCredentials, sourceCredentials } from "./credentials.ts";
-import type { RefreshingCredentials, StsClientSettings } from "./credentials.ts";
+import type { CachedCredentials, RefreshingCredentials, StsClientSettings } from "./credentials.ts";
 
 /** The part of an SDK client the executor uses. */
 export interface AwsClient {
@@ -22,9 +22,12 @@ export interface ClientFactoryOptions {
   maxAttempts: number;
   callTimeoutMs: number;
   /**
-   * Member accounts whose assumed-role credentials and SDK clients are kept (least recently used beyond this are
-   * dropped and re-assumed when needed). Each holds an STS and an IAM client: kept for every account of a
-   * 1,000-account organization they took ~70 MB of a fetcher's memory. @default 64
+   * Member accounts whose SDK clients are kept (least recently used beyond this are dropped and rebuilt when
+   * needed). Each holds an STS and an IAM client: kept for every account of a 1,000-account organization they took
+   * ~70 MB of a fetcher's memory. The assumed-role credentials themselves (a few hundred bytes) are kept for every
+   * account until they near expiry, so a dropped account's next call builds clients but does not re-assume the
+   * role: 960 CloudTrail feeds polled round robin made one AssumeRole per poll when credentials left with the
+   * clients. @default 64
    */
   maxAccounts?: number;
   /** Wraps every AssumeRole and GetCallerIdentity the factory makes itself (the STS budget of the source, metrics). */
@@ -63,8 +66,8 @@ const CLIENTS: Record<BudgetService, ClientCtor> = {
 
 /**
  * Builds and caches credentials and SDK clients: one credential chain per source, one assumed-role provider per
- * (source, member account) for the `maxAccounts` most recently used accounts, one client per (source, service,
- * account). All clients share one keep-alive HTTP
+ * (source, member account) for the `maxAccounts` most recently used accounts (their credentials for every
+ * account), one client per (source, service, account). All clients share one keep-alive HTTP
  * handler, so sockets are reused across services and accounts and their number is bounded.
  */
 export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
@@ -82,6 +85,8 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
   // Per (source, member account), in least-recently-used order (a Map iterates in insertion order).
   const accounts = new Map<string, { creds: RefreshingCredentials; clients: Map<string, AwsClient> }>();
   const maxAccounts = opts.maxAccounts ?? 64;
+  // Assumed-role credentials per (source, member account), for every account: they outlive the LRU entries above.
+  const sessions = new Map<string, CachedCredentials>();
   // The source's own credentials: one client per (source, service).
   const clients = new Map<string, AwsClient>();
   const ownAccounts = new Map<string, Promise<string>>();
@@ -123,6 +128,13 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
           },
           stsSettings(source),
           (op, call) => opts.stsCall(source, op, call),
+          {
+            get: () => sessions.get(key),
+            set: (v) => {
+              if (v) sessions.set(key, v);
+              else sessions.delete(key);
+            },
+          },
         ),
         clients: new Map(),
       };
@@ -207,11 +219,13 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
           e.creds.invalidate();
           e.clients.clear();
         }
+      for (const key of [...sessions.keys()]) if (key.startsWith(`${sourceId}/`)) sessions.delete(key);
       for (const key of [...clients.keys()]) if (key.startsWith(`${sourceId}/`)) clients.delete(key);
     },
     close() {
       clients.clear();
       accounts.clear();
+      sessions.clear();
       requestHandler.destroy();
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -26,13 +26,37 @@ export class AssumeRoleError extends Error {
 /** Refresh when less than this much of the lifetime is left (capped at 5 min, like the SDK's own window). */
 const MAX_REFRESH_WINDOW_MS = 5 * 60_000;
 
+/** Credentials fetched once and when to fetch them again. */
+export interface CachedCredentials {
+  creds: AwsCredentialIdentity;
+  refreshAt: number;
+}
+
+/** Where a provider keeps what it fetched: its own closure by default, or a store that outlives the provider. */
+export interface CredentialSlot {
+  get(): CachedCredentials | undefined;
+  set(value: CachedCredentials | undefined): void;
+}
+
+function localSlot(): CredentialSlot {
+  let value: CachedCredentials | undefined;
+  return {
+    get: () => value,
+    set: (v) => {
+      value = v;
+    },
+  };
+}
+
 /**
  * Memoizes `fetch`: concurrent callers share one fetch; credentials are reused until they come within
  * `min(5 min, ¼ of their lifetime)` of expiry, so short sessions are not refetched on every call; a failed fetch
- * is not cached.
+ * is not cached. `slot` holds the result (a caller that drops providers to save memory keeps the credentials).
  */
-export function refreshing(fetch: () => Promise<AwsCredentialIdentity>): RefreshingCredentials {
-  let current: { creds: AwsCredentialIdentity; refreshAt: number } | undefined;
+export function refreshing(
+  fetch: () => Promise<AwsCredentialIdentity>,
+  slot: CredentialSlot = localSlot(),
+): RefreshingCredentials {
   let pending: Promise<AwsCredentialIdentity> | undefined;
   const load = (): Promise<AwsCredentialIdentity> => {
     pending ??= (async () => {
@@ -44,7 +68,7 @@ export function refreshing(fetch: () => Promise<AwsCredentialIdentity>): Refresh
           exp === undefined
             ? Number.POSITIVE_INFINITY
             : exp - Math.min(MAX_REFRESH_WINDOW_MS, Math.max(0, (exp - obtained) / 4));
-        current = { creds, refreshAt };
+        slot.set({ creds, refreshAt });
         return creds;
       } finally {
         pending = undefined;
@@ -54,11 +78,12 @@ export function refreshing(fetch: () => Promise<AwsCredentialIdentity>): Refresh
   };
   return {
     provider: async () => {
+      const current = slot.get();
       if (current && Date.now() < current.refreshAt) return current.creds;
       return load();
     },
     invalidate() {
-      current = undefined;
+      slot.set(undefined);
     },
   };
 }
@@ -119,6 +144,7 @@ export function assumeRoleCredentials(
   },
   sts: StsClientSettings,
   wrap: StsCallWrapper,
+  slot?: CredentialSlot,
 ): RefreshingCredentials {
   const assume = fromTemporaryCredentials({
     masterCredentials: master,
@@ -142,5 +168,5 @@ export function assumeRoleCredentials(
       if (err instanceof AssumeRoleError) throw err;
       throw new AssumeRoleError(role.roleArn, role.hop, err);
     }
-  });
+  }, slot);
 }
