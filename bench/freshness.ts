@@ -117,14 +117,15 @@ async function waitUntil(
   return false;
 }
 
-/** No full or refresh run active and no refresh waiting: what the changes set off is done. */
+/** No full or refresh run active, no refresh waiting, no derivation owed: what the changes set off is done. */
 async function settled(p: Pipeline): Promise<boolean> {
-  const r = await sql<{ active: number; waiting: number }>`
+  const r = await sql<{ active: number; waiting: number; owed: number }>`
     SELECT (SELECT count(*) FROM runs WHERE source_id = ${p.sourceId} AND status = 'running' AND kind <> 'feed')::int
              AS active,
-           (SELECT count(*) FROM refresh_queue WHERE source_id = ${p.sourceId} AND run_id IS NULL)::int AS waiting
+           (SELECT count(*) FROM refresh_queue WHERE source_id = ${p.sourceId} AND run_id IS NULL)::int AS waiting,
+           (SELECT count(*) FROM sources WHERE id = ${p.sourceId} AND derive_run IS NOT NULL)::int AS owed
   `.execute(p.db);
-  return r.rows[0]?.active === 0 && r.rows[0]?.waiting === 0;
+  return r.rows[0]?.active === 0 && r.rows[0]?.waiting === 0 && r.rows[0]?.owed === 0;
 }
 
 /**

@@ -3,39 +3,13 @@ import type { RunStatus, Subjects } from "@grantline/contracts";
 import type { Logger } from "@grantline/log";
 import type { Db } from "./create-db.ts";
 import type { Database } from "./database.ts";
-import { deriveAccountTrust } from "./derive-account-trust.ts";
-import { deriveAccountPermissionSetEntitlements } from "./derive-entitlements.ts";
-import { deriveIdentityCenterRoles } from "./derive-identity-center-roles.ts";
-import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
+import { deriveRunEnd, lockDerivations } from "./derive-owed.ts";
+import { addEvents, noEvents } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
 import { refreshGrantChains } from "./grant-chains.ts";
 import { refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 import { runTotals } from "./runs.ts";
-import { sweepGrantsOnDeletedEntitlements, sweepScope, sweepSource } from "./sweep.ts";
-import { ACCOUNT_TRUST_SCOPE } from "./derive-account-trust.ts";
-import { IDENTITY_CENTER_SCOPE } from "./derive-identity-center-roles.ts";
-import { ACCOUNT_PERMISSION_SET_SCOPE } from "./derive-entitlements.ts";
-
-/** What a successful run derives from everything it saw, before the source sweep. */
-async function deriveRunEnd(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
-  await deriveAccountPermissionSetEntitlements(tx, ctx);
-  return addEvents(await deriveIdentityCenterRoles(tx, ctx), await deriveAccountTrust(tx, ctx));
-}
-
-/**
- * A successful refresh run's end. It read a few objects, so it has no source-wide sweep (the rows it did not read
- * are as the last runs left them). What it changed may change what is derived, so the derivations run again over
- * the source's live rows and only their scopes are swept: a derived grant or entitlement no longer derived goes,
- * and with an entitlement gone (its permission set or account deleted) the grants on it, as a full run's source
- * sweep would revoke them.
- */
-async function refreshRunEnd(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
-  const live = { ...ctx, liveRows: true };
-  let events = await deriveRunEnd(tx, live);
-  for (const scope of [IDENTITY_CENTER_SCOPE, ACCOUNT_TRUST_SCOPE, ACCOUNT_PERMISSION_SET_SCOPE])
-    events = addEvents(events, await sweepScope(tx, ctx, scope));
-  return addEvents(events, await sweepGrantsOnDeletedEntitlements(tx, ctx, ACCOUNT_PERMISSION_SET_SCOPE));
-}
+import { sweepSource } from "./sweep.ts";
 
 /**
  * Finishes the run when no task is pending: a successful run derives the account × permission-set
@@ -110,17 +84,21 @@ export async function completeRunIfDone(
   // this transaction can see; the post-commit refresh (`refreshPlannerStatistics`) serves the access queries.
   if (status === "succeeded" && run.is_initial)
     await sql`ANALYZE resources, entitlements, grants`.execute(tx);
-  // A refresh run re-derives over the live rows whatever its outcome: the batches it did apply changed what is
-  // derived, and nothing here concludes anything from what it did not read (no source sweep).
-  const finalEvents =
-    run.kind === "refresh"
-      ? await refreshRunEnd(tx, ctx)
-      : status !== "succeeded"
-        ? noEvents()
-        : addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx));
+  // A refresh run read a few objects: it concludes nothing from what it did not read (no source sweep), and
+  // what its batches changed is derived again by the deriver (`deriveOwed`), whatever its outcome, not here.
+  let finalEvents = noEvents();
+  if (run.kind === "refresh") {
+    await tx.updateTable("sources").set({ derive_run: runId }).where("id", "=", run.source_id).execute();
+  } else if (status === "succeeded") {
+    // Everything derived again from what this run saw: nothing a refresh run ended before it is still owed.
+    await lockDerivations(tx, run.source_id);
+    finalEvents = addEvents(await deriveRunEnd(tx, ctx), await sweepSource(tx, ctx));
+    await tx.updateTable("sources").set({ derive_run: null }).where("id", "=", run.source_id).execute();
+  }
   const refreshes = await settleRefreshQueue(tx, run, status);
-  // The view's 2+-hop paths follow the grants this run leaves (succeeded or not: its batches changed them).
-  await refreshGrantChains(tx, run.source_id);
+  // The view's 2+-hop paths follow the grants this run leaves (succeeded or not: its batches changed them); a
+  // refresh run's, with its derivations, in the deriver.
+  if (run.kind !== "refresh") await refreshGrantChains(tx, run.source_id);
   // Every change event the run emitted: its batches' (upserts and scope sweeps, counted on their tasks), then
   // the derivations' and the final sweep's.
   const events = addEvents(totals.events, finalEvents);

@@ -7,6 +7,8 @@ export interface SourcesTable {
   id: string;
   created_at: Generated<Date>;
   last_completed_run: string | null;
+  /** The last refresh run whose derivations are still to do (migration 0012); null when none is owed. */
+  derive_run: Generated<string | null>;
 }
 
 export interface RunsTable {

@@ -28,6 +28,7 @@ export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { failTask } from "./fail-task.ts";
 export { completeIdleRuns } from "./complete-run.ts";
+export { deriveOwed, sourcesOwingDerivation } from "./derive-owed.ts";
 export {
   accessOfPrincipal,
   accessToAccount,

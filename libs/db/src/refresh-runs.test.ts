@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ObjectSweep, RefreshIntent } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
-import { applyBatch, startRun } from "./index.ts";
+import { applyBatch, deriveOwed, sourcesOwingDerivation, startRun } from "./index.ts";
 import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import { enqueueRefreshes } from "./refresh-queue.ts";
 import { planRefresh, startRefreshRun } from "./refresh-runs.ts";
@@ -393,7 +393,7 @@ describe("a refresh run", () => {
     expect((await live(db, src)).resources).toEqual(["iam_user/u-other"]);
   });
 
-  it("re-derives at its end: a deleted permission set's pair entitlements go, with the grants on them", async () => {
+  it("leaves its derivations owed; the deriver's: a deleted permission set's pair entitlements go, with the grants on them", async () => {
     const db = testDb.db;
     const src = "derived";
     await seed(db, src);
@@ -414,9 +414,63 @@ describe("a refresh run", () => {
       scope: "",
       objectSweeps: [{ kind: "resource", type: "permission_set", id: PS }],
     }));
+    // The run ended with its derivations owed: the pair's entitlement is still there until the deriver runs.
+    const owed = () =>
+      db.selectFrom("sources").select("derive_run").where("id", "=", src).executeTakeFirstOrThrow();
+    expect((await owed()).derive_run).toBe(r.runId);
+    expect(await ents()).toEqual([`${ACCT}|${PS}`]);
+    expect(await sourcesOwingDerivation(db)).toContain(src);
+    const derived = await deriveOwed(db, subjects, src);
+    expect(derived).toMatchObject({ runId: r.runId, events: { grantsRevoked: 2 } });
     expect(await ents()).toEqual([]);
     expect((await live(db, src)).grants.filter((g) => g.startsWith(`${ACCT}|`))).toEqual([]);
-    expect((await run(db, r.runId!)).stats).toMatchObject({ resourcesDeleted: 1, grantsRevoked: 2 });
+    expect((await run(db, r.runId!)).stats).toMatchObject({
+      resourcesDeleted: 1,
+      derivedGrantsRevoked: 2,
+    });
+    expect((await owed()).derive_run).toBeNull();
+    expect(await deriveOwed(db, subjects, src)).toBeNull(); // nothing owed any more
+  });
+
+  it("the deriver leaves what a running run wrote, and a run ending during a derivation is owed again", async () => {
+    const db = testDb.db;
+    const src = "derived-race";
+    await seed(db, src);
+    // Refresh run 1 ends: it owes a derivation.
+    await queue(db, src, [{ kind: "sso-user", identityStoreId: STORE, userId: "u2" }]);
+    const r1 = await start(db, src);
+    await settle(db, src, r1.runId!, () => ({ scope: "", resources: [resource("sso_user", "u2")] }));
+    // Run 2 starts and writes a grant on a pair no permission set provisions any more (its entitlement is
+    // about to be swept by the derivation): the grant is its, not stale.
+    await queue(db, src, [{ kind: "sso-user", identityStoreId: STORE, userId: "u1" }]);
+    const r2 = await start(db, src);
+    expect(r2.runId).toBeTruthy();
+    await db
+      .updateTable("resources")
+      .set({ deleted_at: new Date() })
+      .where("source_id", "=", src)
+      .where("type", "=", "permission_set")
+      .execute();
+    await db
+      .updateTable("grants")
+      .set({ last_seen_run: r2.runId! })
+      .where("source_id", "=", src)
+      .where("principal_id", "=", "u1")
+      .where("entitlement_id", "=", `${ACCT}|${PS}`)
+      .execute();
+    const d1 = await deriveOwed(db, subjects, src);
+    expect(d1?.runId).toBe(r1.runId);
+    const held = await live(db, src);
+    expect(held.grants.filter((g) => g.startsWith(`${ACCT}|`))).toHaveLength(1); // u1's, run 2's, kept
+    // Run 2 ends: owed again. Its derivation spares what run 2 itself stamped (as a run's end always did); the
+    // next run's, once run 2 is no longer running, revokes it.
+    await settle(db, src, r2.runId!, () => ({ scope: "", resources: [resource("sso_user", "u1")] }));
+    expect((await deriveOwed(db, subjects, src))?.runId).toBe(r2.runId);
+    await queue(db, src, [{ kind: "sso-user", identityStoreId: STORE, userId: "u2" }]);
+    const r3 = await start(db, src);
+    await settle(db, src, r3.runId!, () => ({ scope: "", resources: [resource("sso_user", "u2")] }));
+    expect((await deriveOwed(db, subjects, src))?.runId).toBe(r3.runId);
+    expect((await live(db, src)).grants.filter((g) => g.startsWith(`${ACCT}|`))).toEqual([]);
   });
 });
 

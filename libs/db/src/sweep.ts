@@ -76,12 +76,21 @@ interface SweepSelector {
 
 const everywhere = (c: RawBuilder<unknown>): SweepSelector => ({ grants: c, resources: c, entitlements: c });
 
+/**
+ * Rows a run still running stamped are not swept when `spareRunning`: the deriver sweeps the derived scopes
+ * while refresh runs write beside it, and a row one of them wrote after the derivation read is not stale (that
+ * run's end owes another derivation, which sees it).
+ */
+const notRunning = sql`NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = last_seen_run AND runs.status = 'running')`;
+
 export function sweepScope(
   tx: Transaction<Database>,
   ctx: EventContext,
   scope: string,
+  opts: { spareRunning?: boolean } = {},
 ): Promise<EventCounts> {
-  return sweep(tx, ctx, everywhere(sql`scope = ${scope}`));
+  const c = sql`scope = ${scope}`;
+  return sweep(tx, ctx, everywhere(opts.spareRunning ? sql`${c} AND ${notRunning}` : c));
 }
 
 export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
@@ -89,8 +98,9 @@ export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promi
 }
 
 /**
- * Grants this run did not stamp that sit on an entitlement of `scope` already deleted: a refresh run's end,
- * after its derived entitlements were swept (a deleted permission set's or account's pairs).
+ * Grants this run did not stamp that sit on an entitlement of `scope` already deleted: the deriver, after the
+ * derived entitlements were swept (a deleted permission set's or account's pairs); never those a running run
+ * stamped (see `notRunning`).
  */
 export function sweepGrantsOnDeletedEntitlements(
   tx: Transaction<Database>,
@@ -102,7 +112,7 @@ export function sweepGrantsOnDeletedEntitlements(
     resources: none,
     entitlements: none,
     grants: sql`entitlement_id IN (SELECT e.id FROM entitlements e WHERE e.source_id = ${ctx.sourceId}
-                                     AND e.scope = ${scope} AND e.deleted_at IS NOT NULL)`,
+                                     AND e.scope = ${scope} AND e.deleted_at IS NOT NULL) AND ${notRunning}`,
   });
 }
 

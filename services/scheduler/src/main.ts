@@ -49,29 +49,26 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     logger,
     applicationName: "grantline-scheduler-leader",
   });
-  const ticks = startTickLoop({
-    everyMs: config.TICK_MS,
-    steps: createTickSteps({
-      config,
-      db,
-      subjects,
-      jsm,
-      metrics,
-      logger,
-      isLeader: leadership.isLeader,
-      startRun,
-      startRefresh,
-      kickOutbox: () => outbox.kick(),
-    }),
+  const tick = createTickSteps({
+    config,
+    db,
+    subjects,
+    jsm,
+    metrics,
     logger,
+    isLeader: leadership.isLeader,
+    startRun,
+    startRefresh,
+    kickOutbox: () => outbox.kick(),
   });
+  const ticks = startTickLoop({ everyMs: config.TICK_MS, steps: tick.steps, logger });
 
   await serve({
     readiness: [pgdb.postgresReadiness(db)],
     fields: { database: redactUrl(config.DATABASE_URL), sources: sources.map((s) => s.id) },
     stop: [
       { name: "control", run: () => control.stop(config.SHUTDOWN_GRACE_MS) },
-      { name: "ticks", run: () => ticks.stop() },
+      { name: "ticks", run: () => ticks.stop().then(tick.stop) },
       { name: "leadership", run: () => leadership.stop() },
       { name: "outbox", run: () => outbox.stop() },
     ],

@@ -2,6 +2,7 @@ import type { Subjects } from "@grantline/contracts";
 import type { SchedulerConfig } from "@grantline/config";
 import * as pgdb from "@grantline/db";
 import type { Logger } from "@grantline/log";
+import { createDeriver } from "./deriver.ts";
 import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
 import { createFeedTick } from "./feed-tick.ts";
 import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
@@ -25,11 +26,18 @@ export interface TickStepsDeps {
   kickOutbox: () => void;
 }
 
+export interface TickSteps {
+  steps: Array<() => Promise<void>>;
+  /** Waits for work a step started in the background (the deriver's round). */
+  stop(): Promise<void>;
+}
+
 /**
  * What the scheduler does every tick, in order: the leader's schedule and recovery (full runs, stalled tasks),
- * its targeted refresh runs and change-feed windows; then every replica's progress, lag and feed gauges.
+ * its targeted refresh runs, the derivations they left owed (in the background) and change-feed windows; then
+ * every replica's progress, lag and feed gauges.
  */
-export function createTickSteps(d: TickStepsDeps): Array<() => Promise<void>> {
+export function createTickSteps(d: TickStepsDeps): TickSteps {
   const { db, subjects, logger, isLeader } = d;
   const sources = d.config.sources.sources;
   const stallMs = d.config.STALL_TIMEOUT_MS;
@@ -55,6 +63,13 @@ export function createTickSteps(d: TickStepsDeps): Array<() => Promise<void>> {
     startRefresh: d.startRefresh,
     logger,
   });
+  const deriver = createDeriver({
+    isLeader,
+    owing: () => pgdb.sourcesOwingDerivation(db),
+    derive: (sourceId) => pgdb.deriveOwed(db, subjects, sourceId),
+    kickOutbox: d.kickOutbox,
+    logger,
+  });
   const feedTick = createFeedTick({
     sources,
     isLeader,
@@ -75,5 +90,8 @@ export function createTickSteps(d: TickStepsDeps): Array<() => Promise<void>> {
   });
   const reportLag = createLagReporter({ subjects, info: jetStreamInfo(d.jsm), ...lagGauges(d.metrics) });
   const reportFeeds = createFeedReporter({ feeds: () => pgdb.feedStatuses(db), ...feedGauges(d.metrics) });
-  return [tick, refreshTick, feedTick, reportProgress, reportLag, reportFeeds];
+  return {
+    steps: [tick, refreshTick, deriver.step, feedTick, reportProgress, reportLag, reportFeeds],
+    stop: () => deriver.stop(),
+  };
 }

@@ -133,7 +133,7 @@ describe("the grantline CLI", () => {
   it("refresh --wait re-reads one object in a refresh run and prints its stats; a bad target says why", async () => {
     const user = sim.exportOrg().identityCenter!.users[0]!;
     const r = await cli(["refresh", `sso_user:${user.userId}`, "--source", "acme", "--wait", "--json"]);
-    expect(r.code, r.err).toBe(0);
+    expect(r.code, `${r.err}${r.out}`).toBe(0);
     expect(JSON.parse(r.out.trim().split("\n").pop()!)).toMatchObject({
       sourceId: "acme",
       kind: "refresh",

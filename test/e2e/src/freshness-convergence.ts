@@ -209,14 +209,26 @@ export async function waitForCatchUp(
         .where("status", "=", "running")
         .where("kind", "<>", "feed")
         .execute();
-      if (waiting.rows.length > 0 || running.length > 0)
+      // The derivations the refresh runs left owed (the scheduler's deriver) are part of what they changed.
+      const owed = await p.db
+        .selectFrom("sources")
+        .select("derive_run")
+        .where("id", "=", sourceId)
+        .where("derive_run", "is not", null)
+        .executeTakeFirst();
+      if (waiting.rows.length > 0 || running.length > 0 || owed)
         throw new Error(
           `refreshes not done: ${waiting.rows.map((r) => `${r.n} × ${r.kind}`).join(", ") || "none"}; ` +
-            `active runs: ${running.map((r) => `${r.kind} ${r.id}`).join(", ") || "none"}`,
+            `active runs: ${running.map((r) => `${r.kind} ${r.id}`).join(", ") || "none"}` +
+            (owed ? `; derivations owed after run ${owed.derive_run}` : ""),
         );
       return true;
     },
-    { timeoutMs, intervalMs: 200, message: message("refresh queue drained and no refresh run active") },
+    {
+      timeoutMs,
+      intervalMs: 200,
+      message: message("refresh queue drained, no refresh run active, no derivation owed"),
+    },
   );
   await waitFor(
     async () => {

@@ -40,6 +40,7 @@ export interface Pipeline {
   ): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null }>>;
   request<T = SyncReply>(verb: "sync" | "status" | "refresh", body: unknown): Promise<T>;
   /** Waits for the run to leave `running` and returns its final status. */
+  /** A finished run's status; for a refresh run once the deriver has also followed it. */
   waitForRun(runId: string, timeoutMs?: number): Promise<string>;
   logs(name?: ServiceName): string;
   close(): Promise<void>;
@@ -156,10 +157,18 @@ export async function createPipeline(o: {
     async waitForRun(runId, timeoutMs = 60_000) {
       return waitFor(
         async () => {
-          const r = await db.selectFrom("runs").select("status").where("id", "=", runId).executeTakeFirst();
-          return r && r.status !== "running" ? r.status : null;
+          const r = await db
+            .selectFrom("runs")
+            .innerJoin("sources", "sources.id", "runs.source_id")
+            .select(["runs.status", "runs.kind", "sources.derive_run"])
+            .where("runs.id", "=", runId)
+            .executeTakeFirst();
+          if (!r || r.status === "running") return null;
+          // A refresh run's derived grants and chains follow it (the scheduler's deriver): a test that compares
+          // rows after it waits for them too.
+          return r.kind === "refresh" && r.derive_run !== null ? null : r.status;
         },
-        { timeoutMs, intervalMs: 100, message: `run ${runId} to finish` },
+        { timeoutMs, intervalMs: 100, message: `run ${runId} to finish (and its derivations)` },
       );
     },
     logs(name) {
