@@ -132,7 +132,8 @@ describe("sources file", () => {
       overlap: 900_000,
       minInterval: 5_000,
       maxInterval: 60_000,
-      maxWindowsInFlight: 8,
+      accountInterval: 20_000,
+      maxWindowsInFlight: 256,
     });
     expect(feeds({ enabled: true, lookback: "2d", overlap: 600, minInterval: "1.5s" })).toMatchObject({
       enabled: true,

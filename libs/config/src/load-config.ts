@@ -53,6 +53,9 @@ export const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape)
     STALL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
     // How often the leader checks schedules, stalled tasks and finished runs.
     TICK_MS: z.coerce.number().int().min(100).default(5_000),
+    // How often the leader starts refresh runs for queued changes and opens due feed windows: the change → event
+    // path waits for this tick twice, so it is shorter than TICK_MS.
+    FEED_TICK_MS: z.coerce.number().int().min(100).default(1_000),
   });
 export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 

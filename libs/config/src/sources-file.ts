@@ -134,8 +134,18 @@ export const FeedsConfig = strictObject({
   minInterval: Duration.prefault("5s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
   /** Longest interval a quiet feed backs off to. @default "60s" */
   maxInterval: Duration.prefault("60s"),
-  /** Windows of the source open at once (each is one chain of LookupEvents pages). @default 8 */
-  maxWindowsInFlight: z.number().int().min(1).max(1000).default(8),
+  /**
+   * How often a quiet account and Region is polled: its feeds take turns, each backing off to this × the number
+   * of feeds in its account and Region (within minInterval and maxInterval). A member account's one IAM feed is
+   * read every 20 s (2.5 % of its 2 req/s); the management account's five feeds every 60 s each (4.2 %).
+   * @default "20s"
+   */
+  accountInterval: Duration.prefault("20s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
+  /**
+   * Windows of the source open at once (each is one chain of LookupEvents pages). The CloudTrail budget paces the
+   * calls; this bounds the work queued at once (a thousand feeds' first windows). @default 256
+   */
+  maxWindowsInFlight: z.number().int().min(1).max(5000).default(256),
 }).superRefine((f, ctx) => {
   if (f.maxInterval < f.minInterval)
     ctx.addIssue({ code: "custom", path: ["maxInterval"], message: "must be at least minInterval" });

@@ -215,6 +215,43 @@ describe("feed windows", () => {
     expect(gaps).toEqual([0, 10_000, 20_000, 40_000, 5_000, 10_000]);
   });
 
+  it("a quiet account and Region is read every accountInterval, its feeds taking turns", async () => {
+    const member = "222222222222";
+    const { db, runId } = await setup("ai", [member]);
+    const feeds = feedsOf(member);
+    const polls = new Map<string, number[]>(feeds.map((f) => [f.feedId, []]));
+    for (let t = 0; t <= 400_000; t += 1_000) {
+      const now = new Date(T0.getTime() + t);
+      const r = await startDueWindows(db, subjects, {
+        sourceId: "ai",
+        runId,
+        now,
+        overlapMs: 15 * MIN,
+        poll,
+        accountIntervalMs: 10_000,
+        maxWindowsInFlight: 100,
+      });
+      for (const feedId of r.started) {
+        polls.get(feedId)!.push(t);
+        await applyBatch(db, subjects, feedBatch(await openTask("ai", feedId), [], true));
+      }
+    }
+    const perAccountRegion = new Map<string, number>();
+    for (const f of feeds)
+      perAccountRegion.set(
+        `${f.accountId}/${f.region}`,
+        (perAccountRegion.get(`${f.accountId}/${f.region}`) ?? 0) + 1,
+      );
+    for (const f of feeds) {
+      const at = polls.get(f.feedId)!;
+      const lastGap = at[at.length - 1]! - at[at.length - 2]!;
+      const n = perAccountRegion.get(`${f.accountId}/${f.region}`)!;
+      // The member account's one feed backs off to 10 s; a management account Region's n feeds to n × 10 s (≤ 60 s).
+      expect(lastGap, f.feedId).toBe(Math.min(60_000, 10_000 * n));
+    }
+    expect(perAccountRegion.get(`${member}/us-east-1`)).toBe(1);
+  });
+
   it("add unseen records page by page and commit with the refreshes in one transaction; replays add nothing", async () => {
     const { db, runId } = await setup("ap");
     const feedId = feedsOf()[0]!.feedId;

@@ -1,3 +1,4 @@
+// size: the feed cursor store is one unit: cursor rows, window scheduling (fairness, per-account timing) and page application share its row type and transactions
 import { sql, type Selectable, type Transaction } from "kysely";
 import type { FeedEventSource, FeedPage, FeedStatus, RefreshIntent, Subjects } from "@grantline/contracts";
 import {
@@ -121,6 +122,8 @@ export interface StartWindowsInput {
   now: Date;
   overlapMs: number;
   poll: PollTiming;
+  /** A quiet account and Region's interval, shared by its feeds (the sources file's `feeds.accountInterval`). */
+  accountIntervalMs?: number;
   maxWindowsInFlight: number;
 }
 
@@ -177,10 +180,11 @@ export async function startDueWindows(
           .where("feed_id", "in", abandoned)
           .execute();
     }
+    const timing = feedTimings(rows, i.poll, i.accountIntervalMs);
     const inFlight = rows.filter((r) => r.window_task_id !== null).length;
     const room = Math.max(0, i.maxWindowsInFlight - inFlight);
     const due = rows
-      .filter((r) => r.window_task_id === null && dueAt(r, i.poll) <= i.now.getTime())
+      .filter((r) => r.window_task_id === null && dueAt(r, timing(r)) <= i.now.getTime())
       .sort(
         (a, b) =>
           lastPolled(a) - lastPolled(b) || (a.feed_id < b.feed_id ? -1 : a.feed_id > b.feed_id ? 1 : 0),
@@ -211,7 +215,7 @@ export async function startDueWindows(
           window_end: w.end,
           window_started_at: i.now,
           last_polled_at: i.now,
-          next_poll_at: new Date(i.now.getTime() + nextPollDelay(r.quiet_polls, i.poll)),
+          next_poll_at: new Date(i.now.getTime() + nextPollDelay(r.quiet_polls, timing(r))),
         })
         .where("source_id", "=", i.sourceId)
         .where("feed_id", "=", r.feed_id)
@@ -249,6 +253,26 @@ const closedWindow = {
 };
 
 const lastPolled = (r: Row): number => (r.last_polled_at === null ? 0 : ts(r.last_polled_at).getTime());
+
+/**
+ * Each feed's poll timing: a quiet account and Region is read every `accountIntervalMs`, its feeds taking turns,
+ * so a feed's longest interval is that × the feeds of its account and Region, within the source's bounds. The
+ * CloudTrail quota is per account and Region: a member account's single IAM feed may poll more often than each of
+ * the management account's five for the same share of it.
+ */
+function feedTimings(rows: Row[], poll: PollTiming, accountIntervalMs?: number): (r: Row) => PollTiming {
+  if (accountIntervalMs === undefined) return () => poll;
+  const key = (r: Row) => `${r.account_id}/${r.region}`;
+  const feeds = new Map<string, number>();
+  for (const r of rows) feeds.set(key(r), (feeds.get(key(r)) ?? 0) + 1);
+  return (r) => ({
+    minIntervalMs: poll.minIntervalMs,
+    maxIntervalMs: Math.max(
+      poll.minIntervalMs,
+      Math.min(poll.maxIntervalMs, accountIntervalMs * (feeds.get(key(r)) ?? 1)),
+    ),
+  });
+}
 
 /** When a feed's next window may start: its quiet-window backoff after the last window started. */
 function dueAt(r: Row, poll: PollTiming): number {

@@ -19,6 +19,7 @@ export interface FeedStore {
     now: Date;
     overlapMs: number;
     poll: { minIntervalMs: number; maxIntervalMs: number };
+    accountIntervalMs?: number;
     maxWindowsInFlight: number;
   }): Promise<{ started: string[]; abandoned: string[] }>;
   /** Re-publishes the feed runs' pending poll tasks not published for the stall timeout; returns how many. */
@@ -75,6 +76,7 @@ export function createFeedTick(deps: FeedTickDeps): () => Promise<void> {
       now: new Date(t),
       overlapMs: s.feeds.overlap,
       poll: { minIntervalMs: s.feeds.minInterval, maxIntervalMs: s.feeds.maxInterval },
+      accountIntervalMs: s.feeds.accountInterval,
       maxWindowsInFlight: s.feeds.maxWindowsInFlight,
     });
     if (r.abandoned.length > 0)

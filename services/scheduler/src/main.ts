@@ -10,8 +10,7 @@ import {
   type ControlDeps,
 } from "./control-handlers.ts";
 import { createPgRefreshStore, createPgRunStore } from "./pg-run-store.ts";
-import { startTickLoop } from "./tick-loop.ts";
-import { createTickSteps } from "./tick-steps.ts";
+import { startSchedulerTicks } from "./start-scheduler-ticks.ts";
 
 const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
 runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm, serve }) => {
@@ -49,7 +48,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     logger,
     applicationName: "grantline-scheduler-leader",
   });
-  const tick = createTickSteps({
+  const ticks = startSchedulerTicks({
     config,
     db,
     subjects,
@@ -61,14 +60,13 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     startRefresh,
     kickOutbox: () => outbox.kick(),
   });
-  const ticks = startTickLoop({ everyMs: config.TICK_MS, steps: tick.steps, logger });
 
   await serve({
     readiness: [pgdb.postgresReadiness(db)],
     fields: { database: redactUrl(config.DATABASE_URL), sources: sources.map((s) => s.id) },
     stop: [
       { name: "control", run: () => control.stop(config.SHUTDOWN_GRACE_MS) },
-      { name: "ticks", run: () => ticks.stop().then(tick.stop) },
+      { name: "ticks", run: () => ticks.stop() },
       { name: "leadership", run: () => leadership.stop() },
       { name: "outbox", run: () => outbox.stop() },
     ],

@@ -10,9 +10,10 @@ import { createPipelineIdleCheck } from "./pipeline-idle.ts";
 import { createProgressReporter, progressGauges } from "./progress-reporter.ts";
 import { createRefreshTick } from "./refresh-tick.ts";
 import { createSchedulerTick, type TickDeps } from "./scheduler-tick.ts";
+import { startTickLoop } from "./tick-loop.ts";
 
 export interface TickStepsDeps {
-  config: Pick<SchedulerConfig, "sources" | "STALL_TIMEOUT_MS">;
+  config: Pick<SchedulerConfig, "sources" | "STALL_TIMEOUT_MS" | "TICK_MS" | "FEED_TICK_MS">;
   db: pgdb.Db;
   subjects: Subjects;
   jsm: Parameters<typeof jetStreamInfo>[0] & Parameters<typeof createPipelineIdleCheck>[1];
@@ -26,18 +27,18 @@ export interface TickStepsDeps {
   kickOutbox: () => void;
 }
 
-export interface TickSteps {
-  steps: Array<() => Promise<void>>;
-  /** Waits for work a step started in the background (the deriver's round). */
+export interface SchedulerTicks {
+  /** Stops both loops, waiting for their running ticks and the deriver's round. */
   stop(): Promise<void>;
 }
 
 /**
- * What the scheduler does every tick, in order: the leader's schedule and recovery (full runs, stalled tasks),
- * its targeted refresh runs, the derivations they left owed (in the background) and change-feed windows; then
- * every replica's progress, lag and feed gauges.
+ * Starts what the scheduler does on a timer, in two loops. Every `TICK_MS`, in order: the leader's schedule and
+ * recovery (full runs, stalled tasks), then every replica's progress, lag and feed gauges. Every `FEED_TICK_MS`
+ * (1 s), the change → event path: the leader's targeted refresh runs, the derivations they left owed (started in
+ * the background), and change-feed windows. The two loops meet only in Postgres (the source lock serializes runs).
  */
-export function createTickSteps(d: TickStepsDeps): TickSteps {
+export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
   const { db, subjects, logger, isLeader } = d;
   const sources = d.config.sources.sources;
   const stallMs = d.config.STALL_TIMEOUT_MS;
@@ -90,8 +91,20 @@ export function createTickSteps(d: TickStepsDeps): TickSteps {
   });
   const reportLag = createLagReporter({ subjects, info: jetStreamInfo(d.jsm), ...lagGauges(d.metrics) });
   const reportFeeds = createFeedReporter({ feeds: () => pgdb.feedStatuses(db), ...feedGauges(d.metrics) });
+  const main = startTickLoop({
+    everyMs: d.config.TICK_MS,
+    steps: [tick, reportProgress, reportLag, reportFeeds],
+    logger,
+  });
+  const fast = startTickLoop({
+    everyMs: d.config.FEED_TICK_MS,
+    steps: [refreshTick, deriver.step, feedTick],
+    logger,
+  });
   return {
-    steps: [tick, refreshTick, deriver.step, feedTick, reportProgress, reportLag, reportFeeds],
-    stop: () => deriver.stop(),
+    async stop() {
+      await Promise.all([main.stop(), fast.stop()]);
+      await deriver.stop();
+    },
   };
 }
