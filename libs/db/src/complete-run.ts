@@ -109,7 +109,8 @@ export async function completeRunIfDone(
   // benchmark organization's run never finished its derivation). ANALYZE is transactional and sees the rows
   // this transaction can see; the post-commit refresh (`refreshPlannerStatistics`) serves the access queries.
   if (status === "succeeded" && run.is_initial)
-    await sql`ANALYZE resources, entitlements, grants`.execute(tx);
+    // Through the owner's SECURITY DEFINER function: ANALYZE needs table ownership, which a service role lacks.
+    await sql`SELECT analyze_synced_tables()`.execute(tx);
   // A refresh run re-derives over the live rows whatever its outcome: the batches it did apply changed what is
   // derived, and nothing here concludes anything from what it did not read (no source sweep).
   const finalEvents =

@@ -16,10 +16,11 @@ import { createTickSteps } from "./tick-steps.ts";
 const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
 runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm, serve }) => {
   const sources = config.sources.sources;
-  const db = pgdb.createDb({
+  const db = await pgdb.openServiceDb({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: "grantline-scheduler",
+    service: "scheduler",
+    logger,
   });
   const outbox = pgdb.startOutboxPublisher({
     db,
