@@ -158,7 +158,7 @@ describe("Postgres roles (migration 0010)", () => {
     const logger = { warn: (m: unknown, s?: string) => void warnings.push(s ?? String(m)), info: () => undefined };
     const urlOf = (user: string) => Object.assign(new URL(opened.url), { username: user }).toString();
     const open = (user: string, service: "writer" | "scheduler") =>
-      openServiceDb({ url: urlOf(user), poolSize: 1, service, logger });
+      openServiceDb({ settings: { DATABASE_URL: urlOf(user), DATABASE_POOL_SIZE: 1 }, service, logger });
     await (await open(logins.get("writer")!.name, "writer")).destroy();
     await (await open(logins.get("scheduler")!.name, "scheduler")).destroy();
     expect(warnings).toEqual([]);

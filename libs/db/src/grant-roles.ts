@@ -138,7 +138,7 @@ async function transferOwnership(db: Kysely<unknown>, tables: string[], sequence
 }
 
 /** Whether the connection's user is a superuser: services log a warning at start-up when it is. */
-export async function connectedAsSuperuser(db: Kysely<unknown>): Promise<boolean> {
+export async function connectedAsSuperuser<DB>(db: Kysely<DB>): Promise<boolean> {
   const r = await sql<{ su: string }>`SELECT current_setting('is_superuser') AS su`.execute(db);
   return r.rows[0]?.su === "on";
 }

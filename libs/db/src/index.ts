@@ -10,8 +10,8 @@
  * publisher.kick();
  * const who = await accessToAccount(db, "123456789012", { timeoutMs: 10_000 }); // { rows, hiddenInactive }
  */
-export { createDb } from "./create-db.ts";
-export type { Db, CreateDbOptions } from "./create-db.ts";
+export { createDb, dbOptions } from "./create-db.ts";
+export type { Db, CreateDbOptions, DatabaseSettings } from "./create-db.ts";
 export type { Database } from "./database.ts";
 export { migrateToLatest, ensureDatabase } from "./migrate.ts";
 export { DB_ROLES } from "./grant-roles.ts";

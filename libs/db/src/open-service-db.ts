@@ -1,11 +1,10 @@
 import { sql } from "kysely";
 import type { Logger } from "@grantline/log";
-import { createDb, type Db } from "./create-db.ts";
+import { createDb, dbOptions, type DatabaseSettings, type Db } from "./create-db.ts";
 import { connectedAsSuperuser, DB_ROLES, TABLE_PRIVILEGES } from "./grant-roles.ts";
 
 export interface OpenServiceDbOptions {
-  url: string;
-  poolSize: number;
+  settings: DatabaseSettings;
   service: "writer" | "scheduler";
   logger: Pick<Logger, "warn" | "info">;
   signal?: AbortSignal;
@@ -28,7 +27,7 @@ const REFUSED = /^(28|3D000|42501)/;
  * warning: it can do anything, which is what the roles exist to prevent. Waits while Postgres does not answer.
  */
 export async function openServiceDb(o: OpenServiceDbOptions): Promise<Db> {
-  const db = createDb({ url: o.url, poolSize: o.poolSize, applicationName: `grantline-${o.service}` });
+  const db = createDb({ ...dbOptions(o.settings), applicationName: `grantline-${o.service}` });
   try {
     for (;;) {
       try {
