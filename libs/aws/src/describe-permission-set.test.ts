@@ -136,7 +136,9 @@ describe("describePermissionSet", () => {
         warn: (o: unknown) => void warnings.push(o),
       });
       expect(aws.calls).toHaveLength(5);
-      expect(page.PermissionsBoundary).toEqual({ ManagedPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+      expect(page.PermissionsBoundary).toEqual({
+        ManagedPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+      });
       expect(warnings).toEqual([expect.objectContaining({ permissionSetArn: admin })]);
     }
   });

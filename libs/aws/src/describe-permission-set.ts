@@ -70,7 +70,8 @@ function cachedPage(
 ): Record<string, unknown> | undefined {
   if (hit === undefined) return undefined;
   // Another version is an upgrade's leftover, not a forgery: a quiet miss.
-  if (typeof hit === "object" && hit !== null && (hit as { v?: unknown }).v !== CACHE_VERSION) return undefined;
+  if (typeof hit === "object" && hit !== null && (hit as { v?: unknown }).v !== CACHE_VERSION)
+    return undefined;
   const r = PermissionSetCacheEntry.safeParse(hit);
   const problem = !r.success
     ? z.prettifyError(r.error).split("\n").slice(0, 3).join("; ")

@@ -50,7 +50,11 @@ describe("a batch that does not answer a task of its run is refused", () => {
       expect((err as PermanentError).reason).toBe("batch-refused");
     }
     expect(await forgedRows()).toBe(0);
-    const t = await testDb.db.selectFrom("tasks").select("status").where("id", "=", a.taskId).executeTakeFirst();
+    const t = await testDb.db
+      .selectFrom("tasks")
+      .select("status")
+      .where("id", "=", a.taskId)
+      .executeTakeFirst();
     expect(t?.status).toBe("pending");
   });
 
@@ -70,7 +74,11 @@ describe("a batch that does not answer a task of its run is refused", () => {
       runId: "not-this-run",
     };
     expect(await failTask(testDb.db, subjects, letter)).toBeNull();
-    const t = await testDb.db.selectFrom("tasks").select("status").where("id", "=", a.taskId).executeTakeFirst();
+    const t = await testDb.db
+      .selectFrom("tasks")
+      .select("status")
+      .where("id", "=", a.taskId)
+      .executeTakeFirst();
     expect(t?.status).toBe("pending");
   });
 

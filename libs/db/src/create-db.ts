@@ -37,7 +37,11 @@ export function dbOptions(s: DatabaseSettings): CreateDbOptions {
     url: s.DATABASE_URL,
     poolSize: s.DATABASE_POOL_SIZE,
     passwordFile: s.DATABASE_PASSWORD_FILE,
-    tls: { caFile: s.DATABASE_TLS_CA_FILE, certFile: s.DATABASE_TLS_CERT_FILE, keyFile: s.DATABASE_TLS_KEY_FILE },
+    tls: {
+      caFile: s.DATABASE_TLS_CA_FILE,
+      certFile: s.DATABASE_TLS_CERT_FILE,
+      keyFile: s.DATABASE_TLS_KEY_FILE,
+    },
   };
 }
 

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, testInfra, uniqueName } from "@grantline/testing";
+import { asDatabaseAdmin, createTestDatabase, testInfra, uniqueName } from "@grantline/testing";
 import { createDb, type Db } from "./create-db.ts";
 import { connectedAsSuperuser, DB_ROLES } from "./grant-roles.ts";
 import { DatabaseAccessError, openServiceDb } from "./open-service-db.ts";
@@ -23,23 +22,12 @@ type Role = keyof typeof DB_ROLES;
 let opened: Awaited<ReturnType<typeof openMigratedTestDb>>;
 const logins = new Map<Role, { name: string; db: Db }>();
 
-/** Runs `statement` as the test server's superuser (roles are cluster-wide, not per database). */
-async function asAdmin(statement: string): Promise<void> {
-  const c = new pg.Client({ connectionString: testInfra().databaseUrl });
-  await c.connect();
-  try {
-    await c.query(statement);
-  } finally {
-    await c.end();
-  }
-}
-
 beforeAll(async () => {
   opened = await openMigratedTestDb({ poolSize: 2 });
   for (const role of ["writer", "scheduler", "readonly"] as const) {
     // A login user in the role's group, as a deployment creates one (trust auth locally: no password).
     const name = uniqueName(`gl_${role}_`);
-    await asAdmin(`CREATE ROLE ${name} LOGIN IN ROLE ${DB_ROLES[role]}`);
+    await asDatabaseAdmin(testInfra().databaseUrl, `CREATE ROLE ${name} LOGIN IN ROLE ${DB_ROLES[role]}`);
     const url = new URL(opened.url);
     url.username = name;
     logins.set(role, { name, db: createDb({ url: url.toString(), poolSize: 2 }) });
@@ -48,7 +36,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const { db } of logins.values()) await db.destroy();
   await opened?.close();
-  for (const { name } of logins.values()) await asAdmin(`DROP ROLE IF EXISTS ${name}`);
+  for (const { name } of logins.values())
+    await asDatabaseAdmin(testInfra().databaseUrl, `DROP ROLE IF EXISTS ${name}`);
 });
 
 const as = (role: Role): Db => {
@@ -85,7 +74,11 @@ describe("Postgres roles (migration 0010)", () => {
   it("the writer applies a scheduler's run to its end (derivations, sweep, ANALYZE) and publishes its outbox", async () => {
     const { runId, roots } = await scheduledRun("roles");
     for (const r of roots) expect((await applyBatch(as("writer"), subjects, batch(r))).applied).toBe(true);
-    const run = await opened.db.selectFrom("runs").select("status").where("id", "=", runId).executeTakeFirst();
+    const run = await opened.db
+      .selectFrom("runs")
+      .select("status")
+      .where("id", "=", runId)
+      .executeTakeFirst();
     expect(run?.status).toBe("succeeded");
     const published: string[] = [];
     const outbox = startOutboxPublisher({
@@ -125,10 +118,12 @@ describe("Postgres roles (migration 0010)", () => {
   it("the read-only role answers access questions and can write nothing", async () => {
     const r = await accessToAccount(as("readonly"), "111122223333");
     expect(r.rows.length).toBeGreaterThan(0);
-    await expect(
-      sql`UPDATE grants SET revoked_at = now()`.execute(as("readonly")),
-    ).rejects.toThrow(/permission denied/);
-    await expect(sql`SELECT payload FROM outbox`.execute(as("readonly"))).rejects.toThrow(/permission denied/);
+    await expect(sql`UPDATE grants SET revoked_at = now()`.execute(as("readonly"))).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(sql`SELECT payload FROM outbox`.execute(as("readonly"))).rejects.toThrow(
+      /permission denied/,
+    );
     await expect(sql`DELETE FROM runs`.execute(as("readonly"))).rejects.toThrow(/permission denied/);
   });
 
@@ -155,7 +150,10 @@ describe("Postgres roles (migration 0010)", () => {
 
   it("a service starts only with a login that holds its role's privileges; a superuser is warned about", async () => {
     const warnings: string[] = [];
-    const logger = { warn: (m: unknown, s?: string) => void warnings.push(s ?? String(m)), info: () => undefined };
+    const logger = {
+      warn: (m: unknown, s?: string) => void warnings.push(s ?? String(m)),
+      info: () => undefined,
+    };
     const urlOf = (user: string) => Object.assign(new URL(opened.url), { username: user }).toString();
     const open = (user: string, service: "writer" | "scheduler") =>
       openServiceDb({ settings: { DATABASE_URL: urlOf(user), DATABASE_POOL_SIZE: 1 }, service, logger });

@@ -122,7 +122,9 @@ export async function grantRoles(db: Kysely<unknown>): Promise<void> {
  */
 async function transferOwnership(db: Kysely<unknown>, tables: string[], sequences: string[]): Promise<void> {
   const owner = DB_ROLES.owner;
-  const member = await sql<{ ok: boolean }>`SELECT pg_has_role(current_user, ${owner}, 'MEMBER') AS ok`.execute(db);
+  const member = await sql<{
+    ok: boolean;
+  }>`SELECT pg_has_role(current_user, ${owner}, 'MEMBER') AS ok`.execute(db);
   if (!member.rows[0]?.ok) return;
   const views = await sql<{ name: string }>`
     SELECT viewname AS name FROM pg_views WHERE schemaname = 'public'`.execute(db);

@@ -61,9 +61,12 @@ async function checkAccess(db: Db, o: OpenServiceDbOptions): Promise<void> {
   );
   const r = await sql<{ table: string; p: string; ok: boolean | null }>`
     SELECT w.t AS table, w.p, has_table_privilege(to_regclass(w.t), w.p) AS ok
-      FROM unnest(${wanted.map((w) => w.table)}::text[], ${wanted.map((w) => w.p)}::text[]) AS w(t, p)`.execute(db);
+      FROM unnest(${wanted.map((w) => w.table)}::text[], ${wanted.map((w) => w.p)}::text[]) AS w(t, p)`.execute(
+    db,
+  );
   // A table that does not exist yet: the migration job has not run (it is retried, not refused).
-  if (r.rows.some((x) => x.ok === null)) throw new Error("the database is not migrated yet (grantline migrate)");
+  if (r.rows.some((x) => x.ok === null))
+    throw new Error("the database is not migrated yet (grantline migrate)");
   const missing = r.rows.filter((x) => !x.ok).map((x) => `${x.p} on ${x.table}`);
   if (missing.length)
     throw new DatabaseAccessError(

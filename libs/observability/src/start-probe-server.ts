@@ -156,8 +156,13 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
  * What `/readyz` tells whoever can reach it: each dependency's name and whether it passed. The errors (hosts,
  * account ids, what a dependency refused) go to the log, which only operators read.
  */
-function withoutErrors(r: ReadinessReport): { ok: boolean; checks: Record<string, { ok: boolean; ms: number }> } {
-  const checks = Object.fromEntries(Object.entries(r.checks).map(([name, c]) => [name, { ok: c.ok, ms: c.ms }]));
+function withoutErrors(r: ReadinessReport): {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; ms: number }>;
+} {
+  const checks = Object.fromEntries(
+    Object.entries(r.checks).map(([name, c]) => [name, { ok: c.ok, ms: c.ms }]),
+  );
   return { ...r, checks };
 }
 

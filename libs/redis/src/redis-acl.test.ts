@@ -47,7 +47,11 @@ describe("the fetcher's Redis ACL user", () => {
       expect(await limiter.reward("acme:iam")).toBeGreaterThan(0);
       expect(await limiter.multiplier("acme:iam")).toBeLessThan(1);
       const failures: unknown[] = [];
-      const logger = { warn: (o: unknown) => void failures.push(o), info: () => undefined, debug: () => undefined };
+      const logger = {
+        warn: (o: unknown) => void failures.push(o),
+        info: () => undefined,
+        debug: () => undefined,
+      };
       const cache = createJsonCache(redis, { prefix: "aws:ps:", ttlSeconds: 60, logger });
       await cache.setMany([["arn:ps", { name: "ReadOnly" }]]);
       expect(await cache.getMany(["arn:ps"])).toEqual(new Map([["arn:ps", { name: "ReadOnly" }]]));

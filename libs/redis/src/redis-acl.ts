@@ -35,12 +35,21 @@ export interface RedisAclOptions {
  * name, the arguments of `ACL SETUSER`.
  */
 export function redisAcl(prefix: string, o: RedisAclOptions): string {
-  if (/[\s*?[\]]/.test(prefix)) throw new Error(`a Redis key prefix for an ACL has no spaces or globs: "${prefix}"`);
+  if (/[\s*?[\]]/.test(prefix))
+    throw new Error(`a Redis key prefix for an ACL has no spaces or globs: "${prefix}"`);
   const commands = (o.commands ?? FETCHER_REDIS_COMMANDS).map((c) => `+${c}`);
   const user = o.user ?? "grantline-fetcher";
-  return ["user", user, "on", o.password, "resetkeys", `~${prefix}*`, "resetchannels", "-@all", ...commands].join(
-    " ",
-  );
+  return [
+    "user",
+    user,
+    "on",
+    o.password,
+    "resetkeys",
+    `~${prefix}*`,
+    "resetchannels",
+    "-@all",
+    ...commands,
+  ].join(" ");
 }
 
 /** Placeholder of the fetcher password's SHA-256 in deploy/redis/users.acl; the Redis container fills it in. */

@@ -20,7 +20,11 @@ runService("fetcher", config, async (rt) => {
     username: config.REDIS_USERNAME,
     password: config.REDIS_PASSWORD,
     passwordFile: config.REDIS_PASSWORD_FILE,
-    tls: { caFile: config.REDIS_TLS_CA_FILE, certFile: config.REDIS_TLS_CERT_FILE, keyFile: config.REDIS_TLS_KEY_FILE },
+    tls: {
+      caFile: config.REDIS_TLS_CA_FILE,
+      certFile: config.REDIS_TLS_CERT_FILE,
+      keyFile: config.REDIS_TLS_KEY_FILE,
+    },
   });
   const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
   const executor = createRoutingExecutor({

@@ -11,7 +11,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const [key, tables] of Object.entries(TABLE_PRIVILEGES)) {
     const role = sql.id(DB_ROLES[key as keyof typeof TABLE_PRIVILEGES]);
-    for (const table of Object.keys(tables)) await sql`REVOKE ALL ON ${sql.id(table)} FROM ${role}`.execute(db);
+    for (const table of Object.keys(tables))
+      await sql`REVOKE ALL ON ${sql.id(table)} FROM ${role}`.execute(db);
   }
   await sql`DROP FUNCTION IF EXISTS analyze_synced_tables()`.execute(db);
 }
