@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testInfra, uniqueName } from "@grantline/testing";
+import { checkRedisAccess, RedisAccessError } from "./check-redis-access.ts";
 import { closeRedis } from "./close-redis.ts";
 import { createJsonCache } from "./create-json-cache.ts";
 import { createRateLimiter } from "./create-rate-limiter.ts";
@@ -73,6 +74,33 @@ describe("the fetcher's Redis ACL user", () => {
       expect(await admin.get(`${other}secret`)).toBe("another deployment's");
     } finally {
       await closeRedis(redis);
+    }
+  });
+
+  it("the start-up check passes with the right password, and refuses a wrong one or a user without the rules", async () => {
+    const ok = asFetcher(prefix);
+    const url = new URL(testInfra().redisUrl);
+    url.username = user;
+    url.password = "wrong";
+    const wrong = createRedis({ url: url.toString(), keyPrefix: prefix, maxRetriesPerRequest: 0 });
+    // A user whose ACL lacks the scripts (as if deployed from an older users.acl).
+    const [, , ...rules] = redisAcl(prefix, {
+      user: `${user}_old`,
+      password: `>${password}`,
+      commands: ["get", "set", "mget", "ping", "info", "client|setname"],
+    }).split(" ");
+    await admin.call("ACL", "SETUSER", `${user}_old`, ...rules);
+    url.username = `${user}_old`;
+    url.password = password;
+    const old = createRedis({ url: url.toString(), keyPrefix: prefix, maxRetriesPerRequest: 0 });
+    try {
+      await expect(checkRedisAccess(ok)).resolves.toBeUndefined();
+      await expect(checkRedisAccess(wrong)).rejects.toThrow(RedisAccessError);
+      await expect(checkRedisAccess(old)).rejects.toThrow(/NOPERM.*'eval'/);
+    } finally {
+      await admin.call("ACL", "DELUSER", `${user}_old`);
+      await Promise.all([closeRedis(ok), closeRedis(old)]);
+      wrong.disconnect();
     }
   });
 

@@ -1,6 +1,6 @@
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
 import { publishJson, runService, watchCancelledRuns } from "@grantline/nats";
-import { closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
+import { checkRedisAccess, closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
 import { createAwsMetrics } from "./aws-metrics.ts";
 import { createFetcherAwsExecutor } from "./create-fetcher-aws-executor.ts";
 import { createDiagExecutor } from "./diag-executor.ts";
@@ -26,6 +26,7 @@ runService("fetcher", config, async (rt) => {
       keyFile: config.REDIS_TLS_KEY_FILE,
     },
   });
+  await checkRedisAccess(redis);
   const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
   const executor = createRoutingExecutor({
     diag: createDiagExecutor(),
