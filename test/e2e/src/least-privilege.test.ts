@@ -9,7 +9,14 @@ import { DB_ROLES } from "@grantline/db";
 import { createRedis, redisAcl, type Redis } from "@grantline/redis";
 import { asDatabaseAdmin, testInfra, uniqueName } from "@grantline/testing";
 import { diffRows, expectedIamRows, expectedRows, mergeRows } from "./ground-truth.ts";
-import { createPipeline, liveRows, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
+import {
+  createPipeline,
+  liveRows,
+  simSource,
+  spawnService,
+  syncAndWait,
+  type Pipeline,
+} from "./pipeline-harness.ts";
 
 // Issue 14: every service runs its whole path under its own credentials — the scheduler and the writer as
 // Postgres logins in their roles (no superuser), the fetcher as a Redis ACL user limited to its key prefix —
@@ -18,7 +25,7 @@ import { createPipeline, liveRows, simSource, syncAndWait, type Pipeline } from 
 let sim: AwsSim;
 let p: Pipeline;
 let admin: Redis;
-const pgUsers = new Map<"writer" | "scheduler", string>();
+const pgUsers = new Map<"writer" | "scheduler" | "readonly", string>();
 const redisUser = uniqueName("gl_e2e_fetcher_");
 const secrets = mkdtempSync(join(tmpdir(), "gl-lp-"));
 
@@ -84,6 +91,32 @@ afterAll(async () => {
 const expected = () => mergeRows(expectedRows(sim.exportOrg()), expectedIamRows(sim.exportOrg()));
 
 describe("each service under its own least-privilege credentials", () => {
+  it("a service refuses to start, with one line, under credentials that lack what it needs", async () => {
+    const reader = uniqueName("gl_e2e_reader_");
+    await asDatabaseAdmin(
+      testInfra().databaseUrl,
+      `CREATE ROLE ${reader} LOGIN IN ROLE ${DB_ROLES.readonly}`,
+    );
+    pgUsers.set("readonly", reader);
+    const url = new URL(p.databaseUrl);
+    url.username = reader;
+    const writer = spawnService("writer", { ...p.env, DATABASE_URL: url.toString() });
+    const fetcher = spawnService("fetcher", { ...p.env, REDIS_USERNAME: redisUser, REDIS_PASSWORD: "wrong" });
+    expect((await writer.exited).code).toBe(1);
+    expect((await fetcher.exited).code).toBe(1);
+    const fatal = (out: string[]) =>
+      out
+        .join("")
+        .split("\n")
+        .filter((l) => l.includes('"level":"fatal"') || l.includes('"level":60'));
+    expect(fatal(writer.output)).toEqual([
+      expect.stringMatching(/lacks .*INSERT on outbox.*grantline_writer/),
+    ]);
+    expect(fatal(fetcher.output)).toEqual([
+      expect.stringMatching(/redis refused the fetcher's user: WRONGPASS/),
+    ]);
+  });
+
   it("a full sync reaches the ground truth; no service connected as a superuser", async () => {
     await syncAndWait(p, "acme");
     expect(diffRows(expected(), await liveRows(p, "acme"))).toEqual([]);
