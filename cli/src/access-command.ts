@@ -4,6 +4,7 @@ import {
   accessToAccount,
   AccessQueryTimeout,
   createDb,
+  dbOptions,
   DEFAULT_ACCESS_TIMEOUT_MS,
   explainAccess,
   matchPrincipals,
@@ -133,7 +134,7 @@ export async function runAccess(
     includeInactive: flags["include-inactive"],
   };
   const ask = question(args, o, print);
-  const db = createDb({ url: config.DATABASE_URL, poolSize: 1, applicationName: "grantline-cli" });
+  const db = createDb({ ...dbOptions(config), poolSize: 1, applicationName: "grantline-cli" });
   try {
     await ask(db);
     return 0;

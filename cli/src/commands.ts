@@ -12,7 +12,7 @@ import {
   type Subjects,
 } from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
-import { createDb, ensureDatabase, migrateToLatest } from "@grantline/db";
+import { createDb, dbOptions, ensureDatabase, migrateToLatest } from "@grantline/db";
 import { runAccess, type AccessFlags } from "./access-command.ts";
 import { progressBar } from "./progress-bar.ts";
 import { UsageError } from "./usage-error.ts";
@@ -132,8 +132,8 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
   const subjects = createSubjects(config.GL_SUBJECT_PREFIX);
 
   if (cmd === "migrate") {
-    const created = await ensureDatabase(config.DATABASE_URL);
-    const db = createDb({ url: config.DATABASE_URL, poolSize: 1 });
+    const created = await ensureDatabase(dbOptions(config));
+    const db = createDb({ ...dbOptions(config), poolSize: 1 });
     try {
       const r = await migrateToLatest(db);
       if (r.error) throw r.error instanceof Error ? r.error : new Error(String(r.error));

@@ -104,6 +104,11 @@ describe.skipIf(!kustomizeCommand)("kustomize overlays", () => {
               expect(c.readinessProbe?.httpGet, where).toMatchObject({ path: "/readyz", port: "probe" });
               const stage = owner.replace("Deployment/grantline-", "");
               expect(port.containerPort, where).toBe(PROBE_PORTS[stage]);
+              // Probes and metrics on the pod's address only (the default, loopback, would fail kubelet's probes).
+              expect(
+                c.env.find((e: Any) => e.name === "PROBE_HOST")?.valueFrom?.fieldRef?.fieldPath,
+                where,
+              ).toBe("status.podIP");
               // The orchestrator must wait longer than the service's own drain (+5 s shutdown margin).
               expect(spec.terminationGracePeriodSeconds * 1000, where).toBeGreaterThan(
                 shutdownGraceMs + 5_000,
@@ -119,10 +124,12 @@ describe.skipIf(!kustomizeCommand)("kustomize overlays", () => {
         for (const { owner, spec } of podSpecs(objs)) {
           for (const c of spec.containers) {
             for (const e of c.env ?? []) {
-              if (e.name === "DATABASE_URL" || e.name === "REDIS_URL") {
+              if (["DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD"].includes(e.name)) {
                 expect(e.value, `${owner} ${e.name}`).toBeUndefined();
-                expect(e.valueFrom?.secretKeyRef?.name, `${owner} ${e.name}`).toMatch(
-                  /^grantline-(database|redis)$/,
+                // One Postgres login per service (its own role), so none holds another's privileges.
+                const service = owner.replace(/^(Deployment|Job)\/grantline-/, "");
+                expect(e.valueFrom?.secretKeyRef?.name, `${owner} ${e.name}`).toBe(
+                  e.name === "DATABASE_URL" ? `grantline-database-${service}` : "grantline-redis",
                 );
               }
               expect(String(e.value ?? ""), `${owner} ${e.name}`).not.toMatch(/:\/\/[^/\s]*:[^@/\s]+@/);

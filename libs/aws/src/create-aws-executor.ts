@@ -146,6 +146,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
           s.request.params,
           deps.permissionSetCache,
           (op, cmd, input) => call(s, "sso-admin", op, cmd, input),
+          logger,
         );
         return { page, warnings: [] };
       }

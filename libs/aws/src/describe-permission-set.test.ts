@@ -117,4 +117,29 @@ describe("describePermissionSet", () => {
     expect(later.calls).toEqual([]);
     expect(cached.PermissionsBoundary).toEqual(managed);
   });
+
+  it("refuses an entry that fails its schema or describes another set (a forged entry): a miss, with a warning", async () => {
+    const admin = psArn("admin");
+    const harmless = psArn("harmless");
+    await describePermissionSet({ InstanceArn, PermissionSetArn: harmless }, cache, ssoAdmin(undefined).call);
+    const copied = (await cache.getMany([harmless])).get(harmless);
+    const forgeries: unknown[] = [
+      copied, // a harmless set's page under the admin set's key
+      { v: 2, page: { PermissionSet: { PermissionSetArn: admin }, ManagedPolicies: "none" } },
+      { v: 2, page: null },
+    ];
+    for (const forged of forgeries) {
+      await cache.setMany([[admin, forged]]);
+      const warnings: unknown[] = [];
+      const aws = ssoAdmin({ ManagedPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+      const page = await describePermissionSet({ InstanceArn, PermissionSetArn: admin }, cache, aws.call, {
+        warn: (o: unknown) => void warnings.push(o),
+      });
+      expect(aws.calls).toHaveLength(5);
+      expect(page.PermissionsBoundary).toEqual({
+        ManagedPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+      });
+      expect(warnings).toEqual([expect.objectContaining({ permissionSetArn: admin })]);
+    }
+  });
 });

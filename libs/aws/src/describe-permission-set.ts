@@ -5,7 +5,9 @@ import {
   ListCustomerManagedPolicyReferencesInPermissionSetCommand,
   ListManagedPoliciesInPermissionSetCommand,
 } from "@aws-sdk/client-sso-admin";
+import { z } from "zod";
 import { PermanentError } from "@grantline/contracts";
+import type { Logger } from "@grantline/log";
 import { awsErrorCode } from "./classify-aws-error.ts";
 import { toJsonPage } from "./operations.ts";
 import type { CommandCtor, DescribePermissionSetCall } from "./operations.ts";
@@ -45,6 +47,43 @@ const CACHE_VERSION = 2;
 export const BYPASS_CACHE_PARAM = "BypassCache";
 
 /**
+ * A cache entry as the fetcher writes it. Anyone who can write to Redis can write an entry, so one that does not
+ * have this shape — or describes another permission set than the key's (a harmless set's page copied under
+ * AdministratorAccess's ARN) — is refused: a miss, with a warning, and AWS is read again.
+ */
+const PermissionSetCacheEntry = z.object({
+  v: z.literal(CACHE_VERSION),
+  page: z.object({
+    PermissionSet: z.looseObject({ PermissionSetArn: z.string() }),
+    ManagedPolicies: z.array(z.looseObject({ Arn: z.string() })),
+    CustomerManagedPolicyReferences: z.array(z.looseObject({ Name: z.string() })),
+    InlinePolicy: z.string().nullable(),
+    PermissionsBoundary: z.record(z.string(), z.unknown()).nullable(),
+  }),
+});
+
+/** The cached page of `arn`, or undefined when there is none or it is refused. */
+function cachedPage(
+  arn: string,
+  hit: unknown,
+  logger: Pick<Logger, "warn"> | undefined,
+): Record<string, unknown> | undefined {
+  if (hit === undefined) return undefined;
+  // Another version is an upgrade's leftover, not a forgery: a quiet miss.
+  if (typeof hit === "object" && hit !== null && (hit as { v?: unknown }).v !== CACHE_VERSION)
+    return undefined;
+  const r = PermissionSetCacheEntry.safeParse(hit);
+  const problem = !r.success
+    ? z.prettifyError(r.error).split("\n").slice(0, 3).join("; ")
+    : r.data.page.PermissionSet.PermissionSetArn !== arn
+      ? `it describes ${r.data.page.PermissionSet.PermissionSetArn}`
+      : null;
+  if (problem === null) return (hit as { page: Record<string, unknown> }).page;
+  logger?.warn({ permissionSetArn: arn, problem }, "permission-set cache entry refused; reading AWS");
+  return undefined;
+}
+
+/**
  * The composite `sso-admin DescribePermissionSet` page: the permission set with its managed and customer-managed
  * policies, its inline policy and its permissions boundary, from five calls, cached by ARN so repeated runs and
  * every replica skip them while the cache holds the page.
@@ -53,6 +92,7 @@ export async function describePermissionSet(
   params: Record<string, unknown>,
   cache: JsonCache,
   call: SsoAdminCall,
+  logger?: Pick<Logger, "warn">,
 ): Promise<Record<string, unknown>> {
   const arn = params.PermissionSetArn;
   const instanceArn = params.InstanceArn;
@@ -63,12 +103,9 @@ export async function describePermissionSet(
     );
   }
   // A targeted refresh (a feed saw the set change) must learn the new state: it reads AWS and overwrites the entry.
-  const hit =
-    params[BYPASS_CACHE_PARAM] === true
-      ? undefined
-      : ((await cache.getMany([arn])).get(arn) as { v?: unknown; page?: unknown } | undefined);
-  if (hit && typeof hit === "object" && hit.v === CACHE_VERSION && typeof hit.page === "object" && hit.page)
-    return hit.page as Record<string, unknown>;
+  const hit = params[BYPASS_CACHE_PARAM] === true ? undefined : (await cache.getMany([arn])).get(arn);
+  const cached = cachedPage(arn, hit, logger);
+  if (cached) return cached;
   const base = { InstanceArn: instanceArn, PermissionSetArn: arn };
   const described = (await call("DescribePermissionSet", ctor(DescribePermissionSetCommand), base)) as {
     PermissionSet?: unknown;
@@ -115,7 +152,9 @@ export async function describePermissionSet(
     InlinePolicy: inline.InlinePolicy ? inline.InlinePolicy : null,
     PermissionsBoundary: boundary,
   });
-  await cache.setMany([[arn, { v: CACHE_VERSION, page }]]);
+  // Only an entry this fetcher would accept back is stored (AWS answering with no permission set is not).
+  if (PermissionSetCacheEntry.safeParse({ v: CACHE_VERSION, page }).success)
+    await cache.setMany([[arn, { v: CACHE_VERSION, page }]]);
   return page;
 }
 

@@ -36,6 +36,12 @@ const stage: PassThrough = {
   why: "startStage({ settings: config }) reads MAX_IN_FLIGHT, MAX_DELIVER and ACK_WAIT_MS",
 };
 
+const database: PassThrough = {
+  lib: "libs/db/src",
+  via: /\bopenServiceDb\(\{\s*settings:\s*config\b/,
+  why: "openServiceDb({ settings: config }) reads DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_PASSWORD_FILE and DATABASE_TLS_*",
+};
+
 const fetchStages: PassThrough = {
   ...stage,
   via: /\bstartFetchConsumers\([^)]*\bconfig\)/,
@@ -54,7 +60,7 @@ const SERVICES: Record<string, ServiceConfig> = {
   scheduler: {
     schema: SchedulerEnv,
     src: "services/scheduler/src",
-    passThrough: [runtime, tracing],
+    passThrough: [runtime, tracing, database],
     loaderReads: { SOURCES_FILE: "sources" },
   },
   fetcher: {
@@ -64,7 +70,11 @@ const SERVICES: Record<string, ServiceConfig> = {
     loaderReads: { SOURCES_FILE: "sources" },
   },
   mapper: { schema: MapperEnv, src: "services/mapper/src", passThrough: [runtime, tracing, stage] },
-  writer: { schema: WriterEnv, src: "services/writer/src", passThrough: [runtime, tracing, stage] },
+  writer: {
+    schema: WriterEnv,
+    src: "services/writer/src",
+    passThrough: [runtime, tracing, stage, database],
+  },
 };
 
 /** The code (comments removed, tests left out) of every .ts file under `dir`. */

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -48,7 +49,10 @@ export const CommonEnv = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // /healthz, /readyz and /metrics. 0 picks a free port (tests).
   PROBE_PORT: port.optional(),
-  PROBE_HOST: z.string().default("0.0.0.0"),
+  // Interface of the probe server: loopback by default (the CLI, the demo, a laptop); Kubernetes sets the pod IP
+  // (downward API) so kubelet and Prometheus reach it and nothing else on the node does; compose sets 0.0.0.0
+  // inside the container's own network namespace.
+  PROBE_HOST: z.string().default("127.0.0.1"),
   // How long a SIGTERM may take to finish in-flight messages before the process gives up on them (they are
   // redelivered). Keep below the orchestrator's termination grace period (Kubernetes default 30 s).
   SHUTDOWN_GRACE_MS: positiveMs.default(20_000),
@@ -94,16 +98,35 @@ export const ConsumerEnv = z.object({
     .optional(),
 });
 
+// A file that must exist at start: a missing secret or certificate stops the service with the variable's name.
+const file = z.string().refine((p) => existsSync(p), "no such file");
+
 export const DatabaseEnv = z.object({
   // Postgres; the writer and scheduler own it. A password in it never reaches the logs (redacted).
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/grantline"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // The password of the URL's user, read from a file (a mounted secret) at each new connection, so a rotated
+  // password is picked up without a restart.
+  DATABASE_PASSWORD_FILE: file.optional(),
+  // TLS to Postgres: the CA that signed the server's certificate (the server is then verified), and a client
+  // certificate and key for certificate authentication. `sslmode=…` in the URL works too (libpq's names).
+  DATABASE_TLS_CA_FILE: file.optional(),
+  DATABASE_TLS_CERT_FILE: file.optional(),
+  DATABASE_TLS_KEY_FILE: file.optional(),
 });
 
 export const RedisEnv = z.object({
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
-  // Namespaces every key (budgets, caches) so grantline can share a Redis.
+  // Namespaces every key (budgets, caches) so grantline can share a Redis; the fetcher's ACL user is limited to it.
   REDIS_KEY_PREFIX: z.string().default("gl:"),
+  // The fetcher's Redis ACL user (or in the URL: redis://user:password@host). The file is a mounted secret.
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD_FILE: file.optional(),
+  // TLS to Redis (rediss:// turns it on with the system CAs): the CA of the server, a client certificate and key.
+  REDIS_TLS_CA_FILE: file.optional(),
+  REDIS_TLS_CERT_FILE: file.optional(),
+  REDIS_TLS_KEY_FILE: file.optional(),
 });
 
 export const SourcesEnv = z.object({

@@ -40,6 +40,31 @@ describe("service config loaders", () => {
     expect(loadMapperConfig({ MAX_IN_FLIGHT: "" }).MAX_IN_FLIGHT).toBe(32);
     const s = loadSchedulerConfig({ SOURCES_FILE: good });
     expect(s.sources.sources[0]?.budgets["sso-admin"]).toBe(20);
+    // Probes on loopback unless a deployment says otherwise (the pod IP in Kubernetes).
+    expect(w.PROBE_HOST).toBe("127.0.0.1");
+  });
+
+  it("reads credentials and TLS files for Postgres and Redis", () => {
+    const secret = sourcesFile("s3cret\n");
+    const w = loadWriterConfig({
+      DATABASE_PASSWORD_FILE: secret,
+      DATABASE_TLS_CA_FILE: secret,
+      DATABASE_TLS_CERT_FILE: secret,
+      DATABASE_TLS_KEY_FILE: secret,
+    });
+    expect([w.DATABASE_PASSWORD_FILE, w.DATABASE_TLS_CA_FILE, w.DATABASE_TLS_KEY_FILE]).toEqual([
+      secret,
+      secret,
+      secret,
+    ]);
+    const f = loadFetcherConfig({
+      SOURCES_FILE: good,
+      REDIS_URL: "rediss://redis:6380",
+      REDIS_USERNAME: "grantline-fetcher",
+      REDIS_PASSWORD_FILE: secret,
+      REDIS_TLS_CA_FILE: secret,
+    });
+    expect(f).toMatchObject({ REDIS_USERNAME: "grantline-fetcher", REDIS_PASSWORD_FILE: secret });
   });
 
   it.each([
@@ -59,6 +84,16 @@ describe("service config loaders", () => {
       /STALL_TIMEOUT_MS/,
     ],
     ["scheduler", () => loadSchedulerConfig({ SOURCES_FILE: good, PROBE_PORT: "99999" }), /PROBE_PORT/],
+    [
+      "writer",
+      () => loadWriterConfig({ DATABASE_TLS_CA_FILE: join(dir, "no-ca.pem") }),
+      /DATABASE_TLS_CA_FILE: no such file/,
+    ],
+    [
+      "fetcher",
+      () => loadFetcherConfig({ SOURCES_FILE: good, REDIS_PASSWORD_FILE: join(dir, "no-secret") }),
+      /REDIS_PASSWORD_FILE: no such file/,
+    ],
     [
       "mapper",
       () => loadMapperConfig({ NATS_URL: "http://nats:4222" }),

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import {
+  PermanentError,
   RetryableError,
   type Entitlement,
   type Resource,
@@ -128,11 +129,21 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     await lockRun(tx, b.runId, "shared");
     const task = await tx
       .selectFrom("tasks")
-      .select(["status", "run_id", "parts_applied"])
+      .select(["status", "run_id", "source_id", "parts_applied"])
       .where("id", "=", b.taskId)
       .forUpdate()
       .executeTakeFirst();
-    if (!task || task.status !== "pending" || task.run_id !== b.runId) return none;
+    // A batch must answer a task grantline issued, in the run and source it names. One that does not was not
+    // made by the pipeline (a forged or corrupted message): refused and dead-lettered, nothing committed.
+    if (!task || task.run_id !== b.runId || task.source_id !== b.sourceId)
+      throw new PermanentError(
+        "batch-refused",
+        task
+          ? `task ${b.taskId} belongs to run ${task.run_id} of source ${task.source_id}, not run ${b.runId} of ${b.sourceId}`
+          : `task ${b.taskId} does not exist`,
+      );
+    // A task already settled in this run: a redelivery, or a page re-fetched after a stall. Never applied twice.
+    if (task.status !== "pending") return none;
     const part = b.part;
     if (part && task.parts_applied.includes(part.index)) return none;
     const last = !part || part.index === part.count - 1;

@@ -83,7 +83,8 @@ export async function completeRunIfDone(
   // benchmark organization's run never finished its derivation). ANALYZE is transactional and sees the rows
   // this transaction can see; the post-commit refresh (`refreshPlannerStatistics`) serves the access queries.
   if (status === "succeeded" && run.is_initial)
-    await sql`ANALYZE resources, entitlements, grants`.execute(tx);
+    // Through the owner's SECURITY DEFINER function: ANALYZE needs table ownership, which a service role lacks.
+    await sql`SELECT analyze_synced_tables()`.execute(tx);
   // A refresh run read a few objects: it concludes nothing from what it did not read (no source sweep), and
   // what its batches changed is derived again by the deriver (`deriveOwed`), whatever its outcome, not here.
   let finalEvents = noEvents();

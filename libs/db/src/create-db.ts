@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./database.ts";
@@ -11,6 +13,62 @@ export interface CreateDbOptions {
   poolSize?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** The password, read from this file (a mounted secret) for every new connection: rotation needs no restart. */
+  passwordFile?: string | undefined;
+  /**
+   * TLS: PEM files of the server's CA (the server's certificate is then verified) and of a client certificate
+   * and key. Without them, `sslmode`/`sslrootcert`/… in the URL apply as libpq reads them.
+   */
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
+}
+
+/** The connection settings of the environment (libs/config DatabaseEnv), as createDb's options. */
+export interface DatabaseSettings {
+  DATABASE_URL: string;
+  DATABASE_POOL_SIZE: number;
+  DATABASE_PASSWORD_FILE?: string | undefined;
+  DATABASE_TLS_CA_FILE?: string | undefined;
+  DATABASE_TLS_CERT_FILE?: string | undefined;
+  DATABASE_TLS_KEY_FILE?: string | undefined;
+}
+
+export function dbOptions(s: DatabaseSettings): CreateDbOptions {
+  return {
+    url: s.DATABASE_URL,
+    poolSize: s.DATABASE_POOL_SIZE,
+    passwordFile: s.DATABASE_PASSWORD_FILE,
+    tls: {
+      caFile: s.DATABASE_TLS_CA_FILE,
+      certFile: s.DATABASE_TLS_CERT_FILE,
+      keyFile: s.DATABASE_TLS_KEY_FILE,
+    },
+  };
+}
+
+/**
+ * How to reach the server, for a pool or a single client (the leader's session, creating the database): the URL,
+ * the password file and the TLS files of `o`.
+ */
+export function connectionConfig(
+  o: Pick<CreateDbOptions, "url" | "passwordFile" | "tls">,
+): Pick<pg.ClientConfig, "connectionString" | "password" | "ssl"> {
+  const ssl = sslOptions(o);
+  return {
+    connectionString: o.url,
+    ...(o.passwordFile ? { password: passwordFrom(o.passwordFile) } : {}),
+    ...(ssl ? { ssl } : {}),
+  };
+}
+
+function sslOptions(o: Pick<CreateDbOptions, "tls">): pg.ClientConfig["ssl"] {
+  const t = o.tls;
+  if (!t?.caFile && !t?.certFile && !t?.keyFile) return undefined;
+  return {
+    rejectUnauthorized: true,
+    ...(t.caFile ? { ca: readFileSync(t.caFile, "utf8") } : {}),
+    ...(t.certFile ? { cert: readFileSync(t.certFile, "utf8") } : {}),
+    ...(t.keyFile ? { key: readFileSync(t.keyFile, "utf8") } : {}),
+  };
 }
 
 export type Db = Kysely<Database>;
@@ -18,7 +76,7 @@ export type Db = Kysely<Database>;
 /** A kysely instance over a pg pool. `db.destroy()` closes the pool. */
 export function createDb(o: CreateDbOptions): Db {
   const pool = new pg.Pool({
-    connectionString: o.url,
+    ...connectionConfig(o),
     max: o.poolSize ?? 10,
     application_name: o.applicationName ?? "grantline",
     connectionTimeoutMillis: 10_000,
@@ -30,4 +88,8 @@ export function createDb(o: CreateDbOptions): Db {
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function passwordFrom(file: string): () => Promise<string> {
+  return async () => (await readFile(file, "utf8")).trim();
 }

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { DeadLetter, RunStatus, Subjects } from "@grantline/contracts";
 import { completeRunIfDone } from "./complete-run.ts";
 import type { Db } from "./create-db.ts";
@@ -16,6 +17,9 @@ export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): 
         warnings: [`task ${taskId} dead-lettered at ${letter.stage}: ${letter.reason}`],
       })
       .where("id", "=", taskId)
+      // A letter naming a task of another run (a refused forged batch, say) fails nothing. Compared as text: a
+      // letter's runId is whatever the refused payload said, not necessarily a uuid.
+      .$if(letter.runId !== null, (q) => q.where(sql`run_id::text`, "=", letter.runId))
       .where("status", "=", "pending")
       .returning("run_id")
       .executeTakeFirst();

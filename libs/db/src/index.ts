@@ -10,10 +10,13 @@
  * publisher.kick();
  * const who = await accessToAccount(db, "123456789012", { timeoutMs: 10_000 }); // { rows, hiddenInactive }
  */
-export { createDb } from "./create-db.ts";
-export type { Db, CreateDbOptions } from "./create-db.ts";
+export { createDb, dbOptions } from "./create-db.ts";
+export type { Db, CreateDbOptions, DatabaseSettings } from "./create-db.ts";
 export type { Database } from "./database.ts";
 export { migrateToLatest, ensureDatabase } from "./migrate.ts";
+export { DB_ROLES } from "./grant-roles.ts";
+export { DatabaseAccessError, openServiceDb } from "./open-service-db.ts";
+export type { OpenServiceDbOptions } from "./open-service-db.ts";
 export { postgresReadiness } from "./postgres-readiness.ts";
 export { leadershipBounds, startLeadership } from "./leadership.ts";
 export type { Leadership, LeadershipOptions } from "./leadership.ts";

@@ -1,9 +1,13 @@
 import pg from "pg";
 import type { Logger } from "@grantline/log";
+import { connectionConfig, type CreateDbOptions } from "./create-db.ts";
 
 export interface LeadershipOptions {
   /** The database whose advisory lock decides; a dedicated session is opened on it, outside any pool. */
   url: string;
+  /** As createDb's: the password file and TLS files of the service's other connections. */
+  passwordFile?: CreateDbOptions["passwordFile"];
+  tls?: CreateDbOptions["tls"];
   /** The advisory lock key: one per role that needs a single leader. */
   key: number;
   /** How often a standby tries for the lock, and a leader checks its session is alive. */
@@ -81,7 +85,7 @@ export function startLeadership(o: LeadershipOptions): Leadership {
     try {
       if (!client) {
         const c = new pg.Client({
-          connectionString: o.url,
+          ...connectionConfig(o),
           application_name: o.applicationName ?? "grantline-leader",
           // A query the server never answers (partition) fails here instead of hanging the leader's loop.
           query_timeout: checkTimeoutMs,

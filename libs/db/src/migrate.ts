@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "kysely";
 import pg from "pg";
+import { connectionConfig, type CreateDbOptions } from "./create-db.ts";
 import * as m0001 from "./migrations/0001-initial.ts";
 import * as m0002 from "./migrations/0002-effective-grants.ts";
 import * as m0003 from "./migrations/0003-task-counters.ts";
@@ -9,6 +10,7 @@ import * as m0006 from "./migrations/0006-effective-grants-exact.ts";
 import * as m0007 from "./migrations/0007-task-event-counts.ts";
 import * as m0008 from "./migrations/0008-incremental-sync.ts";
 import * as m0009 from "./migrations/0009-batch-parts.ts";
+import * as m0010 from "./migrations/0010-roles.ts";
 import * as m0012 from "./migrations/0012-deferred-derivation.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
@@ -22,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0007-task-event-counts": m0007,
   "0008-incremental-sync": m0008,
   "0009-batch-parts": m0009,
+  "0010-roles": m0010,
   "0012-deferred-derivation": m0012,
 };
 
@@ -38,13 +41,16 @@ export async function migrateToLatest<DB>(database: Kysely<DB>): Promise<Migrati
 }
 
 /** Creates the database named in `url` when it does not exist yet (first start on a fresh Postgres). */
-export async function ensureDatabase(url: string): Promise<boolean> {
-  const u = new URL(url);
+export async function ensureDatabase(
+  target: string | Pick<CreateDbOptions, "url" | "passwordFile" | "tls">,
+): Promise<boolean> {
+  const o = typeof target === "string" ? { url: target } : target;
+  const u = new URL(o.url);
   const name = decodeURIComponent(u.pathname.slice(1));
   if (!name) return false;
-  const admin = new URL(url);
+  const admin = new URL(o.url);
   admin.pathname = "/postgres";
-  const c = new pg.Client({ connectionString: admin.toString() });
+  const c = new pg.Client(connectionConfig({ ...o, url: admin.toString() }));
   await c.connect();
   try {
     const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);

@@ -45,7 +45,7 @@ export async function refreshPlannerStatistics(
     // A source's first successful run was analyzed inside its completing transaction (completeRunIfDone).
     if (run.is_initial && run.status === "succeeded") return false;
     const started = Date.now();
-    await sql`ANALYZE resources, entitlements, grants`.execute(db);
+    await sql`SELECT analyze_synced_tables()`.execute(db); // ANALYZE as the tables' owner (a migration made it)
     logger.info({ runId, ms: Date.now() - started }, "planner statistics refreshed after the run's load");
     return true;
   } catch (err) {

@@ -58,8 +58,10 @@ describe("startProbeServer", () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({
       ok: false,
-      checks: { always: { ok: true }, toggle: { ok: false, error: "dependency down" } },
+      checks: { always: { ok: true }, toggle: { ok: false } },
     });
+    // The reason is the operators' (in the log), not whoever can reach the port's.
+    expect(JSON.stringify(await (await fetch(`${s.url}/readyz`)).json())).not.toMatch(/dependency down/);
     healthy = true;
     res = await fetch(`${s.url}/readyz`);
     expect(res.status).toBe(200);
@@ -87,7 +89,7 @@ describe("startProbeServer", () => {
     const res = await fetch(`${s.url}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({
-      checks: { hang: { ok: false, error: "timed out after 100 ms" } },
+      checks: { hang: { ok: false } },
     });
     expect(aborted).toBeInstanceOf(Error);
   });

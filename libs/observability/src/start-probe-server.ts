@@ -60,7 +60,7 @@ export interface ReadinessReport {
  * });
  */
 export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeServer> {
-  const host = opts.host ?? "0.0.0.0";
+  const host = opts.host ?? "127.0.0.1";
   const timeoutMs = opts.checkTimeoutMs ?? 2000;
   const log = opts.logger.child({ component: "probes" });
   let shuttingDown = false;
@@ -105,7 +105,7 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
         return;
       case "/readyz": {
         const report = await readiness();
-        send(res, report.ok ? 200 : 503, "application/json", JSON.stringify(report));
+        send(res, report.ok ? 200 : 503, "application/json", JSON.stringify(withoutErrors(report)));
         return;
       }
       case "/metrics":
@@ -150,6 +150,20 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
       });
     },
   };
+}
+
+/**
+ * What `/readyz` tells whoever can reach it: each dependency's name and whether it passed. The errors (hosts,
+ * account ids, what a dependency refused) go to the log, which only operators read.
+ */
+function withoutErrors(r: ReadinessReport): {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; ms: number }>;
+} {
+  const checks = Object.fromEntries(
+    Object.entries(r.checks).map(([name, c]) => [name, { ok: c.ok, ms: c.ms }]),
+  );
+  return { ...r, checks };
 }
 
 async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {

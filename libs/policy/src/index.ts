@@ -8,6 +8,7 @@ export {
   type PrincipalRef,
 } from "./classify-principal.ts";
 export { trustConditions, type TrustConditions } from "./trust-conditions.ts";
+export { fingerprint, fingerprintExternalIds } from "./fingerprint-external-ids.ts";
 export { evaluateTrust, trustDenies, type TrustEvaluation, type TrustedPrincipal } from "./evaluate-trust.ts";
 export {
   evaluateIdentity,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import type { RedisLogger } from "./redis-logger.ts";
 
@@ -16,6 +17,30 @@ export interface CreateRedisOptions {
   maxRetriesPerRequest?: number;
   /** Upper bound of the reconnect backoff. @default 5000 */
   maxReconnectDelayMs?: number;
+  /** ACL user and password; override any in `url`. The password may come from a file (a mounted secret). */
+  username?: string | undefined;
+  password?: string | undefined;
+  passwordFile?: string | undefined;
+  /**
+   * TLS: PEM files of the server's CA and of a client certificate and key. Any of them turns TLS on, as
+   * `rediss://` does (which alone verifies the server against the system's CAs).
+   */
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
+}
+
+/** Read once at start: a rotated Redis password takes a restart (docs/deploying.md#credentials). */
+function readSecret(path: string): string {
+  return readFileSync(path, "utf8").trim();
+}
+
+function tlsOptions(o: CreateRedisOptions): { ca?: string; cert?: string; key?: string } | undefined {
+  const t = o.tls;
+  if (!t?.caFile && !t?.certFile && !t?.keyFile) return undefined;
+  return {
+    ...(t.caFile ? { ca: readFileSync(t.caFile, "utf8") } : {}),
+    ...(t.certFile ? { cert: readFileSync(t.certFile, "utf8") } : {}),
+    ...(t.keyFile ? { key: readFileSync(t.keyFile, "utf8") } : {}),
+  };
 }
 
 /**
@@ -31,7 +56,12 @@ export interface CreateRedisOptions {
 export function createRedis(opts: CreateRedisOptions): Redis {
   const name = opts.name ?? "grantline";
   const cap = opts.maxReconnectDelayMs ?? 5000;
+  const password = opts.passwordFile ? readSecret(opts.passwordFile) : opts.password;
+  const tls = tlsOptions(opts);
   const redis = new Redis(opts.url, {
+    ...(opts.username ? { username: opts.username } : {}),
+    ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
     keyPrefix: opts.keyPrefix ?? "",
     connectionName: name,
     maxRetriesPerRequest: opts.maxRetriesPerRequest ?? 3,

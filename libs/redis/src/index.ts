@@ -20,5 +20,8 @@ export type { AcquireResult, RateLimiter, RateLimiterOptions, RateLimits } from 
 export { createJsonCache } from "./create-json-cache.ts";
 export type { JsonCache, JsonCacheOptions } from "./create-json-cache.ts";
 export { redisReadinessCheck } from "./redis-readiness-check.ts";
+export { checkRedisAccess, RedisAccessError } from "./check-redis-access.ts";
+export { FETCHER_REDIS_COMMANDS, redisAcl, renderUsersAcl } from "./redis-acl.ts";
+export type { RedisAclOptions } from "./redis-acl.ts";
 export type { RedisLogger } from "./redis-logger.ts";
 export type { Redis } from "ioredis";

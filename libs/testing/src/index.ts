@@ -11,7 +11,7 @@
  */
 export { testInfra, uniqueName } from "./infra.ts";
 export type { TestInfra } from "./infra.ts";
-export { createTestDatabase } from "./test-database.ts";
+export { asDatabaseAdmin, createTestDatabase } from "./test-database.ts";
 export type { TestDatabase } from "./test-database.ts";
 export { waitFor } from "./wait-for.ts";
 export type { WaitForOptions } from "./wait-for.ts";

@@ -34,3 +34,17 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
     },
   };
 }
+
+/**
+ * Runs one statement as the test server's admin (the URL's user): for what is cluster-wide, such as the login
+ * users a test creates in grantline's roles (and drops afterwards).
+ */
+export async function asDatabaseAdmin(adminUrl: string, statement: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(statement);
+  } finally {
+    await c.end();
+  }
+}

@@ -1,6 +1,6 @@
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
 import { publishJson, runService, watchCancelledRuns } from "@grantline/nats";
-import { closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
+import { checkRedisAccess, closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
 import { createAwsMetrics } from "./aws-metrics.ts";
 import { createFetcherAwsExecutor } from "./create-fetcher-aws-executor.ts";
 import { createDiagExecutor } from "./diag-executor.ts";
@@ -17,7 +17,16 @@ runService("fetcher", config, async (rt) => {
     keyPrefix: config.REDIS_KEY_PREFIX,
     logger,
     name: "grantline-fetcher",
+    username: config.REDIS_USERNAME,
+    password: config.REDIS_PASSWORD,
+    passwordFile: config.REDIS_PASSWORD_FILE,
+    tls: {
+      caFile: config.REDIS_TLS_CA_FILE,
+      certFile: config.REDIS_TLS_CERT_FILE,
+      keyFile: config.REDIS_TLS_KEY_FILE,
+    },
   });
+  await checkRedisAccess(redis);
   const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
   const executor = createRoutingExecutor({
     diag: createDiagExecutor(),

@@ -15,11 +15,7 @@ import { startSchedulerTicks } from "./start-scheduler-ticks.ts";
 const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
 runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm, serve }) => {
   const sources = config.sources.sources;
-  const db = pgdb.createDb({
-    url: config.DATABASE_URL,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: "grantline-scheduler",
-  });
+  const db = await pgdb.openServiceDb({ settings: config, service: "scheduler", logger });
   const outbox = pgdb.startOutboxPublisher({
     db,
     sink: createOutboxSink(js),
@@ -42,7 +38,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
   const control = serveControl({ nc, subjects, handlers, logger, queue: "grantline-scheduler" });
   // Advisory lock key of the scheduler role ("gl-s" in ASCII); one active leader, others stand by.
   const leadership = pgdb.startLeadership({
-    url: config.DATABASE_URL,
+    ...pgdb.dbOptions(config),
     key: 0x676c2d73,
     retryMs: Math.min(config.TICK_MS, 5_000),
     logger,

@@ -2,8 +2,8 @@ import { DeadLetter, ResultBatch } from "@grantline/contracts";
 import { exitOnConfigError, loadWriterConfig } from "@grantline/config";
 import {
   applyBatch,
-  createDb,
   failTask,
+  openServiceDb,
   isUnstorableDataError,
   postgresReadiness,
   storableBatch,
@@ -17,11 +17,7 @@ import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } fr
 const config = exitOnConfigError("writer", () => loadWriterConfig(process.env));
 runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBlobs, serve }) => {
   const rowsWritten = metrics.counter("grantline_writer_rows_total", "Rows upserted by the writer", []);
-  const db = createDb({
-    url: config.DATABASE_URL,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: "grantline-writer",
-  });
+  const db = await openServiceDb({ settings: config, service: "writer", logger });
   const blobs = await openBlobs();
   const outbox = startOutboxPublisher({
     db,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_ROLE, startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import { accessOfPrincipal, accessToAccount, explainAccess, roleAssumers } from "@grantline/db";
+import { fingerprint } from "@grantline/policy";
 import {
   ADMIN_PS,
   ANN,
@@ -96,7 +97,11 @@ describe("exact access on a hand-written organization", () => {
     });
     const vendor = await roleAssumers(p.db, role(PROD, "Vendor"));
     expect(who(vendor.rows)).toEqual([`aws_account/${OUTSIDER}`]);
-    expect(vendor.rows[0]?.grants[0]?.attrs).toMatchObject({ conditions: { externalId: ["vendor-123"] } });
+    // The external id is shown as its fingerprint (issue 14): in the rows, the CLI's answers and the events.
+    expect(vendor.rows[0]?.grants[0]?.attrs).toMatchObject({
+      conditions: { externalId: [fingerprint("vendor-123")] },
+    });
+    expect(JSON.stringify(await readEvents(p))).not.toContain("vendor-123");
   });
 
   it("an account-root trust resolves to exactly the principals whose identity policies allow it", async () => {

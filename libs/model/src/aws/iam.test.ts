@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { fingerprint } from "@grantline/policy";
 import { mapPage } from "../map-page.ts";
 import { pageResult, testRequests } from "./page-result.fixture.ts";
 import { rootRequests } from "../root-requests.ts";
@@ -525,7 +526,8 @@ describe("edge cases (hand-written pages)", () => {
       actions: ["sts:AssumeRole"],
       conditional: true,
       statements: [2],
-      conditions: { externalId: ["vendor-42"] },
+      // The external id is a shared secret: stored and emitted as its fingerprint only.
+      conditions: { externalId: [fingerprint("vendor-42")] },
     });
   });
 

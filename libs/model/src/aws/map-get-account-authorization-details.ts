@@ -7,6 +7,7 @@ import {
   type Resource,
   type ResultBatch,
 } from "@grantline/contracts";
+import { fingerprintExternalIds } from "@grantline/policy";
 import {
   iamGroupMemberEntitlementId,
   iamKeysScope,
@@ -187,7 +188,8 @@ function addGroup(p: GaadPage, g: Item): void {
 function addRole(p: GaadPage, r: Item): void {
   const arn = str(r, "Arn");
   const name = str(r, "RoleName");
-  const trust = decodePolicy(optStr(r, "AssumeRolePolicyDocument"));
+  // External ids are shared secrets: the stored policy, its grants' conditions and the events carry fingerprints.
+  const trust = fingerprintExternalIds(decodePolicy(optStr(r, "AssumeRolePolicyDocument")));
   const ent = iamRoleAssignmentEntitlementId(arn);
   p.resources.push({
     type: "iam_role",
