@@ -9,6 +9,7 @@ import * as m0006 from "./migrations/0006-effective-grants-exact.ts";
 import * as m0007 from "./migrations/0007-task-event-counts.ts";
 import * as m0008 from "./migrations/0008-incremental-sync.ts";
 import * as m0009 from "./migrations/0009-batch-parts.ts";
+import * as m0011 from "./migrations/0011-control-audit.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0007-task-event-counts": m0007,
   "0008-incremental-sync": m0008,
   "0009-batch-parts": m0009,
+  "0011-control-audit": m0011,
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */
