@@ -58,6 +58,9 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnect
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1000,
         timeout: 5000,
+        // While credentials rotate, the server may refuse a reconnect or two (its new password before the
+        // service's file has it): keep trying. The client's default gives up after two refusals, for good.
+        ignoreAuthErrorAbort: true,
         ...opts.auth?.options,
         ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
       });
