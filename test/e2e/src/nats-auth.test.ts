@@ -2,7 +2,6 @@
 // every service connecting as its own user, the CLI as the operator, a downstream reader as the subscriber.
 // Proves the permissions generated from the code cover everything the services really do (streams, consumers,
 // acks, outbox, blobs, dead letters, control replies), and that the control request is audited with its user.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,10 +22,9 @@ import {
   type TestDatabase,
   type TestNatsServer,
 } from "@grantline/testing";
-import { diagSource, spawnService, type RunningService } from "./pipeline-harness.ts";
+import { diagSource, runCli, spawnService, type RunningService } from "./pipeline-harness.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BIN = join(ROOT, "cli/bin/grantline.js");
 const haveServer = existsSync(NATS_SERVER_BINARY);
 if (!haveServer)
   console.warn(`skipped: no nats-server at ${NATS_SERVER_BINARY} (GL_TEST_NATS_SERVER names another)`);
@@ -41,18 +39,8 @@ let dir: string;
 let env: Record<string, string>;
 const running: RunningService[] = [];
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], {
-      env: { ...env, NATS_USER: "operator", NATS_PASSWORD: passwords.operator },
-    });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    c.once("exit", (code) => resolve({ code: code ?? 1, out, err }));
-  });
-}
+const cli = (args: string[]) =>
+  runCli(args, { ...env, NATS_USER: "operator", NATS_PASSWORD: passwords.operator });
 
 beforeAll(async () => {
   if (!haveServer) return;
@@ -104,6 +92,9 @@ describe.skipIf(!haveServer)("the pipeline with a NATS user per service", () => 
     expect(r.code, `${r.err}\n${logs.slice(-4000)}`).toBe(0);
     expect(JSON.parse(r.out.trim().split("\n").at(-1)!)).toMatchObject({ status: "succeeded" });
     expect(logs).not.toMatch(/Permissions Violation|may not (publish|subscribe)|NATS refused/);
+    const tail = await cli(["events", "tail", "--from-start", "--limit", "3", "--json"]);
+    expect(tail.code, tail.err).toBe(0);
+    expect(tail.out.trim().split("\n")).toHaveLength(3);
 
     const db = createDb({ url: tdb.url });
     const audit = await db.selectFrom("control_audit").selectAll().orderBy("id").execute();
