@@ -1,6 +1,7 @@
 // An example downstream consumer of grantline's change events (docs/events.md).
 //
 //   NATS_URL=nats://127.0.0.1:4222 node --import tsx examples/event-consumer.ts [--name my-app] [--type grant.*]
+//   (with NATS_USER=subscriber NATS_PASSWORD=… where NATS has authorization)
 //
 // It creates (or reuses) a *durable* JetStream consumer on the events stream, so it resumes where it stopped
 // after a restart and never misses an event while it is down (events are kept 7 days). Each event is a
@@ -27,6 +28,8 @@ const filter = `${subjects.prefix}.events.${values.source}.${values.type}`;
 const nc = await connect({
   servers: (process.env.NATS_URL ?? "nats://127.0.0.1:4222").split(","),
   maxReconnectAttempts: -1,
+  // grantline's read-only `subscriber` user where NATS has authorization (docs/events.md); anonymous otherwise.
+  ...(process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD } : {}),
 });
 const jsm = await jetstreamManager(nc);
 // Idempotent: adding a durable consumer with the same configuration again is a no-op.

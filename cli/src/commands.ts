@@ -2,17 +2,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { connect, RequestError, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import {
+  ANONYMOUS_CTL_USER,
   CancelReply,
   createSubjects,
   RefreshReply,
   StatusReply,
   SyncReply,
   type FeedStatus,
+  type CtlVerb,
   type RunSummary,
-  type Subjects,
 } from "@grantline/contracts";
 import type { CliConfig } from "@grantline/config";
 import { createDb, dbOptions, ensureDatabase, migrateToLatest } from "@grantline/db";
+import { inboxPrefixOf, natsAuth } from "@grantline/nats";
 import { runAccess, type AccessFlags } from "./access-command.ts";
 import { progressBar } from "./progress-bar.ts";
 import { UsageError } from "./usage-error.ts";
@@ -61,7 +63,8 @@ Commands:
                     --timeout <ms> (statement timeout of each query, default 10000; exit code 3 when hit)
 
 Options: --json (machine-readable output), -h/--help
-Environment: NATS_URL, DATABASE_URL, GL_SUBJECT_PREFIX (see docs/configuration.md)
+Environment: NATS_URL, DATABASE_URL, GL_SUBJECT_PREFIX, NATS_USER with NATS_PASSWORD[_FILE] (or NATS_CREDS_FILE,
+  NATS_NKEY_SEED_FILE), NATS_TLS_* (see docs/configuration.md)
 `;
 
 type Flags = AccessFlags & {
@@ -86,13 +89,13 @@ function runLine(r: RunSummary): string {
 /** Live progress of a run until it ends, then its summary; exit code 0 when it succeeded. */
 async function waitForRun(
   nc: NatsConnection,
-  subjects: Subjects,
+  ctl: (verb: CtlVerb) => string,
   runId: string,
   json: boolean,
 ): Promise<number> {
   const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
   for (;;) {
-    const st = StatusReply.parse(await ask(nc, subjects.ctl("status"), { runId }));
+    const st = StatusReply.parse(await ask(nc, ctl("status"), { runId }));
     if (!st.ok) throw new Error(st.error);
     const run = st.runs[0];
     if (run) {
@@ -157,11 +160,20 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
     cmd === "cancel" ||
     (cmd === "events" && sub === "tail")
   ) {
-    const nc = await connect({ servers: config.NATS_URL.split(","), maxReconnectAttempts: -1 });
+    // The user names the control subjects: the server lets each operator user publish only on its own.
+    const auth = natsAuth(config);
+    const user = auth.user ?? (auth.authenticated ? "operator" : ANONYMOUS_CTL_USER);
+    const ctl = (verb: CtlVerb) => subjects.ctl(verb, user);
+    const nc = await connect({
+      servers: config.NATS_URL.split(","),
+      maxReconnectAttempts: -1,
+      ...auth.options,
+      ...(auth.authenticated ? { inboxPrefix: inboxPrefixOf(user) } : {}),
+    });
     try {
       if (cmd === "sync") {
         if (!sub) throw new UsageError("sync needs a source id");
-        const reply = SyncReply.parse(await ask(nc, subjects.ctl("sync"), { sourceId: sub }));
+        const reply = SyncReply.parse(await ask(nc, ctl("sync"), { sourceId: sub }));
         if (!reply.ok) throw new Error(reply.error);
         if (!flags.wait) {
           print(
@@ -171,12 +183,12 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
           );
           return 0;
         }
-        return await waitForRun(nc, subjects, reply.runId, json);
+        return await waitForRun(nc, ctl, reply.runId, json);
       }
       if (cmd === "refresh") {
         if (!sub) throw new UsageError("refresh needs a target <resourceType>:<id>, e.g. sso_user:<userId>");
         const reply = RefreshReply.parse(
-          await ask(nc, subjects.ctl("refresh"), {
+          await ask(nc, ctl("refresh"), {
             target: sub,
             ...(flags.source ? { sourceId: flags.source } : {}),
           }),
@@ -190,11 +202,11 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
           );
           return 0;
         }
-        return await waitForRun(nc, subjects, reply.runId, json);
+        return await waitForRun(nc, ctl, reply.runId, json);
       }
       if (cmd === "cancel") {
         if (!sub) throw new UsageError("cancel needs a run id (see grantline status)");
-        const reply = CancelReply.parse(await ask(nc, subjects.ctl("cancel"), { runId: sub }));
+        const reply = CancelReply.parse(await ask(nc, ctl("cancel"), { runId: sub }));
         if (!reply.ok) throw new Error(reply.error);
         print(json, reply, () =>
           reply.alreadyCancelled
@@ -205,7 +217,7 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
       }
       if (cmd === "status") {
         const st = StatusReply.parse(
-          await ask(nc, subjects.ctl("status"), flags.source ? { sourceId: flags.source } : {}),
+          await ask(nc, ctl("status"), flags.source ? { sourceId: flags.source } : {}),
         );
         if (!st.ok) throw new Error(st.error);
         const feeds = st.feeds ?? [];

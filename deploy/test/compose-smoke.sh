@@ -5,7 +5,8 @@
 #   2. brings up compose.yaml (nats, redis, postgres, migrate, aws-sim, scheduler, 2 fetchers, mapper, writer,
 #      demo-sync) under its own project name and host ports,
 #   3. waits for the one-shot demo sync (`grantline sync demo --wait`) to exit 0, then syncs `selftest` too,
-#   4. reads the first change events from gl.events.> with the cli image,
+#   4. reads the first change events from gl.events.> with the cli image (as the operator NATS user; the
+#      fetcher's user is refused a sync),
 #   5. checks every grantline container: uid 10001, read-only root file system (a write outside /tmp fails),
 #      tini as PID 1, its HEALTHCHECK passes, and SIGTERM stops it with exit code 0 within the grace period,
 #   6. tears everything down (volumes too) — also on failure.
@@ -98,6 +99,9 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   done
 fi
 
+step "credentials (compose secrets: the checked-in local-only values, any missing one written)"
+deploy/compose/make-secrets.sh
+
 step "compose down (leftovers) and up"
 compose down -v >/dev/null 2>&1 || true
 compose up -d --no-build "${services[@]}" >/tmp/"$project"-up.log 2>&1 || { cat /tmp/"$project"-up.log; fail "compose up"; }
@@ -121,9 +125,16 @@ step "waiting for demo-sync (grantline sync demo --wait against aws-sim --org sm
 wait_exit "$(ctr demo-sync)" 600
 podman logs "$(ctr demo-sync)" 2>&1 | tail -3
 
+# As the operator NATS user (the server refuses anonymous clients).
 cli() { podman run --rm --network "$network" --read-only --tmpfs /tmp --cap-drop ALL \
   -e NATS_URL=nats://nats:4222 -e "DATABASE_URL=postgres://postgres:${POSTGRES_PASSWORD:-grantline-local}@postgres:5432/grantline" \
+  -e NATS_USER=operator -e "NATS_PASSWORD=$(cat deploy/compose/secrets/nats-operator-password)" \
   "grantline/cli:$GRANTLINE_TAG" "$@"; }
+step "NATS refuses a forged batch and a sync from anyone but the operator"
+forged=$(podman run --rm --network "$network" --read-only --tmpfs /tmp --cap-drop ALL \
+  -e NATS_URL=nats://nats:4222 -e NATS_USER=fetcher -e "NATS_PASSWORD=$(cat deploy/compose/secrets/nats-fetcher-password)" \
+  "grantline/cli:$GRANTLINE_TAG" sync demo 2>&1 || true)
+echo "$forged" | grep -q 'Permissions Violation' || fail "the fetcher's user could start a sync: $forged"
 step "grantline sync selftest --wait"
 cli sync selftest --wait | tail -2
 step "first events on gl.events.>"

@@ -6,12 +6,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { loadSourcesFile } from "@grantline/config";
+import { NATS_ROLES, natsPasswordVariable } from "@grantline/nats";
 import { repoRoot } from "./k8s-render.ts";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- compose.yaml is untyped */
 const compose = parseYaml(readFileSync(join(repoRoot, "compose.yaml"), "utf8"), { merge: true }) as {
   services: Record<string, any>;
   volumes: Record<string, unknown>;
+  secrets: Record<string, { file: string }>;
 };
 const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
 const stages = new Set([...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+([\w-]+)/gim)].map((m) => m[1]!));
@@ -117,6 +119,38 @@ describe("compose.yaml", () => {
     expect(demo.endpoint).toBe("http://aws-sim:4566");
     expect(demo.staticCredentials?.accessKeyId).toMatch(/^AKIA/);
     expect(compose.services.scheduler.environment.SOURCES_FILE).toBe("/etc/grantline/sources.yaml");
+  });
+
+  it("runs NATS with a user per service from compose secrets, the CLI as the operator", () => {
+    const conf = readFileSync(join(repoRoot, "deploy/nats/nats.conf"), "utf8");
+    expect(conf).toMatch(/^include \.\/grantline-users\.conf$/m);
+    const nats = compose.services.nats;
+    expect(nats.volumes).toContain("./deploy/nats/grantline-users.conf:/etc/nats/grantline-users.conf:ro");
+    const script = readFileSync(join(repoRoot, "deploy/compose/make-secrets.sh"), "utf8");
+    for (const role of NATS_ROLES) {
+      const secret = `nats-${role}-password`;
+      expect(nats.secrets, role).toContain(secret);
+      expect(compose.secrets[secret]?.file).toBe(`\${GL_SECRETS_DIR:-./deploy/compose/secrets}/${secret}`);
+      expect(existsSync(join(repoRoot, "deploy/compose/secrets", secret)), secret).toBe(true);
+      // The entrypoint exports each password as the variable the users file names.
+      expect(nats.entrypoint.join(" ")).toContain(role);
+      expect(natsPasswordVariable(role)).toBe(`GL_NATS_${role.toUpperCase()}_PASSWORD`);
+      expect(script).toMatch(new RegExp(`for name in [^;]*\\bnats-${role}\\b`));
+    }
+    const users: Record<string, string> = {
+      scheduler: "scheduler",
+      fetcher: "fetcher",
+      mapper: "mapper",
+      writer: "writer",
+      migrate: "operator",
+      "demo-sync": "operator",
+    };
+    for (const [service, user] of Object.entries(users)) {
+      const s = compose.services[service];
+      expect(s.environment.NATS_USER, service).toBe(user);
+      expect(s.environment.NATS_PASSWORD_FILE, service).toBe(`/run/secrets/nats-${user}-password`);
+      expect(s.secrets, service).toEqual([`nats-${user}-password`]);
+    }
   });
 
   it("configures JetStream in nats.conf with options nats-server 2.9 understands", () => {

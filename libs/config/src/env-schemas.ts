@@ -37,8 +37,33 @@ const natsServers = z
     }
   });
 
+// A file that must exist at start: a missing secret or certificate stops the service with the variable's name.
+const file = z.string().refine((p) => existsSync(p), "no such file");
+
+/**
+ * NATS credentials and TLS (docs/deploying.md). None set: anonymous, for a server without authorization (the
+ * local default). The combinations are checked when connecting (`natsAuth` of `@grantline/nats`).
+ */
+export const NatsAuthEnv = z.object({
+  // User/password: the user is also the identity of control requests (the CLI's) and names the inbox.
+  NATS_USER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '-' and '_' (it is a subject token of control requests)")
+    .optional(),
+  NATS_PASSWORD: z.string().optional(),
+  // A file holding the password (a compose or Kubernetes secret); re-read at every reconnect, so rotation works.
+  NATS_PASSWORD_FILE: file.optional(),
+  // A JWT .creds file (operator/JWT mode: multi-tenant clusters, accounts managed with nsc).
+  NATS_CREDS_FILE: file.optional(),
+  NATS_NKEY_SEED_FILE: file.optional(),
+  // TLS: the CA that signed the server's certificate, and a client certificate for servers that verify clients.
+  NATS_TLS_CA_FILE: file.optional(),
+  NATS_TLS_CERT_FILE: file.optional(),
+  NATS_TLS_KEY_FILE: file.optional(),
+});
+
 /** Variables every service reads. */
-export const CommonEnv = z.object({
+export const CommonEnv = NatsAuthEnv.extend({
   // Comma-separated NATS servers; the client reconnects forever, so a NATS restart never stops a service.
   NATS_URL: natsServers.default("nats://127.0.0.1:4222"),
   // Prefix of every subject and stream: lets several deployments (or test runs) share one NATS account.
@@ -97,9 +122,6 @@ export const ConsumerEnv = z.object({
     .min(64 * 1024)
     .optional(),
 });
-
-// A file that must exist at start: a missing secret or certificate stops the service with the variable's name.
-const file = z.string().refine((p) => existsSync(p), "no such file");
 
 export const DatabaseEnv = z.object({
   // Postgres; the writer and scheduler own it. A password in it never reaches the logs (redacted).

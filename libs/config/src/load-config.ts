@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
-import { CommonEnv, ConsumerEnv, DatabaseEnv, RedisEnv, SourcesEnv } from "./env-schemas.ts";
+import { CommonEnv, ConsumerEnv, DatabaseEnv, NatsAuthEnv, RedisEnv, SourcesEnv } from "./env-schemas.ts";
 import { loadSourcesFile, type SourcesFile } from "./sources-file.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -113,9 +113,9 @@ export function loadWriterConfig(env: Env) {
   return withDefaults("writer", parseEnv(WriterEnv, env));
 }
 
-const CliEnv = CommonEnv.pick({ NATS_URL: true, GL_SUBJECT_PREFIX: true, LOG_LEVEL: true }).extend(
-  DatabaseEnv.shape,
-);
+const CliEnv = CommonEnv.pick({ NATS_URL: true, GL_SUBJECT_PREFIX: true, LOG_LEVEL: true })
+  .extend(NatsAuthEnv.shape)
+  .extend(DatabaseEnv.shape);
 export type CliConfig = ReturnType<typeof loadCliConfig>;
 
 /** The `grantline` CLI: it talks to the scheduler over NATS and reads Postgres directly for queries. */

@@ -34,23 +34,24 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
       messages: { GrantlineEvent: ref("GrantlineEvent") },
     },
     ctlSync: {
-      address: s.ctl("sync"),
-      description: "Start a run (request/reply).",
+      address: `${prefix}.ctl.sync.{user}`,
+      description:
+        "Start a run (request/reply). user is the sending NATS user: each operator user may publish only on its own subjects (docs/deploying.md).",
       messages: { SyncRequest: ref("SyncRequest"), SyncReply: ref("SyncReply") },
     },
     ctlStatus: {
-      address: s.ctl("status"),
+      address: `${prefix}.ctl.status.{user}`,
       description: "Run status (request/reply).",
       messages: { StatusRequest: ref("StatusRequest"), StatusReply: ref("StatusReply") },
     },
     ctlCancel: {
-      address: s.ctl("cancel"),
+      address: `${prefix}.ctl.cancel.{user}`,
       description:
         "Cancel a running run (request/reply): its pending tasks settle as cancelled and its queued work is purged.",
       messages: { CancelRequest: ref("CancelRequest"), CancelReply: ref("CancelReply") },
     },
     ctlRefresh: {
-      address: s.ctl("refresh"),
+      address: `${prefix}.ctl.refresh.{user}`,
       description:
         "Targeted refresh of one synced object (request/reply): queues its refreshes and starts a refresh run unless a run of the source is active.",
       messages: { RefreshRequest: ref("RefreshRequest"), RefreshReply: ref("RefreshReply") },

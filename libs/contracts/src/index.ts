@@ -14,6 +14,7 @@ export {
   LEGACY_FETCHER_DURABLE,
   pipelineConsumers,
   CTL_VERBS,
+  ANONYMOUS_CTL_USER,
 } from "./subjects.ts";
 export type { Subjects, Stage, CtlVerb } from "./subjects.ts";
 export { PermanentError, RetryableError, SchemaError } from "./errors.ts";

@@ -3,9 +3,15 @@ import type { STAGES } from "./vocabulary.ts";
 
 export type Stage = (typeof STAGES)[number];
 
-/** Control verbs answered by the scheduler on `<prefix>.ctl.<verb>` (request/reply). */
+/** Control verbs answered by the scheduler on `<prefix>.ctl.<verb>.<user>` (request/reply). */
 export const CTL_VERBS = ["sync", "status", "cancel", "refresh"] as const;
 export type CtlVerb = (typeof CTL_VERBS)[number];
+
+/**
+ * The identity token of a control request sent without NATS credentials (a server with no authorization): the
+ * scheduler logs and audits it as such, because nothing vouches for who sent it.
+ */
+export const ANONYMOUS_CTL_USER = "anonymous";
 
 /**
  * Subject and stream names. Everything hangs off one prefix (default `gl`) so that several deployments — or
@@ -26,7 +32,16 @@ export interface Subjects {
   event(sourceId: string, type: string): string;
   /** Events of one type from every source. */
   eventsOfType(type: string): string;
-  ctl(verb: CtlVerb): string;
+  /**
+   * Control request subject of `user` (the NATS user sending it). The server's permissions let each operator
+   * user publish only on its own `<prefix>.ctl.*.<user>`, so the last token is an identity the server enforced
+   * (NATS 2.9 has no other way to tell a responder who sent a core request).
+   */
+  ctl(verb: CtlVerb, user?: string): string;
+  /** Every control verb of one user: what that operator user may publish. */
+  ctlBy(user: string): string;
+  /** One verb from every user: what the scheduler subscribes to. */
+  ctlVerb(verb: CtlVerb): string;
   /** Wildcards a stream or consumer filters on. */
   readonly all: {
     pageRequests: string;
@@ -72,7 +87,9 @@ export function createSubjects(prefix = "gl"): Subjects {
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
     event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,
     eventsOfType: (type) => `${prefix}.events.*.${type}`,
-    ctl: (verb) => `${prefix}.ctl.${verb}`,
+    ctl: (verb, user = ANONYMOUS_CTL_USER) => `${prefix}.ctl.${verb}.${tok("control user", user)}`,
+    ctlBy: (user) => `${prefix}.ctl.*.${tok("control user", user)}`,
+    ctlVerb: (verb) => `${prefix}.ctl.${verb}.*`,
     all: {
       pageRequests: `${prefix}.page.req.>`,
       pageResults: `${prefix}.page.res.>`,

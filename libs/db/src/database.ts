@@ -149,6 +149,15 @@ export interface RefreshQueueTable {
   done_at: Timestamp | null;
 }
 
+export interface ControlAuditTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  user: string;
+  verb: string;
+  args: Json<unknown>;
+  outcome: string;
+}
+
 /** The kysely view of the schema the migrations build. */
 export interface Database {
   sources: SourcesTable;
@@ -160,4 +169,5 @@ export interface Database {
   grants: GrantsTable;
   feed_cursors: FeedCursorsTable;
   refresh_queue: RefreshQueueTable;
+  control_audit: ControlAuditTable;
 }

@@ -30,6 +30,8 @@ export type { CancelRunResult } from "./cancel-run.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { failTask } from "./fail-task.ts";
+export { recordControlAudit } from "./control-audit.ts";
+export type { ControlAuditRecord } from "./control-audit.ts";
 export { completeIdleRuns } from "./complete-run.ts";
 export { deriveOwed, sourcesOwingDerivation } from "./derive-owed.ts";
 export {

@@ -11,6 +11,7 @@ import * as m0007 from "./migrations/0007-task-event-counts.ts";
 import * as m0008 from "./migrations/0008-incremental-sync.ts";
 import * as m0009 from "./migrations/0009-batch-parts.ts";
 import * as m0010 from "./migrations/0010-roles.ts";
+import * as m0011 from "./migrations/0011-control-audit.ts";
 import * as m0012 from "./migrations/0012-deferred-derivation.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0008-incremental-sync": m0008,
   "0009-batch-parts": m0009,
   "0010-roles": m0010,
+  "0011-control-audit": m0011,
   "0012-deferred-derivation": m0012,
 };
 

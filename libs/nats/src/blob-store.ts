@@ -21,13 +21,18 @@ export interface BlobStoreOptions {
   replicas?: number;
 }
 
+/** The object store bucket of `subjects`' prefix (its stream is `OBJ_<bucket>`). */
+export function blobBucketName(subjects: Subjects): string {
+  return `${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
+}
+
 /** Opens (creating if needed) the object store bucket for `subjects`' prefix. */
 export async function openBlobStore(
   nc: NatsConnection,
   subjects: Subjects,
   o: BlobStoreOptions = {},
 ): Promise<BlobStore> {
-  const name = `${subjects.streams.batches.replace(/_BATCH$/, "")}_BLOBS`;
+  const name = blobBucketName(subjects);
   // Bucket-wide TTL (max_age) works on 2.9; per-object TTLs would be silently ignored there.
   const store: ObjectStore = await new Objm(nc).create(name, {
     ttl: nanos(o.ttlMs ?? 86_400_000),

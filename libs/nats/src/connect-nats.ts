@@ -1,5 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, PermissionViolationError } from "@nats-io/nats-core";
 import type { Logger } from "@grantline/log";
+import type { NatsAuth } from "./nats-auth.ts";
 
 export interface ConnectNatsOptions {
   /** Comma-separated server URLs. */
@@ -11,6 +13,23 @@ export interface ConnectNatsOptions {
   onWaiting?: (reason: string) => void;
   /** Stops waiting for a first connection (shutdown during start-up). */
   signal?: AbortSignal;
+  /** Credentials and TLS (`natsAuth`); without them the connection is anonymous. */
+  auth?: NatsAuth;
+  /** Prefix of this connection's reply inboxes: each grantline user may subscribe only to its own. */
+  inboxPrefix?: string;
+  /**
+   * While this returns true, a refused operation is not logged here: start-up reports its own failure as the
+   * one line it stops with. After start-up each refusal is an error line naming the subject.
+   */
+  starting?: () => boolean;
+}
+
+/** Thrown when the server refuses the credentials: waiting would not help, so start-up stops at once. */
+export class NatsCredentialsError extends Error {
+  constructor(message: string, opts?: ErrorOptions) {
+    super(message, opts);
+    this.name = "NatsCredentialsError";
+  }
 }
 
 /** Server list for logs: credentials in a URL are masked. */
@@ -39,8 +58,24 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnect
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1000,
         timeout: 5000,
+        // While credentials rotate, the server may refuse a reconnect or two (its new password before the
+        // service's file has it): keep trying. The client's default gives up after two refusals, for good.
+        ignoreAuthErrorAbort: true,
+        ...opts.auth?.options,
+        ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
       });
     } catch (err) {
+      if (err instanceof AuthorizationError || /authoriz|authenticat/i.test((err as Error).message)) {
+        const who = opts.auth?.user
+          ? `user "${opts.auth.user}"`
+          : opts.auth?.authenticated
+            ? "its credentials"
+            : "an anonymous connection";
+        throw new NatsCredentialsError(
+          `NATS at ${shown(opts.servers)} refused ${who}: ${(err as Error).message} (check NATS_USER and NATS_PASSWORD[_FILE], NATS_CREDS_FILE or NATS_NKEY_SEED_FILE)`,
+          { cause: err },
+        );
+      }
       const reason = `waiting for NATS at ${shown(opts.servers)}: ${(err as Error).message}`;
       opts.onWaiting?.(reason);
       if (attempt === 1 || Date.now() - lastLogged >= 15_000) {
@@ -54,7 +89,13 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnect
   if (attempt > 1) opts.logger.info({ attempt, servers: shown(opts.servers) }, "connected to NATS");
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
+      if (s.type === "error" && s.error instanceof PermissionViolationError) {
+        if (!opts.starting?.())
+          opts.logger.error(
+            { nats: "permission", operation: s.error.operation, subject: s.error.subject },
+            `NATS refused to let ${opts.auth?.user ? `user "${opts.auth.user}"` : "this connection"} ${s.error.operation === "subscription" ? "subscribe to" : "publish to"} "${s.error.subject}"`,
+          );
+      } else if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
         opts.logger.warn({ nats: s.type, server: "server" in s ? s.server : undefined }, `nats ${s.type}`);
       }
     }

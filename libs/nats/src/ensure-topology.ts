@@ -9,6 +9,7 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import type { Subjects } from "@grantline/contracts";
+import { permissionViolationIn } from "./nats-permission-check.ts";
 
 export interface TopologyOptions {
   /** Storage of every stream. @default "file" */
@@ -89,21 +90,64 @@ function verify(what: string, wanted: Record<string, unknown>, got: Record<strin
   }
 }
 
-/** Creates or updates every stream, then checks the server kept each field we set. Idempotent. */
+/** How a service that may not create streams waits for the one that may (the scheduler). */
+export interface StreamWait {
+  /** Told what is awaited (readiness shows it); called once per stream awaited. */
+  onWaiting(reason: string): void;
+  /** @default 1000 */
+  pollMs?: number;
+}
+
+async function streamInfo(jsm: JetStreamManager, name: string) {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (permissionViolationIn(err)) throw err;
+    return null;
+  }
+}
+
+function matches(cfg: Record<string, unknown>, got: Record<string, unknown>): boolean {
+  try {
+    verify("", cfg, got);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates or updates every stream whose configuration differs, then checks the server kept each field we set.
+ * Idempotent; a stream that is already as configured is only looked up, so a user with no right to create or
+ * update streams (every service user but the scheduler's) starts as long as the streams are current. With
+ * `wait`, such a user waits for the scheduler to create or update them instead of failing.
+ */
 export async function ensureStreams(
   jsm: JetStreamManager,
   subjects: Subjects,
   o: TopologyOptions = {},
+  wait?: StreamWait,
 ): Promise<void> {
   for (const cfg of streamConfigs(subjects, o)) {
-    let info;
-    try {
-      info = await jsm.streams.info(cfg.name);
-    } catch {
-      info = null;
+    let waiting = false;
+    for (;;) {
+      const info = await streamInfo(jsm, cfg.name);
+      if (info && matches(cfg, info.config as unknown as Record<string, unknown>)) break;
+      try {
+        const res = info ? await jsm.streams.update(cfg.name, cfg) : await jsm.streams.add(cfg);
+        verify(`stream ${cfg.name}`, cfg, res.config as unknown as Record<string, unknown>);
+        break;
+      } catch (err) {
+        if (!wait || !/\.STREAM\.(CREATE|UPDATE)\./.test(permissionViolationIn(err)?.subject ?? ""))
+          throw err;
+        if (!waiting)
+          wait.onWaiting(
+            `waiting for the scheduler to ${info ? "update" : "create"} stream ${cfg.name} (this NATS user may not)`,
+          );
+        waiting = true;
+        await new Promise((r) => setTimeout(r, wait.pollMs ?? 1000));
+      }
     }
-    const res = info ? await jsm.streams.update(cfg.name, cfg) : await jsm.streams.add(cfg);
-    verify(`stream ${cfg.name}`, cfg, res.config as unknown as Record<string, unknown>);
   }
 }
 

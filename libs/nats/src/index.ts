@@ -27,6 +27,7 @@ export { createOutboxSink } from "./create-outbox-sink.ts";
 export type { OutboxSink } from "./create-outbox-sink.ts";
 export { serveControl } from "./serve-control.ts";
 export type {
+  ControlAuditEntry,
   ControlContext,
   ControlHandler,
   ControlHandlers,
@@ -37,3 +38,8 @@ export { purgeSourceWork } from "./purge-source-work.ts";
 export { watchCancelledRuns } from "./watch-cancelled-runs.ts";
 export type { CancelledRuns } from "./watch-cancelled-runs.ts";
 export { inSpan } from "./trace-context.ts";
+export { natsAuth } from "./nats-auth.ts";
+export type { NatsAuth, NatsAuthSettings } from "./nats-auth.ts";
+export { NATS_ROLES, inboxPrefixOf, natsPermissions } from "./nats-permissions.ts";
+export type { NatsPermissions, NatsRole } from "./nats-permissions.ts";
+export { natsPasswordVariable } from "./render-nats-users.ts";

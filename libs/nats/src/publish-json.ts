@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
@@ -31,12 +32,17 @@ export async function publishJson(
   try {
     const bytes = Buffer.byteLength(data);
     if (bytes > INLINE_LIMIT_BYTES && opts.blobs) {
-      // Named after the msgID: a retried publish overwrites the same object instead of leaving orphans.
-      const name = opts.msgID.replace(/[^A-Za-z0-9_.=-]/g, "_");
-      await opts.blobs.put(name, Buffer.from(data));
+      // Named after the msgID and the content: a retried publish of the same body writes the same object, a
+      // different body (a page fetched again) another one, so a message never reads a body it was not sent
+      // with. The digest travels in the message, which only its stage's NATS user may publish: the object
+      // store is shared by the stages, and a body overwritten by another user is refused by the reader.
+      const body = Buffer.from(data);
+      const sha256 = createHash("sha256").update(body).digest("hex");
+      const name = `${opts.msgID.replace(/[^A-Za-z0-9_.=-]/g, "_")}.${sha256.slice(0, 16)}`;
+      await opts.blobs.put(name, body);
       headers = headers ?? natsHeaders();
       headers.set(BLOB_HEADER, name);
-      data = JSON.stringify({ $blob: name, bytes });
+      data = JSON.stringify({ $blob: name, bytes, sha256 });
     }
     const ack = await js.publish(subject, data, { msgID: opts.msgID, headers, retries: 2 });
     return { duplicate: ack.duplicate };

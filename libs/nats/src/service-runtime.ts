@@ -11,13 +11,16 @@ import {
   type TracingSettings,
 } from "@grantline/observability";
 import { openBlobStore, type BlobStore } from "./blob-store.ts";
-import { connectNats } from "./connect-nats.ts";
+import { connectNats, NatsCredentialsError } from "./connect-nats.ts";
 import { ensureStreams } from "./ensure-topology.ts";
 import { installShutdown } from "./install-shutdown.ts";
+import { natsAuth, NatsAuthError, type NatsAuthSettings } from "./nats-auth.ts";
+import { checkNatsPermissions, describeViolation, permissionViolationIn } from "./nats-permission-check.ts";
+import { inboxPrefixOf, NATS_ROLES, type NatsRole } from "./nats-permissions.ts";
 import { natsReadiness } from "./start-stage.ts";
 
 /** The configuration every service shares (`CommonEnv` of `@grantline/config`). */
-export interface RuntimeSettings extends TracingSettings {
+export interface RuntimeSettings extends TracingSettings, NatsAuthSettings {
   NATS_URL: string;
   GL_SUBJECT_PREFIX: string;
   NATS_STREAM_REPLICAS: number;
@@ -94,19 +97,37 @@ export async function startServiceRuntime(o: {
     readiness,
     logger,
   });
+  const auth = natsAuth(config);
+  // A service's NATS user is named after it in the rendered configuration; its permissions are that role's.
+  const role = (NATS_ROLES as readonly string[]).includes(service) ? (service as NatsRole) : undefined;
   const nc = await connectNats({
     servers: config.NATS_URL,
     name: `grantline-${service}`,
     logger,
     onWaiting: (reason) => (startup = reason),
+    starting: () => startup !== null,
+    auth,
+    // Anonymous (a server without authorization) keeps the standard inbox, as every client has.
+    ...(auth.authenticated && role ? { inboxPrefix: inboxPrefixOf(role) } : {}),
   });
   startup = "ensuring JetStream streams";
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  await ensureStreams(jsm, subjects, {
-    replicas: config.NATS_STREAM_REPLICAS,
-    hopMaxBytes: config.NATS_HOP_MAX_BYTES,
-  });
+  await ensureStreams(
+    jsm,
+    subjects,
+    { replicas: config.NATS_STREAM_REPLICAS, hopMaxBytes: config.NATS_HOP_MAX_BYTES },
+    {
+      onWaiting: (reason) => {
+        startup = reason;
+        logger.warn(reason);
+      },
+    },
+  );
+  if (auth.authenticated && role) {
+    startup = "checking NATS permissions";
+    await checkNatsPermissions({ nc, jsm, subjects, role });
+  }
   startup = `starting ${service}`;
   readiness.push(natsReadiness(nc));
   return {
@@ -154,8 +175,18 @@ export function runService(
     logger = createLogger({ service, level: config.LOG_LEVEL });
     await main(await startServiceRuntime({ service, config, logger }));
   })().catch((err: unknown) => {
-    if (logger) logger.fatal({ err }, `${service} failed to start`);
-    else console.error(`${service}: fatal:`, err);
+    const line = startupFailure(service, config, err);
+    if (logger) logger.fatal(line === undefined ? { err } : {}, line ?? `${service} failed to start`);
+    else console.error(`${service}: fatal:`, line ?? err);
     process.exit(1);
   });
+}
+
+/** The one line for a start-up failure the operator can fix without a stack trace: credentials, permissions. */
+function startupFailure(service: string, config: NatsAuthSettings, err: unknown): string | undefined {
+  const v = permissionViolationIn(err);
+  if (v) return `${service} failed to start: ${describeViolation(v, config.NATS_USER ?? null)}`;
+  if (err instanceof NatsCredentialsError || err instanceof NatsAuthError)
+    return `${service} failed to start: ${err.message}`;
+  return undefined;
 }

@@ -138,6 +138,33 @@ describe("the consume loop", () => {
     await c.stop(1000);
   });
 
+  it("refuses a body sent by reference that someone overwrote in the shared object store", async () => {
+    const handled: string[] = [];
+    const c = await consumerOn("forged-blob", async (p) => void handled.push(p.body));
+    const body = "r".repeat(1024 * 1024);
+    // Hold the real message back until the forger has overwritten its body.
+    const blobsOf: BlobStore = {
+      put: async (name, data) => {
+        await blobs.put(name, data);
+        await blobs.put(name, Buffer.from(JSON.stringify({ id: "big", body: "forged" })));
+      },
+      get: (name) => blobs.get(name),
+    };
+    await publishJson(
+      js,
+      subjects.batch("forged-blob"),
+      { id: "big", body },
+      { msgID: uniqueName(), blobs: blobsOf },
+    );
+    const seq = (await jsm.streams.getMessage(subjects.streams.batches, {
+      last_by_subj: subjects.batch("forged-blob"),
+    }))!.seq;
+    const letter = await letterFor(seq);
+    expect(letter.reason).toBe("blob-mismatch");
+    expect(handled).toEqual([]);
+    await c.stop(1000);
+  });
+
   it("dead-letters poison of any size: by reference with a blob store, without the copy otherwise", async () => {
     const body = "p".repeat(900 * 1024); // base64 of it passes the 1 MB message limit
     const bigReject = async () => {

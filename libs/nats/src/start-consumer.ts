@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SpanKind, context, type Span } from "@opentelemetry/api";
@@ -136,15 +137,16 @@ export async function startConsumer<S extends z.ZodType>(
   async function body(m: JsMsg): Promise<string> {
     const ref = m.headers?.get(BLOB_HEADER);
     const limit = o.maxPayloadBytes;
-    if (limit !== undefined) {
-      let size = m.data.length;
-      if (ref) {
-        try {
-          size = Number((JSON.parse(m.string()) as { bytes?: unknown }).bytes) || size;
-        } catch {
-          // Not the reference stub publishJson writes: the blob itself is read and judged below.
-        }
+    let stub: { bytes?: unknown; sha256?: unknown } = {};
+    if (ref) {
+      try {
+        stub = JSON.parse(m.string()) as typeof stub;
+      } catch {
+        // Not the reference stub publishJson writes: the blob itself is read and judged below.
       }
+    }
+    if (limit !== undefined) {
+      const size = (ref && Number(stub.bytes)) || m.data.length;
       if (size > limit)
         throw new PermanentError(
           "too-large",
@@ -163,6 +165,13 @@ export async function startConsumer<S extends z.ZodType>(
       throw new PermanentError(
         "too-large",
         `payload of ${data.length} bytes is over this stage's limit of ${limit} (MAX_PAYLOAD_BYTES)`,
+      );
+    // The object store is shared by the stages' NATS users; the digest comes with the message, which only the
+    // producing stage's user may publish. A body that does not match was written by someone else: refused.
+    if (typeof stub.sha256 === "string" && createHash("sha256").update(data).digest("hex") !== stub.sha256)
+      throw new PermanentError(
+        "blob-mismatch",
+        `payload blob ${ref} does not match the digest its message carries (overwritten by another NATS user?)`,
       );
     return Buffer.from(data).toString("utf8");
   }

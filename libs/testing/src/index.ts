@@ -15,5 +15,7 @@ export { asDatabaseAdmin, createTestDatabase } from "./test-database.ts";
 export type { TestDatabase } from "./test-database.ts";
 export { waitFor } from "./wait-for.ts";
 export type { WaitForOptions } from "./wait-for.ts";
+export { NATS_SERVER_BINARY, startNatsServer } from "./nats-server.ts";
+export type { StartNatsServerOptions, TestNatsServer } from "./nats-server.ts";
 export { typeCheckScratch } from "./type-check-scratch.ts";
 export type { ScratchModule, TypeDiagnostic } from "./type-check-scratch.ts";

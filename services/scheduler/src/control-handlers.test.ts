@@ -6,7 +6,7 @@ import { createLogger } from "@grantline/log";
 import { createControlHandlers, type CancelOutcome, type ControlDeps } from "./control-handlers.ts";
 
 const logger = createLogger({ service: "test", level: "silent" });
-const ctx = { logger, signal: new AbortController().signal };
+const ctx = { logger, user: "operator", signal: new AbortController().signal };
 const sources = parseSources({ sources: [{ id: "acme", kind: "diag", fullSyncEveryMinutes: 0 }] }).sources;
 
 function fixture(o: { cancel?: CancelOutcome; purgeFails?: boolean; activeRun?: string } = {}) {

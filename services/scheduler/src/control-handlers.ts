@@ -152,7 +152,7 @@ export function createControlHandlers(
         };
       const t = await deps.refreshes.resolve(sourceId, req.target);
       if ("error" in t) return { ok: false, error: t.error };
-      const queued = await deps.refreshes.queue(sourceId, t.intents, "cli");
+      const queued = await deps.refreshes.queue(sourceId, t.intents, `ctl:${ctx.user}`);
       ctx.logger.info({ sourceId, target: req.target, queued }, "refresh requested");
       const r = await startRefresh(sourceId);
       return { ok: true, runId: r.runId, queued, waitingFor: r.runId === null ? r.activeRunId : null };

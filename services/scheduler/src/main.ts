@@ -31,11 +31,11 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     feeds: (sourceId) => pgdb.feedStatuses(db, sourceId ? { sourceId } : {}),
     logger,
   };
-  const startRun = createRunStarter(deps);
-  const startRefresh = createRefreshStarter(deps);
+  const [startRun, startRefresh] = [createRunStarter(deps), createRefreshStarter(deps)];
   // Any replica answers control requests (the queue group picks one); the database keeps runs consistent.
   const handlers = createControlHandlers(deps, startRun, startRefresh);
-  const control = serveControl({ nc, subjects, handlers, logger, queue: "grantline-scheduler" });
+  const audit = (e: pgdb.ControlAuditRecord) => pgdb.recordControlAudit(db, e);
+  const control = serveControl({ nc, subjects, handlers, logger, queue: "grantline-scheduler", audit });
   // Advisory lock key of the scheduler role ("gl-s" in ASCII); one active leader, others stand by.
   const leadership = pgdb.startLeadership({
     ...pgdb.dbOptions(config),

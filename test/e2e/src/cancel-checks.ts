@@ -1,24 +1,13 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { waitFor } from "@grantline/testing";
-import { readEvents, type Pipeline } from "./pipeline-harness.ts";
+import { readEvents, runCli, type Pipeline } from "./pipeline-harness.ts";
 
 // What every cancel test checks after `grantline cancel` answered, shared by cancel.test.ts (a small
 // organization) and cancel-medium.slow.test.ts.
 
-const BIN = fileURLToPath(new URL("../../../cli/bin/grantline.js", import.meta.url));
-
 /** Runs the `grantline` CLI against the pipeline's NATS and Postgres. */
 export function cli(p: Pipeline, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...p.env } });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    c.once("exit", (code) => resolve({ code: code ?? 1, out, err }));
-  });
+  return runCli(args, p.env);
 }
 
 /** A run's tasks counted by status (statuses with no task are absent). */

@@ -1,10 +1,7 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_ROLE, startAwsSim, type AwsSim } from "@grantline/aws-sim";
-import { createPipeline, simSource, type Pipeline } from "./pipeline-harness.ts";
+import { createPipeline, runCli, simSource, type Pipeline } from "./pipeline-harness.ts";
 
-const BIN = fileURLToPath(new URL("../../../cli/bin/grantline.js", import.meta.url));
 let sim: AwsSim;
 let p: Pipeline;
 
@@ -12,16 +9,7 @@ function cli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? "", ...p.env, ...env },
-    });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    c.once("exit", (code) => resolve({ code: code ?? 1, out, err }));
-  });
+  return runCli(args, { ...p.env, ...env });
 }
 
 beforeAll(async () => {

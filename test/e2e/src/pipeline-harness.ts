@@ -46,6 +46,23 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+const CLI_BIN = join(ROOT, "cli/bin/grantline.js");
+
+/** Runs the `grantline` CLI with exactly `env` (plus PATH) and collects its output. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [CLI_BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
+    let out = "";
+    let err = "";
+    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    c.once("exit", (code) => resolve({ code: code ?? 1, out, err }));
+  });
+}
+
 /** Runs a service's real `main.ts` as its own process. */
 export function spawnService(name: ServiceName, env: Record<string, string>): RunningService {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, `services/${name}/src/main.ts`)], {
