@@ -39,16 +39,18 @@ describe("stalled-task recovery", () => {
     );
     // Lose one run's request, as a lost message would be.
     await p.jsm.streams.purge(p.subjects.streams.pageRequests, { filter: p.subjects.pageRequestsOf("lost") });
-    const lostAt = Date.now();
     for (const s of ["fetcher", "mapper", "writer"] as const) p.start(s);
     // The other request is now in flight at the fetcher, failing and redelivered: the pipeline is never idle.
     await waitFor(() => /simulated transient failure \(delivery 2/.test(p.logs("fetcher")), {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
     });
+    // The pipeline is up; its start-up (slow on a loaded machine) is not what is measured.
+    const runningAt = Date.now();
 
     expect(await p.waitForRun(lost, 60_000)).toBe("succeeded");
-    // Recovered one stall timeout after the loss, plus ticks and the three pages — not after the retries end.
-    expect(Date.now() - lostAt).toBeLessThan(STALL_MS + 20_000);
+    // Recovered within one stall timeout, plus ticks and the three pages (slower on a loaded machine) — not
+    // after the other message's retries end (~25 minutes of deliveries), which is when it used to be.
+    expect(Date.now() - runningAt).toBeLessThan(STALL_MS + 30_000);
     expect(p.logs("scheduler")).toMatch(/re-published stalled tasks/);
     const other = await p.db
       .selectFrom("runs")
