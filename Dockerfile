@@ -56,8 +56,11 @@ LABEL org.opencontainers.image.vendor="grantline" \
 # The old-space cap is GC pacing, not a limit on what a service keeps: uncapped, V8 sizes the heap from the
 # machine's memory and lets garbage pile up to ~250 MB RSS on a large org; capped, the same run peaks at
 # ~155 MB at +2-8 % CPU (docs/benchmarks.md). Raise it through NODE_OPTIONS if a service logs heap OOM.
+# The semi-space cap keeps the young generation at 2 × 4 MB: by default it grows to 2 × 16 MB during a large
+# message and V8 keeps it committed afterwards, so the writer stayed ~60 MB above its baseline after a
+# 100,000-row page; capped, it returns to baseline (docs/operating.md "Memory after large messages").
 # `npm run bench` reads this line so it measures what the images run.
-ENV NODE_ENV=production HOME=/tmp NODE_OPTIONS="--enable-source-maps --max-old-space-size=192"
+ENV NODE_ENV=production HOME=/tmp NODE_OPTIONS="--enable-source-maps --max-old-space-size=192 --max-semi-space-size=4"
 # glibc's resolver waits 5 s × 2 attempts per unanswered query, and process.exit() waits for lookups in flight
 # (Node joins its thread pool): with a stalled DNS (seen under podman-compose) a service that had finished its
 # graceful shutdown sat 30 s in exit and was SIGKILLed. Bounded lookups fail fast; clients retry them anyway.

@@ -41,7 +41,9 @@ describe("Dockerfile", () => {
       const next = rest.search(/^FROM /m);
       return next < 0 ? rest : rest.slice(0, next);
     };
-    expect(stage("runtime")).toMatch(/NODE_OPTIONS="--enable-source-maps --max-old-space-size=\d+"/);
+    expect(stage("runtime")).toMatch(
+      /NODE_OPTIONS="--enable-source-maps --max-old-space-size=\d+ --max-semi-space-size=\d+"/,
+    );
     // Bounded DNS waits: process.exit() waits for lookups in flight.
     expect(stage("runtime")).toMatch(/^ENV RES_OPTIONS="timeout:\d attempts:\d"$/m);
     for (const s of ["scheduler", "fetcher", "mapper", "writer", "cli"])

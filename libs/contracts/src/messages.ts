@@ -165,6 +165,12 @@ export const DeadLetter = z.object({
   /** When the payload named a task, its id — the writer marks that task failed. */
   taskId: z.string().nullable(),
   runId: z.string().nullable(),
+  /**
+   * Not a dead letter but a notice: the task's message keeps failing and is still being retried (a source whose
+   * AWS endpoint is unreachable or answers 5xx). The writer adds `error` to the task's warnings, so the run shows
+   * it at once, and leaves the task pending; the message itself is dead-lettered later if it never succeeds.
+   */
+  notice: z.literal(true).optional(),
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
 

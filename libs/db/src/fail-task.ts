@@ -14,7 +14,10 @@ export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): 
         status: "failed",
         done_at: new Date(),
         error: `${letter.stage}: ${letter.reason}: ${letter.error}`.slice(0, 2000),
-        warnings: [`task ${taskId} dead-lettered at ${letter.stage}: ${letter.reason}`],
+        // Appended: a notice recorded while the task was retried (a failing source) stays on the run.
+        warnings: sql<
+          string[]
+        >`array_append(warnings, ${`task ${taskId} dead-lettered at ${letter.stage}: ${letter.reason}`})`,
       })
       .where("id", "=", taskId)
       // A letter naming a task of another run (a refused forged batch, say) fails nothing. Compared as text: a
@@ -26,4 +29,21 @@ export async function failTask(db: Db, subjects: Subjects, letter: DeadLetter): 
     if (!t) return null;
     return completeRunIfDone(tx, subjects, t.run_id);
   });
+}
+
+/**
+ * Records a notice letter (the task keeps failing, still retried) as a warning on its task, once; the task stays
+ * pending. The run's warnings are its tasks', so `status` shows the notice while the run is still running.
+ */
+export async function warnTask(db: Db, letter: DeadLetter): Promise<boolean> {
+  if (!letter.taskId) return false;
+  const warning = `${letter.stage}: ${letter.error}`.slice(0, 2000);
+  const r = await db
+    .updateTable("tasks")
+    .set({ warnings: sql<string[]>`array_append(warnings, ${warning})` })
+    .where("id", "=", letter.taskId)
+    .where("status", "=", "pending")
+    .where(sql<boolean>`NOT (${warning} = ANY(warnings))`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }

@@ -367,8 +367,8 @@ describe("feed windows", () => {
       .set({ published_at: new Date(Date.now() - 10 * MIN) })
       .where("id", "=", t.taskId)
       .execute();
-    expect(await republishStalledTasks(db, subjects, 60_000, 1000, "syncs")).toBe(0);
-    expect(await republishStalledTasks(db, subjects, 60_000, 1000, "feeds")).toBe(1);
+    expect(await republishStalledTasks(db, subjects, 60_000, { runs: "syncs" })).toBe(0);
+    expect(await republishStalledTasks(db, subjects, 60_000, { runs: "feeds" })).toBe(1);
     const published = await db
       .selectFrom("tasks")
       .select("publish_count")

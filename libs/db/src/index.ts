@@ -29,7 +29,7 @@ export { cancelRun } from "./cancel-run.ts";
 export type { CancelRunResult } from "./cancel-run.ts";
 export { applyBatch } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
-export { failTask } from "./fail-task.ts";
+export { failTask, warnTask } from "./fail-task.ts";
 export { recordControlAudit } from "./control-audit.ts";
 export type { ControlAuditRecord } from "./control-audit.ts";
 export { completeIdleRuns } from "./complete-run.ts";

@@ -3,23 +3,39 @@ import type { PageRequest, Subjects } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
 import { insertOutbox, requestRow } from "./outbox-rows.ts";
 
+interface StalledTaskOptions {
+  /** @default 1000 */
+  limit?: number;
+  /**
+   * Which runs' tasks: syncs' (the default; the caller passes only `services` with no queued backlog, since a
+   * backlog is not a loss) or the feed runs' (one small poll per open window: re-published whatever the
+   * backlog, or the endless stream of polls would keep a lost one from ever being seen as lost).
+   */
+  runs?: "syncs" | "feeds";
+  /** Only tasks of these AWS services. @default every service */
+  services?: readonly string[];
+}
+
 /**
  * Pending tasks of running runs not published or re-published for `stalledMs`: their message was lost (or is
  * stuck). They get a fresh outbox row with a new msgID so JetStream does not drop it as a duplicate; if the
  * original was merely slow, the writer ignores the second batch for a task already done.
+ *
+ * Each task is judged by its own age, not by the pipeline: a sync task re-published before waits twice as long
+ * for each earlier re-publication (stall, 2×, 4×, then 8× the timeout at most), so a task whose message is only
+ * slow — in flight at a fetcher retrying an unreachable endpoint — gets a few extra copies, not one per stall.
  */
 export async function republishStalledTasks(
   db: Db,
   subjects: Subjects,
   stalledMs: number,
-  limit = 1000,
-  /**
-   * Which runs' tasks: syncs' (the default; re-published only when the pipeline is idle, since a backlog is not a
-   * loss) or the feed runs' (one small poll per open window: re-published whatever the backlog, or the endless
-   * stream of polls would keep a lost one from ever being seen as lost).
-   */
-  runs: "syncs" | "feeds" = "syncs",
+  o: StalledTaskOptions = {},
 ): Promise<number> {
+  const runs = o.runs ?? "syncs";
+  if (o.services?.length === 0) return 0;
+  // Feed polls are tiny and re-published at the plain timeout: a window waits on its one poll.
+  const backoff =
+    runs === "syncs" ? sql<number>`power(2, least(tasks.publish_count - 1, 3))` : sql<number>`1`;
   return db.transaction().execute(async (tx) => {
     const rows = await tx
       .selectFrom("tasks")
@@ -30,8 +46,13 @@ export async function republishStalledTasks(
       .where("runs.kind", runs === "feeds" ? "=" : "<>", "feed")
       // The database's clock on both sides: published_at was written by now(), so a scheduler whose clock
       // is off (2 minutes behind, say) neither recovers lost work late nor republishes live work early.
-      .where("tasks.published_at", "<", sql<Date>`now() - make_interval(secs => ${stalledMs / 1000})`)
-      .limit(limit)
+      .where(
+        "tasks.published_at",
+        "<",
+        sql<Date>`now() - make_interval(secs => ${stalledMs / 1000}::float8 * ${backoff})`,
+      )
+      .$if(o.services !== undefined, (q) => q.where("tasks.service", "in", o.services ?? []))
+      .limit(o.limit ?? 1000)
       .forUpdate("tasks")
       .skipLocked()
       .execute();

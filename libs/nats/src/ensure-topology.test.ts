@@ -43,3 +43,21 @@ describe("moving the fetcher from one consumer to one per AWS service", () => {
     expect((await jsm.consumers.info(stream, fetcherDurable("identitystore"))).num_pending).toBe(0);
   });
 });
+
+describe("strays", () => {
+  it("a page request for a service no fetcher consumer reads is refused at publish, not kept in the queue", async () => {
+    const { js, jsm, subjects } = t;
+    const stream = subjects.streams.pageRequests;
+    const before = (await jsm.streams.info(stream)).state.messages;
+    // `pageRequest` checks the token only: "s3" is a valid token that no consumer filters on.
+    await expect(
+      js.publish(subjects.pageRequest("acme", "s3"), "stray", { timeout: 2000 }),
+    ).rejects.toThrow();
+    await expect(js.publish(`${subjects.prefix}.page.req.acme.iam.extra`, "stray")).rejects.toThrow();
+    expect((await jsm.streams.info(stream)).state.messages).toBe(before);
+    // Every service's subject is still accepted; the message lands where its consumer reads.
+    await js.publish(subjects.pageRequest("acme", "iam"), "kept");
+    expect((await jsm.streams.info(stream)).state.messages).toBe(before + 1);
+    await jsm.streams.purge(stream, { filter: subjects.pageRequest("acme", "iam") });
+  });
+});

@@ -8,7 +8,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import type { Subjects } from "@grantline/contracts";
+import { ServiceName, type Subjects } from "@grantline/contracts";
 import { permissionViolationIn } from "./nats-permission-check.ts";
 
 export interface TopologyOptions {
@@ -42,19 +42,25 @@ export function streamConfigs(
   };
   // Hops are work queues that refuse new work when full: a slow writer pushes back on its producers
   // (they nak and retry) instead of the stream silently dropping the oldest unprocessed pages.
-  const hop = (name: string, subject: string) => ({
+  const hop = (name: string, streamSubjects: string[]) => ({
     ...common,
     name,
-    subjects: [subject],
+    subjects: streamSubjects,
     retention: RetentionPolicy.Workqueue,
     discard: DiscardPolicy.New,
     max_bytes: o.hopMaxBytes ?? 1024 ** 3,
     max_msgs: -1,
   });
   return [
-    hop(subjects.streams.pageRequests, subjects.all.pageRequests),
-    hop(subjects.streams.pageResults, subjects.all.pageResults),
-    hop(subjects.streams.batches, subjects.all.batches),
+    // Exactly the fetcher consumers' filters (one per AWS service), not `page.req.>`: a request for a service no
+    // consumer reads (a typo, an older or newer release's service) is refused at publish instead of sitting in
+    // the work queue forever, counted against its limits. The mapper and writer read all of their streams.
+    hop(
+      subjects.streams.pageRequests,
+      ServiceName.options.map((service) => subjects.pageRequestsFor(service)),
+    ),
+    hop(subjects.streams.pageResults, [subjects.all.pageResults]),
+    hop(subjects.streams.batches, [subjects.all.batches]),
     {
       ...common,
       name: subjects.streams.deadLetters,

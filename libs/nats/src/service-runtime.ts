@@ -40,6 +40,8 @@ export interface ShutdownStep {
 export interface ServeOptions {
   /** Checks besides NATS (which is always checked) that `/readyz` runs. */
   readiness?: ReadinessCheck[];
+  /** What `/readyz` reports under `degraded` without failing (libs/observability `ProbeServerOptions`). */
+  degraded?: () => Record<string, unknown>;
   /** Stop intake and finish work (consumers, control, ticks, outbox), in order; run before NATS drains. */
   stop?: ShutdownStep[];
   /** Close the service's other clients (Postgres, Redis, AWS), in order; run after NATS drained. */
@@ -82,6 +84,7 @@ export async function startServiceRuntime(o: {
   // The probe server comes up before anything it reports on: while NATS (or a stream) is not there yet,
   // /readyz answers 503 saying what start-up is waiting for, instead of refusing connections.
   let startup: string | null = "connecting to NATS";
+  let degraded: (() => Record<string, unknown>) | undefined;
   const readiness: ReadinessCheck[] = [
     {
       name: "startup",
@@ -95,6 +98,7 @@ export async function startServiceRuntime(o: {
     host: config.PROBE_HOST,
     metrics,
     readiness,
+    degraded: () => degraded?.() ?? {},
     logger,
   });
   const auth = natsAuth(config);
@@ -141,6 +145,7 @@ export async function startServiceRuntime(o: {
     openBlobs: () => openBlobStore(nc, subjects, { replicas: config.NATS_STREAM_REPLICAS }),
     async serve(s = {}) {
       readiness.push(...(s.readiness ?? []));
+      degraded = s.degraded;
       startup = null;
       logger.info({ probe: probe.url, ...s.fields }, `${service} started`);
       installShutdown({

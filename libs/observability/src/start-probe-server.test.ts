@@ -94,6 +94,24 @@ describe("startProbeServer", () => {
     expect(aborted).toBeInstanceOf(Error);
   });
 
+  it("reports what is degraded without failing readiness", async () => {
+    let failing: Record<string, unknown> = {};
+    const server = await startProbeServer({
+      port: 0,
+      host: "127.0.0.1",
+      metrics: createMetrics({ service: "test" }),
+      readiness: [{ name: "ok", check: async () => {} }],
+      degraded: () => failing,
+      logger,
+    });
+    servers.push(server);
+    expect(await (await fetch(`${server.url}/readyz`)).json()).not.toHaveProperty("degraded");
+    failing = { sources: { acme: { failures: 3 } } };
+    const res = await fetch(`${server.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, degraded: { sources: { acme: { failures: 3 } } } });
+  });
+
   it("reports not ready (and not healthy) once shutting down", async () => {
     const s = await start([{ name: "ok", check: async () => {} }]);
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);

@@ -19,6 +19,12 @@ export interface ProbeServerOptions {
   metrics: Metrics;
   /** Read on every `/readyz`, so checks pushed after start are included. */
   readiness: ReadinessCheck[];
+  /**
+   * Read on every `/readyz`: what works but not fully (an upstream failing), reported under `degraded` without
+   * failing readiness — the pod cannot fix an unreachable AWS endpoint, and restarting or unrouting it would only
+   * add to the outage. Keys name the subject (e.g. a source id).
+   */
+  degraded?: () => Record<string, unknown>;
   logger: Logger;
   /** @default 2000 */
   checkTimeoutMs?: number;
@@ -40,6 +46,8 @@ export interface ReadinessReport {
   ok: boolean;
   shuttingDown?: true;
   checks: Record<string, CheckResult>;
+  /** Present when something works only partly (`ProbeServerOptions.degraded`); readiness stays `ok`. */
+  degraded?: Record<string, unknown>;
 }
 
 /**
@@ -105,7 +113,10 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
         return;
       case "/readyz": {
         const report = await readiness();
-        send(res, report.ok ? 200 : 503, "application/json", JSON.stringify(withoutErrors(report)));
+        const degraded = opts.degraded?.() ?? {};
+        const shown = withoutErrors(report);
+        const body = Object.keys(degraded).length > 0 ? { ...shown, degraded } : shown;
+        send(res, report.ok ? 200 : 503, "application/json", JSON.stringify(body));
         return;
       }
       case "/metrics":

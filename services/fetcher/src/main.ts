@@ -7,6 +7,7 @@ import { createDiagExecutor } from "./diag-executor.ts";
 import { startFetchConsumers } from "./fetch-consumers.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
 import { createRoutingExecutor } from "./routing-executor.ts";
+import { createSourceHealth } from "./source-health.ts";
 
 const config = exitOnConfigError("fetcher", () => loadFetcherConfig(process.env));
 runService("fetcher", config, async (rt) => {
@@ -37,23 +38,34 @@ runService("fetcher", config, async (rt) => {
     sts: aws,
     cloudtrail: aws,
   });
-  const handler = createFetchHandler({
-    executor,
-    cancelled: watchCancelledRuns(rt),
-    publisher: {
-      publish: async (result) => {
-        const r = result.request;
-        await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, {
-          msgID: `res:${r.taskId}`,
-          blobs,
-        });
-      },
-    },
+  const health = createSourceHealth({
+    notify: (letter, msgID) => publishJson(js, subjects.deadLetter("fetcher"), letter, { msgID }),
+    failingGauge: metrics.gauge("grantline_source_failing", "1 while a source's AWS is not answering", [
+      "source",
+    ]),
+    giveUpAfterMs: config.AWS_UNAVAILABLE_GIVE_UP_MS,
+    logger,
   });
+  const handler = health.observe(
+    createFetchHandler({
+      executor,
+      cancelled: watchCancelledRuns(rt),
+      publisher: {
+        publish: async (result) => {
+          const r = result.request;
+          await publishJson(js, subjects.pageResult(r.sourceId, r.service), result, {
+            msgID: `res:${r.taskId}`,
+            blobs,
+          });
+        },
+      },
+    }),
+  );
   const consumers = await startFetchConsumers(rt, handler, config);
 
   await rt.serve({
     readiness: [redisReadinessCheck(redis)],
+    degraded: () => health.degraded(),
     fields: { sources: config.sources.sources.map((s) => s.id) },
     stop: [
       {

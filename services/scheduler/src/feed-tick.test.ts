@@ -31,7 +31,7 @@ const store = (): FeedStore => ({
   syncedFeedAccounts: (s) => pgdb.syncedFeedAccounts(db, s),
   ensureFeedCursors: (s, f, o) => pgdb.ensureFeedCursors(db, s, f, o),
   startDueWindows: (i) => pgdb.startDueWindows(db, subjects, i),
-  republishStalledPolls: () => pgdb.republishStalledTasks(db, subjects, 60_000, 1000, "feeds"),
+  republishStalledPolls: () => pgdb.republishStalledTasks(db, subjects, 60_000, { runs: "feeds" }),
   pruneFeedTasks: () => pgdb.pruneFeedTasks(db),
 });
 

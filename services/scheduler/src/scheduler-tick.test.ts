@@ -27,7 +27,7 @@ function run(sourceId: string, status: RunSummary["status"], startedAt: number):
   };
 }
 
-function tick(o: { leader: boolean; last?: RunSummary; now: number; idle?: boolean }) {
+function tick(o: { leader: boolean; last?: RunSummary; now: number; recoverable?: string[] }) {
   const started: string[] = [];
   let republished = 0;
   const t = createSchedulerTick({
@@ -44,7 +44,7 @@ function tick(o: { leader: boolean; last?: RunSummary; now: number; idle?: boole
     },
     republishStalled: () => Promise.resolve(++republished && 0),
     completeIdle: () => Promise.resolve(0),
-    pipelineIdle: () => Promise.resolve(o.idle ?? true),
+    recoverableServices: () => Promise.resolve(o.recoverable ?? ["iam"]),
     logger,
     now: () => o.now,
   });
@@ -70,7 +70,7 @@ describe("scheduler tick", () => {
     await running.t();
     expect(running.started).toEqual([]);
     expect(running.republished()).toBe(1);
-    const busy = tick({ leader: true, last: run("hourly", "running", 0), now: 100 * hour, idle: false });
+    const busy = tick({ leader: true, last: run("hourly", "running", 0), now: 100 * hour, recoverable: [] });
     await busy.t();
     expect(busy.republished()).toBe(0); // queued behind a backlog is not lost
     const standby = tick({ leader: false, now: 100 * hour });

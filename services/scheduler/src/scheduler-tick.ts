@@ -7,13 +7,14 @@ export interface TickDeps {
   isLeader(): boolean;
   lastRun(sourceId: string): Promise<RunSummary | undefined>;
   startRun(sourceId: string): Promise<SyncReply>;
-  /** Re-publishes tasks pending with no progress; returns how many. */
-  republishStalled(): Promise<number>;
+  /** Re-publishes the stalled tasks (no progress for the stall timeout) of these services; returns how many. */
+  republishStalled(services: readonly string[]): Promise<number>;
   /**
-   * True when no pipeline consumer has messages waiting or in flight. Only then is a pending task's message
+   * The services none of whose messages wait undelivered in a queue: only there is a stalled task's message
    * known to be lost rather than queued behind a backlog — re-publishing queued work multiplied the backlog.
+   * Messages in flight do not count, so one that keeps being retried holds back no one's recovery.
    */
-  pipelineIdle(): Promise<boolean>;
+  recoverableServices(): Promise<readonly string[]>;
   /** Finishes runs whose last tasks settled concurrently (see `completeIdleRuns`); returns how many. */
   completeIdle(): Promise<number>;
   logger: Logger;
@@ -37,8 +38,9 @@ export function createSchedulerTick(deps: TickDeps): () => Promise<void> {
     }
     const finished = await deps.completeIdle();
     if (finished > 0) deps.logger.info({ finished }, "finished idle runs");
-    if (!(await deps.pipelineIdle())) return;
-    const republished = await deps.republishStalled();
+    const services = await deps.recoverableServices();
+    if (services.length === 0) return;
+    const republished = await deps.republishStalled(services);
     if (republished > 0) deps.logger.warn({ republished }, "re-published stalled tasks");
   };
 }

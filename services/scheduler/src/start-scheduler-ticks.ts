@@ -6,8 +6,8 @@ import { createDeriver } from "./deriver.ts";
 import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
 import { createFeedTick } from "./feed-tick.ts";
 import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
-import { createPipelineIdleCheck } from "./pipeline-idle.ts";
 import { createProgressReporter, progressGauges } from "./progress-reporter.ts";
+import { createRecoverableServicesCheck } from "./recoverable-services.ts";
 import { createRefreshTick } from "./refresh-tick.ts";
 import { createSchedulerTick, type TickDeps } from "./scheduler-tick.ts";
 import { startTickLoop } from "./tick-loop.ts";
@@ -16,7 +16,7 @@ export interface TickStepsDeps {
   config: Pick<SchedulerConfig, "sources" | "STALL_TIMEOUT_MS" | "TICK_MS" | "FEED_TICK_MS">;
   db: pgdb.Db;
   subjects: Subjects;
-  jsm: Parameters<typeof jetStreamInfo>[0] & Parameters<typeof createPipelineIdleCheck>[1];
+  jsm: Parameters<typeof jetStreamInfo>[0] & Parameters<typeof createRecoverableServicesCheck>[1];
   metrics: Parameters<typeof progressGauges>[0] &
     Parameters<typeof lagGauges>[0] &
     Parameters<typeof feedGauges>[0];
@@ -51,9 +51,10 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
     // a refresh run is active waits for it: one active run per source).
     lastRun: async (sourceId) => (await pgdb.runSummaries(db, { sourceId, kind: "full", limit: 1 }))[0],
     startRun: d.startRun,
-    pipelineIdle: createPipelineIdleCheck(subjects, d.jsm, () => pgdb.openFeedWindows(db)),
+    recoverableServices: createRecoverableServicesCheck(subjects, d.jsm, () => pgdb.openFeedWindows(db)),
     completeIdle: () => pgdb.completeIdleRuns(db, subjects, logger).then(kickIf),
-    republishStalled: () => pgdb.republishStalledTasks(db, subjects, stallMs).then(kickIf),
+    republishStalled: (services) =>
+      pgdb.republishStalledTasks(db, subjects, stallMs, { services }).then(kickIf),
     logger,
   });
   const configured = new Set(sources.map((s) => s.id));
@@ -79,7 +80,7 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
       syncedFeedAccounts: (sourceId) => pgdb.syncedFeedAccounts(db, sourceId),
       ensureFeedCursors: (sourceId, feeds, o) => pgdb.ensureFeedCursors(db, sourceId, feeds, o),
       startDueWindows: (i) => pgdb.startDueWindows(db, subjects, i),
-      republishStalledPolls: () => pgdb.republishStalledTasks(db, subjects, stallMs, 1000, "feeds"),
+      republishStalledPolls: () => pgdb.republishStalledTasks(db, subjects, stallMs, { runs: "feeds" }),
       pruneFeedTasks: () => pgdb.pruneFeedTasks(db),
     },
     kickOutbox: d.kickOutbox,

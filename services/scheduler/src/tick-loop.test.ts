@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createSubjects } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
 import { waitFor } from "@grantline/testing";
-import { createPipelineIdleCheck } from "./pipeline-idle.ts";
 import { startTickLoop } from "./tick-loop.ts";
 
 const logger = createLogger({ service: "test", level: "silent" });
@@ -34,25 +32,5 @@ describe("the tick loop", () => {
     expect(overlapped).toBe(false);
     // The second tick failed in step a, so it has no b.
     expect(log.slice(0, 7)).toEqual(["a", "b", "a", "a", "b", "a", "b"]);
-  });
-});
-
-describe("the pipeline idle check", () => {
-  const subjects = createSubjects("t");
-  const check = (state: Record<string, { num_pending: number; num_ack_pending: number }>) =>
-    createPipelineIdleCheck(subjects, {
-      consumers: {
-        info: async (_stream, durable) => {
-          const s = state[durable];
-          if (!s) throw new Error("consumer not found");
-          return s;
-        },
-      },
-    })();
-
-  it("is idle when no consumer holds messages (a consumer not created yet holds none)", async () => {
-    expect(await check({ mapper: { num_pending: 0, num_ack_pending: 0 } })).toBe(true);
-    expect(await check({ writer: { num_pending: 3, num_ack_pending: 0 } })).toBe(false);
-    expect(await check({ "fetcher-iam": { num_pending: 0, num_ack_pending: 1 } })).toBe(false);
   });
 });

@@ -1,8 +1,6 @@
 import { DeadLetter, ResultBatch } from "@grantline/contracts";
 import { exitOnConfigError, loadWriterConfig } from "@grantline/config";
 import {
-  applyBatch,
-  failTask,
   openServiceDb,
   isUnstorableDataError,
   postgresReadiness,
@@ -12,6 +10,7 @@ import {
 } from "@grantline/db";
 import { redactUrl } from "@grantline/log";
 import { createOutboxSink, runService, startStage, type ConsumerOutcome } from "@grantline/nats";
+import { createPgBatchStore } from "./pg-batch-store.ts";
 import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } from "./write-handler.ts";
 
 const config = exitOnConfigError("writer", () => loadWriterConfig(process.env));
@@ -27,7 +26,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
     onError: (err) => logger.warn({ err }, "outbox round failed; will retry"),
   });
   const deps: WriteHandlerDeps = {
-    store: { apply: (b) => applyBatch(db, subjects, b), failTask: (l) => failTask(db, subjects, l) },
+    store: createPgBatchStore(db, subjects),
     repair: { isDataError: isUnstorableDataError, storable: storableBatch },
     kickOutbox: () => outbox.kick(),
     onApplied: (rows) => rowsWritten.inc(rows),

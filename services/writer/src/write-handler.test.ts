@@ -5,6 +5,7 @@ import {
   applyBatch,
   createDb,
   failTask,
+  warnTask,
   isUnstorableDataError,
   migrateToLatest,
   runSummaries,
@@ -34,7 +35,11 @@ afterAll(async () => {
 });
 
 const deps = (): WriteHandlerDeps => ({
-  store: { apply: (b) => applyBatch(db, subjects, b), failTask: (l) => failTask(db, subjects, l) },
+  store: {
+    apply: (b) => applyBatch(db, subjects, b),
+    failTask: (l) => failTask(db, subjects, l),
+    warnTask: (l) => warnTask(db, l),
+  },
   repair: { isDataError: isUnstorableDataError, storable: storableBatch },
   kickOutbox: () => undefined,
 });

@@ -10,6 +10,8 @@ export interface BatchStore {
     children: number;
   }>;
   failTask(letter: DeadLetter): Promise<RunStatus | null>;
+  /** A notice letter: adds its error to the task's warnings (once), leaves the task pending. */
+  warnTask(letter: DeadLetter): Promise<boolean>;
 }
 
 /** What Postgres refuses as data, and how to make a batch storable (libs/db `isUnstorableDataError`, `storableBatch`). */
@@ -99,6 +101,14 @@ async function applyStorable(
 /** Records a dead-lettered task as failed so its run can finish (as failed) instead of waiting forever. */
 export function createDeadLetterHandler(deps: WriteHandlerDeps): MessageHandler<DeadLetter> {
   return async (letter, ctx) => {
+    if (letter.notice) {
+      const added = await deps.store.warnTask(letter);
+      ctx.logger.warn(
+        { taskId: letter.taskId, stage: letter.stage, added },
+        "task still failing: warning added",
+      );
+      return;
+    }
     const finished = await deps.store.failTask(letter);
     deps.kickOutbox();
     ctx.logger.warn(
