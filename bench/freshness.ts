@@ -90,7 +90,7 @@ export function defaultFeeds(boundS: number): Record<string, unknown> {
     overlap: `${Math.max(60, boundS + 30)}s`,
     minInterval: "5s",
     maxInterval: "60s",
-    accountInterval: "20s",
+    accountInterval: "60s",
     maxWindowsInFlight: 256,
   };
 }

@@ -167,7 +167,7 @@ describe("sources file", () => {
       overlap: 900_000,
       minInterval: 5_000,
       maxInterval: 60_000,
-      accountInterval: 20_000,
+      accountInterval: 60_000,
       maxWindowsInFlight: 256,
     });
     expect(feeds({ enabled: true, lookback: "2d", overlap: 600, minInterval: "1.5s" })).toMatchObject({

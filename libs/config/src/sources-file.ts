@@ -136,11 +136,12 @@ export const FeedsConfig = strictObject({
   maxInterval: Duration.prefault("60s"),
   /**
    * How often a quiet account and Region is polled: its feeds take turns, each backing off to this × the number
-   * of feeds in its account and Region (within minInterval and maxInterval). A member account's one IAM feed is
-   * read every 20 s (2.5 % of its 2 req/s); the management account's five feeds every 60 s each (4.2 %).
-   * @default "20s"
+   * of feeds in its account and Region (within minInterval and maxInterval). Every poll goes through the whole
+   * pipeline: at 20 s a 1,000-account organization's idle polling took 1.35 of this machine's 2 cores and delayed
+   * every change (docs/benchmarks.md), so the default keeps one poll a minute per quiet feed; lower it for fresher
+   * IAM in member accounts where CPU allows. @default "60s"
    */
-  accountInterval: Duration.prefault("20s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
+  accountInterval: Duration.prefault("60s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
   /**
    * Windows of the source open at once (each is one chain of LookupEvents pages). The CloudTrail budget paces the
    * calls; this bounds the work queued at once (a thousand feeds' first windows). @default 256
