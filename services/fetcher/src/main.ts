@@ -1,8 +1,9 @@
 import { exitOnConfigError, loadFetcherConfig } from "@grantline/config";
 import { publishJson, runService, watchCancelledRuns } from "@grantline/nats";
-import { checkRedisAccess, closeRedis, createRedis, redisReadinessCheck } from "@grantline/redis";
+import { closeRedis, redisReadinessCheck } from "@grantline/redis";
 import { createAwsMetrics } from "./aws-metrics.ts";
 import { createFetcherAwsExecutor } from "./create-fetcher-aws-executor.ts";
+import { createFetcherRedis } from "./create-fetcher-redis.ts";
 import { createDiagExecutor } from "./diag-executor.ts";
 import { startFetchConsumers } from "./fetch-consumers.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
@@ -13,21 +14,7 @@ const config = exitOnConfigError("fetcher", () => loadFetcherConfig(process.env)
 runService("fetcher", config, async (rt) => {
   const { logger, subjects, metrics, js } = rt;
   const blobs = await rt.openBlobs();
-  const redis = createRedis({
-    url: config.REDIS_URL,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    logger,
-    name: "grantline-fetcher",
-    username: config.REDIS_USERNAME,
-    password: config.REDIS_PASSWORD,
-    passwordFile: config.REDIS_PASSWORD_FILE,
-    tls: {
-      caFile: config.REDIS_TLS_CA_FILE,
-      certFile: config.REDIS_TLS_CERT_FILE,
-      keyFile: config.REDIS_TLS_KEY_FILE,
-    },
-  });
-  await checkRedisAccess(redis);
+  const redis = await createFetcherRedis(config, logger);
   const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
   const executor = createRoutingExecutor({
     diag: createDiagExecutor(),
