@@ -19,6 +19,7 @@ type ServiceRole = Exclude<keyof typeof DB_ROLES, "owner">;
 
 const R: Privilege[] = ["SELECT"];
 const RU: Privilege[] = ["SELECT", "UPDATE"];
+const RI: Privilege[] = ["SELECT", "INSERT"];
 const RIU: Privilege[] = ["SELECT", "INSERT", "UPDATE"];
 const RID: Privilege[] = ["SELECT", "INSERT", "DELETE"];
 const ALL: Privilege[] = ["SELECT", "INSERT", "UPDATE", "DELETE"];
@@ -47,7 +48,8 @@ export const TABLE_PRIVILEGES: Record<ServiceRole, Record<string, Privilege[]>> 
   writer: { ...SETTLE_RUNS, runs: RU, tasks: RIU, feed_cursors: RU },
   // Runs and their root tasks, cancel (drops a run's unpublished outbox rows), stalled tasks, feed cursors and
   // windows (prunes feed tasks), refresh runs, completeIdleRuns, the outbox publisher.
-  scheduler: { ...SETTLE_RUNS, runs: RIU, tasks: ALL, feed_cursors: ALL },
+  // …and the control plane's audit records (append-only: a trigger refuses UPDATE and DELETE).
+  scheduler: { ...SETTLE_RUNS, runs: RIU, tasks: ALL, feed_cursors: ALL, control_audit: RI },
   // The CLI's access queries, run summaries and feed status; users' own SQL on the views. The outbox (event
   // payloads), the refresh queue and the tasks' parameters are the pipeline's own.
   readonly: {
@@ -59,11 +61,12 @@ export const TABLE_PRIVILEGES: Record<ServiceRole, Record<string, Privilege[]>> 
     sources: R,
     runs: R,
     feed_cursors: R,
+    control_audit: R,
   },
 };
 
 /** Sequences the services draw from (event versions, refresh queue ids). */
-const SEQUENCES = ["event_versions", "refresh_queue_id_seq"];
+const SEQUENCES = ["event_versions", "refresh_queue_id_seq", "control_audit_id_seq"];
 /** Runs ANALYZE on the synced tables as their owner: ANALYZE needs ownership (before Postgres 17's MAINTAIN). */
 const ANALYZE_FUNCTION = "analyze_synced_tables";
 
@@ -97,7 +100,7 @@ export async function grantRoles(db: Kysely<unknown>): Promise<void> {
   // before the table exists.
   const present = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p')`.execute(db);
+     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'S')`.execute(db);
   const exists = new Set(present.rows.map((r) => r.name));
   const all = new Set<string>();
   for (const [key, tables] of Object.entries(TABLE_PRIVILEGES)) {
@@ -110,10 +113,15 @@ export async function grantRoles(db: Kysely<unknown>): Promise<void> {
       await sql`GRANT ${sql.raw(privileges.join(", "))} ON ${ident(table)} TO ${role}`.execute(db);
     }
     if (key === "readonly") continue;
-    for (const seq of SEQUENCES) await sql`GRANT USAGE ON SEQUENCE ${ident(seq)} TO ${role}`.execute(db);
+    for (const seq of SEQUENCES.filter((x) => exists.has(x)))
+      await sql`GRANT USAGE ON SEQUENCE ${ident(seq)} TO ${role}`.execute(db);
     await sql`GRANT EXECUTE ON FUNCTION ${ident(ANALYZE_FUNCTION)}() TO ${role}`.execute(db);
   }
-  await transferOwnership(db, [...all], SEQUENCES);
+  await transferOwnership(
+    db,
+    [...all],
+    SEQUENCES.filter((x) => exists.has(x)),
+  );
 }
 
 /**

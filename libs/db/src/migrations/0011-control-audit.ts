@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import { grantRoles } from "../grant-roles.ts";
 
 // Every control request (start a sync, cancel, refresh, status) with the NATS user that sent it — an identity
 // the server enforced (each operator user may publish only on its own control subjects). Append-only: a trigger
@@ -25,6 +26,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TRIGGER control_audit_no_truncate BEFORE TRUNCATE ON control_audit
     FOR EACH STATEMENT EXECUTE FUNCTION control_audit_append_only()`.execute(db);
+  // The scheduler's role writes it, the read-only role reads it (libs/db TABLE_PRIVILEGES).
+  await grantRoles(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
