@@ -200,8 +200,22 @@ function paramsFor(key: string): Record<string, unknown> {
     "iam.GetGroupPolicy": { GroupName: group.name, PolicyName: group.inlinePolicies[0]!.name },
     "iam.GetRolePolicy": { RoleName: role.name, PolicyName: role.inlinePolicies[0]!.name },
     "cloudtrail.LookupEvents": { StartTime: new Date(Date.now() - 86_400_000).toISOString() },
+    "cloudtrail.PollFeeds": {
+      Polls: [{ AccountId: sim.managementAccountId, Params: pollParams(sim.managementAccountId) }],
+    },
   };
   return table[key] ?? {};
+}
+
+/** One IAM feed's LookupEvents params in `account` (as libs/model feedPollRequest makes them). */
+function pollParams(account: string): Record<string, unknown> {
+  return {
+    LookupAttributes: [{ AttributeKey: "EventSource", AttributeValue: "iam.amazonaws.com" }],
+    StartTime: new Date(Date.now() - 3_600_000).toISOString(),
+    EndTime: new Date().toISOString(),
+    Region: "us-east-1",
+    FeedId: `${account}/us-east-1/iam.amazonaws.com`,
+  };
 }
 
 describe("createAwsExecutor against aws-sim", () => {
@@ -356,6 +370,29 @@ describe("createAwsExecutor against aws-sim", () => {
     expect((err as Error).message).toMatch(
       new RegExp(`source ${src.id}: cannot assume ${audit} \\(source ${src.id} hop 1 of 1\\): AccessDenied`),
     );
+  });
+
+  it("polls several feeds in one request, each in its own account; a denied one is that feed's outcome", async () => {
+    const src = source({ iam: { crossAccount: true } });
+    const ex = executor([src]);
+    const member = memberAccount().id;
+    const suspended = suspendedAccount().id;
+    const out = await ex.execute(
+      req(src, "cloudtrail", "PollFeeds", {
+        Polls: [member, suspended, sim.managementAccountId].map((a) => ({
+          AccountId: a,
+          Params: pollParams(a),
+        })),
+      }),
+      ctx(),
+    );
+    const feeds = out.page.Feeds as Array<Record<string, unknown>>;
+    expect(feeds.map((f) => [f.FeedId, "Page" in f, f.Skipped ?? null])).toEqual([
+      [`${member}/us-east-1/iam.amazonaws.com`, true, null],
+      [`${suspended}/us-east-1/iam.amazonaws.com`, false, "AccessDenied"],
+      [`${sim.managementAccountId}/us-east-1/iam.amazonaws.com`, true, null],
+    ]);
+    expect(out.stats).toEqual({ awsCalls: 3, throttled: 0 });
   });
 
   it("answers cross-account IAM from the member account, and skips an account whose role cannot be assumed", async () => {

@@ -1,5 +1,5 @@
-import { PermanentError, RetryableError } from "@grantline/contracts";
-import type { PageRequest } from "@grantline/contracts";
+import { expandFeedPolls, PermanentError, RetryableError } from "@grantline/contracts";
+import type { FeedPollOutcome, PageRequest } from "@grantline/contracts";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { createBreakers } from "./breakers.ts";
@@ -22,11 +22,15 @@ export interface AwsPageOutcome {
   page: Record<string, unknown>;
   warnings: string[];
   skipped?: string | null;
+  /** Set when the page took more than one call (`cloudtrail.PollFeeds`). */
+  stats?: { awsCalls: number; throttled: number };
 }
+
+type ExecuteContext = { signal: AbortSignal; deliveryCount: number };
 
 /** Structurally the fetcher's `PageExecutor`, plus `close`. */
 export interface AwsExecutor {
-  execute(request: PageRequest, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<AwsPageOutcome>;
+  execute(request: PageRequest, ctx: ExecuteContext): Promise<AwsPageOutcome>;
   /** Shuts the circuit breakers down and closes the HTTP connections. Does not close the limiter or the cache. */
   close(): Promise<void>;
 }
@@ -150,6 +154,8 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
         );
         return { page, warnings: [] };
       }
+      if (spec.composite === "PollFeeds")
+        throw new PermanentError("bad-request", "PollFeeds is not a page call");
       if (spec.composite) {
         // A targeted IAM refresh: each of its calls is budgeted and counted like a page's own call.
         const page = await refreshIamEntity(spec.composite, s.request.params, async (op, input) => {
@@ -190,7 +196,38 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
     }
   }
 
-  return {
+  /**
+   * Every feed of a `cloudtrail.PollFeeds` request polled at once, each as its own LookupEvents request (its
+   * account's credentials, budget and breaker). One feed's failure is that feed's outcome — its window is read
+   * again later — unless every feed failed: then the whole request is retried like any page (an outage, a
+   * source whose credentials fail), so a failing source does not spin through windows.
+   */
+  async function pollFeeds(request: PageRequest, ctx: ExecuteContext): Promise<AwsPageOutcome> {
+    const subs = expandFeedPolls(request);
+    const settled = await Promise.allSettled(subs.map((sub) => executor.execute(sub, ctx)));
+    ctx.signal.throwIfAborted();
+    const failed = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length === settled.length && failed[0]) throw failed[0].reason;
+    const feeds = settled.map((r, i): FeedPollOutcome => {
+      const FeedId = String(subs[i]!.params.FeedId);
+      if (r.status === "rejected") {
+        const reason = r.reason instanceof Error ? r.reason.message : String(r.reason);
+        return { FeedId, Failed: reason, Warnings: [] };
+      }
+      const o = r.value;
+      return o.skipped
+        ? { FeedId, Skipped: o.skipped, Warnings: o.warnings }
+        : { FeedId, Page: o.page, Warnings: o.warnings };
+    });
+    if (failed.length > 0)
+      logger.warn(
+        { taskId: request.taskId, failed: failed.length, polls: subs.length },
+        "feed polls failed; their windows are read again later",
+      );
+    return { page: { Feeds: feeds }, warnings: [], stats: { awsCalls: subs.length, throttled: 0 } };
+  }
+
+  const executor: AwsExecutor = {
     async execute(request, ctx) {
       const spec = findOperation(request.service, request.operation);
       if (!spec) {
@@ -199,6 +236,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
           `aws: unknown operation ${request.service}.${request.operation} (known: ${[...OPERATIONS.keys()].join(", ")})`,
         );
       }
+      if (spec.composite === "PollFeeds") return pollFeeds(request, ctx);
       const source = sources.get(request.sourceId);
       if (!source) {
         throw new PermanentError(
@@ -224,6 +262,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
       await Promise.resolve();
     },
   };
+  return executor;
 }
 
 /**

@@ -28,7 +28,7 @@ export interface OperationSpec {
   /** Params that the SDK wants as `Date` (JSON carries ISO strings). */
   dateParams?: readonly string[];
   /** Served by several calls instead of `command` (see `describePermissionSet`, `refreshIamEntity`). */
-  composite?: "DescribePermissionSet" | IamRefreshComposite;
+  composite?: "DescribePermissionSet" | "PollFeeds" | IamRefreshComposite;
   /** Param naming the Region the call is made in (the source's when absent); never sent to AWS. */
   regionParam?: string;
 }
@@ -104,6 +104,8 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
     dateParams: ["StartTime", "EndTime"],
     regionParam: "Region",
   },
+  // Several feeds' LookupEvents, each in its own account and Region (create-aws-executor.ts pollFeeds).
+  "cloudtrail.PollFeeds": { command: ct.LookupEventsCommand, composite: "PollFeeds" },
 };
 
 /**

@@ -169,6 +169,8 @@ describe("sources file", () => {
       maxInterval: 60_000,
       accountInterval: 60_000,
       maxWindowsInFlight: 256,
+      managementFeeds: "combined",
+      pollsPerTask: 25,
     });
     expect(feeds({ enabled: true, lookback: "2d", overlap: 600, minInterval: "1.5s" })).toMatchObject({
       enabled: true,

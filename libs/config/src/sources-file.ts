@@ -147,6 +147,20 @@ export const FeedsConfig = strictObject({
    * calls; this bounds the work queued at once (a thousand feeds' first windows). @default 256
    */
   maxWindowsInFlight: z.number().int().min(1).max(5000).default(256),
+  /**
+   * The management account's feeds: "combined" reads every write event of each of its Regions in one feed
+   * (lookup attribute ReadOnly=false, routed by each record's event source): one poll where five would be made, so
+   * Identity Center and Organizations changes are seen five times sooner for the same share of the quota.
+   * "per-source" keeps one feed per event source, for a management account busy with other services' writes
+   * (Control Tower, StackSets), whose pages the combined feed would read too. @default "combined"
+   */
+  managementFeeds: z.enum(["combined", "per-source"]).default("combined"),
+  /**
+   * Feeds polled by one task (`cloudtrail.PollFeeds`): each feed still makes its own LookupEvents call in its own
+   * account, under its own budget, but they share one task, one message per stage and one writer transaction —
+   * most of what a quiet poll cost (docs/benchmarks.md). 1 gives every poll its own task. @default 25
+   */
+  pollsPerTask: z.number().int().min(1).max(100).default(25),
 }).superRefine((f, ctx) => {
   if (f.maxInterval < f.minInterval)
     ctx.addIssue({ code: "custom", path: ["maxInterval"], message: "must be at least minInterval" });

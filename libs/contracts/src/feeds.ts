@@ -19,6 +19,15 @@ export const FEED_EVENT_SOURCES = [
 export const FeedEventSource = z.enum(FEED_EVENT_SOURCES);
 export type FeedEventSource = z.infer<typeof FeedEventSource>;
 
+/**
+ * What a feed reads: one event source (lookup attribute `EventSource`), or — the management account's combined
+ * feed — every write event its account records in its Region (lookup attribute `ReadOnly=false`), routed by each
+ * record's own event source: one call where five would be made.
+ */
+export const WRITE_EVENTS = "write-events";
+export const FeedSelector = z.union([FeedEventSource, z.literal(WRITE_EVENTS)]);
+export type FeedSelector = z.infer<typeof FeedSelector>;
+
 /** `<accountId>/<region>/<eventSource>`: the feed's id, unique within a source. */
 export const FeedId = z
   .string()

@@ -22,6 +22,8 @@ export { parseOrThrow } from "./parse.ts";
 export {
   FEED_EVENT_SOURCES,
   FeedEventSource,
+  FeedSelector,
+  WRITE_EVENTS,
   FeedId,
   feedIdOf,
   ChangeRecord,
@@ -30,6 +32,7 @@ export {
   RecordOutcome,
   FeedPage,
 } from "./feeds.ts";
+export { FeedPolls, FeedPollOutcome, feedPollsRequest, expandFeedPolls } from "./feed-polls.ts";
 export type { RefreshIntentKind } from "./feeds.ts";
 export { canonicalJson, deterministicId } from "./ids.ts";
 export { taskIdFor, pageRequest } from "./task-id.ts";

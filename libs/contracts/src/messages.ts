@@ -134,6 +134,8 @@ export const ResultBatch = z.object({
   objectSweeps: z.array(ObjectSweep).optional(),
   /** Set on a change feed's page: the writer advances the feed's window (and commits its cursor at the end). */
   feed: FeedPage.optional(),
+  /** Several feeds' pages (a `cloudtrail.PollFeeds` batch): each applied as `feed` would be. */
+  feeds: z.array(FeedPage).optional(),
   warnings: z.array(z.string()),
   /** Carried from the page result into the run's statistics. */
   stats: z

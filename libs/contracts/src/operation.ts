@@ -38,6 +38,7 @@ export const OPERATIONS = [
   "iam.GetAccessKeyLastUsed",
   "iam.ListAccountAliases",
   "cloudtrail.LookupEvents",
+  "cloudtrail.PollFeeds",
   "iam.RefreshRole",
   "iam.RefreshUser",
   "iam.RefreshGroup",

@@ -182,6 +182,7 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     for (const o of b.objectSweeps ?? []) emitted = addEvents(emitted, await sweepObject(tx, ctx, o));
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     if (b.feed) await applyFeedPage(tx, ctx, b.feed);
+    for (const f of b.feeds ?? []) await applyFeedPage(tx, ctx, f);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
     await tx

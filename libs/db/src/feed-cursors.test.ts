@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import {
   createSubjects,
+  expandFeedPolls,
   type FeedPage,
   type PageRequest,
   type RefreshIntent,
   type ResultBatch,
 } from "@grantline/contracts";
 import { sourceFeeds } from "@grantline/model";
+import type { Selectable } from "kysely";
 import { describe, expect, it } from "vitest";
 import { applyFeedPage, ensureFeedCursors, feedStatuses, startDueWindows } from "./feed-cursors.ts";
 import { ensureFeedRun, pruneFeedTasks } from "./feed-runs.ts";
@@ -18,6 +20,7 @@ import {
   runSummaries,
   startRun,
 } from "./index.ts";
+import type { Database } from "./database.ts";
 import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 const testDb = useMigratedTestDb();
@@ -27,7 +30,12 @@ const T0 = new Date("2026-12-01T12:00:00.000Z");
 const poll = { minIntervalMs: 5_000, maxIntervalMs: 60_000 };
 const MGMT = "111111111111";
 const feedsOf = (...iam: string[]) =>
-  sourceFeeds({ managementAccountId: MGMT, iamAccountIds: iam, identityCenterRegion: "us-east-1" });
+  sourceFeeds({
+    managementAccountId: MGMT,
+    iamAccountIds: iam,
+    identityCenterRegion: "us-east-1",
+    managementFeeds: "per-source",
+  });
 const intent = (userId: string): RefreshIntent => ({ kind: "sso-user", identityStoreId: "d-1", userId });
 const rec = (id: string, at: Date, outcome: FeedPage["records"][number]["outcome"] = "translated") => ({
   eventId: id,
@@ -55,6 +63,10 @@ async function openTask(sourceId: string, feedId: string): Promise<PageRequest> 
     .where("status", "=", "pending")
     .where(({ eb }) => eb(eb.ref("params", "->>").key("FeedId" as never), "=", feedId))
     .executeTakeFirstOrThrow();
+  return asRequest(t);
+}
+
+function asRequest(t: Selectable<Database["tasks"]>): PageRequest {
   return {
     v: 1,
     taskId: t.id,
@@ -414,3 +426,79 @@ describe("feed windows", () => {
     expect(rows[0]!.since).toEqual(new Date(T0.getTime() - 30 * MIN));
   });
 });
+
+describe("polls grouped in one task (cloudtrail.PollFeeds)", () => {
+  it("one task polls several feeds; its batch commits each; a feed it failed closes without a commit", async () => {
+    const src = "grouped";
+    const { db, runId } = await setup(src, ["222222222222", "333333333333"]);
+    const r = await startDueWindows(db, subjects, {
+      sourceId: src,
+      runId,
+      now: T0,
+      overlapMs: 15 * MIN,
+      poll,
+      maxWindowsInFlight: 100,
+      pollsPerTask: 4,
+    });
+    expect(r.started).toHaveLength(6);
+    const tasks = await db
+      .selectFrom("tasks")
+      .select(["id", "operation", "params"])
+      .where("source_id", "=", src)
+      .where("status", "=", "pending")
+      .orderBy("operation")
+      .execute();
+    // 6 feeds, 4 per task: one PollFeeds task of four, one of two.
+    expect(tasks.map((t) => t.operation)).toEqual(["PollFeeds", "PollFeeds"]);
+    const group = tasks.find((t) => (t.params.Polls as unknown[]).length === 4)!;
+    const subs = expandFeedPolls({ ...(await openTaskById(group.id)) });
+    const rows = await db
+      .selectFrom("feed_cursors")
+      .select(["feed_id", "window_task_id"])
+      .where("source_id", "=", src)
+      .where("window_task_id", "=", group.id)
+      .orderBy("feed_id")
+      .execute();
+    expect(rows.map((x) => x.feed_id)).toEqual(subs.map((s) => String(s.params.FeedId)).sort());
+
+    // The batch: the first feed saw an event, the second has a second page, the other two failed.
+    const [a, b] = subs;
+    const page = (req: PageRequest, records: FeedPage["records"], last: boolean) =>
+      feedBatch(req, records, last).feed!;
+    const { feed: _single, ...base } = feedBatch(a!, [], true);
+    const batch: ResultBatch = {
+      ...base,
+      taskId: group.id,
+      feeds: [page(a!, [rec("e1", new Date(T0.getTime() - MIN))], true), page(b!, [], false)],
+      children: [{ ...b!, taskId: `${b!.taskId}+`, pageToken: "p1", pageIndex: 1 }],
+    };
+    expect((await applyBatch(db, subjects, batch)).applied).toBe(true);
+    expect((await cursor(src, String(a!.params.FeedId))).window_task_id).toBeNull();
+    expect((await cursor(src, String(a!.params.FeedId))).since).toEqual(T0);
+    expect((await queued(src)).map((q) => q.event_id)).toEqual(["e1"]);
+    // The second feed's window stays open, its next page a task of its own.
+    expect((await cursor(src, String(b!.params.FeedId))).window_task_id).toBe(group.id);
+    // The next pass: the two failed feeds (their task settled) are abandoned; the continuing one is not.
+    const next = await startDueWindows(db, subjects, {
+      sourceId: src,
+      runId,
+      now: new Date(T0.getTime() + 1000),
+      overlapMs: 15 * MIN,
+      poll,
+      maxWindowsInFlight: 100,
+      pollsPerTask: 4,
+    });
+    expect(next.abandoned.sort()).toEqual(
+      subs
+        .slice(2)
+        .map((s) => String(s.params.FeedId))
+        .sort(),
+    );
+  });
+});
+
+async function openTaskById(id: string): Promise<PageRequest> {
+  return asRequest(
+    await testDb.db.selectFrom("tasks").selectAll().where("id", "=", id).executeTakeFirstOrThrow(),
+  );
+}

@@ -1,6 +1,14 @@
 // size: the feed cursor store is one unit: cursor rows, window scheduling (fairness, per-account timing) and page application share its row type and transactions
 import { sql, type Selectable, type Transaction } from "kysely";
-import type { FeedEventSource, FeedPage, FeedStatus, RefreshIntent, Subjects } from "@grantline/contracts";
+import { feedPollsRequest } from "@grantline/contracts";
+import type {
+  FeedSelector,
+  FeedPage,
+  FeedStatus,
+  PageRequest,
+  RefreshIntent,
+  Subjects,
+} from "@grantline/contracts";
 import {
   addPage,
   commitWindow,
@@ -125,6 +133,8 @@ export interface StartWindowsInput {
   /** A quiet account and Region's interval, shared by its feeds (the sources file's `feeds.accountInterval`). */
   accountIntervalMs?: number;
   maxWindowsInFlight: number;
+  /** Feeds polled by one task (`cloudtrail.PollFeeds`); 1 gives each its own. @default 1 */
+  pollsPerTask?: number;
 }
 
 export interface StartWindowsResult {
@@ -156,17 +166,22 @@ export async function startDueWindows(
     const abandoned: string[] = [];
     const open = rows.filter((r) => r.window_task_id !== null);
     if (open.length > 0) {
+      // A single feed's poll names its feed; a PollFeeds task names each of its feeds.
       const live = await tx
         .selectFrom("tasks")
         .innerJoin("runs", "runs.id", "tasks.run_id")
-        .select(sql<string>`tasks.params->>'FeedId'`.as("feed_id"))
+        .select(
+          sql<string[]>`coalesce(
+            (SELECT array_agg(p->'Params'->>'FeedId') FROM jsonb_array_elements(tasks.params->'Polls') p),
+            ARRAY[tasks.params->>'FeedId'])`.as("feed_ids"),
+        )
         .where("tasks.source_id", "=", i.sourceId)
         .where("tasks.status", "=", "pending")
         .where("tasks.service", "=", "cloudtrail")
         .where("runs.status", "=", "running")
         .where("runs.kind", "=", "feed")
         .execute();
-      const alive = new Set(live.map((t) => t.feed_id));
+      const alive = new Set(live.flatMap((t) => t.feed_ids));
       for (const r of open)
         if (!alive.has(r.feed_id)) {
           abandoned.push(r.feed_id);
@@ -191,6 +206,9 @@ export async function startDueWindows(
       )
       .slice(0, room);
     const context = due.length > 0 ? await identityCenterOf(tx, i.sourceId) : undefined;
+    const polls: PageRequest[] = [];
+    const started: Array<{ row: Row; since: Date; end: Date }> = [];
+    const taskOf: string[] = [];
     for (const r of due) {
       const w = startWindow(committedOf(r), i.now, i.overlapMs);
       const req = feedPollRequest({
@@ -200,28 +218,40 @@ export async function startDueWindows(
           feedId: r.feed_id,
           accountId: r.account_id,
           region: r.region,
-          eventSource: r.event_source as FeedEventSource,
+          eventSource: r.event_source as FeedSelector,
         },
         since: w.since,
         end: w.end,
         ...(context ? { context } : {}),
       });
+      polls.push(req);
+      started.push({ row: r, since: w.since, end: w.end });
+    }
+    // Up to `pollsPerTask` feeds per task: one task, message per stage and writer transaction for all of them.
+    const size = Math.max(1, i.pollsPerTask ?? 1);
+    const tasks: PageRequest[] = [];
+    for (let k = 0; k < polls.length; k += size) {
+      const chunk = polls.slice(k, k + size);
+      const task = chunk.length === 1 ? chunk[0]! : feedPollsRequest(chunk);
+      tasks.push(task);
+      for (let j = k; j < k + chunk.length; j++) taskOf[j] = task.taskId;
+    }
+    for (const [j, s] of started.entries())
       await tx
         .updateTable("feed_cursors")
         .set({
           ...closedWindow,
-          window_task_id: req.taskId,
-          window_since: w.since,
-          window_end: w.end,
+          window_task_id: taskOf[j]!,
+          window_since: s.since,
+          window_end: s.end,
           window_started_at: i.now,
           last_polled_at: i.now,
-          next_poll_at: new Date(i.now.getTime() + nextPollDelay(r.quiet_polls, timing(r))),
+          next_poll_at: new Date(i.now.getTime() + nextPollDelay(s.row.quiet_polls, timing(s.row))),
         })
         .where("source_id", "=", i.sourceId)
-        .where("feed_id", "=", r.feed_id)
+        .where("feed_id", "=", s.row.feed_id)
         .execute();
-      await enqueueTasks(tx, subjects, [req], null);
-    }
+    await enqueueTasks(tx, subjects, tasks, null);
     return { started: due.map((r) => r.feed_id), abandoned };
   });
 }

@@ -170,6 +170,9 @@ describe("planRefresh", () => {
       {
         scope: "iam",
         resources: [
+          // Both accounts' IAM is synced: IAM intents elsewhere are not planned.
+          resource("iam_account", ACCT, {}, { name: ACCT }),
+          resource("iam_account", "222222222222", {}, { name: "222222222222" }),
           resource("iam_role", arn(ACCT, "ci"), { accountId: ACCT }, { name: "ci" }),
           resource(
             "iam_role",

@@ -50,12 +50,20 @@ export async function planRefresh(
   const unresolved: string[] = [];
   const all: RefreshIntent[] = [];
   const inactive = await inactiveAccounts(tx, sourceId);
+  const iamRead = intents.some((i) => i.kind.startsWith("iam-")) ? await iamAccounts(tx, sourceId) : null;
   for (const intent of intents) {
     // A full run reads no IAM in a suspended, closing or closed account (and its IAM rows go); an IAM event
     // recorded there must not bring them back.
     if (intent.kind.startsWith("iam-") && "accountId" in intent && inactive.has(intent.accountId)) {
       unresolved.push(
         `${intent.kind} in account ${intent.accountId}: the account is not ACTIVE (or left), its IAM is not read`,
+      );
+      continue;
+    }
+    // Nor IAM the source does not sync (the management account's combined feed sees its IAM events either way).
+    if (intent.kind.startsWith("iam-") && "accountId" in intent && !iamRead?.has(intent.accountId)) {
+      unresolved.push(
+        `${intent.kind} in account ${intent.accountId}: the source does not sync that account's IAM`,
       );
       continue;
     }
@@ -85,6 +93,18 @@ async function inactiveAccounts(tx: Transaction<Database>, sourceId: string): Pr
     .where("source_id", "=", sourceId)
     .where("type", "=", "account")
     .where(sql<boolean>`(deleted_at IS NOT NULL OR attrs @> '{"suspended": true}')`)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The accounts whose IAM the source syncs (its `iam_account` rows). */
+async function iamAccounts(tx: Transaction<Database>, sourceId: string): Promise<Set<string>> {
+  const rows = await tx
+    .selectFrom("resources")
+    .select("id")
+    .where("source_id", "=", sourceId)
+    .where("type", "=", "iam_account")
+    .where("deleted_at", "is", null)
     .execute();
   return new Set(rows.map((r) => r.id));
 }

@@ -45,7 +45,7 @@ import { mapIamOwnerRefresh, mapIamPolicyRefresh } from "./aws/iam-refresh.ts";
 import { mapGetAccountAuthorizationDetails } from "./aws/map-get-account-authorization-details.ts";
 import { batchFor, skippedBatch } from "./aws/page-helpers.ts";
 import { mapDiagPage } from "./diag.ts";
-import { mapLookupEvents } from "./feeds/map-lookup-events.ts";
+import { mapLookupEvents, mapPollFeeds } from "./feeds/map-lookup-events.ts";
 
 export type PageMapper = (result: PageResult) => ResultBatch;
 
@@ -81,6 +81,7 @@ export const MAPPERS: { readonly [K in Operation]: PageMapper } = {
   "iam.GetAccessKeyLastUsed": mapGetAccessKeyLastUsed,
   "iam.ListAccountAliases": mapListAccountAliases,
   "cloudtrail.LookupEvents": mapLookupEvents,
+  "cloudtrail.PollFeeds": mapPollFeeds,
   "iam.RefreshRole": mapIamOwnerRefresh,
   "iam.RefreshUser": mapIamOwnerRefresh,
   "iam.RefreshGroup": mapIamOwnerRefresh,

@@ -76,7 +76,7 @@ describe("the feed tick", () => {
     await synced("ft", ["222222222222"]);
     const sources = parseSources({
       sources: [
-        { id: "ft", feeds: { enabled: true, maxWindowsInFlight: 2 } },
+        { id: "ft", feeds: { enabled: true, maxWindowsInFlight: 2, managementFeeds: "per-source" } },
         { id: "off", feeds: { enabled: false } },
       ],
     }).sources;

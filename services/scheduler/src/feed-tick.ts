@@ -21,6 +21,7 @@ export interface FeedStore {
     poll: { minIntervalMs: number; maxIntervalMs: number };
     accountIntervalMs?: number;
     maxWindowsInFlight: number;
+    pollsPerTask?: number;
   }): Promise<{ started: string[]; abandoned: string[] }>;
   /** Re-publishes the feed runs' pending poll tasks not published for the stall timeout; returns how many. */
   republishStalledPolls(): Promise<number>;
@@ -62,7 +63,11 @@ export function createFeedTick(deps: FeedTickDeps): () => Promise<void> {
     const t = now();
     if (t - (feedsReadAt.get(s.id) ?? -Infinity) >= refreshEvery) {
       const accounts = await deps.store.syncedFeedAccounts(s.id);
-      const feeds = sourceFeeds({ ...accounts, identityCenterRegion: s.region });
+      const feeds = sourceFeeds({
+        ...accounts,
+        identityCenterRegion: s.region,
+        managementFeeds: s.feeds.managementFeeds,
+      });
       const added = await deps.store.ensureFeedCursors(s.id, feeds, {
         now: new Date(t),
         lookbackMs: s.feeds.lookback,
@@ -78,6 +83,7 @@ export function createFeedTick(deps: FeedTickDeps): () => Promise<void> {
       poll: { minIntervalMs: s.feeds.minInterval, maxIntervalMs: s.feeds.maxInterval },
       accountIntervalMs: s.feeds.accountInterval,
       maxWindowsInFlight: s.feeds.maxWindowsInFlight,
+      pollsPerTask: s.feeds.pollsPerTask,
     });
     if (r.abandoned.length > 0)
       deps.logger.warn(

@@ -1,4 +1,4 @@
-import { ResultBatch } from "@grantline/contracts";
+import { expandFeedPolls, feedPollsRequest, ResultBatch } from "@grantline/contracts";
 import { describe, expect, it } from "vitest";
 import { pageResult } from "../aws/page-result.fixture.ts";
 import { mapPage } from "../map-page.ts";
@@ -11,6 +11,7 @@ const feed = sourceFeeds({
   managementAccountId: MGMT,
   iamAccountIds: [],
   identityCenterRegion: "eu-west-1",
+  managementFeeds: "per-source",
 })[0]!;
 const since = new Date("2026-12-01T11:45:00.000Z");
 const end = new Date("2026-12-01T12:00:00.000Z");
@@ -46,6 +47,7 @@ describe("feeds of a source", () => {
       managementAccountId: MGMT,
       iamAccountIds: ["222222222222", MGMT, "222222222222"],
       identityCenterRegion: "eu-west-1",
+      managementFeeds: "per-source",
     });
     expect(feeds.map((f) => f.feedId)).toEqual([
       "111111111111/eu-west-1/identitystore-scim.amazonaws.com",
@@ -56,8 +58,38 @@ describe("feeds of a source", () => {
       "222222222222/us-east-1/iam.amazonaws.com",
     ]);
     expect(
-      sourceFeeds({ managementAccountId: null, iamAccountIds: [], identityCenterRegion: "us-east-1" }),
+      sourceFeeds({
+        managementAccountId: null,
+        iamAccountIds: [],
+        identityCenterRegion: "us-east-1",
+        managementFeeds: "per-source",
+      }),
     ).toEqual([]);
+  });
+
+  it("combined: one write-events feed per Region of the management account, which also carries its IAM", () => {
+    const feeds = sourceFeeds({
+      managementAccountId: MGMT,
+      iamAccountIds: ["222222222222", MGMT],
+      identityCenterRegion: "eu-west-1",
+      managementFeeds: "combined",
+    });
+    expect(feeds.map((f) => f.feedId)).toEqual([
+      "111111111111/eu-west-1/write-events",
+      "111111111111/us-east-1/write-events",
+      "222222222222/us-east-1/iam.amazonaws.com",
+    ]);
+    // Identity Center in us-east-1: the one Region holds everything.
+    expect(
+      sourceFeeds({
+        managementAccountId: MGMT,
+        iamAccountIds: [],
+        identityCenterRegion: "us-east-1",
+        managementFeeds: "combined",
+      }).map((f) => f.feedId),
+    ).toEqual(["111111111111/us-east-1/write-events"]);
+    const poll = feedPollRequest({ runId: RUN, sourceId: "acme", feed: feeds[0]!, since, end });
+    expect(poll.params.LookupAttributes).toEqual([{ AttributeKey: "ReadOnly", AttributeValue: "false" }]);
   });
 
   it("a poll request names the window, the Region, the feed and the account", () => {
@@ -74,6 +106,42 @@ describe("feeds of a source", () => {
         FeedId: feed.feedId,
       },
     });
+  });
+});
+
+describe("cloudtrail.PollFeeds mapper", () => {
+  it("maps each feed as its own LookupEvents page: records, the next page as a single-feed chain, failures skipped", () => {
+    const feeds = sourceFeeds({
+      managementAccountId: MGMT,
+      iamAccountIds: ["222222222222", "333333333333"],
+      identityCenterRegion: "us-east-1",
+      managementFeeds: "combined",
+    });
+    const singles = feeds.map((f) => feedPollRequest({ runId: RUN, sourceId: "acme", feed: f, since, end }));
+    const group = feedPollsRequest(singles);
+    expect(expandFeedPolls(group)).toEqual(singles);
+    const batch = mapPage(
+      pageResult(group, {
+        Feeds: [
+          { FeedId: feeds[0]!.feedId, Page: { Events: [item("e1", record())], NextToken: "t1" } },
+          { FeedId: feeds[1]!.feedId, Page: { Events: [] } },
+          { FeedId: feeds[2]!.feedId, Failed: "aws-sim unavailable" },
+        ],
+      }),
+    );
+    expect(ResultBatch.parse(batch)).toBeTruthy();
+    expect(batch.taskId).toBe(group.taskId);
+    expect(batch.feed).toBeUndefined();
+    expect(batch.feeds!.map((f) => [f.feedId, f.records.length, f.windowComplete])).toEqual([
+      [feeds[0]!.feedId, 1, false],
+      [feeds[1]!.feedId, 0, true],
+    ]);
+    // The continuation is exactly the page the first feed's own chain would have had next.
+    expect(batch.children).toEqual(
+      mapPage(pageResult(singles[0]!, { Events: [item("e1", record())], NextToken: "t1" })).children,
+    );
+    expect(batch.warnings).toContain(`feed ${feeds[2]!.feedId}: aws-sim unavailable; read again later`);
+    expect(() => mapPage(pageResult(group, { Feeds: [] }))).toThrow(/0 outcomes for 3 polls/);
   });
 });
 

@@ -1,4 +1,12 @@
-import { PermanentError, type FeedPage, type PageResult, type ResultBatch } from "@grantline/contracts";
+import {
+  expandFeedPolls,
+  FeedPollOutcome,
+  PermanentError,
+  type FeedPage,
+  type PageRequest,
+  type PageResult,
+  type ResultBatch,
+} from "@grantline/contracts";
 import { batchFor, list, nextToken, param } from "../aws/page-helpers.ts";
 import { lookupEventSummary, parseChangeRecord } from "./parse-change-record.ts";
 import { translateRecord, type TranslationContext } from "./translate-record.ts";
@@ -51,4 +59,38 @@ export function mapLookupEvents(res: PageResult): ResultBatch {
     windowEnd: new Date(param(res.request, "EndTime")).toISOString(),
   };
   return { ...batch, scopeComplete: false, feed };
+}
+
+/**
+ * Several feeds' first pages (`cloudtrail.PollFeeds`): each mapped as its own `cloudtrail.LookupEvents` page
+ * would be, into one batch — its feed page, and its next page as a single-feed chain. A feed denied or failed
+ * has no page: its window closes without a commit when the task settles, and is read again later.
+ */
+export function mapPollFeeds(res: PageResult): ResultBatch {
+  const subs = expandFeedPolls(res.request);
+  const outcomes = list(res.page, "Feeds").map((o) => FeedPollOutcome.parse(o));
+  if (outcomes.length !== subs.length)
+    throw new PermanentError(
+      "bad-request",
+      `cloudtrail.PollFeeds: ${outcomes.length} outcomes for ${subs.length} polls`,
+    );
+  const feeds: FeedPage[] = [];
+  const children: PageRequest[] = [];
+  const warnings: string[] = [];
+  subs.forEach((sub, i) => {
+    const o = outcomes[i]!;
+    warnings.push(...o.Warnings);
+    if (o.Page === undefined) {
+      warnings.push(
+        `feed ${o.FeedId}: ${o.Failed ?? `skipped (${o.Skipped ?? "denied"})`}; read again later`,
+      );
+      return;
+    }
+    const b = mapLookupEvents({ ...res, request: sub, page: o.Page, warnings: [], skipped: null });
+    if (b.feed) feeds.push(b.feed);
+    children.push(...b.children);
+    warnings.push(...b.warnings);
+  });
+  const batch = batchFor({ ...res, page: {} }, { warnings, children });
+  return { ...batch, scopeComplete: false, feeds };
 }
