@@ -90,8 +90,10 @@ export function defaultFeeds(boundS: number): Record<string, unknown> {
     overlap: `${Math.max(60, boundS + 30)}s`,
     minInterval: "5s",
     maxInterval: "60s",
-    accountInterval: "60s",
+    accountInterval: "15s",
     maxWindowsInFlight: 256,
+    managementFeeds: "combined",
+    pollsPerTask: 25,
   };
 }
 

@@ -167,7 +167,7 @@ describe("sources file", () => {
       overlap: 900_000,
       minInterval: 5_000,
       maxInterval: 60_000,
-      accountInterval: 60_000,
+      accountInterval: 15_000,
       maxWindowsInFlight: 256,
       managementFeeds: "combined",
       pollsPerTask: 25,

@@ -136,12 +136,12 @@ export const FeedsConfig = strictObject({
   maxInterval: Duration.prefault("60s"),
   /**
    * How often a quiet account and Region is polled: its feeds take turns, each backing off to this × the number
-   * of feeds in its account and Region (within minInterval and maxInterval). Every poll goes through the whole
-   * pipeline: at 20 s a 1,000-account organization's idle polling took 1.35 of this machine's 2 cores and delayed
-   * every change (docs/benchmarks.md), so the default keeps one poll a minute per quiet feed; lower it for fresher
-   * IAM in member accounts where CPU allows. @default "60s"
+   * of feeds in its account and Region (within minInterval and maxInterval). 15 s keeps a change's wait for its
+   * poll within the freshness target at 3.3 % of an account's CloudTrail quota; the cost is CPU: a
+   * 1,000-account organization makes ~67 polls a second (polls share tasks: docs/benchmarks.md has what that
+   * costs). Raise it where a change may take longer to show. @default "15s"
    */
-  accountInterval: Duration.prefault("60s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
+  accountInterval: Duration.prefault("15s").refine((ms) => ms >= 1000, { message: "must be at least 1s" }),
   /**
    * Windows of the source open at once (each is one chain of LookupEvents pages). The CloudTrail budget paces the
    * calls; this bounds the work queued at once (a thousand feeds' first windows). @default 256
