@@ -205,10 +205,13 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
           return judge(err, c, what, true);
         }
       });
-      if (start.outcome === "failed" || !status?.RequestId) return start;
+      if (start.outcome === "failed") return start;
+      if (!status?.RequestId)
+        throw new RetryableError(`${what}: AWS answered without a request id`, { retryAfterMs: 5000 });
       const requestId = status.RequestId;
       const final =
         status.Status !== "IN_PROGRESS" ? status : await pollStatus(c, dir, ch.instanceArn, requestId, what);
+      if ("outcome" in final) return { ...final, requestId };
       return final.Status === "SUCCEEDED"
         ? { outcome: "succeeded", requestId }
         : { outcome: "failed", reason: final.FailureReason ?? "", code: final.Status ?? "FAILED", requestId };
@@ -223,38 +226,39 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
     InstanceArn: string,
     requestId: string,
     what: string,
-  ): Promise<AccountAssignmentOperationStatus> {
-    const final = await withBackoff(statusPoll, c.signal, async () => {
-      try {
-        const out = (await (dir === "grant"
-          ? send(
-              c,
-              "DescribeAccountAssignmentCreationStatus",
-              cmd(DescribeAccountAssignmentCreationStatusCommand),
-              { InstanceArn, AccountAssignmentCreationRequestId: requestId },
-            )
-          : send(
-              c,
-              "DescribeAccountAssignmentDeletionStatus",
-              cmd(DescribeAccountAssignmentDeletionStatusCommand),
-              { InstanceArn, AccountAssignmentDeletionRequestId: requestId },
-            ))) as {
-          AccountAssignmentCreationStatus?: AccountAssignmentOperationStatus;
-          AccountAssignmentDeletionStatus?: AccountAssignmentOperationStatus;
-        };
-        const s = out.AccountAssignmentCreationStatus ?? out.AccountAssignmentDeletionStatus;
-        return s?.Status === "IN_PROGRESS" ? undefined : s;
-      } catch (err) {
-        // The operation runs on whatever the status call says: a transient failure is polled through.
-        const k = classifyAwsError(err, what);
-        if (k.kind === "throttled" || k.kind === "retryable") return undefined;
-        const r = judge(err, c, what, false);
-        return {
-          Status: "FAILED" as const,
-          FailureReason: r?.outcome === "failed" ? r.reason : message(err),
-        };
-      }
-    });
+  ): Promise<AccountAssignmentOperationStatus | AccessChangeOutcome> {
+    const final = await withBackoff<AccountAssignmentOperationStatus | AccessChangeOutcome>(
+      statusPoll,
+      c.signal,
+      async () => {
+        try {
+          const out = (await (dir === "grant"
+            ? send(
+                c,
+                "DescribeAccountAssignmentCreationStatus",
+                cmd(DescribeAccountAssignmentCreationStatusCommand),
+                { InstanceArn, AccountAssignmentCreationRequestId: requestId },
+              )
+            : send(
+                c,
+                "DescribeAccountAssignmentDeletionStatus",
+                cmd(DescribeAccountAssignmentDeletionStatusCommand),
+                { InstanceArn, AccountAssignmentDeletionRequestId: requestId },
+              ))) as {
+            AccountAssignmentCreationStatus?: AccountAssignmentOperationStatus;
+            AccountAssignmentDeletionStatus?: AccountAssignmentOperationStatus;
+          };
+          const s = out.AccountAssignmentCreationStatus ?? out.AccountAssignmentDeletionStatus;
+          return s?.Status === "IN_PROGRESS" ? undefined : s;
+        } catch (err) {
+          // The operation runs on whatever the status call says: a transient failure is polled through.
+          const k = classifyAwsError(err, what);
+          if (k.kind === "expired") factory.invalidate(c.source.id);
+          if (k.kind === "throttled" || k.kind === "retryable" || k.kind === "expired") return undefined;
+          return judge(err, c, what, false);
+        }
+      },
+    );
     if (final) return final;
     throw new RetryableError(
       `${what}: request ${requestId} still IN_PROGRESS after ${statusPoll.totalMs} ms`,
