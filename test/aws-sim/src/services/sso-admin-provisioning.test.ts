@@ -104,6 +104,7 @@ describe("account assignment operations", () => {
     const ev = sim.trail().filter((e) => e.eventName === "DeleteAccountAssignment");
     expect(ev).toHaveLength(1);
     expect(ev[0]!.errorCode).toBe("ThrottlingException");
+    expect(() => sim.setFaults({ assignmentOutstandingCap: 0 })).toThrow(/assignmentOutstandingCap/);
     await fetch(`${sim.url}/_sim/provisioning/reset`, { method: "POST" });
     expect(sim.provisioning()[sim.instanceArn!]).toMatchObject({ peakOutstanding: 3, refusedOverCap: 0 });
   });
