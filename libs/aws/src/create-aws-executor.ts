@@ -4,12 +4,11 @@ import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { createBreakers } from "./breakers.ts";
 import type { AwsBreakerEvent } from "./breakers.ts";
-import { createBudgetedCall } from "./budgeted-call.ts";
+import { createAwsCallStack } from "./aws-call-stack.ts";
 import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";
-import { budgetScope, createBudgets } from "./budgets.ts";
+import { budgetScope } from "./budgets.ts";
 import type { BudgetService, RateLimiter } from "./budgets.ts";
 import { AWS_UNAVAILABLE_GIVE_UP_MS, classifyAwsError, deniedHint } from "./classify-aws-error.ts";
-import { createClientFactory } from "./client-factory.ts";
 import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
 import type { JsonCache } from "./describe-permission-set.ts";
@@ -86,17 +85,7 @@ export interface AwsExecutorDeps {
  */
 export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
   const o = deps.options ?? {};
-  const callTimeoutMs = o.callTimeoutMs ?? 30_000;
-  const logger = deps.logger.child({ component: "aws" });
-  const sources = new Map(deps.sources.filter((s) => s.kind === "aws").map((s) => [s.id, s]));
-  const calls = createBudgetedCall({
-    budgets: createBudgets(deps.rateLimiter, logger),
-    callTimeoutMs,
-    logger,
-    ...(deps.onCall ? { onCall: deps.onCall } : {}),
-    ...(deps.onBudget ? { onBudget: deps.onBudget } : {}),
-  });
-  const factory = createClientFactory({ maxAttempts: o.maxAttempts ?? 3, callTimeoutMs, stsCall: calls.sts });
+  const { logger, sources, calls, factory } = createAwsCallStack(deps, "aws");
   const giveUpAfterMs = o.unavailableGiveUpMs ?? AWS_UNAVAILABLE_GIVE_UP_MS;
   const breakers = createBreakers<AwsPageOutcome>({
     errorPercent: o.breakerErrorPercent ?? 50,

@@ -1,6 +1,7 @@
 /**
  * AWS for grantline: the fetcher's page executor for Organizations, IAM Identity Center (SSO Admin), Identity
- * Store, IAM, STS and CloudTrail — per-source credentials with AssumeRole hops and cross-account IAM, budgets
+ * Store, IAM, STS and CloudTrail, and its access-change executor (grant / revoke of account assignments and group
+ * memberships, docs/provisioning.md) — per-source credentials with AssumeRole hops and cross-account IAM, budgets
  * shared by every replica, circuit breakers and AWS errors classified into retryable failures or skipped pages.
  * The shared budgets and the permission-set cache are interfaces (`RateLimiter`, `JsonCache`) this package
  * declares; `@grantline/redis` implements both, so AWS code never touches Redis.
@@ -37,3 +38,19 @@ export { OPERATIONS, DESCRIBE_PERMISSION_SET_CALLS } from "./operations.ts";
 export { IAM_REFRESH_CALLS, IAM_REFRESH_COMPOSITES, refreshIamEntity } from "./refresh-iam-entity.ts";
 export type { IamCall, IamRefreshCall, IamRefreshComposite } from "./refresh-iam-entity.ts";
 export type { ReservedAwsCall, DescribePermissionSetCall } from "./operations.ts";
+export { createAssignmentExecutor } from "./create-assignment-executor.ts";
+export type {
+  AccessChangeContext,
+  AssignmentExecutor,
+  AssignmentExecutorDeps,
+  AssignmentExecutorOptions,
+} from "./create-assignment-executor.ts";
+export { AccessChange, AccessChangeOutcome } from "./access-change.ts";
+export { createRedisSemaphore } from "./assignment-semaphore.ts";
+export type {
+  AssignmentSemaphore,
+  RedisSemaphoreOptions,
+  SemaphoreRedis,
+  SlotLease,
+} from "./assignment-semaphore.ts";
+export type { Backoff } from "./with-backoff.ts";

@@ -56,6 +56,12 @@ export function createAdminApi(
         deps.counters.reset();
         return send(res, 200, {});
       }
+      if (method === "GET" && path === "/_sim/provisioning")
+        return send(res, 200, deps.store.ssoAdmin.provisioningCounters());
+      if (method === "POST" && path === "/_sim/provisioning/reset") {
+        deps.store.ssoAdmin.resetProvisioningCounters();
+        return send(res, 200, {});
+      }
       if (method === "GET" && path === "/_sim/timeline")
         return send(res, 200, deps.counters.timelineSnapshot());
       if (method === "GET" && path === "/_sim/mutate") return send(res, 200, Object.keys(deps.mutations));

@@ -19,12 +19,15 @@ const { values } = parseArgs({
     "cloudtrail-delay-seed": { type: "string" },
     "no-cloudtrail-reads": { type: "boolean", default: false },
     "identity-center-region": { type: "string", default: "us-east-1" },
+    "assignment-delay": { type: "string", default: "0" },
+    "assignment-delay-seed": { type: "string" },
+    "assignment-cap": { type: "string", default: "15" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   console.log(
-    "aws-sim [--org tiny|small|medium|large] [--seed N] [--port 4566] [--host 127.0.0.1] [--file org.json] [--no-rate-limits] [--latency MIN-MAX] [--error-rate 0.01] [--cloudtrail-delay MS|uniform:MIN-MAX|lognormal:MEDIAN,P95[,MAX]] [--cloudtrail-delay-seed N] [--no-cloudtrail-reads] [--identity-center-region us-east-1]",
+    "aws-sim [--org tiny|small|medium|large] [--seed N] [--port 4566] [--host 127.0.0.1] [--file org.json] [--no-rate-limits] [--latency MIN-MAX] [--error-rate 0.01] [--cloudtrail-delay MS|uniform:MIN-MAX|lognormal:MEDIAN,P95[,MAX]] [--cloudtrail-delay-seed N] [--no-cloudtrail-reads] [--identity-center-region us-east-1] [--assignment-delay MS|uniform:MIN-MAX|lognormal:MEDIAN,P95[,MAX]] [--assignment-delay-seed N] [--assignment-cap 15]",
   );
   process.exit(0);
 }
@@ -51,6 +54,11 @@ const sim = await startAwsSim({
     : {}),
   cloudTrailReadEvents: !values["no-cloudtrail-reads"],
   identityCenterRegion: values["identity-center-region"],
+  assignmentDelay: parseTrailDelay(values["assignment-delay"], "--assignment-delay"),
+  ...(values["assignment-delay-seed"] !== undefined
+    ? { assignmentDelaySeed: Number(values["assignment-delay-seed"]) }
+    : {}),
+  assignmentOutstandingCap: Number(values["assignment-cap"]),
 });
 console.log(`aws-sim listening on ${sim.url}`);
 console.log(`region ${sim.region}; management account ${sim.managementAccountId}`);

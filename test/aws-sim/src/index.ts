@@ -24,6 +24,7 @@ export type { RateLimitConfig } from "./rate-limiter.ts";
 export type { FaultConfig, FaultUpdate } from "./faults.ts";
 export type { SimCounters, OperationCounters, SimTimeline, TimelinePoint } from "./counters.ts";
 export type { SimMutations } from "./mutations.ts";
+export type { InstanceProvisioning, ProvisioningCounters } from "./store/provisioning-counters.ts";
 export { AWS_MANAGED_POLICIES } from "./aws-managed-policies.ts";
 export type { CallOptions } from "./mutations.ts";
 export { TrailDelay, parseTrailDelay, trailDelaySampler, maxTrailDelayMs } from "./trail-delay.ts";

@@ -17,6 +17,7 @@ import { createHandler } from "./server.ts";
 import { Store } from "./store.ts";
 import type { TrailDelay } from "./trail-delay.ts";
 import type { TrailEvent } from "./cloud-trail-log.ts";
+import type { ProvisioningCounters } from "./store/provisioning-counters.ts";
 
 export interface AwsSimOptions {
   org?: z.input<typeof OrgDocument>;
@@ -40,8 +41,14 @@ export interface AwsSimOptions {
   /** Region of the Identity Center instance: sso / identitystore events are recorded there (default us-east-1). */
   identityCenterRegion?: string;
   sessionDurationOverrideSeconds?: number;
-  /** How long Create/DeleteAccountAssignment stay IN_PROGRESS (default 0: done by the next request). */
+  /** Fixed time Create/DeleteAccountAssignment stay IN_PROGRESS (default 0: done by the next request). */
   assignmentDelayMs?: number;
+  /** Distribution of that time, drawn per operation (overrides `assignmentDelayMs`). */
+  assignmentDelay?: TrailDelay;
+  /** Seed of the assignment delay sampler (default: `seed`, else 1). */
+  assignmentDelaySeed?: number;
+  /** Outstanding assignment operations allowed per instance before ThrottlingException (default 15, as AWS). */
+  assignmentOutstandingCap?: number;
 }
 export interface AwsSim {
   url: string;
@@ -58,6 +65,9 @@ export interface AwsSim {
   trail(accountId?: string): TrailEvent[];
   counters(): SimCounters;
   resetCounters(): void;
+  /** Account assignment operations per Identity Center instance: outstanding, peak, conflicts, refusals. */
+  provisioning(): ProvisioningCounters;
+  resetProvisioning(): void;
   timeline(): SimTimeline;
   faults(): FaultConfig;
   setFaults(f: FaultUpdate): void;
@@ -77,13 +87,16 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     cloudTrailDelay: opts.cloudTrailDelay ?? { kind: "fixed", ms: opts.cloudTrailDelayMs ?? 0 },
     cloudTrailDelaySeed: opts.cloudTrailDelaySeed ?? opts.seed ?? 1,
     cloudTrailReadEvents: opts.cloudTrailReadEvents ?? true,
-    assignmentDelayMs: opts.assignmentDelayMs ?? 0,
+    assignmentDelay: opts.assignmentDelay ?? { kind: "fixed", ms: opts.assignmentDelayMs ?? 0 },
+    assignmentDelaySeed: opts.assignmentDelaySeed ?? opts.seed ?? 1,
+    assignmentOutstandingCap: opts.assignmentOutstandingCap ?? 15,
     sessionDurationOverrideSeconds: opts.sessionDurationOverrideSeconds ?? null,
   });
   const limiter = new RateLimiter(faults.rateLimits);
   store.trail.identityCenterRegion = opts.identityCenterRegion ?? region;
   if (opts.cloudTrailMaxReadEvents !== undefined) store.trail.maxReadEvents = opts.cloudTrailMaxReadEvents;
   let trailDelay = "";
+  let assignmentDelay = "";
   const sync = (): void => {
     limiter.config = faults.rateLimits;
     // Re-seed only when the distribution or seed changes, so unrelated fault updates keep the delay sequence.
@@ -91,7 +104,10 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     if (d !== trailDelay) store.trail.setDelay(faults.cloudTrailDelay, faults.cloudTrailDelaySeed);
     trailDelay = d;
     store.trail.recordReads = faults.cloudTrailReadEvents;
-    store.ssoAdmin.assignmentDelayMs = faults.assignmentDelayMs;
+    const a = JSON.stringify([faults.assignmentDelay, faults.assignmentDelaySeed]);
+    if (a !== assignmentDelay) store.ssoAdmin.setDelay(faults.assignmentDelay, faults.assignmentDelaySeed);
+    assignmentDelay = a;
+    store.ssoAdmin.outstandingCap = faults.assignmentOutstandingCap;
   };
   sync();
   const setFaults = (f: FaultUpdate): void => {
@@ -143,6 +159,8 @@ export async function startAwsSim(opts: AwsSimOptions = {}): Promise<AwsSim> {
     trail: (accountId = store.org.managementAccountId) => structuredClone(store.trail.all(accountId)),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
+    provisioning: () => store.ssoAdmin.provisioningCounters(),
+    resetProvisioning: () => store.ssoAdmin.resetProvisioningCounters(),
     timeline: () => counters.timelineSnapshot(),
     faults: () => structuredClone(faults),
     setFaults,

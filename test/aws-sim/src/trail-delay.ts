@@ -55,7 +55,7 @@ export function trailDelaySampler(d: TrailDelay, seed: number): () => number {
 /**
  * CLI form: `MS` (fixed), `uniform:MIN-MAX`, `lognormal:MEDIAN,P95[,MAX]` (milliseconds), or the JSON of a TrailDelay.
  */
-export function parseTrailDelay(s: string): TrailDelay {
+export function parseTrailDelay(s: string, flag = "--cloudtrail-delay"): TrailDelay {
   const t = s.trim();
   if (t.startsWith("{")) return TrailDelay.parse(JSON.parse(t));
   if (/^\d+$/.test(t)) return { kind: "fixed", ms: Number(t) };
@@ -70,6 +70,6 @@ export function parseTrailDelay(s: string): TrailDelay {
       ...(l[3] !== undefined ? { maxMs: Number(l[3]) } : {}),
     });
   throw new Error(
-    `--cloudtrail-delay: expected MS, uniform:MIN-MAX or lognormal:MEDIAN,P95[,MAX] (milliseconds), got "${s}"`,
+    `${flag}: expected MS, uniform:MIN-MAX or lognormal:MEDIAN,P95[,MAX] (milliseconds), got "${s}"`,
   );
 }

@@ -10,6 +10,10 @@ import {
   ssoProviderOf,
 } from "./reserved-sso-roles.ts";
 import { aKey, now, type IdentityCenter, type StoreState } from "./store-state.ts";
+import { trailDelaySampler } from "../trail-delay.ts";
+import type { TrailDelay } from "../trail-delay.ts";
+import { emptyProvisioning } from "./provisioning-counters.ts";
+import type { InstanceProvisioning, ProvisioningCounters } from "./provisioning-counters.ts";
 
 export interface AssignmentOp {
   kind: "create" | "delete";
@@ -24,7 +28,10 @@ export interface AssignmentOp {
 export class SsoAdminStore {
   readonly ops = new Map<string, AssignmentOp>();
   private readonly pending = new Map<string, AssignmentOp>();
-  assignmentDelayMs = 0;
+  private delayMs: () => number = () => 0;
+  /** Outstanding operations per instance beyond which Create/Delete are refused (AWS: 15). */
+  outstandingCap = 15;
+  private readonly stats = new Map<string, InstanceProvisioning>();
 
   constructor(private readonly s: StoreState) {}
 
@@ -174,7 +181,32 @@ export class SsoAdminStore {
       [{ ResourceType: "AWS::SSO::PermissionSet", ResourceName: arn }],
     );
   }
-  /** Starts an asynchronous assignment create/delete; completes after `assignmentDelayMs` (see settle()). */
+  /** How long each new operation stays IN_PROGRESS: drawn from `d` with a PRNG seeded by `seed`. */
+  setDelay(d: TrailDelay, seed: number): void {
+    this.delayMs = trailDelaySampler(d, seed);
+  }
+  private statsOf(instanceArn: string): InstanceProvisioning {
+    let st = this.stats.get(instanceArn);
+    if (!st) this.stats.set(instanceArn, (st = emptyProvisioning()));
+    return st;
+  }
+  provisioningCounters(): ProvisioningCounters {
+    this.settle();
+    const out: ProvisioningCounters = {};
+    const ic = this.s.ic;
+    if (ic) out[ic.instanceArn] = { ...this.statsOf(ic.instanceArn), outstanding: this.pending.size };
+    return out;
+  }
+  /** Zeroes the counters; the peak restarts from what is outstanding now. */
+  resetProvisioningCounters(): void {
+    this.settle();
+    this.stats.clear();
+    if (this.s.ic) this.statsOf(this.s.ic.instanceArn).peakOutstanding = this.pending.size;
+  }
+  /**
+   * Starts an asynchronous assignment create/delete; completes after a delay drawn from the configured
+   * distribution (see settle()). `immediate` (the admin mutations) completes at once and is never refused.
+   */
   startAssignmentOp(
     actor: Actor | null,
     kind: "create" | "delete",
@@ -183,23 +215,44 @@ export class SsoAdminStore {
   ): AssignmentOp {
     const ic = this.s.icOrThrow();
     this.requirePermissionSet(a.permissionSetArn);
+    const st = this.statsOf(ic.instanceArn);
     const t = Date.now();
-    if (this.pending.has(aKey(a)))
+    // AWS's ConflictException: "the previous write did not have time to propagate … A retry (with appropriate
+    // backoff logic) is the recommended response" (sso-admin model).
+    if (this.pending.has(aKey(a))) {
+      st.conflicts++;
       throw new AwsError(
         "ConflictException",
         "An account assignment operation is already in progress for this principal, permission set and account.",
         409,
       );
+    }
+    // "The write API operations have a limit of 15 outstanding asynchronous calls. This limit cannot be
+    // increased." is listed under Identity Center's *throttle* limits (IAM User Guide, aam-quotas.html), and
+    // ThrottlingException is the only limit error both Create- and DeleteAccountAssignment model
+    // (ServiceQuotaExceededException is Create's alone, for resource counts): so beyond the cap, a 429
+    // ThrottlingException. AWS does not publish the message; this one is the simulator's.
+    if (!immediate && this.pending.size >= this.outstandingCap) {
+      st.refusedOverCap++;
+      throw new AwsError(
+        "ThrottlingException",
+        `Too many outstanding account assignment operations for instance ${ic.instanceArn} (limit ${this.outstandingCap}).`,
+        429,
+      );
+    }
+    const delay = immediate ? 0 : this.delayMs();
     const op: AssignmentOp = {
       kind,
       requestId: uuid(this.s.rng),
       createdDate: t,
-      completeAt: t + this.assignmentDelayMs,
+      completeAt: t + delay,
       status: "IN_PROGRESS",
       assignment: a,
     };
     this.ops.set(op.requestId, op);
     this.pending.set(aKey(a), op);
+    st.started++;
+    st.peakOutstanding = Math.max(st.peakOutstanding, this.pending.size);
     this.s.record(
       actor,
       this.s.mgmt(),
@@ -230,7 +283,7 @@ export class SsoAdminStore {
         },
       },
     );
-    if (immediate || this.assignmentDelayMs <= 0) this.complete(op);
+    if (delay <= 0) this.complete(op);
     return op;
   }
   /** Completes due asynchronous operations. */
@@ -238,8 +291,13 @@ export class SsoAdminStore {
     for (const op of [...this.pending.values()]) if (op.completeAt <= t) this.complete(op);
   }
   private complete(op: AssignmentOp): void {
+    this.pending.delete(aKey(op.assignment));
+    this.apply(op);
+    const ic = this.s.ic;
+    if (ic) this.statsOf(ic.instanceArn)[op.status === "SUCCEEDED" ? "succeeded" : "failed"]++;
+  }
+  private apply(op: AssignmentOp): void {
     const a = op.assignment;
-    this.pending.delete(aKey(a));
     const acct = this.s.accounts.get(a.accountId);
     const principalOk =
       a.principalType === "USER" ? this.s.users.has(a.principalId) : this.s.groups.has(a.principalId);
