@@ -58,6 +58,7 @@ export async function expireDueGrants(
         .where("verb", "=", "grant")
         .where("state", "in", LIVE)
         .where("expires_at", "<=", now)
+        .orderBy("id")
         .forUpdate()
         .skipLocked()
         .execute();

@@ -36,12 +36,18 @@ describe("time-bound grants", () => {
         now: at(62),
       }),
     ).toBe(2);
+    // Joining a confirmed grant is active at once: no AWS call. It ends with b.
+    expect(await grant(s, { id: "c", target, durationSeconds: 7160 }, at(100))).toMatchObject({
+      ok: true,
+      state: "active",
+      changes: [],
+    });
     expect(await expireDueGrants(t.db, subjects, at(3599))).toEqual({ expired: 0, revokes: 0 });
     expect(await expireDueGrants(t.db, subjects, at(3601))).toEqual({ expired: 1, revokes: 0 });
     expect(await expireDueGrants(t.db, subjects, at(3602))).toEqual({ expired: 0, revokes: 0 });
     expect((await pendingProvisioning(t.db)).filter((c) => c.sourceId === s)).toEqual([]);
     // A restart after the last expiry was due: the next sweep fires it, once.
-    expect(await expireDueGrants(t.db, subjects, at(9000))).toEqual({ expired: 1, revokes: 1 });
+    expect(await expireDueGrants(t.db, subjects, at(9000))).toEqual({ expired: 2, revokes: 1 });
     expect(await expireDueGrants(t.db, subjects, at(9001))).toEqual({ expired: 0, revokes: 0 });
     expect((await pendingProvisioning(t.db)).filter((c) => c.sourceId === s)).toMatchObject([
       { action: "delete", requestIds: ["expiry:b"] },
@@ -50,6 +56,7 @@ describe("time-bound grants", () => {
     expect(types.filter((x) => x.startsWith("provisioning.expired"))).toEqual([
       "provisioning.expired a",
       "provisioning.expired b",
+      "provisioning.expired c",
     ]);
     expect(await auditOf("a")).toMatchObject([
       { action: "requested" },

@@ -212,15 +212,16 @@ async function inRequest(
 function planGrant(
   holders: Holder[],
   present: boolean,
+  made: boolean,
   resolved: ResolvedTarget,
 ): { noop: true; standing: boolean } | { noop: false; state: ProvisioningState; changes: string[] } {
   const active = holders.filter((h) => h.endedAt === null);
   // A standing or permanent holder already gives everything this request could.
   if (active.some((h) => h.standing || h.expiresAt === null)) return { noop: true, standing: false };
   if (active.length > 0)
-    // Joins time-bound holders: the access stays until the last of them ends; the pending create (if the
-    // first request is not carried out yet) carries this one too.
-    return { noop: false, state: present ? "active" : "accepted", changes: [] };
+    // Joins time-bound holders: the access stays until the last of them ends. Once a holder's create is done
+    // (synced, or confirmed) this one is active at once; before, the pending create carries it too.
+    return { noop: false, state: present || made ? "active" : "accepted", changes: [] };
   if (present) return { noop: true, standing: true };
   return { noop: false, state: "accepted", changes: [`grant ${resolved.describe}`] };
 }
@@ -238,7 +239,14 @@ export async function requestGrant(
   return inRequest(db, subjects, "grant", input, async (c) => {
     const { tx, facts, resolved, grantKey, holders, present, now } = c;
     const id = facts.id;
-    const plan = planGrant(holders, present, resolved);
+    const live = holders.filter((h) => h.endedAt === null && !h.standing).map((h) => h.holder);
+    const made = await tx
+      .selectFrom("provisioning_requests")
+      .select("id")
+      .where("id", "in", live.length ? live : [""])
+      .where("state", "=", "active")
+      .executeTakeFirst();
+    const plan = planGrant(holders, present, made !== undefined, resolved);
     if (plan.noop) {
       // An assignment grantline did not create: from now on it is a holder no expiry ends.
       if (plan.standing && !r.dryRun) await recordStanding(tx, grantKey, now);
