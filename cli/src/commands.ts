@@ -17,6 +17,12 @@ import { createDb, dbOptions, ensureDatabase, migrateToLatest } from "@grantline
 import { inboxPrefixOf, natsAuth } from "@grantline/nats";
 import { runAccess, type AccessFlags } from "./access-command.ts";
 import { progressBar } from "./progress-bar.ts";
+import {
+  grantsText,
+  provisioningBody,
+  provisioningReplyText,
+  type ProvisioningFlags,
+} from "./provisioning-command.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
@@ -54,6 +60,13 @@ Commands:
   cancel <runId>               cancel a running run: its pending tasks are dropped, nothing more is fetched
   events tail [--source S] [--type T] [--from-start]
                                print change events as they are published (T e.g. grant.created)
+  grant <kind> <args…> [--for 2h] [--reason R] [--id ID] [--dry-run] [--source S]
+                               request access, validated against the synced data (docs/provisioning-requests.md);
+                               kinds: assignment <principal> <permissionSet> <accountId> | membership <user> <group>
+                               | iam-membership <user> <group>; the same --id twice is one request
+  revoke <kind> <args…> [--holder ID] [--reason R] [--id ID] [--dry-run] [--source S]
+                               end access (every holder, or only request ID's hold)
+  grants [--source S] [--all]  provisioning requests in force, their holders and expiries (--all: ended ones too)
   access who <accountId>       who can reach the account: principal, permission set, via which group or role
   access of <principal>        what a user, group or role (id, ARN or name) can reach
   access can-assume <roleArn>  who can assume the role, by which path, under which conditions
@@ -67,14 +80,15 @@ Environment: NATS_URL, DATABASE_URL, GL_SUBJECT_PREFIX, NATS_USER with NATS_PASS
   NATS_NKEY_SEED_FILE), NATS_TLS_* (see docs/configuration.md)
 `;
 
-type Flags = AccessFlags & {
-  json?: boolean;
-  wait?: boolean;
-  source?: string;
-  type?: string;
-  "from-start"?: boolean;
-  limit?: string;
-};
+type Flags = AccessFlags &
+  ProvisioningFlags & {
+    json?: boolean;
+    wait?: boolean;
+    source?: string;
+    type?: string;
+    "from-start"?: boolean;
+    limit?: string;
+  };
 
 function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
@@ -158,6 +172,9 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
     cmd === "refresh" ||
     cmd === "status" ||
     cmd === "cancel" ||
+    cmd === "grant" ||
+    cmd === "revoke" ||
+    cmd === "grants" ||
     (cmd === "events" && sub === "tail")
   ) {
     // The user names the control subjects: the server lets each operator user publish only on its own.
@@ -213,6 +230,18 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
             ? `already cancelled: run ${reply.runId}`
             : `cancelled: run ${reply.runId} (${reply.sourceId}), ${reply.tasksCancelled} pending task(s) dropped`,
         );
+        return 0;
+      }
+      if (cmd === "grant" || cmd === "revoke") {
+        const body = provisioningBody(cmd, args.slice(1), flags);
+        const r = provisioningReplyText(cmd, await ask(nc, ctl(cmd), body));
+        print(json, r.value, () => r.text);
+        return 0;
+      }
+      if (cmd === "grants") {
+        const body = { all: flags.all ?? false, ...(flags.source ? { sourceId: flags.source } : {}) };
+        const r = grantsText(await ask(nc, ctl("grants"), body));
+        print(json, r.value, () => r.text);
         return 0;
       }
       if (cmd === "status") {

@@ -15,6 +15,12 @@ async function main(): Promise<number> {
       limit: { type: "string" },
       timeout: { type: "string" },
       "include-inactive": { type: "boolean", default: false },
+      for: { type: "string" },
+      reason: { type: "string" },
+      id: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      holder: { type: "string" },
+      all: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });

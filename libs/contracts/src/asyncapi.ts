@@ -30,7 +30,7 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
     },
     events: {
       address: `${prefix}.events.{source}.{type}`,
-      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}. Delivery is at least once and not ordered; every event carries sequence (CloudEvents sequence extension), a per-subject version increasing in commit order across runs of every kind (full, refresh): per subject, the event with the greatest sequence is the current state and older ones are dropped. run.started and run.completed data carry kind (full | refresh).`,
+      description: `Change events, CloudEvents 1.0 JSON (stream ${s.streams.events}, Limits, replayable). type is one of: ${EVENT_TYPES.join(", ")}. Delivery is at least once and not ordered; every event carries sequence (CloudEvents sequence extension), a per-subject version increasing in commit order across runs of every kind (full, refresh): per subject, the event with the greatest sequence is the current state and older ones are dropped. run.started and run.completed data carry kind (full | refresh). provisioning.* events carry ProvisioningEventData; their subject is provisioning/<requestId> and grantlinerunid the request id.`,
       messages: { GrantlineEvent: ref("GrantlineEvent") },
     },
     ctlSync: {
@@ -55,6 +55,23 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
       description:
         "Targeted refresh of one synced object (request/reply): queues its refreshes and starts a refresh run unless a run of the source is active.",
       messages: { RefreshRequest: ref("RefreshRequest"), RefreshReply: ref("RefreshReply") },
+    },
+    ctlGrant: {
+      address: `${prefix}.ctl.grant.{user}`,
+      description:
+        "Request access (request/reply): an Identity Center account assignment, an Identity Store or IAM group membership, optionally time-bound. Validated against the synced data; idempotent by request id; audited (docs/provisioning-requests.md). provisioning.* events (data ProvisioningEventData) follow it on the events channel.",
+      messages: { GrantRequest: ref("GrantRequest"), GrantReply: ref("GrantReply") },
+    },
+    ctlRevoke: {
+      address: `${prefix}.ctl.revoke.{user}`,
+      description:
+        "End access (request/reply): every holder of the grant, or one grant request's hold; the access goes when no holder remains.",
+      messages: { RevokeRequest: ref("RevokeRequest"), RevokeReply: ref("RevokeReply") },
+    },
+    ctlGrants: {
+      address: `${prefix}.ctl.grants.{user}`,
+      description: "Provisioning requests with their holders and expiries (request/reply).",
+      messages: { GrantsRequest: ref("GrantsRequest"), GrantsReply: ref("GrantsReply") },
     },
   };
   return {

@@ -9,6 +9,14 @@ import {
   SyncReply,
   SyncRequest,
 } from "./messages.ts";
+import {
+  GrantReply,
+  GrantRequest,
+  GrantsReply,
+  GrantsRequest,
+  RevokeReply,
+  RevokeRequest,
+} from "./provisioning.ts";
 import type { CtlVerb } from "./subjects.ts";
 
 /**
@@ -20,6 +28,9 @@ export const CTL_SCHEMAS = {
   status: { request: StatusRequest, reply: StatusReply },
   cancel: { request: CancelRequest, reply: CancelReply },
   refresh: { request: RefreshRequest, reply: RefreshReply },
+  grant: { request: GrantRequest, reply: GrantReply },
+  revoke: { request: RevokeRequest, reply: RevokeReply },
+  grants: { request: GrantsRequest, reply: GrantsReply },
 } as const satisfies { [V in CtlVerb]: { request: z.ZodType; reply: z.ZodType } };
 
 /** The parsed request of a verb (defaults applied). */

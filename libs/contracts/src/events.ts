@@ -10,6 +10,12 @@ export const EVENT_TYPES = [
   "run.completed",
   "run.failed",
   "run.cancelled",
+  "provisioning.requested",
+  "provisioning.executing",
+  "provisioning.confirmed",
+  "provisioning.failed",
+  "provisioning.refused",
+  "provisioning.expired",
 ] as const;
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;

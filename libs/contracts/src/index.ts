@@ -73,6 +73,24 @@ export {
 export { OPERATIONS, Operation, operationKey, isOperation } from "./operation.ts";
 export type { AwsOperation, OperationName, ServiceOf } from "./operation.ts";
 export { CTL_SCHEMAS } from "./control.ts";
+export {
+  GrantHolder,
+  GrantReply,
+  GrantRequest,
+  GrantsReply,
+  GrantsRequest,
+  MAX_GRANT_SECONDS,
+  ProvisioningCall,
+  ProvisioningEventData,
+  ProvisioningKind,
+  ProvisioningRefusal,
+  ProvisioningRequestId,
+  ProvisioningRequestSummary,
+  ProvisioningState,
+  ProvisioningTarget,
+  RevokeReply,
+  RevokeRequest,
+} from "./provisioning.ts";
 export type { CtlRequest, CtlReply } from "./control.ts";
 export {
   EVENT_TYPES,

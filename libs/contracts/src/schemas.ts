@@ -14,6 +14,15 @@ import {
   SyncReply,
   SyncRequest,
 } from "./messages.ts";
+import {
+  GrantReply,
+  GrantRequest,
+  GrantsReply,
+  GrantsRequest,
+  ProvisioningEventData,
+  RevokeReply,
+  RevokeRequest,
+} from "./provisioning.ts";
 
 /** Every message that crosses a boundary, by name: the source of the JSON Schema and AsyncAPI exports. */
 export const MESSAGE_SCHEMAS = {
@@ -30,6 +39,13 @@ export const MESSAGE_SCHEMAS = {
   CancelReply,
   RefreshRequest,
   RefreshReply,
+  GrantRequest,
+  GrantReply,
+  RevokeRequest,
+  RevokeReply,
+  GrantsRequest,
+  GrantsReply,
+  ProvisioningEventData,
 } as const;
 
 /** JSON Schema (draft 2020-12) of each message. */

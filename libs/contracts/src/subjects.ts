@@ -4,7 +4,7 @@ import type { STAGES } from "./vocabulary.ts";
 export type Stage = (typeof STAGES)[number];
 
 /** Control verbs answered by the scheduler on `<prefix>.ctl.<verb>.<user>` (request/reply). */
-export const CTL_VERBS = ["sync", "status", "cancel", "refresh"] as const;
+export const CTL_VERBS = ["sync", "status", "cancel", "refresh", "grant", "revoke", "grants"] as const;
 export type CtlVerb = (typeof CTL_VERBS)[number];
 
 /**

@@ -158,6 +158,50 @@ export interface ControlAuditTable {
   outcome: string;
 }
 
+export interface ProvisioningRequestsTable {
+  id: string;
+  source_id: string;
+  verb: "grant" | "revoke";
+  kind: string;
+  target: Json<Record<string, unknown>>;
+  grant_key: string;
+  change: Json<Record<string, unknown>>;
+  requester: string;
+  reason: string | null;
+  duration_seconds: number | null;
+  expires_at: Timestamp | null;
+  state: string;
+  idempotency_key: string;
+  detail: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface GrantHoldersTable {
+  grant_key: string;
+  /** A grant request's id, or `standing`. */
+  holder: string;
+  standing: boolean;
+  expires_at: Timestamp | null;
+  created_at: Generated<Date>;
+  ended_at: Timestamp | null;
+  end_reason: string | null;
+}
+
+export interface ProvisioningAuditTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  request_id: string;
+  source_id: string | null;
+  verb: string;
+  requester: string;
+  reason: string | null;
+  action: string;
+  outcome: string;
+  state: string | null;
+  detail: Json<Record<string, unknown>>;
+}
+
 /** The kysely view of the schema the migrations build. */
 export interface Database {
   sources: SourcesTable;
@@ -170,4 +214,7 @@ export interface Database {
   feed_cursors: FeedCursorsTable;
   refresh_queue: RefreshQueueTable;
   control_audit: ControlAuditTable;
+  provisioning_requests: ProvisioningRequestsTable;
+  grant_holders: GrantHoldersTable;
+  provisioning_audit: ProvisioningAuditTable;
 }

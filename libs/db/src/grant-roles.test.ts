@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GrantRequest } from "@grantline/contracts";
 import { asDatabaseAdmin, createTestDatabase, testInfra, uniqueName } from "@grantline/testing";
 import { createDb, type Db } from "./create-db.ts";
 import { connectedAsSuperuser, DB_ROLES } from "./grant-roles.ts";
@@ -16,6 +17,11 @@ import {
   startRun,
 } from "./index.ts";
 import { openMigratedTestDb } from "./migrated-test-db.fixture.ts";
+import { expireDueGrants } from "./provisioning/expire-grants.ts";
+import { listGrantRequests } from "./provisioning/list-grant-requests.ts";
+import { recordProvisioningOutcome } from "./provisioning/pending-provisioning.ts";
+import { SEED, seedSyncedAccess } from "./provisioning/provisioning.fixture.ts";
+import { requestGrant } from "./provisioning/request-provisioning.ts";
 import { diagRequest, entitlement, grant, resource, subjects } from "./sync-run.fixture.ts";
 
 type Role = keyof typeof DB_ROLES;
@@ -125,6 +131,34 @@ describe("Postgres roles (migration 0010)", () => {
       /permission denied/,
     );
     await expect(sql`DELETE FROM runs`.execute(as("readonly"))).rejects.toThrow(/permission denied/);
+  });
+
+  it("the scheduler records provisioning requests and fires expiries; the read-only role only reads them", async () => {
+    const sourceId = `prov-${randomUUID().slice(0, 8)}`;
+    await seedSyncedAccess(opened.db, sourceId);
+    const reply = await requestGrant(as("scheduler"), subjects, {
+      sourceId,
+      request: GrantRequest.parse({
+        id: `${sourceId}-r`,
+        target: { kind: "group-membership", user: SEED.user, group: SEED.group },
+        durationSeconds: 60,
+      }),
+      requester: "operator",
+    });
+    expect(reply).toMatchObject({ ok: true, state: "accepted" });
+    await recordProvisioningOutcome(as("scheduler"), subjects, {
+      requestIds: [`${sourceId}-r`],
+      outcome: "confirmed",
+    });
+    const later = new Date(Date.now() + 120_000);
+    expect(await expireDueGrants(as("scheduler"), subjects, later)).toMatchObject({ expired: 1, revokes: 1 });
+    expect(await listGrantRequests(as("readonly"), { sourceId, all: true })).toHaveLength(2);
+    await expect(sql`DELETE FROM grant_holders`.execute(as("scheduler"))).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(sql`UPDATE provisioning_requests SET state = 'x'`.execute(as("readonly"))).rejects.toThrow(
+      /permission denied/,
+    );
   });
 
   it("no service role creates, alters or truncates tables", async () => {

@@ -49,7 +49,17 @@ export const TABLE_PRIVILEGES: Record<ServiceRole, Record<string, Privilege[]>> 
   // Runs and their root tasks, cancel (drops a run's unpublished outbox rows), stalled tasks, feed cursors and
   // windows (prunes feed tasks), refresh runs, completeIdleRuns, the outbox publisher.
   // …and the control plane's audit records (append-only: a trigger refuses UPDATE and DELETE).
-  scheduler: { ...SETTLE_RUNS, runs: RIU, tasks: ALL, feed_cursors: ALL, control_audit: RI },
+  // …and provisioning requests, their holders and their audit (append-only too).
+  scheduler: {
+    ...SETTLE_RUNS,
+    runs: RIU,
+    tasks: ALL,
+    feed_cursors: ALL,
+    control_audit: RI,
+    provisioning_requests: RIU,
+    grant_holders: RIU,
+    provisioning_audit: RI,
+  },
   // The CLI's access queries, run summaries and feed status; users' own SQL on the views. The outbox (event
   // payloads), the refresh queue and the tasks' parameters are the pipeline's own.
   readonly: {
@@ -62,11 +72,19 @@ export const TABLE_PRIVILEGES: Record<ServiceRole, Record<string, Privilege[]>> 
     runs: R,
     feed_cursors: R,
     control_audit: R,
+    provisioning_requests: R,
+    grant_holders: R,
+    provisioning_audit: R,
   },
 };
 
 /** Sequences the services draw from (event versions, refresh queue ids). */
-const SEQUENCES = ["event_versions", "refresh_queue_id_seq", "control_audit_id_seq"];
+const SEQUENCES = [
+  "event_versions",
+  "refresh_queue_id_seq",
+  "control_audit_id_seq",
+  "provisioning_audit_id_seq",
+];
 /** Runs ANALYZE on the synced tables as their owner: ANALYZE needs ownership (before Postgres 17's MAINTAIN). */
 const ANALYZE_FUNCTION = "analyze_synced_tables";
 

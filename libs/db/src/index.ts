@@ -74,3 +74,10 @@ export { planRefresh, sourcesWithWaitingRefreshes, startRefreshRun } from "./ref
 export type { PlanOptions, RefreshPlan, RefreshRunStart, StartRefreshRunInput } from "./refresh-runs.ts";
 export { resolveRefreshTarget } from "./refresh-target.ts";
 export type { RefreshTarget } from "./refresh-target.ts";
+export { requestGrant, requestRevoke } from "./provisioning/request-provisioning.ts";
+export type { ProvisioningInput } from "./provisioning/request-provisioning.ts";
+export { expireDueGrants } from "./provisioning/expire-grants.ts";
+export type { ExpirySweep } from "./provisioning/expire-grants.ts";
+export { pendingProvisioning, recordProvisioningOutcome } from "./provisioning/pending-provisioning.ts";
+export type { ProvisioningOutcome } from "./provisioning/pending-provisioning.ts";
+export { listGrantRequests } from "./provisioning/list-grant-requests.ts";

@@ -36,6 +36,8 @@ export {
   orgPolicyAttachedEntitlementId,
   principalAssignmentScope,
 } from "./ids.ts";
+export { dueExpiries, endHolds, STANDING_HOLDER } from "./provisioning/grant-holders.ts";
+export type { Holder, HoldEnding } from "./provisioning/grant-holders.ts";
 export { decodePolicy } from "./aws/decode-policy.ts";
 export { classifyAwsPrincipal, trustPrincipals } from "./aws/trust-principals.ts";
 export {

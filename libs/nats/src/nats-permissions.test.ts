@@ -180,6 +180,9 @@ describe.skipIf(!haveServer)("NATS users against a server with the project's con
         status: async () => ({ ok: true, runs: [] }),
         cancel: async () => ({ ok: false, error: "no" }),
         refresh: async () => ({ ok: false, error: "no" }),
+        grant: async () => ({ ok: false, error: "no" }),
+        revoke: async () => ({ ok: false, error: "no" }),
+        grants: async () => ({ ok: true, requests: [] }),
       },
     });
     const op = await as("operator");

@@ -25,6 +25,18 @@ const handlers: ControlHandlers = {
     seen.push(req);
     return { ok: true, runId: null, queued: 0, waitingFor: null };
   },
+  grant: async (req) => {
+    seen.push(req);
+    return { ok: false, error: "not here" };
+  },
+  revoke: async (req) => {
+    seen.push(req);
+    return { ok: false, error: "not here" };
+  },
+  grants: async (req) => {
+    seen.push(req);
+    return { ok: true, requests: [] };
+  },
   cancel: (req, ctx) =>
     // Held until the test releases it, or until stop() gives up and aborts the signal.
     new Promise((resolve) => {

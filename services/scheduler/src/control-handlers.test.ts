@@ -44,6 +44,11 @@ function fixture(o: { cancel?: CancelOutcome; purgeFails?: boolean; activeRun?: 
         return o.cancel ?? { kind: "unknown", runId };
       },
     },
+    provisioning: {
+      grant: async () => ({ ok: false, error: "not in this test" }),
+      revoke: async () => ({ ok: false, error: "not in this test" }),
+      list: async () => [],
+    },
     queues: {
       purgeSource: async (sourceId) => {
         if (o.purgeFails) throw new Error("nats is down");

@@ -10,6 +10,7 @@ import type {
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { inSpan, type ControlHandlers } from "@grantline/nats";
+import { createProvisioningHandlers, sourceOf, type ProvisioningStore } from "./provisioning-handlers.ts";
 
 /** What cancelling a run found (`CancelRunResult` of libs/db). */
 export type CancelOutcome =
@@ -54,6 +55,7 @@ export interface RefreshStore {
 export interface ControlDeps {
   runs: RunStore;
   refreshes: RefreshStore;
+  provisioning: ProvisioningStore;
   queues: WorkQueues;
   sources: SourceConfig[];
   /** The run's first tasks; may read what earlier runs saw (the assignment route is chosen from counts). */
@@ -136,20 +138,12 @@ export function createControlHandlers(
 ): ControlHandlers {
   const configured = new Set(deps.sources.map((s) => s.id));
   return {
+    ...createProvisioningHandlers(configured, deps.provisioning),
     sync: (req) => startRun(req.sourceId),
     async refresh(req, ctx) {
-      const only = configured.size === 1 ? [...configured][0] : undefined;
-      const sourceId = req.sourceId ?? only;
-      if (sourceId === undefined)
-        return {
-          ok: false,
-          error: `several sources are configured: name one (${[...configured].join(", ")})`,
-        };
-      if (!configured.has(sourceId))
-        return {
-          ok: false,
-          error: `unknown source "${sourceId}" (configured: ${[...configured].join(", ")})`,
-        };
+      const s = sourceOf(configured, req.sourceId);
+      if ("error" in s) return { ok: false, error: s.error };
+      const { sourceId } = s;
       const t = await deps.refreshes.resolve(sourceId, req.target);
       if ("error" in t) return { ok: false, error: t.error };
       const queued = await deps.refreshes.queue(sourceId, t.intents, `ctl:${ctx.user}`);

@@ -17,6 +17,9 @@ export const handlers: ControlHandlers = {
   sync: async () => ({ ok: false, error: "x" }),
   status: async () => ({ ok: false, error: "x" }),
   refresh: async () => ({ ok: false, error: "x" }),
+  grant: async () => ({ ok: false, error: "x" }),
+  revoke: async () => ({ ok: false, error: "x" }),
+  grants: async () => ({ ok: false, error: "x" }),
 };
 `,
 );

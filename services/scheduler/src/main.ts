@@ -9,7 +9,7 @@ import {
   createRunStarter,
   type ControlDeps,
 } from "./control-handlers.ts";
-import { createPgRefreshStore, createPgRunStore } from "./pg-run-store.ts";
+import { createPgProvisioningStore, createPgRefreshStore, createPgRunStore } from "./pg-run-store.ts";
 import { startSchedulerTicks } from "./start-scheduler-ticks.ts";
 
 const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
@@ -26,6 +26,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     roots: createRootPlanner({ assignmentCounts: (id) => pgdb.assignmentCounts(db, id), logger }),
     runs: createPgRunStore(db, subjects),
     refreshes: createPgRefreshStore(db, subjects, (id) => sources.find((s) => s.id === id)?.iam),
+    provisioning: createPgProvisioningStore(db, subjects),
     queues: { purgeSource: (sourceId) => purgeSourceWork(jsm, subjects, sourceId) },
     kickOutbox: () => outbox.kick(),
     feeds: (sourceId) => pgdb.feedStatuses(db, sourceId ? { sourceId } : {}),

@@ -2,6 +2,9 @@ import type { Subjects } from "@grantline/contracts";
 import {
   cancelRun,
   enqueueRefreshes,
+  listGrantRequests,
+  requestGrant,
+  requestRevoke,
   resolveRefreshTarget,
   runSummaries,
   startRefreshRun,
@@ -9,6 +12,7 @@ import {
   type Db,
 } from "@grantline/db";
 import type { RefreshStore, RunStore } from "./control-handlers.ts";
+import type { ProvisioningStore } from "./provisioning-handlers.ts";
 
 /** The control handlers' runs, kept in Postgres (libs/db). */
 export function createPgRunStore(db: Db, subjects: Subjects): RunStore {
@@ -44,5 +48,14 @@ export function createPgRefreshStore(
         iamOnlyAttachedPolicies: iam(sourceId)?.onlyAttachedPolicies,
         iamCrossAccount: iam(sourceId)?.crossAccount,
       }),
+  };
+}
+
+/** Provisioning requests in Postgres: validated against the synced rows, audited, idempotent by request id. */
+export function createPgProvisioningStore(db: Db, subjects: Subjects): ProvisioningStore {
+  return {
+    grant: (sourceId, request, requester) => requestGrant(db, subjects, { sourceId, request, requester }),
+    revoke: (sourceId, request, requester) => requestRevoke(db, subjects, { sourceId, request, requester }),
+    list: (r) => listGrantRequests(db, r),
   };
 }

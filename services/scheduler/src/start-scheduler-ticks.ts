@@ -3,6 +3,7 @@ import type { SchedulerConfig } from "@grantline/config";
 import * as pgdb from "@grantline/db";
 import type { Logger } from "@grantline/log";
 import { createDeriver } from "./deriver.ts";
+import { createExpiryTick } from "./expiry-tick.ts";
 import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
 import { createFeedTick } from "./feed-tick.ts";
 import { createLagReporter, jetStreamInfo, lagGauges } from "./lag-reporter.ts";
@@ -72,6 +73,13 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
     kickOutbox: d.kickOutbox,
     logger,
   });
+  // Time-bound grants end on time: checked every second, fired once (libs/db expireDueGrants).
+  const expiryTick = createExpiryTick({
+    isLeader,
+    expire: () => pgdb.expireDueGrants(db, subjects),
+    kickOutbox: d.kickOutbox,
+    logger,
+  });
   const feedTick = createFeedTick({
     sources,
     isLeader,
@@ -99,7 +107,7 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
   });
   const fast = startTickLoop({
     everyMs: d.config.FEED_TICK_MS,
-    steps: [refreshTick, deriver.step, feedTick],
+    steps: [refreshTick, expiryTick, deriver.step, feedTick],
     logger,
   });
   return {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { GrantRequest, GrantsRequest, RevokeRequest } from "@grantline/contracts";
+import { createLogger } from "@grantline/log";
+import { createExpiryTick } from "./expiry-tick.ts";
+import { createProvisioningHandlers, type ProvisioningStore } from "./provisioning-handlers.ts";
+
+const logger = createLogger({ service: "test", level: "silent" });
+const ctx = { logger, user: "alice", signal: new AbortController().signal };
+const target = { kind: "group-membership", user: "ann", group: "ops" } as const;
+
+function fixture(sources: string[]) {
+  const calls: Array<[string, string, string]> = [];
+  const store: ProvisioningStore = {
+    grant: async (sourceId, req, requester) => {
+      calls.push(["grant", sourceId, requester]);
+      return {
+        ok: true,
+        requestId: req.id ?? "generated",
+        dryRun: req.dryRun,
+        existing: false,
+        state: "accepted",
+        grantKey: `${sourceId}/k`,
+        changes: ["grant it"],
+        expiresAt: null,
+        holders: [],
+      };
+    },
+    revoke: async (sourceId, _req, requester) => {
+      calls.push(["revoke", sourceId, requester]);
+      return { ok: false, refusal: "not-granted", error: "not granted" };
+    },
+    list: async () => [],
+  };
+  return { handlers: createProvisioningHandlers(new Set(sources), store), calls };
+}
+
+describe("the provisioning handlers", () => {
+  it("send grant and revoke to the only source, as the NATS user that asked", async () => {
+    const { handlers, calls } = fixture(["acme"]);
+    expect(await handlers.grant(GrantRequest.parse({ id: "r1", target }), ctx)).toMatchObject({
+      ok: true,
+      requestId: "r1",
+    });
+    expect(await handlers.revoke(RevokeRequest.parse({ target }), ctx)).toMatchObject({
+      ok: false,
+      refusal: "not-granted",
+    });
+    expect(calls).toEqual([
+      ["grant", "acme", "alice"],
+      ["revoke", "acme", "alice"],
+    ]);
+  });
+
+  it("refuse an unknown source, and a request that names none among several", async () => {
+    const { handlers, calls } = fixture(["a", "b"]);
+    expect(await handlers.grant(GrantRequest.parse({ target }), ctx)).toMatchObject({
+      ok: false,
+      refusal: "unknown-source",
+      error: expect.stringContaining("several sources are configured"),
+    });
+    expect(await handlers.revoke(RevokeRequest.parse({ target, sourceId: "c" }), ctx)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('unknown source "c"'),
+    });
+    expect(await handlers.grants(GrantsRequest.parse({ sourceId: "c" }), ctx)).toMatchObject({ ok: false });
+    expect(await handlers.grants(GrantsRequest.parse({}), ctx)).toEqual({ ok: true, requests: [] });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe("the expiry tick", () => {
+  it("runs on the leader only and wakes the outbox when something expired", async () => {
+    let kicks = 0;
+    let sweeps = 0;
+    const tick = (leader: boolean, expired: number) =>
+      createExpiryTick({
+        isLeader: () => leader,
+        expire: async () => (sweeps++, { expired, revokes: 0 }),
+        kickOutbox: () => void kicks++,
+        logger,
+      });
+    await tick(false, 1)();
+    expect([sweeps, kicks]).toEqual([0, 0]);
+    await tick(true, 0)();
+    expect([sweeps, kicks]).toEqual([1, 0]);
+    await tick(true, 2)();
+    expect([sweeps, kicks]).toEqual([2, 1]);
+  });
+});
