@@ -158,6 +158,18 @@ export interface ControlAuditTable {
   outcome: string;
 }
 
+/** Roles' external-id values (migration 0013): the writer's alone. */
+interface TrustExternalIdsTable {
+  source_id: string;
+  resource_type: string;
+  resource_id: string;
+  fingerprint: string;
+  value: string;
+  first_seen_run: string;
+  last_seen_run: string;
+  updated_at: Generated<Date>;
+}
+
 /** The kysely view of the schema the migrations build. */
 export interface Database {
   sources: SourcesTable;
@@ -170,4 +182,5 @@ export interface Database {
   feed_cursors: FeedCursorsTable;
   refresh_queue: RefreshQueueTable;
   control_audit: ControlAuditTable;
+  trust_external_ids: TrustExternalIdsTable;
 }
