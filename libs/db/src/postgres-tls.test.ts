@@ -80,7 +80,14 @@ beforeAll(async () => {
   // TLS with a verified client certificate, or nothing: a plain connection matches no line and is refused.
   writeFileSync(
     join(data, "pg_hba.conf"),
-    "hostssl all all 127.0.0.1/32 cert\nhostssl all all ::1/128 cert\n",
+    [
+      // A password login (SCRAM) for DATABASE_PASSWORD_FILE; every other user by certificate.
+      "hostssl all gl_pw 127.0.0.1/32 scram-sha-256",
+      "hostssl all gl_pw ::1/128 scram-sha-256",
+      "hostssl all all 127.0.0.1/32 cert",
+      "hostssl all all ::1/128 cert",
+      "",
+    ].join("\n"),
   );
   port = await freePort();
   server = spawn(
@@ -125,6 +132,29 @@ afterAll(async () => {
 });
 
 describe.skipIf(!runnable)("Postgres over TLS (DATABASE_TLS_CA_FILE, _CERT_FILE, _KEY_FILE)", () => {
+  it("a password login reads DATABASE_PASSWORD_FILE for each connection (SCRAM; the URL has no password)", async () => {
+    const admin = createDb(dbOptions(settings("localhost")));
+    const pw = join(dir, "gl_pw-password");
+    const login = () =>
+      sslOfSession({
+        ...settings("localhost", { DATABASE_TLS_CERT_FILE: undefined, DATABASE_TLS_KEY_FILE: undefined }),
+        DATABASE_URL: `postgres://gl_pw@localhost:${port}/postgres`,
+        DATABASE_PASSWORD_FILE: pw,
+      });
+    try {
+      await sql`CREATE ROLE gl_pw LOGIN PASSWORD 'first'`.execute(admin);
+      writeFileSync(pw, "first\n");
+      expect((await login()).ssl).toBe(true);
+      // Rotation: the new password in the role and in the file; the next connection uses it.
+      await sql`ALTER ROLE gl_pw PASSWORD 'second'`.execute(admin);
+      await expect(login()).rejects.toThrow(/password authentication failed/);
+      writeFileSync(pw, "second\n");
+      expect((await login()).ssl).toBe(true);
+    } finally {
+      await admin.destroy();
+    }
+  });
+
   it("verifies the server against the CA, presents the client certificate and talks TLS", async () => {
     const s = await sslOfSession(settings("localhost"));
     expect(s.ssl).toBe(true);
