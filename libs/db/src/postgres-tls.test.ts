@@ -3,7 +3,16 @@
 // certificate from that CA, reached through grantline's own connection settings (dbOptions → createDb and
 // ensureDatabase). The shared test Postgres has no TLS.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -72,11 +81,15 @@ beforeAll(async () => {
     stdio: "pipe",
   });
   // The server reads its key only when it is private to its user.
-  execFileSync("install", ["-m", "0600", certs.serverKey, join(data, "server.key")]);
-  execFileSync("install", ["-m", "0644", certs.serverCert, join(data, "server.crt")]);
-  execFileSync("install", ["-m", "0644", certs.ca, join(data, "ca.crt")]);
-  if (user.uid !== undefined)
-    for (const f of ["server.key", "server.crt", "ca.crt"]) chownSync(join(data, f), user.uid, user.gid!);
+  for (const [from, to, mode] of [
+    [certs.serverKey, "server.key", 0o600],
+    [certs.serverCert, "server.crt", 0o644],
+    [certs.ca, "ca.crt", 0o644],
+  ] as const) {
+    copyFileSync(from, join(data, to));
+    chmodSync(join(data, to), mode);
+    if (user.uid !== undefined) chownSync(join(data, to), user.uid, user.gid!);
+  }
   // TLS with a verified client certificate, or nothing: a plain connection matches no line and is refused.
   writeFileSync(
     join(data, "pg_hba.conf"),
