@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, RequestError, type NatsConnection } from "@nats-io/transport-node";
+import { connect, RequestError, TimeoutError, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import {
   ANONYMOUS_CTL_USER,
@@ -27,16 +27,24 @@ import { UsageError } from "./usage-error.ts";
 
 /**
  * A control request that waits for the scheduler to come up: "no responders" right after a deploy or a
- * restart is not worth failing a command for. Gives up after `waitMs`.
+ * restart is not worth failing a command for. Gives up after `waitMs`. An idempotent request (`status`,
+ * which changes nothing) is also asked again when one goes unanswered (a scheduler busy on a loaded machine: seen in the
+ * compose smoke test, `sync --wait` failing on one poll); any other verb is not, lest it act twice.
  */
-async function ask(nc: NatsConnection, subject: string, body: unknown, waitMs = 30_000): Promise<unknown> {
+async function ask(
+  nc: NatsConnection,
+  subject: string,
+  body: unknown,
+  { idempotent = false, waitMs = 30_000 }: { idempotent?: boolean; waitMs?: number } = {},
+): Promise<unknown> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
     } catch (err) {
       const noResponders = err instanceof RequestError && err.isNoResponders();
-      if (!noResponders || Date.now() > deadline) {
+      const unanswered = idempotent && err instanceof TimeoutError;
+      if (!(noResponders || unanswered) || Date.now() > deadline) {
         throw new Error(
           noResponders ? `no scheduler answers on ${subject}: is it running?` : (err as Error).message,
         );
@@ -109,7 +117,7 @@ async function waitForRun(
 ): Promise<number> {
   const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
   for (;;) {
-    const st = StatusReply.parse(await ask(nc, ctl("status"), { runId }));
+    const st = StatusReply.parse(await ask(nc, ctl("status"), { runId }, { idempotent: true }));
     if (!st.ok) throw new Error(st.error);
     const run = st.runs[0];
     if (run) {
@@ -246,7 +254,7 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
       }
       if (cmd === "status") {
         const st = StatusReply.parse(
-          await ask(nc, ctl("status"), flags.source ? { sourceId: flags.source } : {}),
+          await ask(nc, ctl("status"), flags.source ? { sourceId: flags.source } : {}, { idempotent: true }),
         );
         if (!st.ok) throw new Error(st.error);
         const feeds = st.feeds ?? [];

@@ -6,7 +6,8 @@
 # only lets the migration run as a user without CREATEROLE.
 set -eu
 pw() { tr -d '\r\n' <"/run/secrets/$1"; }
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+# The official image exports POSTGRES_USER and POSTGRES_DB; other postgres images need not (defaults as there).
+psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}" \
   -v migrate="$(pw pg-migrate-password)" -v scheduler="$(pw pg-scheduler-password)" \
   -v writer="$(pw pg-writer-password)" -v reader="$(pw pg-reader-password)" <<'SQL'
 CREATE ROLE grantline_owner NOLOGIN;

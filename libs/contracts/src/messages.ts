@@ -77,6 +77,12 @@ export const PageResult = z.object({
 });
 export type PageResult = z.infer<typeof PageResult>;
 
+/** An `sts:ExternalId` value of a role's trust policy, with the fingerprint its attrs carry instead. */
+const TrustExternalId = z.object({
+  fingerprint: z.string().min(1),
+  value: z.string(),
+});
+
 export const Resource = z.object({
   type: ResourceType,
   id: z.string().min(1),
@@ -89,6 +95,12 @@ export const Resource = z.object({
    * several scopes (an AWS-managed policy seen in every account), which no single scope may sweep.
    */
   scope: z.string().nullable().optional(),
+  /**
+   * A role's external ids: exactly the values its trust policy names now (attrs and events carry only their
+   * fingerprints). The writer keeps them in `trust_external_ids`, which the read-only role cannot read; absent
+   * on every other resource. Travels only mapper → writer (docs/deploying.md#external-ids).
+   */
+  trustExternalIds: z.array(TrustExternalId).optional(),
 });
 export type Resource = z.infer<typeof Resource>;
 

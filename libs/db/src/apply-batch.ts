@@ -17,6 +17,7 @@ import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
 import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
 import { keepScope, sweepObject, sweepScope } from "./sweep.ts";
+import { storeTrustExternalIds } from "./trust-external-ids.ts";
 import { dedupe, upsertGrants } from "./upsert-grants.ts";
 
 export interface ApplyResult {
@@ -171,6 +172,7 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       ...(await upsertResources(tx, ctx, b.scope, b.resources)),
       ...(await upsertGrants(tx, ctx, b.scope, b.grants)),
     ];
+    await storeTrustExternalIds(tx, ctx, b.resources);
     await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
     if (!last) return applyPart(tx, b, await insertEvents(tx, events));
     let emitted = addEvents(

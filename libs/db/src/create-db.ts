@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { parseIntoClientConfig } from "pg-connection-string";
 import type { Database } from "./database.ts";
 
 // bigint (int8) columns such as count(*) come back as strings by default; every count we read fits a number.
@@ -49,15 +50,15 @@ export function dbOptions(s: DatabaseSettings): CreateDbOptions {
  * How to reach the server, for a pool or a single client (the leader's session, creating the database): the URL,
  * the password file and the TLS files of `o`.
  */
-export function connectionConfig(
-  o: Pick<CreateDbOptions, "url" | "passwordFile" | "tls">,
-): Pick<pg.ClientConfig, "connectionString" | "password" | "ssl"> {
+export function connectionConfig(o: Pick<CreateDbOptions, "url" | "passwordFile" | "tls">): pg.ClientConfig {
   const ssl = sslOptions(o);
-  return {
-    connectionString: o.url,
-    ...(o.passwordFile ? { password: passwordFrom(o.passwordFile) } : {}),
-    ...(ssl ? { ssl } : {}),
-  };
+  // pg parses `connectionString` over the other settings, and a URL without a password parses to an empty one
+  // that replaces the password function (SCRAM then fails: "client password must be a string"): with a
+  // password file the URL is parsed here, as pg would, and the function set after it.
+  const target: pg.ClientConfig = o.passwordFile
+    ? { ...parseIntoClientConfig(o.url), password: passwordFrom(o.passwordFile) }
+    : { connectionString: o.url };
+  return { ...target, ...(ssl ? { ssl } : {}) };
 }
 
 function sslOptions(o: Pick<CreateDbOptions, "tls">): pg.ClientConfig["ssl"] {

@@ -202,6 +202,18 @@ export interface ProvisioningAuditTable {
   detail: Json<Record<string, unknown>>;
 }
 
+/** Roles' external-id values (migration 0013): the writer's alone. */
+interface TrustExternalIdsTable {
+  source_id: string;
+  resource_type: string;
+  resource_id: string;
+  fingerprint: string;
+  value: string;
+  first_seen_run: string;
+  last_seen_run: string;
+  updated_at: Generated<Date>;
+}
+
 /** The kysely view of the schema the migrations build. */
 export interface Database {
   sources: SourcesTable;
@@ -217,4 +229,5 @@ export interface Database {
   provisioning_requests: ProvisioningRequestsTable;
   grant_holders: GrantHoldersTable;
   provisioning_audit: ProvisioningAuditTable;
+  trust_external_ids: TrustExternalIdsTable;
 }

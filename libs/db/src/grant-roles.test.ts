@@ -22,7 +22,7 @@ import { listGrantRequests } from "./provisioning/list-grant-requests.ts";
 import { recordProvisioningOutcome } from "./provisioning/pending-provisioning.ts";
 import { SEED, seedSyncedAccess } from "./provisioning/provisioning.fixture.ts";
 import { requestGrant } from "./provisioning/request-provisioning.ts";
-import { diagRequest, entitlement, grant, resource, subjects } from "./sync-run.fixture.ts";
+import { diagRequest, entitlement, grant, resource, subjects, type TaskRows } from "./sync-run.fixture.ts";
 
 type Role = keyof typeof DB_ROLES;
 let opened: Awaited<ReturnType<typeof openMigratedTestDb>>;
@@ -58,6 +58,18 @@ async function scheduledRun(sourceId: string) {
   const roots = [0, 1].map((i) => diagRequest(runId, sourceId, { i }, `s${i}`));
   await startRun(as("scheduler"), { sourceId, runId, roots, subjects });
   return { runId, roots };
+}
+
+/** A run the scheduler starts and the writer applies, one task per entry (as syncRun, but each in its role). */
+async function pipelineRun(sourceId: string, tasks: TaskRows[]): Promise<string> {
+  const runId = randomUUID();
+  const roots = tasks.map((t, i) => diagRequest(runId, sourceId, { i }, t.scope));
+  await startRun(as("scheduler"), { sourceId, runId, roots, subjects });
+  for (const [i, t] of tasks.entries()) {
+    const b = { ...batch(roots[i]!), resources: t.resources ?? [], entitlements: [], grants: [] };
+    expect((await applyBatch(as("writer"), subjects, b)).applied).toBe(true);
+  }
+  return runId;
 }
 
 const batch = (r: ReturnType<typeof diagRequest>) => ({
@@ -221,4 +233,59 @@ describe("Postgres roles (migration 0010)", () => {
       await Promise.all(dbs.map((t) => t.drop()));
     }
   });
+});
+
+describe("external-id values (migration 0013)", () => {
+  const role = (name: string, ids: string[]) =>
+    resource(
+      "iam_role",
+      `arn:aws:iam::111122223333:role/${name}`,
+      {
+        trustPolicy: JSON.stringify({
+          Condition: { StringEquals: { "sts:ExternalId": ids.map((v) => `fp-${v}`) } },
+        }),
+      },
+      { trustExternalIds: ids.map((v) => ({ fingerprint: `fp-${v}`, value: `secret-${v}` })) },
+    );
+  const stored = async (sourceId: string) =>
+    (
+      await sql<{ resource_id: string; fingerprint: string; value: string }>`
+        SELECT resource_id, fingerprint, value FROM trust_external_ids WHERE source_id = ${sourceId}
+         ORDER BY resource_id, fingerprint`.execute(opened.db)
+    ).rows.map((r) => `${r.resource_id.split("/")[1]} ${r.fingerprint}=${r.value}`);
+
+  it("the writer stores a role's values with its row, replaces them as the policy changes, drops them with the swept role; events and readable rows carry fingerprints", async () => {
+    const src = "ext-ids";
+    const first = await pipelineRun(src, [
+      { scope: "a", resources: [role("vendor", ["1", "2"]), role("plain", [])] },
+    ]);
+    expect(await stored(src)).toEqual(["vendor fp-1=secret-1", "vendor fp-2=secret-2"]);
+    const payloads = await opened.db.selectFrom("outbox").select("payload").execute();
+    const events = payloads.map((p) => p.payload).filter((p) => p.includes(first));
+    expect(events.some((p) => p.includes("fp-1"))).toBe(true);
+    expect(events.join("\n")).not.toMatch(/secret-/);
+    const readable = await accessRows(src);
+    expect(readable).toContain("fp-1");
+    expect(readable).not.toMatch(/secret-/);
+
+    await pipelineRun(src, [{ scope: "a", resources: [role("vendor", ["2", "3"]), role("plain", [])] }]);
+    expect(await stored(src)).toEqual(["vendor fp-2=secret-2", "vendor fp-3=secret-3"]);
+    // The role is gone from its scope: the sweep marks it deleted and its values go with it.
+    await pipelineRun(src, [{ scope: "a", resources: [role("plain", [])] }]);
+    expect(await stored(src)).toEqual([]);
+  });
+
+  it("only the writer reads them: the read-only role and the scheduler are refused", async () => {
+    for (const r of ["readonly", "scheduler"] as const)
+      await expect(sql`SELECT value FROM trust_external_ids`.execute(as(r))).rejects.toThrow(
+        /permission denied/,
+      );
+    await expect(sql`SELECT count(*) FROM trust_external_ids`.execute(as("writer"))).resolves.toBeDefined();
+  });
+
+  /** Everything the read-only role can read about the source's resources, as one string. */
+  async function accessRows(sourceId: string): Promise<string> {
+    const r = await sql`SELECT * FROM resources WHERE source_id = ${sourceId}`.execute(as("readonly"));
+    return JSON.stringify(r.rows);
+  }
 });

@@ -45,7 +45,8 @@ const SETTLE_RUNS: Record<string, Privilege[]> = {
 export const TABLE_PRIVILEGES: Record<ServiceRole, Record<string, Privilege[]>> = {
   // applyBatch (upserts, sweeps, child tasks, feed pages, completeRunIfDone), failTask, the outbox publisher,
   // refreshPlannerStatistics (ANALYZE through analyze_synced_tables()).
-  writer: { ...SETTLE_RUNS, runs: RU, tasks: RIU, feed_cursors: RU },
+  // …and roles' external-id values (trust-external-ids.ts), which no other role may read.
+  writer: { ...SETTLE_RUNS, runs: RU, tasks: RIU, feed_cursors: RU, trust_external_ids: ALL },
   // Runs and their root tasks, cancel (drops a run's unpublished outbox rows), stalled tasks, feed cursors and
   // windows (prunes feed tasks), refresh runs, completeIdleRuns, the outbox publisher.
   // …and the control plane's audit records (append-only: a trigger refuses UPDATE and DELETE).
@@ -61,7 +62,8 @@ export const TABLE_PRIVILEGES: Record<ServiceRole, Record<string, Privilege[]>> 
     provisioning_audit: RI,
   },
   // The CLI's access queries, run summaries and feed status; users' own SQL on the views. The outbox (event
-  // payloads), the refresh queue and the tasks' parameters are the pipeline's own.
+  // payloads), the refresh queue, the tasks' parameters and the external-id values (trust_external_ids: the
+  // read-only role sees their fingerprints only) are the pipeline's own.
   readonly: {
     effective_grants: R,
     resources: R,

@@ -13,6 +13,7 @@ import * as m0009 from "./migrations/0009-batch-parts.ts";
 import * as m0010 from "./migrations/0010-roles.ts";
 import * as m0011 from "./migrations/0011-control-audit.ts";
 import * as m0012 from "./migrations/0012-deferred-derivation.ts";
+import * as m0013 from "./migrations/0013-trust-external-ids.ts";
 import * as m0014 from "./migrations/0014-provisioning.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
@@ -29,7 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0010-roles": m0010,
   "0011-control-audit": m0011,
   "0012-deferred-derivation": m0012,
-  // 0013 is left to a migration written in parallel (merged in number order).
+  "0013-trust-external-ids": m0013,
   "0014-provisioning": m0014,
 };
 

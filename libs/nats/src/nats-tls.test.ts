@@ -1,55 +1,32 @@
 // NATS over TLS with a client certificate: a CA, a server and a client certificate made here with openssl,
 // a nats-server started with them (verify: clients must present a certificate the CA signed), and the
 // connection the services make from NATS_TLS_CA_FILE / NATS_TLS_CERT_FILE / NATS_TLS_KEY_FILE.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@grantline/log";
-import { NATS_SERVER_BINARY, startNatsServer, type TestNatsServer } from "@grantline/testing";
+import {
+  makeTestCertificates,
+  NATS_SERVER_BINARY,
+  OPENSSL_BINARY,
+  startNatsServer,
+  type TestNatsServer,
+} from "@grantline/testing";
 import { connectNats } from "./connect-nats.ts";
 import { natsAuth, NatsAuthError } from "./nats-auth.ts";
 
 const logger = createLogger({ service: "test", level: "silent" });
-const openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].find((p) => existsSync(p));
-const runnable = existsSync(NATS_SERVER_BINARY) && openssl !== undefined;
+const runnable = existsSync(NATS_SERVER_BINARY) && OPENSSL_BINARY !== undefined;
 if (!runnable) console.warn("skipped: the TLS test needs nats-server and openssl");
 
 let certs: string;
 let server: TestNatsServer | null = null;
 
-function makeCertificates(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync(openssl!, args, { cwd: dir, stdio: "pipe" });
-  const key = ["-newkey", "rsa:2048", "-nodes"];
-  ssl(
-    "req",
-    "-x509",
-    ...key,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=grantline test CA",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  for (const [name, san] of [
-    ["server", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    ["client", "subjectAltName=DNS:grantline-client"],
-  ] as const) {
-    writeFileSync(join(dir, `${name}.ext`), `${san}\n`);
-    ssl("req", ...key, "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.csr`);
-    const sign = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1"];
-    ssl("x509", "-req", "-in", `${name}.csr`, ...sign, "-out", `${name}.pem`, "-extfile", `${name}.ext`);
-  }
-}
-
 beforeAll(async () => {
   if (!runnable) return;
   certs = mkdtempSync(join(tmpdir(), "gl-tls-"));
-  makeCertificates(certs);
+  makeTestCertificates(certs);
   server = await startNatsServer({
     config: [
       "tls {",

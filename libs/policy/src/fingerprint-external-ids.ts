@@ -12,23 +12,42 @@ const EXTERNAL_ID = "sts:externalid";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+/** An external id found in a trust policy: the value, and the fingerprint that stands for it everywhere else. */
+interface ExternalIdValue {
+  fingerprint: string;
+  value: string;
+}
+
+/** A trust policy with its external ids masked, and the values that were masked (each once). */
+interface MaskedTrustPolicy {
+  document: string | null;
+  externalIds: ExternalIdValue[];
+}
+
 /**
  * A trust policy document with the value of every `sts:ExternalId` condition (any operator, any case of the key)
- * replaced by its fingerprint. An external id is a shared secret between a role's owner and whoever may assume
- * it; grantline keeps the policy and the conditions it grants under, but neither the rows the read-only role
- * sees nor the events carry the value. Returned unchanged when it names no external id or is not JSON.
+ * replaced by its fingerprint, and the values themselves. An external id is a shared secret between a role's
+ * owner and whoever may assume it: grantline stores the values apart (the writer's `trust_external_ids`, which
+ * the read-only role cannot read), while the policy, the conditions it grants under, the rows the read-only role
+ * sees and the events carry only fingerprints. The document is returned unchanged when it names no external id
+ * or is not JSON.
  */
-export function fingerprintExternalIds(document: string | null): string | null {
-  if (document === null) return null;
+export function fingerprintExternalIds(document: string | null): MaskedTrustPolicy {
+  const found = new Map<string, string>();
+  if (document === null) return { document, externalIds: [] };
   let doc: Json;
   try {
     doc = JSON.parse(document) as Json;
   } catch {
-    return document;
+    return { document, externalIds: [] };
   }
   let changed = false;
   const mask = (v: Json): Json => {
-    if (typeof v === "string") return fingerprint(v);
+    if (typeof v === "string") {
+      const f = fingerprint(v);
+      found.set(f, v);
+      return f;
+    }
     if (Array.isArray(v)) return v.map(mask);
     return v;
   };
@@ -48,5 +67,8 @@ export function fingerprintExternalIds(document: string | null): string | null {
         }
     }
   }
-  return changed ? JSON.stringify(doc) : document;
+  return {
+    document: changed ? JSON.stringify(doc) : document,
+    externalIds: [...found].map(([f, value]) => ({ fingerprint: f, value })),
+  };
 }

@@ -1,10 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "@grantline/testing";
+import { freePort, waitFor } from "@grantline/testing";
 import { closeRedis } from "./close-redis.ts";
 import { createRedis } from "./create-redis.ts";
 
@@ -52,14 +51,6 @@ function issue(name: string, cn: string): void {
     "-out",
     `${name}.crt`,
   );
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
 }
 
 beforeAll(async () => {

@@ -17,5 +17,8 @@ export { waitFor } from "./wait-for.ts";
 export type { WaitForOptions } from "./wait-for.ts";
 export { NATS_SERVER_BINARY, startNatsServer } from "./nats-server.ts";
 export type { StartNatsServerOptions, TestNatsServer } from "./nats-server.ts";
+export { freePort } from "./free-port.ts";
+export { makeTestCertificates, OPENSSL_BINARY } from "./test-certificates.ts";
+export type { TestCertificates } from "./test-certificates.ts";
 export { typeCheckScratch } from "./type-check-scratch.ts";
 export type { ScratchModule, TypeDiagnostic } from "./type-check-scratch.ts";

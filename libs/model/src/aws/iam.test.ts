@@ -529,6 +529,11 @@ describe("edge cases (hand-written pages)", () => {
       // The external id is a shared secret: stored and emitted as its fingerprint only.
       conditions: { externalId: [fingerprint("vendor-42")] },
     });
+    // The value rides beside the role's row (for the writer's table), never in its attrs.
+    const role = b.resources.find((r) => r.id === a("role/denied"))!;
+    expect(role.trustExternalIds).toEqual([{ fingerprint: fingerprint("vendor-42"), value: "vendor-42" }]);
+    expect(JSON.stringify(role.attrs)).not.toContain("vendor-42");
+    expect(b.resources.find((r) => r.id === a("role/mixed"))?.trustExternalIds).toEqual([]);
   });
 
   it("inline policies on all three owner types, each with one grant to its owner", () => {

@@ -188,8 +188,10 @@ function addGroup(p: GaadPage, g: Item): void {
 function addRole(p: GaadPage, r: Item): void {
   const arn = str(r, "Arn");
   const name = str(r, "RoleName");
-  // External ids are shared secrets: the stored policy, its grants' conditions and the events carry fingerprints.
-  const trust = fingerprintExternalIds(decodePolicy(optStr(r, "AssumeRolePolicyDocument")));
+  // External ids are shared secrets: the stored policy, its grants' conditions and the events carry fingerprints;
+  // the values go to the writer beside the row, for a table only it reads.
+  const masked = fingerprintExternalIds(decodePolicy(optStr(r, "AssumeRolePolicyDocument")));
+  const trust = masked.document;
   const ent = iamRoleAssignmentEntitlementId(arn);
   p.resources.push({
     type: "iam_role",
@@ -206,6 +208,7 @@ function addRole(p: GaadPage, r: Item): void {
       permissionsBoundary: permissionsBoundary(r),
       tags: tags(r),
     },
+    trustExternalIds: masked.externalIds,
   });
   p.entitlements.push({
     id: ent,
