@@ -132,8 +132,12 @@ async function requestSync(nc: NatsConnection, sim: Sim, subjects: Subjects): Pr
 }
 
 function assertAlive(procs: ServiceProcess[]): void {
+  // A service killed by a signal (the kernel, its heap limit's abort) has no exit code, only a signal.
   for (const p of procs)
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited early:\n${p.tail.join("")}`);
+    if (p.child.exitCode !== null || p.child.signalCode !== null)
+      throw new Error(
+        `${p.name} exited early (${p.child.exitCode ?? p.child.signalCode}):\n${p.tail.join("")}`,
+      );
 }
 
 /** Polls the run until it is no longer running (or `--timeout-min` passes), failing fast if a service exits. */

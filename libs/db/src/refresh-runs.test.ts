@@ -379,6 +379,44 @@ describe("a refresh run", () => {
     ]);
   });
 
+  it("with cross-account IAM, an account's refresh stands for its IAM refreshes in the same run", async () => {
+    const db = testDb.db;
+    const src = "plan-account-iam";
+    const other = "222222222222";
+    await syncRun(db, src, [
+      {
+        scope: "orgs",
+        scopeComplete: false,
+        resources: [
+          resource("account", ACCT),
+          resource("account", other),
+          resource("iam_account", ACCT, {}, { name: ACCT }),
+          resource("iam_account", other, {}, { name: other }),
+        ],
+      },
+    ]);
+    const plan = (iamCrossAccount: boolean) =>
+      db.transaction().execute((tx) =>
+        planRefresh(
+          tx,
+          src,
+          randomUUID(),
+          [
+            { kind: "iam-role", accountId: ACCT, roleName: "new-role" },
+            { kind: "account", accountId: ACCT },
+            { kind: "iam-user-keys", accountId: other, userName: "bob" },
+          ],
+          { iamCrossAccount },
+        ),
+      );
+    // The account closed right after the role was made: its sweep must not race a role read with old credentials.
+    expect((await plan(true)).requests.map((r) => [r.operation, r.accountId])).toEqual([
+      ["DescribeAccount", null],
+      ["RefreshUser", other],
+    ]);
+    expect((await plan(false)).requests.map((r) => r.operation)).toContain("RefreshRole");
+  });
+
   it("a scope sweep takes a scope and its sub-scopes, and nothing else", async () => {
     const db = testDb.db;
     const src = "scope-sweep";

@@ -70,6 +70,16 @@ export async function planRefresh(
     all.push(intent);
     all.push(...(await dependents(tx, sourceId, intent, unresolved)));
   }
+  // With cross-account IAM, an account's refresh reads all of its IAM when it is ACTIVE and drops it when it is
+  // not: an IAM refresh beside it in the same run is redundant at best, and at worst — the account closed just
+  // after the change, the fetcher's credentials for it still valid — writes rows back after the account's sweep.
+  if (opts.iamCrossAccount) {
+    const accounts = new Set(all.flatMap((i) => (i.kind === "account" ? [i.accountId] : [])));
+    for (let k = all.length - 1; k >= 0; k--) {
+      const i = all[k]!;
+      if (i.kind.startsWith("iam-") && "accountId" in i && accounts.has(i.accountId)) all.splice(k, 1);
+    }
+  }
   const base = {
     runId,
     sourceId,

@@ -41,16 +41,18 @@ export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<Resul
     deps.onApplied?.(r.rows);
     deps.kickOutbox();
     // Counted on the feed's cursor; named here, once (the batch applied), so an operator can look each one up.
-    const unknown = batch.feed?.records.filter((x) => x.outcome === "unknown") ?? [];
-    if (unknown.length > 0)
-      ctx.logger.warn(
-        {
-          sourceId: batch.sourceId,
-          feedId: batch.feed!.feedId,
-          events: unknown.map((x) => ({ eventId: x.eventId, eventName: x.eventName })),
-        },
-        "feed events not understood (refreshed more broadly where the source allows)",
-      );
+    for (const page of [...(batch.feed ? [batch.feed] : []), ...(batch.feeds ?? [])]) {
+      const unknown = page.records.filter((x) => x.outcome === "unknown");
+      if (unknown.length > 0)
+        ctx.logger.warn(
+          {
+            sourceId: batch.sourceId,
+            feedId: page.feedId,
+            events: unknown.map((x) => ({ eventId: x.eventId, eventName: x.eventName })),
+          },
+          "feed events not understood (refreshed more broadly where the source allows)",
+        );
+    }
     ctx.logger.debug({ rows: r.rows, events: r.events, children: r.children }, "batch applied");
     if (r.runFinished) {
       ctx.logger.info(

@@ -374,13 +374,16 @@ export function randomMutations(sim: AwsSim, seed: number) {
         const kind = nextKind();
         const args = GENERATORS[kind](sim.exportOrg(), pick, ++n);
         if (args === null) continue;
-        const m = { kind, args };
         try {
-          (sim.mutate[kind] as (p: unknown) => unknown)(args);
+          const out = (sim.mutate[kind] as (p: unknown) => unknown)(args);
+          // What a mutation creates with an id of its own (an access key) is named by it: a change to it is traced
+          // back to this mutation, not taken for a spurious event.
+          const id = out && typeof out === "object" ? (out as { id?: unknown }).id : undefined;
+          const m = { kind, args: typeof id === "string" ? { ...args, createdId: id } : args };
           applied.push(m);
           return m;
         } catch (err) {
-          rejected.push({ ...m, error: (err as Error).message });
+          rejected.push({ kind, args, error: (err as Error).message });
         }
       }
       throw new Error("no mutation kind could be applied to the current state");
