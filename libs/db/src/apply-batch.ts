@@ -184,7 +184,11 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     for (const o of b.objectSweeps ?? []) emitted = addEvents(emitted, await sweepObject(tx, ctx, o));
     for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
     if (b.feed) await applyFeedPage(tx, ctx, b.feed);
-    for (const f of b.feeds ?? []) await applyFeedPage(tx, ctx, f);
+    // In feed id order, the order the scheduler locks the cursor rows in: never a deadlock with its tick.
+    const feeds = [...(b.feeds ?? [])].sort((x, y) =>
+      x.feedId < y.feedId ? -1 : x.feedId > y.feedId ? 1 : 0,
+    );
+    for (const f of feeds) await applyFeedPage(tx, ctx, f);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
     await tx

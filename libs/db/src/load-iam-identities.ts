@@ -45,6 +45,22 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
+/** Managed policies by ARN, each document parsed once (whether or not this run listed the policy). */
+async function policyRefs(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  ids: string[],
+): Promise<Map<string, PolicyRef>> {
+  const out = new Map<string, PolicyRef>();
+  if (ids.length === 0) return out;
+  const rows = await sql<{ id: string; document: unknown }>`
+    SELECT id, attrs -> 'document' AS document FROM resources
+     WHERE source_id = ${ctx.sourceId} AND type = 'iam_policy' AND id = ANY (${ids}::text[])
+       AND deleted_at IS NULL`.execute(tx);
+  for (const p of rows.rows) out.set(p.id, { id: p.id, document: policyDocument(p.document) });
+  return out;
+}
+
 /**
  * The users and roles of `accounts` that this run saw, with their identity policies: inline policies are
  * `inline_policy` resources whose parent is the owner; managed ones are grants on `iam_policy:<arn>:attached`
@@ -79,8 +95,10 @@ export async function loadIamIdentities(
      WHERE source_id = ${ctx.sourceId} AND type = 'inline_policy' AND parent_id = ANY (${owners}::text[])
        AND deleted_at IS NULL AND ${seenByRun(ctx, "resources")}`.execute(tx);
   for (const p of inline.rows) push(ownedBy, p.owner, { id: p.id, document: policyDocument(p.document) });
-  const attached = await sql<{ owner: string; id: string; document: unknown }>`
-    SELECT g.principal_id AS owner, p.id, p.attrs -> 'document' AS document
+  // Pairs first, each document once: a large organization attaches the same few managed policies (some of them
+  // 100 KB documents) to tens of thousands of principals, and a document per pair exhausted the writer's heap.
+  const attached = await sql<{ owner: string; id: string }>`
+    SELECT g.principal_id AS owner, p.id
       FROM grants g
       JOIN entitlements e ON e.source_id = g.source_id AND e.id = g.entitlement_id AND e.resource_type = 'iam_policy'
                          AND e.slug = ${FixedEntitlementSlug.enum.attached}::text AND e.deleted_at IS NULL
@@ -89,16 +107,13 @@ export async function loadIamIdentities(
        AND g.principal_id = ANY (${owners}::text[]) AND g.revoked_at IS NULL AND ${seenByRun(ctx, "g")}`.execute(
     tx,
   );
-  for (const p of attached.rows) push(ownedBy, p.owner, { id: p.id, document: policyDocument(p.document) });
-  const boundaryArns = [...new Set(who.rows.map((p) => boundaryArn(p.boundary)).filter((a) => a !== null))];
-  const boundaries = new Map<string, PolicyRef>();
-  if (boundaryArns.length > 0) {
-    const b = await sql<{ id: string; document: unknown }>`
-      SELECT id, attrs -> 'document' AS document FROM resources
-       WHERE source_id = ${ctx.sourceId} AND type = 'iam_policy' AND id = ANY (${boundaryArns}::text[])
-         AND deleted_at IS NULL`.execute(tx);
-    for (const p of b.rows) boundaries.set(p.id, { id: p.id, document: policyDocument(p.document) });
+  const managed = await policyRefs(tx, ctx, [...new Set(attached.rows.map((a) => a.id))]);
+  for (const a of attached.rows) {
+    const ref = managed.get(a.id);
+    if (ref) push(ownedBy, a.owner, ref);
   }
+  const boundaryArns = [...new Set(who.rows.map((p) => boundaryArn(p.boundary)).filter((a) => a !== null))];
+  const boundaries = await policyRefs(tx, ctx, boundaryArns);
   const groupsOf = new Map<string, string[]>();
   for (const g of groups.rows) push(groupsOf, g.user_arn, g.group_arn);
   return who.rows.map((p) => {
