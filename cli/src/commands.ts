@@ -35,12 +35,16 @@ async function ask(
   nc: NatsConnection,
   subject: string,
   body: unknown,
-  { idempotent = false, waitMs = 30_000 }: { idempotent?: boolean; waitMs?: number } = {},
+  {
+    idempotent = false,
+    waitMs = 30_000,
+    timeoutMs = 10_000,
+  }: { idempotent?: boolean; waitMs?: number; timeoutMs?: number } = {},
 ): Promise<unknown> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
+      return (await nc.request(subject, JSON.stringify(body), { timeout: timeoutMs })).json();
     } catch (err) {
       const noResponders = err instanceof RequestError && err.isNoResponders();
       const unanswered = idempotent && err instanceof TimeoutError;
@@ -71,8 +75,10 @@ Commands:
   grant <kind> <args…> [--for 2h] [--reason R] [--id ID] [--dry-run] [--source S]
                                request access, validated against the synced data (docs/provisioning-requests.md);
                                kinds: assignment <principal> <permissionSet> <accountId> | membership <user> <group>
-                               | iam-membership <user> <group>; the same --id twice is one request
-  revoke <kind> <args…> [--holder ID] [--reason R] [--id ID] [--dry-run] [--source S]
+                               | iam-membership <user> <group>; the same --id twice is one request. Replies once
+                               AWS made the change and a re-read confirmed it (exit 1 if AWS refused it);
+                               --wait-for 10m (default 5m, at most 15m) or --no-wait (reply when recorded)
+  revoke <kind> <args…> [--holder ID] [--reason R] [--id ID] [--dry-run] [--source S] [--wait-for D|--no-wait]
                                end access (every holder, or only request ID's hold)
   grants [--source S] [--all]  provisioning requests in force, their holders and expiries (--all: ended ones too)
   access who <accountId>       who can reach the account: principal, permission set, via which group or role
@@ -242,9 +248,13 @@ export async function runCommand(args: string[], flags: Flags, config: CliConfig
       }
       if (cmd === "grant" || cmd === "revoke") {
         const body = provisioningBody(cmd, args.slice(1), flags);
-        const r = provisioningReplyText(cmd, await ask(nc, ctl(cmd), body));
+        // The reply waits for the change to be made and confirmed; the request carries its id, so asking
+        // again after an unanswered wait is the same request (idempotent), not a second one.
+        const wait = Number(body.waitSeconds) * 1000;
+        const reply = await ask(nc, ctl(cmd), body, { idempotent: true, timeoutMs: wait + 15_000 });
+        const r = provisioningReplyText(cmd, reply);
         print(json, r.value, () => r.text);
-        return 0;
+        return r.failed ? 1 : 0;
       }
       if (cmd === "grants") {
         const body = { all: flags.all ?? false, ...(flags.source ? { sourceId: flags.source } : {}) };

@@ -20,6 +20,8 @@ async function main(): Promise<number> {
       id: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       holder: { type: "string" },
+      "wait-for": { type: "string" },
+      "no-wait": { type: "boolean", default: false },
       all: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },

@@ -18,19 +18,37 @@ export interface ProvisioningFlags {
   "dry-run"?: boolean;
   holder?: string;
   all?: boolean;
+  "wait-for"?: string;
+  "no-wait"?: boolean;
 }
+
+/** How long `grant`/`revoke` wait for the request to end by default (the scheduler allows up to 15 min). */
+const DEFAULT_WAIT_SECONDS = 300;
+const MAX_WAIT_SECONDS = 900;
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** `--for`: `90m`, `2h`, `1d`, `1h30m` → seconds; a usage error for anything else. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, option = "--for", max = MAX_GRANT_SECONDS): number {
   const parts = [...text.matchAll(/(\d+)([smhd])/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text)
-    throw new UsageError(`--for: "${text}" is not a duration (e.g. 30m, 2h, 1d, 1h30m)`);
+    throw new UsageError(`${option}: "${text}" is not a duration (e.g. 30m, 2h, 1d, 1h30m)`);
   const seconds = parts.reduce((n, p) => n + Number(p[1]) * UNITS[p[2]!]!, 0);
-  if (seconds <= 0 || seconds > MAX_GRANT_SECONDS)
-    throw new UsageError(`--for: ${text} must be more than 0 and at most 366d`);
+  if (seconds <= 0 || seconds > max)
+    throw new UsageError(
+      `${option}: ${text} must be more than 0 and at most ${max >= 86400 ? `${max / 86400}d` : `${max / 60}m`}`,
+    );
   return seconds;
+}
+
+/** `--wait-for <d>` / `--no-wait`: how long the reply may wait for the AWS change to be made and confirmed. */
+export function waitSecondsOf(flags: ProvisioningFlags): number {
+  if (flags["no-wait"] && flags["wait-for"] !== undefined)
+    throw new UsageError("--no-wait and --wait-for exclude each other");
+  if (flags["no-wait"]) return 0;
+  return flags["wait-for"] === undefined
+    ? DEFAULT_WAIT_SECONDS
+    : parseDuration(flags["wait-for"], "--wait-for", MAX_WAIT_SECONDS);
 }
 
 const KINDS: Record<string, { kind: ProvisioningTarget["kind"]; args: string[] }> = {
@@ -76,6 +94,7 @@ export function provisioningBody(
     target: parseTarget(verb, args),
     id: flags.id ?? randomUUID(),
     dryRun: flags["dry-run"] ?? false,
+    waitSeconds: waitSecondsOf(flags),
     ...(flags.source ? { sourceId: flags.source } : {}),
     ...(flags.reason ? { reason: flags.reason } : {}),
     ...(flags.for ? { durationSeconds: parseDuration(flags.for) } : {}),
@@ -94,9 +113,10 @@ const holdersText = (h: ProvisioningRequestSummary["holders"]) =>
 export function provisioningReplyText(
   verb: "grant" | "revoke",
   raw: unknown,
-): { value: unknown; text: string } {
+): { value: unknown; text: string; failed: boolean } {
   const reply = (verb === "grant" ? GrantReply : RevokeReply).parse(raw);
   if (!reply.ok) throw new Error(reply.error);
+  const pending = reply.state === "accepted" || reply.state === "executing";
   const head = reply.dryRun
     ? `dry run, nothing recorded: ${verb} ${reply.requestId} would be ${reply.state}`
     : reply.existing
@@ -104,8 +124,13 @@ export function provisioningReplyText(
       : `${verb} ${reply.requestId}: ${reply.state}`;
   return {
     value: reply,
+    failed: reply.state === "failed",
     text: [
       head,
+      ...(reply.detail ? [`  ${reply.state === "failed" ? "AWS" : "detail"}: ${reply.detail}`] : []),
+      ...(pending && !reply.dryRun
+        ? [`  still ${reply.state}: it goes on; \`grantline grants\` shows when it ends`]
+        : []),
       ...(reply.changes.length ? reply.changes.map((c) => `  change: ${c}`) : ["  change: none in AWS"]),
       ...(reply.expiresAt ? [`  expires: ${reply.expiresAt}`] : []),
       `  holders: ${holdersText(reply.holders)}`,

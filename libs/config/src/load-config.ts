@@ -45,7 +45,8 @@ function withDefaults<
   };
 }
 
-// No ConsumerEnv: the scheduler consumes no stage, so MAX_IN_FLIGHT and friends would be settings that do nothing.
+// No ConsumerEnv: the scheduler consumes no stage, only the fetcher's provisioning answers (a handful of small
+// messages, fixed settings), so MAX_IN_FLIGHT and friends would be settings that do nothing.
 export const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape)
   .extend(SourcesEnv.shape)
   .extend({
@@ -56,6 +57,13 @@ export const SchedulerEnv = CommonEnv.extend(DatabaseEnv.shape)
     // How often the leader starts refresh runs for queued changes and opens due feed windows: the change → event
     // path waits for this tick twice, so it is shorter than TICK_MS.
     FEED_TICK_MS: z.coerce.number().int().min(100).default(1_000),
+    // An execution whose answer has not come this long after it was handed to the fetcher is handed over again.
+    // Longer than the longest execution (slot wait, 2 min of conflict retries, 15 min of status polling).
+    PROVISIONING_STALL_MS: z.coerce.number().int().min(1000).default(1_200_000),
+    // Executions of one provisioning request before it fails for want of an answer.
+    PROVISIONING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    // Targeted re-reads that may finish without showing a change AWS reported made before the request fails.
+    PROVISIONING_CONFIRM_READS: z.coerce.number().int().min(1).max(20).default(3),
   });
 export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 
@@ -81,6 +89,13 @@ export const FetcherEnv = CommonEnv.extend(ConsumerEnv.shape)
     // How long a page retries while AWS does not answer (unreachable endpoint, 5xx, open circuit) before it is
     // dead-lettered and its run fails with the reason, instead of after every delivery (~25 minutes).
     AWS_UNAVAILABLE_GIVE_UP_MS: z.coerce.number().int().min(1000).default(300_000),
+    // Account assignment operations outstanding at once per Identity Center instance, over every replica (AWS
+    // refuses beyond its cap: 15 on current quota pages, 10 on older ones; the lower leaves room for other tools).
+    PROVISIONING_OUTSTANDING_CAP: z.coerce.number().int().min(1).max(15).default(10),
+    // How long an assignment operation's status is polled before the execution is retried.
+    PROVISIONING_STATUS_TIMEOUT_MS: z.coerce.number().int().min(1000).default(900_000),
+    // How long ConflictException ("a previous operation is still propagating") is retried per call.
+    PROVISIONING_CONFLICT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   });
 export type FetcherConfig = ReturnType<typeof loadFetcherConfig>;
 

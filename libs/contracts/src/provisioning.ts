@@ -58,6 +58,12 @@ const common = {
   reason: z.string().max(1000).optional(),
   /** Validate and say what would change; nothing is recorded. */
   dryRun: z.boolean().default(false),
+  /**
+   * How long the reply may wait for the request's final state (the AWS change made and confirmed by a re-read,
+   * or failed). 0: reply at once with `accepted`. A request still unfinished then is answered with its state
+   * (`accepted` or `executing`) and goes on; asking again with the same id waits again.
+   */
+  waitSeconds: z.number().int().min(0).max(900).default(120),
 };
 
 export const GrantRequest = z.object({
@@ -139,6 +145,8 @@ const accepted = z.object({
   expiresAt: z.iso.datetime().nullable(),
   /** The grant's holders after the request. */
   holders: z.array(GrantHolder),
+  /** What happened, in words: for `failed`, AWS's reason verbatim. */
+  detail: z.string().nullable().optional(),
 });
 
 export const GrantReply = z.discriminatedUnion("ok", [accepted, refused]);
@@ -232,3 +240,43 @@ export const ProvisioningCall = z.object({
   ]),
 });
 export type ProvisioningCall = z.infer<typeof ProvisioningCall>;
+
+/**
+ * `<prefix>.prov.exec.<source>`: one AWS change for the fetcher's provisioning consumer to make. `callId` names the
+ * change (a hash of action, grant and requests) and `attempt` its execution: the message id is both, so a
+ * re-published attempt is a new message and a repeated publish of one attempt is dropped by JetStream.
+ */
+export const ProvisioningExec = z.object({
+  callId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  call: ProvisioningCall,
+});
+export type ProvisioningExec = z.infer<typeof ProvisioningExec>;
+
+/**
+ * `<prefix>.prov.done.<source>`: what AWS finally answered for a `ProvisioningExec`, for the scheduler to record
+ * and confirm. `failed` carries AWS's reason and code verbatim; anything retryable never gets here.
+ */
+export const ProvisioningDone = z.object({
+  callId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  sourceId: SourceId,
+  requestIds: z.array(ProvisioningRequestId).min(1),
+  action: z.enum(["create", "delete"]),
+  outcome: z.discriminatedUnion("outcome", [
+    z.object({
+      outcome: z.literal("succeeded"),
+      requestId: z.string().optional(),
+      note: z.string().optional(),
+    }),
+    z.object({
+      outcome: z.literal("failed"),
+      reason: z.string(),
+      code: z.string(),
+      requestId: z.string().optional(),
+    }),
+  ]),
+  /** How long the change took in the fetcher (slot wait, calls and status polls). */
+  ms: z.number().int().nonnegative(),
+});
+export type ProvisioningDone = z.infer<typeof ProvisioningDone>;

@@ -28,6 +28,10 @@ export interface Subjects {
   /** Page results of one source, every service. */
   pageResultsOf(sourceId: string): string;
   batch(sourceId: string): string;
+  /** An AWS change for the fetcher to make (provisioning). */
+  provisioningExec(sourceId: string): string;
+  /** The AWS change's final answer, for the scheduler. */
+  provisioningDone(sourceId: string): string;
   deadLetter(stage: Stage): string;
   event(sourceId: string, type: string): string;
   /** Events of one type from every source. */
@@ -47,6 +51,8 @@ export interface Subjects {
     pageRequests: string;
     pageResults: string;
     batches: string;
+    provisioningExec: string;
+    provisioningDone: string;
     deadLetters: string;
     events: string;
     ctl: string;
@@ -56,6 +62,7 @@ export interface Subjects {
     pageRequests: string;
     pageResults: string;
     batches: string;
+    provisioning: string;
     deadLetters: string;
     events: string;
   };
@@ -84,6 +91,8 @@ export function createSubjects(prefix = "gl"): Subjects {
     pageRequestsOf: (source) => `${prefix}.page.req.${tok("source id", source)}.>`,
     pageResultsOf: (source) => `${prefix}.page.res.${tok("source id", source)}.>`,
     batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
+    provisioningExec: (source) => `${prefix}.prov.exec.${tok("source id", source)}`,
+    provisioningDone: (source) => `${prefix}.prov.done.${tok("source id", source)}`,
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
     event: (source, type) => `${prefix}.events.${tok("source id", source)}.${type}`,
     eventsOfType: (type) => `${prefix}.events.*.${type}`,
@@ -94,6 +103,8 @@ export function createSubjects(prefix = "gl"): Subjects {
       pageRequests: `${prefix}.page.req.>`,
       pageResults: `${prefix}.page.res.>`,
       batches: `${prefix}.batch.>`,
+      provisioningExec: `${prefix}.prov.exec.*`,
+      provisioningDone: `${prefix}.prov.done.*`,
       deadLetters: `${prefix}.dlq.>`,
       events: `${prefix}.events.>`,
       ctl: `${prefix}.ctl.>`,
@@ -102,6 +113,7 @@ export function createSubjects(prefix = "gl"): Subjects {
       pageRequests: `${s}_PAGE_REQ`,
       pageResults: `${s}_PAGE_RES`,
       batches: `${s}_BATCH`,
+      provisioning: `${s}_PROV`,
       deadLetters: `${s}_DLQ`,
       events: `${s}_EVENTS`,
     },
@@ -129,6 +141,9 @@ export function pipelineConsumers(subjects: Subjects): Array<{ stream: string; d
     { stream: subjects.streams.batches, durable: "writer" },
   ];
 }
+
+/** The fetcher's durable consumer of AWS changes to make, and the scheduler's of their answers (stream `provisioning`). */
+export const PROVISIONING_DURABLES = { fetcher: "fetcher-provisioning", scheduler: "scheduler-provisioning" } as const;
 
 /** The durable name of the single all-services fetcher consumer of releases before per-service consumers. */
 export const LEGACY_FETCHER_DURABLE = "fetcher";

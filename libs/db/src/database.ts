@@ -175,6 +175,12 @@ export interface ProvisioningRequestsTable {
   detail: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** Executions published to the fetcher (migration 0015). */
+  exec_attempt: Generated<number>;
+  exec_at: Timestamp | null;
+  /** When AWS confirmed the change; the request then waits for a re-read to show it. */
+  aws_done_at: Timestamp | null;
+  confirm_reads: Generated<number>;
 }
 
 export interface GrantHoldersTable {

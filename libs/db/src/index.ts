@@ -81,3 +81,13 @@ export type { ExpirySweep } from "./provisioning/expire-grants.ts";
 export { pendingProvisioning, recordProvisioningOutcome } from "./provisioning/pending-provisioning.ts";
 export type { ProvisioningOutcome } from "./provisioning/pending-provisioning.ts";
 export { listGrantRequests } from "./provisioning/list-grant-requests.ts";
+export {
+  callIdOf,
+  confirmingRefresh,
+  confirmProvisioning,
+  provisioningState,
+  recordProvisioningDone,
+  republishStalledProvisioning,
+  startProvisioningCalls,
+} from "./provisioning/execute-provisioning.ts";
+export type { ConfirmSweep, PublishExec, StalledProvisioning } from "./provisioning/execute-provisioning.ts";

@@ -42,13 +42,13 @@ export function streamConfigs(
   };
   // Hops are work queues that refuse new work when full: a slow writer pushes back on its producers
   // (they nak and retry) instead of the stream silently dropping the oldest unprocessed pages.
-  const hop = (name: string, streamSubjects: string[]) => ({
+  const hop = (name: string, streamSubjects: string[], maxBytes = o.hopMaxBytes ?? 1024 ** 3) => ({
     ...common,
     name,
     subjects: streamSubjects,
     retention: RetentionPolicy.Workqueue,
     discard: DiscardPolicy.New,
-    max_bytes: o.hopMaxBytes ?? 1024 ** 3,
+    max_bytes: maxBytes,
     max_msgs: -1,
   });
   return [
@@ -61,6 +61,13 @@ export function streamConfigs(
     ),
     hop(subjects.streams.pageResults, [subjects.all.pageResults]),
     hop(subjects.streams.batches, [subjects.all.batches]),
+    // AWS changes to make and their answers: a few hundred small messages at most (requests are bounded by
+    // people asking), so it reserves far less than the page hops.
+    hop(
+      subjects.streams.provisioning,
+      [subjects.all.provisioningExec, subjects.all.provisioningDone],
+      Math.min(o.hopMaxBytes ?? 1024 ** 3, 64 * 1024 ** 2),
+    ),
     {
       ...common,
       name: subjects.streams.deadLetters,

@@ -3,6 +3,7 @@ import {
   fetcherDurable,
   LEGACY_FETCHER_DURABLE,
   pipelineConsumers,
+  PROVISIONING_DURABLES,
   ServiceName,
   type Subjects,
 } from "@grantline/contracts";
@@ -112,6 +113,10 @@ export function natsPermissions(prefix = "gl"): Record<NatsRole, NatsPermissions
         // Its outbox: root page requests and run events.
         s.all.pageRequests,
         s.all.events,
+        // Provisioning: AWS changes out to the fetcher, their answers back.
+        s.all.provisioningExec,
+        ...consume(streams.provisioning, PROVISIONING_DURABLES.scheduler),
+        s.deadLetter("scheduler"),
       ]),
       subscribe: [`${inboxPrefixOf("scheduler")}.>`, `${prefix}.ctl.*.*`],
       allowResponses: true,
@@ -124,6 +129,8 @@ export function natsPermissions(prefix = "gl"): Record<NatsRole, NatsPermissions
         api("CONSUMER.INFO", streams.pageRequests, LEGACY_FETCHER_DURABLE),
         api("CONSUMER.DELETE", streams.pageRequests, LEGACY_FETCHER_DURABLE),
         s.all.pageResults,
+        ...consume(streams.provisioning, PROVISIONING_DURABLES.fetcher),
+        s.all.provisioningDone,
         s.deadLetter("fetcher"),
         ...blobs(s),
       ],

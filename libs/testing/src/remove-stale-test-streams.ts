@@ -9,7 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
  * (a prefix and ten hex digits, upper-cased by the subjects) plus grantline's stream suffixes; one older than `olderThanMs` belongs to no
  * run still going (a whole CI run is capped at 90 minutes).
  */
-const TEST_STREAM = /^(OBJ_)?[A-Z0-9_]*[0-9A-F]{10}_(PAGE_REQ|PAGE_RES|BATCH|DLQ|EVENTS|BLOBS)$/;
+const TEST_STREAM = /^(OBJ_)?[A-Z0-9_]*[0-9A-F]{10}_(PAGE_REQ|PAGE_RES|BATCH|PROV|DLQ|EVENTS|BLOBS)$/;
 
 /** True for a test run's stream created before `cutoff` (ms since the epoch). */
 export function isStaleTestStream(name: string, created: string, cutoff: number): boolean {

@@ -1,5 +1,15 @@
-import { LEGACY_FETCHER_DURABLE, PageRequest, ServiceName, fetcherDurable } from "@grantline/contracts";
+import type { AssignmentExecutor } from "@grantline/aws";
 import {
+  LEGACY_FETCHER_DURABLE,
+  PageRequest,
+  PROVISIONING_DURABLES,
+  ProvisioningExec,
+  ServiceName,
+  fetcherDurable,
+} from "@grantline/contracts";
+import type { Redis } from "@grantline/redis";
+import {
+  publishJson,
   retireConsumer,
   startStage,
   type MessageHandler,
@@ -7,6 +17,12 @@ import {
   type ServiceRuntime,
   type StageSettings,
 } from "@grantline/nats";
+import type { AwsMetrics } from "./aws-metrics.ts";
+import {
+  createFetcherProvisioning,
+  type FetcherProvisioningSettings,
+} from "./create-fetcher-provisioning.ts";
+import { createProvisioningHandler } from "./provisioning-handler.ts";
 
 /**
  * Starts one consumer per AWS service, so one service's queue (waiting for its budget) never holds the
@@ -43,4 +59,41 @@ export async function startFetchConsumers(
       }),
     ),
   );
+}
+
+/**
+ * Starts the consumer of AWS changes to make (provisioning) with its executor. An execution may wait minutes
+ * (a slot of the outstanding-operation cap, status polls): the consume loop's heartbeat keeps the message, and a
+ * fetcher that dies leaves it to be redelivered.
+ */
+export async function startProvisioningConsumer(
+  rt: Pick<ServiceRuntime, "js" | "jsm" | "subjects" | "logger" | "metrics">,
+  config: FetcherProvisioningSettings & StageSettings,
+  deps: { redis: Redis } & Pick<AwsMetrics, "onCall" | "onBudget">,
+): Promise<{ consumer: RunningConsumer; executor: AssignmentExecutor }> {
+  const { js, jsm, subjects, logger, metrics } = rt;
+  const executor = createFetcherProvisioning(config, { ...deps, logger });
+  const handler = createProvisioningHandler({
+    executor,
+    publishDone: async (done) => {
+      await publishJson(js, subjects.provisioningDone(done.sourceId), done, {
+        msgID: `provdone:${done.callId}:${done.attempt}`,
+      });
+    },
+  });
+  const consumer = await startStage({
+    js,
+    jsm,
+    subjects,
+    stage: "fetcher",
+    stream: subjects.streams.provisioning,
+    filterSubject: subjects.all.provisioningExec,
+    durable: PROVISIONING_DURABLES.fetcher,
+    schema: ProvisioningExec,
+    handler,
+    settings: config,
+    logger: logger.child({ component: "provisioning" }),
+    observe: (outcome, seconds) => metrics.recordMessage("fetcher", outcome, seconds),
+  });
+  return { consumer, executor };
 }

@@ -5,7 +5,7 @@ import { createAwsMetrics } from "./aws-metrics.ts";
 import { createFetcherAwsExecutor } from "./create-fetcher-aws-executor.ts";
 import { createFetcherRedis } from "./create-fetcher-redis.ts";
 import { createDiagExecutor } from "./diag-executor.ts";
-import { startFetchConsumers } from "./fetch-consumers.ts";
+import { startFetchConsumers, startProvisioningConsumer } from "./fetch-consumers.ts";
 import { createFetchHandler } from "./fetch-handler.ts";
 import { createRoutingExecutor } from "./routing-executor.ts";
 import { createSourceHealth } from "./source-health.ts";
@@ -15,7 +15,8 @@ runService("fetcher", config, async (rt) => {
   const { logger, subjects, metrics, js } = rt;
   const blobs = await rt.openBlobs();
   const redis = await createFetcherRedis(config, logger);
-  const aws = createFetcherAwsExecutor(config, { redis, logger, ...createAwsMetrics(metrics) });
+  const awsMetrics = createAwsMetrics(metrics);
+  const aws = createFetcherAwsExecutor(config, { redis, logger, ...awsMetrics });
   const executor = createRoutingExecutor({
     diag: createDiagExecutor(),
     organizations: aws,
@@ -49,6 +50,7 @@ runService("fetcher", config, async (rt) => {
     }),
   );
   const consumers = await startFetchConsumers(rt, handler, config);
+  const provisioning = await startProvisioningConsumer(rt, config, { redis, ...awsMetrics });
 
   await rt.serve({
     readiness: [redisReadinessCheck(redis)],
@@ -58,12 +60,14 @@ runService("fetcher", config, async (rt) => {
       {
         name: "consumers",
         run: async () => {
-          await Promise.all(consumers.map((c) => c.stop(config.SHUTDOWN_GRACE_MS)));
+          const all = [...consumers, provisioning.consumer];
+          await Promise.all(all.map((c) => c.stop(config.SHUTDOWN_GRACE_MS)));
         },
       },
     ],
     close: [
       { name: "aws", run: () => aws.close() },
+      { name: "provisioning", run: () => provisioning.executor.close() },
       { name: "redis", run: () => closeRedis(redis) },
     ],
   });

@@ -48,6 +48,7 @@ function fixture(o: { cancel?: CancelOutcome; purgeFails?: boolean; activeRun?: 
       grant: async () => ({ ok: false, error: "not in this test" }),
       revoke: async () => ({ ok: false, error: "not in this test" }),
       list: async () => [],
+      state: async () => undefined,
     },
     queues: {
       purgeSource: async (sourceId) => {

@@ -10,17 +10,17 @@ import {
   type ControlDeps,
 } from "./control-handlers.ts";
 import { createPgProvisioningStore, createPgRefreshStore, createPgRunStore } from "./pg-run-store.ts";
+import { startSchedulerProvisioning } from "./start-provisioning.ts";
 import { startSchedulerTicks } from "./start-scheduler-ticks.ts";
 
 const config = exitOnConfigError("scheduler", () => loadSchedulerConfig(process.env));
-runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm, serve }) => {
+runService("scheduler", config, async (rt) => {
+  const { logger, subjects, metrics, nc, jsm, serve } = rt;
   const sources = config.sources.sources;
   const db = await pgdb.openServiceDb({ settings: config, service: "scheduler", logger });
-  const outbox = pgdb.startOutboxPublisher({
-    db,
-    sink: createOutboxSink(js),
-    onError: (err) => logger.warn({ err }, "outbox round failed; will retry"),
-  });
+  const onError = (err: unknown) => logger.warn({ err }, "outbox round failed; will retry");
+  const outbox = pgdb.startOutboxPublisher({ db, sink: createOutboxSink(rt.js), onError });
+  const kickOutbox = () => outbox.kick();
   const deps: ControlDeps = {
     sources,
     roots: createRootPlanner({ assignmentCounts: (id) => pgdb.assignmentCounts(db, id), logger }),
@@ -28,7 +28,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     refreshes: createPgRefreshStore(db, subjects, (id) => sources.find((s) => s.id === id)?.iam),
     provisioning: createPgProvisioningStore(db, subjects),
     queues: { purgeSource: (sourceId) => purgeSourceWork(jsm, subjects, sourceId) },
-    kickOutbox: () => outbox.kick(),
+    kickOutbox,
     feeds: (sourceId) => pgdb.feedStatuses(db, sourceId ? { sourceId } : {}),
     logger,
   };
@@ -45,6 +45,12 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     logger,
     applicationName: "grantline-scheduler-leader",
   });
+  const provisioning = await startSchedulerProvisioning(rt, {
+    config,
+    db,
+    isLeader: leadership.isLeader,
+    kickOutbox,
+  });
   const ticks = startSchedulerTicks({
     config,
     db,
@@ -55,7 +61,8 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     isLeader: leadership.isLeader,
     startRun,
     startRefresh,
-    kickOutbox: () => outbox.kick(),
+    kickOutbox,
+    provisioningTick: provisioning.tick,
   });
 
   await serve({
@@ -64,6 +71,7 @@ runService("scheduler", config, async ({ logger, subjects, metrics, nc, js, jsm,
     stop: [
       { name: "control", run: () => control.stop(config.SHUTDOWN_GRACE_MS) },
       { name: "ticks", run: () => ticks.stop() },
+      { name: "provisioning", run: () => provisioning.answers.stop(config.SHUTDOWN_GRACE_MS) },
       { name: "leadership", run: () => leadership.stop() },
       { name: "outbox", run: () => outbox.stop() },
     ],

@@ -1,8 +1,9 @@
-import type { Subjects } from "@grantline/contracts";
+import { ProvisioningState, type Subjects } from "@grantline/contracts";
 import {
   cancelRun,
   enqueueRefreshes,
   listGrantRequests,
+  provisioningState,
   requestGrant,
   requestRevoke,
   resolveRefreshTarget,
@@ -57,5 +58,9 @@ export function createPgProvisioningStore(db: Db, subjects: Subjects): Provision
     grant: (sourceId, request, requester) => requestGrant(db, subjects, { sourceId, request, requester }),
     revoke: (sourceId, request, requester) => requestRevoke(db, subjects, { sourceId, request, requester }),
     list: (r) => listGrantRequests(db, r),
+    async state(id) {
+      const r = await provisioningState(db, id);
+      return r && { state: ProvisioningState.parse(r.state), detail: r.detail };
+    },
   };
 }

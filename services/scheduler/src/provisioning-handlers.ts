@@ -3,16 +3,51 @@ import type {
   GrantRequest,
   GrantsRequest,
   ProvisioningRequestSummary,
+  ProvisioningState,
   RevokeReply,
   RevokeRequest,
 } from "@grantline/contracts";
 import type { ControlContext, ControlHandlers } from "@grantline/nats";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Provisioning requests kept in Postgres (libs/db requestGrant, requestRevoke, listGrantRequests). */
 export interface ProvisioningStore {
   grant(sourceId: string, request: GrantRequest, requester: string): Promise<GrantReply>;
   revoke(sourceId: string, request: RevokeRequest, requester: string): Promise<RevokeReply>;
   list(request: GrantsRequest): Promise<ProvisioningRequestSummary[]>;
+  /** A request's state now (libs/db provisioningState). */
+  state(id: string): Promise<{ state: ProvisioningState; detail: string | null } | undefined>;
+}
+
+/** States a request leaves only by a later request or expiry: its reply need not wait past them. */
+const WAITING_STATES = new Set<ProvisioningState>(["accepted", "executing"]);
+
+/**
+ * Waits until the request leaves `accepted`/`executing` (the AWS change made and confirmed by a re-read, or
+ * failed) or `waitSeconds` pass, polling Postgres (0.2 s, growing to 1 s); the reply then carries the state
+ * reached. A scheduler stopping ends the wait with the state so far: the request goes on either way.
+ */
+export async function awaitFinalState(
+  store: Pick<ProvisioningStore, "state">,
+  reply: Extract<GrantReply, { ok: true }>,
+  waitSeconds: number,
+  signal: AbortSignal,
+): Promise<GrantReply> {
+  if (reply.dryRun || waitSeconds === 0 || !WAITING_STATES.has(reply.state)) return reply;
+  const deadline = Date.now() + waitSeconds * 1000;
+  let pause = 200;
+  for (;;) {
+    const now = await store.state(reply.requestId);
+    const done = now && !WAITING_STATES.has(now.state);
+    if (done || Date.now() + pause > deadline || signal.aborted) {
+      if (!now) return reply;
+      const holders =
+        now.state === "failed" ? reply.holders.filter((h) => h.holder !== reply.requestId) : reply.holders;
+      return { ...reply, state: now.state, detail: now.detail, holders };
+    }
+    await sleep(pause, undefined, { signal }).catch(() => undefined);
+    pause = Math.min(1000, Math.round(pause * 1.5));
+  }
 }
 
 /** The request's source: the one named, or the only one configured; otherwise why not. */
@@ -45,12 +80,16 @@ export function createProvisioningHandlers(
     return async (req, ctx) => {
       const s = sourceOf(sources, req.sourceId);
       if ("error" in s) return { ok: false, refusal: "unknown-source", error: s.error };
-      const reply = await send(s.sourceId, req, ctx.user);
-      const requestId = reply.ok ? reply.requestId : req.id;
+      const recorded = await send(s.sourceId, req, ctx.user);
+      const requestId = recorded.ok ? recorded.requestId : req.id;
       ctx.logger.info(
-        { sourceId: s.sourceId, requestId, ok: reply.ok, dryRun: req.dryRun },
+        { sourceId: s.sourceId, requestId, ok: recorded.ok, dryRun: req.dryRun },
         `${verb} requested`,
       );
+      if (!recorded.ok) return recorded;
+      const reply = await awaitFinalState(store, recorded, req.waitSeconds, ctx.signal);
+      if (reply.ok && reply.state !== recorded.state)
+        ctx.logger.info({ sourceId: s.sourceId, requestId, state: reply.state }, `${verb} ${reply.state}`);
       return reply;
     };
   }

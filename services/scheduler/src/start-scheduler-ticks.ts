@@ -26,6 +26,8 @@ export interface TickStepsDeps {
   startRun: TickDeps["startRun"];
   startRefresh: Parameters<typeof createRefreshTick>[0]["startRefresh"];
   kickOutbox: () => void;
+  /** The leader's provisioning step (start-provisioning.ts): executions out, confirmations in. */
+  provisioningTick: () => Promise<void>;
 }
 
 export interface SchedulerTicks {
@@ -36,8 +38,8 @@ export interface SchedulerTicks {
 /**
  * Starts what the scheduler does on a timer, in two loops. Every `TICK_MS`, in order: the leader's schedule and
  * recovery (full runs, stalled tasks), then every replica's progress, lag and feed gauges. Every `FEED_TICK_MS`
- * (1 s), the change → event path: the leader's targeted refresh runs, the derivations they left owed (started in
- * the background), and change-feed windows. The two loops meet only in Postgres (the source lock serializes runs).
+ * (1 s), the change → event path: the leader's targeted refresh runs, expiries, provisioning, the derivations
+ * they left owed (started in the background), and change-feed windows. The two loops meet only in Postgres (the source lock serializes runs).
  */
 export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
   const { db, subjects, logger, isLeader } = d;
@@ -107,7 +109,7 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
   });
   const fast = startTickLoop({
     everyMs: d.config.FEED_TICK_MS,
-    steps: [refreshTick, expiryTick, deriver.step, feedTick],
+    steps: [refreshTick, expiryTick, d.provisioningTick, deriver.step, feedTick],
     logger,
   });
   return {

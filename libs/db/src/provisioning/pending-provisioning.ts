@@ -8,6 +8,7 @@ import {
   lockGrantKey,
   provisioningEvent,
   type RequestRow,
+  type Tx,
 } from "./provisioning-records.ts";
 
 /**
@@ -24,6 +25,11 @@ export async function pendingProvisioning(db: Db, limit = 100): Promise<Provisio
     .orderBy("id")
     .limit(limit)
     .execute();
+  return callsOf(db, rows);
+}
+
+/** Requests grouped into the AWS calls that carry them out: one per verb and grant, in the rows' order. */
+export async function callsOf(db: Db | Tx, rows: RequestRow[]): Promise<ProvisioningCall[]> {
   const calls = new Map<string, ProvisioningCall>();
   for (const r of rows) {
     const k = `${r.verb} ${r.grant_key}`;
@@ -43,7 +49,7 @@ export async function pendingProvisioning(db: Db, limit = 100): Promise<Provisio
   return [...calls.values()].map((c) => ProvisioningCall.parse(c));
 }
 
-async function withMembershipId(db: Db, r: RequestRow): Promise<ProvisioningCall["change"]> {
+async function withMembershipId(db: Db | Tx, r: RequestRow): Promise<ProvisioningCall["change"]> {
   const change = ProvisioningCall.shape.change.parse(r.change);
   if (change.kind !== "group-membership" || change.membershipId !== null) return change;
   const g = await db
@@ -64,6 +70,8 @@ export interface ProvisioningOutcome {
   awsCall?: Record<string, unknown>;
   detail?: string;
   now?: Date;
+  /** Which execution this is (1, 2, …): numbers the event ids of a re-published execution. @default 0 */
+  step?: number;
 }
 
 const FROM: Record<ProvisioningOutcome["outcome"], ProvisioningState[]> = {
@@ -83,46 +91,54 @@ export async function recordProvisioningOutcome(
   subjects: Subjects,
   o: ProvisioningOutcome,
 ): Promise<number> {
+  return db.transaction().execute((tx) => applyProvisioningOutcome(tx, subjects, o));
+}
+
+/** `recordProvisioningOutcome` in the caller's transaction. */
+export async function applyProvisioningOutcome(
+  tx: Tx,
+  subjects: Subjects,
+  o: ProvisioningOutcome,
+): Promise<number> {
   const now = o.now ?? new Date();
-  return db.transaction().execute(async (tx) => {
-    const rows = await tx
-      .selectFrom("provisioning_requests")
-      .selectAll()
-      .where("id", "in", o.requestIds.length ? o.requestIds : [""])
-      .where("state", "in", FROM[o.outcome])
-      .orderBy("id")
-      .forUpdate()
+  const rows = await tx
+    .selectFrom("provisioning_requests")
+    .selectAll()
+    .where("id", "in", o.requestIds.length ? o.requestIds : [""])
+    .where("state", "in", FROM[o.outcome])
+    .orderBy("id")
+    .forUpdate()
+    .execute();
+  for (const r of rows) {
+    await lockGrantKey(tx, r.grant_key);
+    const state: ProvisioningState =
+      o.outcome === "executing"
+        ? "executing"
+        : o.outcome === "failed"
+          ? "failed"
+          : r.verb === "grant"
+            ? "active"
+            : "done";
+    const detail = o.detail ?? null;
+    await tx
+      .updateTable("provisioning_requests")
+      .set({ state, updated_at: now, ...(detail === null ? {} : { detail }) })
+      .where("id", "=", r.id)
       .execute();
-    for (const r of rows) {
-      await lockGrantKey(tx, r.grant_key);
-      const state: ProvisioningState =
-        o.outcome === "executing"
-          ? "executing"
-          : o.outcome === "failed"
-            ? "failed"
-            : r.verb === "grant"
-              ? "active"
-              : "done";
-      const detail = o.detail ?? null;
-      await tx
-        .updateTable("provisioning_requests")
-        .set({ state, updated_at: now, ...(detail === null ? {} : { detail }) })
-        .where("id", "=", r.id)
-        .execute();
-      if (state === "failed" && r.verb === "grant") await endHolders(tx, r.grant_key, [r.id], now, "failed");
-      await audit(tx, factsOf(r), o.awsCall ? "aws-call" : o.outcome, o.outcome, state, {
-        ...(o.awsCall ? { awsCall: o.awsCall } : {}),
-        ...(detail === null ? {} : { detail }),
-      });
-      await provisioningEvent(
-        tx,
-        subjects,
-        `provisioning.${o.outcome}`,
-        eventData(r, state, detail),
-        r.source_id,
-        now,
-      );
-    }
-    return rows.length;
-  });
+    if (state === "failed" && r.verb === "grant") await endHolders(tx, r.grant_key, [r.id], now, "failed");
+    await audit(tx, factsOf(r), o.awsCall ? "aws-call" : o.outcome, o.outcome, state, {
+      ...(o.awsCall ? { awsCall: o.awsCall } : {}),
+      ...(detail === null ? {} : { detail }),
+    });
+    await provisioningEvent(
+      tx,
+      subjects,
+      `provisioning.${o.outcome}`,
+      eventData(r, state, detail),
+      r.source_id,
+      now,
+      o.step ?? 0,
+    );
+  }
+  return rows.length;
 }
