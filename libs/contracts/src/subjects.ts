@@ -143,7 +143,10 @@ export function pipelineConsumers(subjects: Subjects): Array<{ stream: string; d
 }
 
 /** The fetcher's durable consumer of AWS changes to make, and the scheduler's of their answers (stream `provisioning`). */
-export const PROVISIONING_DURABLES = { fetcher: "fetcher-provisioning", scheduler: "scheduler-provisioning" } as const;
+export const PROVISIONING_DURABLES = {
+  fetcher: "fetcher-provisioning",
+  scheduler: "scheduler-provisioning",
+} as const;
 
 /** The durable name of the single all-services fetcher consumer of releases before per-service consumers. */
 export const LEGACY_FETCHER_DURABLE = "fetcher";

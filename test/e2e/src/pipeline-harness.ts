@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { createSubjects, type Subjects, type SyncReply } from "@grantline/contracts";
+import { createSubjects, type CtlVerb, type Subjects, type SyncReply } from "@grantline/contracts";
 import { createDb, grantReadFromAws, migrateToLatest, type Db } from "@grantline/db";
 import { createTestDatabase, testInfra, uniqueName, waitFor, type TestDatabase } from "@grantline/testing";
 
@@ -38,7 +38,11 @@ export interface Pipeline {
     name: ServiceName,
     signal?: NodeJS.Signals,
   ): Promise<Array<{ code: number | null; signal: NodeJS.Signals | null }>>;
-  request<T = SyncReply>(verb: "sync" | "status" | "refresh", body: unknown): Promise<T>;
+  /**
+   * A control request, asked again until the scheduler answers (it may still be starting): only for requests
+   * that are idempotent (`grant`/`revoke` with an id are). `timeoutMs` bounds one attempt (default 2 s).
+   */
+  request<T = SyncReply>(verb: CtlVerb, body: unknown, o?: { timeoutMs?: number }): Promise<T>;
   /** Waits for the run to leave `running` and returns its final status. */
   /** A finished run's status; for a refresh run once the deriver has also followed it. */
   waitForRun(runId: string, timeoutMs?: number): Promise<string>;
@@ -151,15 +155,15 @@ export async function createPipeline(o: {
       for (const s of running) s.child.kill(signal);
       return Promise.all(running.map((s) => s.exited));
     },
-    async request(verb, body) {
+    async request(verb, body, { timeoutMs = 2000 } = {}) {
       // The scheduler may still be starting: retry until it answers.
       try {
         return await waitFor(
           async () => {
-            const r = await nc.request(subjects.ctl(verb), JSON.stringify(body), { timeout: 2000 });
+            const r = await nc.request(subjects.ctl(verb), JSON.stringify(body), { timeout: timeoutMs });
             return r.json();
           },
-          { timeoutMs: 90_000, intervalMs: 200, message: `ctl.${verb}` },
+          { timeoutMs: Math.max(90_000, 2 * timeoutMs), intervalMs: 200, message: `ctl.${verb}` },
         );
       } catch (err) {
         // Say why the scheduler never answered (it exited at start-up, say) instead of only that it did not.
