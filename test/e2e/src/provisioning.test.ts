@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_ROLE, startAwsSim, type AwsSim } from "@grantline/aws-sim";
-import type { GrantReply, GrantsReply, ProvisioningTarget } from "@grantline/contracts";
+import type { GrantReply, GrantsReply } from "@grantline/contracts";
 import { createPipeline, readEvents, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
+import { freeAssignment, provision } from "./provisioning-targets.ts";
 
 // `grantline grant|revoke` against aws-sim with asynchronous assignments (0.3–1.5 s IN_PROGRESS): the reply comes
 // only after AWS made the change and a targeted re-read through the writer shows it, so the Postgres rows and
@@ -34,17 +35,11 @@ afterAll(async () => {
   await sim?.close();
 });
 
-type Accepted = Extract<GrantReply, { ok: true }>;
-
 async function ask(verb: "grant" | "revoke", body: Record<string, unknown>): Promise<GrantReply> {
   return p.request<GrantReply>(verb, { waitSeconds: 120, ...body }, { timeoutMs: 150_000 });
 }
 
-async function accepted(verb: "grant" | "revoke", body: Record<string, unknown>): Promise<Accepted> {
-  const r = await ask(verb, body);
-  if (!r.ok) throw new Error(`${verb} refused: ${r.error}\n${p.logs("scheduler").slice(-3000)}`);
-  return r;
-}
+const accepted = (verb: "grant" | "revoke", body: Record<string, unknown>) => provision(p, verb, body);
 
 async function liveGrant(grantKey: string): Promise<boolean> {
   const id = grantKey.slice("acme/".length);
@@ -65,35 +60,9 @@ async function eventsOf(grantKey: string, requestId: string): Promise<string[]> 
     .map((e) => e.type.replace("dev.grantline.", ""));
 }
 
-function freeAssignment(): { target: ProvisioningTarget; has: () => boolean } {
-  const org = sim.exportOrg();
-  const ic = org.identityCenter!;
-  const taken = new Set(ic.assignments.map((a) => `${a.accountId}|${a.permissionSetArn}|${a.principalId}`));
-  const account = org.accounts.find((a) => a.status === "ACTIVE" && a.id !== sim.managementAccountId)!;
-  for (const u of ic.users)
-    for (const ps of ic.permissionSets)
-      if (!taken.has(`${account.id}|${ps.arn}|${u.userId}`))
-        return {
-          target: {
-            kind: "account-assignment",
-            principal: u.userId,
-            permissionSet: ps.arn,
-            account: account.id,
-          },
-          has: () =>
-            sim
-              .exportOrg()
-              .identityCenter!.assignments.some(
-                (a) =>
-                  a.accountId === account.id && a.permissionSetArn === ps.arn && a.principalId === u.userId,
-              ),
-        };
-  throw new Error("no free assignment");
-}
-
 describe("provisioning against aws-sim", () => {
   it("an account assignment: granted, confirmed by a re-read, then revoked — rows and events match", async () => {
-    const { target, has } = freeAssignment();
+    const { target, has } = freeAssignment(sim);
     const before = sim.provisioning()[sim.instanceArn!]?.started ?? 0;
     const g = await accepted("grant", { id: "assign-1", target, reason: "e2e" });
     expect(g).toMatchObject({ state: "active", existing: false });
@@ -175,7 +144,7 @@ describe("provisioning against aws-sim", () => {
   });
 
   it("refusals are clear replies and nothing reaches AWS", async () => {
-    const { target } = freeAssignment();
+    const { target } = freeAssignment(sim);
     const before = sim.provisioning()[sim.instanceArn!]?.started ?? 0;
     expect(await ask("grant", { id: "bad-1", target: { ...target, principal: "nobody" } })).toMatchObject({
       ok: false,
