@@ -17,6 +17,7 @@ import { MUTATION_KINDS, type MutationKind } from "./freshness-plan.ts";
 import { freshnessChart, freshnessReport } from "./freshness-report.ts";
 import { delayFigures } from "./freshness-stats.ts";
 import { stopAll } from "./process-control.ts";
+import { provisioningReport, runProvisioning } from "./provisioning.ts";
 import { referenceSync, type ReferenceResult } from "./reference-sync.ts";
 import { appendResults, fullSyncReport, writerOnlyReport } from "./report.ts";
 import { runPipeline } from "./run-pipeline.ts";
@@ -41,6 +42,12 @@ const USAGE = `npm run bench -- [options]
   --timeout-min N         give up on the grantline run after N minutes (default 30)
   --no-append             print only; do not append to docs/benchmarks.md or draw the chart
   --redraw-from FILE.json redraw docs/bench/<stamp>-calls.svg from a run's raw dump (/tmp/gl-bench-<stamp>.json)
+  --provisioning          the provisioning benchmark instead (default org small): many callers ask for account
+                          assignments at once; its options:
+    --requests N          grant requests (default 100)
+    --callers N           NATS connections sending them (default 20)
+    --assignment-delay SPEC  aws-sim's IN_PROGRESS time, ms: MS | uniform:MIN-MAX | lognormal:… (default uniform:500-3000)
+    --cap N               grantline's outstanding-operation cap (default 10)
   --freshness             the freshness benchmark instead (CloudTrail feeds → targeted refresh → event); its options:
     --mutations N         changes made after the first sync (default 60)
     --mutation-interval-s S  one change every S seconds (default 2)
@@ -68,6 +75,11 @@ const { values } = parseArgs({
     "no-append": { type: "boolean", default: false },
     "redraw-from": { type: "string" },
     freshness: { type: "boolean", default: false },
+    provisioning: { type: "boolean", default: false },
+    requests: { type: "string", default: "100" },
+    callers: { type: "string", default: "20" },
+    "assignment-delay": { type: "string", default: "uniform:500-3000" },
+    cap: { type: "string", default: "10" },
     mutations: { type: "string", default: "60" },
     "mutation-interval-s": { type: "string", default: "2" },
     kinds: { type: "string" },
@@ -83,7 +95,7 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const preset = values.org ?? (values.freshness ? "large" : "medium");
+const preset = values.org ?? (values.freshness ? "large" : values.provisioning ? "small" : "medium");
 if (preset !== "small" && preset !== "medium" && preset !== "large") {
   console.error(`bench: --org must be small, medium or large\n${USAGE}`);
   process.exit(2);
@@ -282,6 +294,16 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   const loadBefore = loadAvg();
   if (values.freshness) return freshness(stamp);
+  if (values.provisioning) {
+    const r = await runProvisioning(settings, {
+      requests: Number(values.requests),
+      callers: Number(values.callers),
+      assignmentDelay: values["assignment-delay"],
+      cap: Number(values.cap),
+    });
+    await publish(provisioningReport(r));
+    return r.states.active === r.options.requests && r.sim.peakOutstanding <= r.options.cap ? 0 : 1;
+  }
   if (values["redraw-from"]) {
     redraw(values["redraw-from"], stamp);
     return 0;

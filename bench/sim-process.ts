@@ -29,6 +29,8 @@ export async function startSim(o: {
   latency: string;
   scale: number;
   cloudTrailDelay?: string;
+  /** aws-sim's `--assignment-delay`: how long assignment operations stay IN_PROGRESS. */
+  assignmentDelay?: string;
 }): Promise<Sim> {
   const port = await freePort();
   const proc = spawnTracked(
@@ -38,6 +40,7 @@ export async function startSim(o: {
       ...["--org", o.preset, "--seed", String(o.seed ?? 1)],
       ...["--port", String(port), "--latency", o.latency],
       ...(o.cloudTrailDelay === undefined ? [] : ["--cloudtrail-delay", o.cloudTrailDelay]),
+      ...(o.assignmentDelay === undefined ? [] : ["--assignment-delay", o.assignmentDelay]),
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -38,7 +38,18 @@ describe("grant and revoke arguments", () => {
       reason: "incident 42",
       dryRun: true,
       durationSeconds: 7200,
+      waitSeconds: 300,
     });
+  });
+
+  it("--wait-for and --no-wait bound how long the reply waits for the confirmed change", () => {
+    const args = ["membership", "ann", "Ops"];
+    expect(provisioningBody("grant", args, { "wait-for": "10m" }).waitSeconds).toBe(600);
+    expect(provisioningBody("grant", args, { "no-wait": true }).waitSeconds).toBe(0);
+    expect(() => provisioningBody("grant", args, { "wait-for": "1h" })).toThrow(/at most 15m/);
+    expect(() => provisioningBody("grant", args, { "wait-for": "10m", "no-wait": true })).toThrow(
+      /exclude each other/,
+    );
   });
 
   it("memberships by short or full kind name; a generated id when none is given", () => {
@@ -88,11 +99,30 @@ describe("replies", () => {
     expect(r.text).toBe(
       [
         "grant inc-42: accepted",
+        "  still accepted: it goes on; `grantline grants` shows when it ends",
         "  change: grant permission set ReadOnly for ann on account prod",
         "  expires: 2026-12-01T12:00:00.000Z",
         "  holders: inc-42 until 2026-12-01T12:00:00.000Z",
       ].join("\n"),
     );
+    expect(r.failed).toBe(false);
+  });
+
+  it("a failed change says AWS's reason and fails the command", () => {
+    const r = provisioningReplyText("grant", {
+      ok: true,
+      requestId: "inc-43",
+      dryRun: false,
+      existing: false,
+      state: "failed",
+      grantKey: "acme/k",
+      changes: ["grant permission set ReadOnly for ann on account prod"],
+      expiresAt: null,
+      holders: [],
+      detail: "Received a 403 status error: not authorized",
+    });
+    expect(r.text).toContain("  AWS: Received a 403 status error: not authorized");
+    expect(r.failed).toBe(true);
   });
 
   it("a refusal is an error carrying the scheduler's words", () => {

@@ -74,6 +74,18 @@ describe("least-privilege AWS policies", () => {
     expect(member).toContain("cloudtrail:LookupEvents");
     const provisioning = actions(policy("grantline-provisioning-policy.json"));
     expect(provisioning.some((a) => actions(sync).includes(a))).toBe(false);
-    expect(provisioning).toContain("sso:CreateAccountAssignment");
+    // Every AWS call the provisioning executor makes (libs/aws create-assignment-executor, membership-changes).
+    for (const a of [
+      "sso:CreateAccountAssignment",
+      "sso:DeleteAccountAssignment",
+      "sso:DescribeAccountAssignmentCreationStatus",
+      "sso:DescribeAccountAssignmentDeletionStatus",
+      "identitystore:CreateGroupMembership",
+      "identitystore:GetGroupMembershipId",
+      "identitystore:DeleteGroupMembership",
+      "iam:AddUserToGroup",
+      "iam:RemoveUserFromGroup",
+    ])
+      expect(provisioning).toContain(a);
   });
 });
