@@ -14,6 +14,7 @@ import {
   baselineFrom,
   checkGate,
   cpuMsPerCall,
+  isService,
   LIMITS,
   totalCalls,
   wallOverFloor,
@@ -46,9 +47,6 @@ const USAGE = `npm run bench:gate -- [--update] [--baseline FILE]
   --update         run, then rewrite the baseline from this run instead of checking against it
                    (legitimate only as docs/benchmarks.md "The gate" says)
   --baseline FILE  the baseline (default bench/baseline.json)`;
-
-/** The grantline services of a run (not aws-sim, Postgres or NATS, which `cpuS` also measures). */
-const isService = (name: string): boolean => /^(scheduler|fetcher(-\d+)?|mapper|writer)$/.test(name);
 
 function measure(settings: BenchSettings, org: OrgDocument, p: PipelineResult): GateResult {
   const { floor } = floorOf(p.counters, settings.rates, iamCallsByAccount(p.timeline));

@@ -12,6 +12,7 @@ import type { ScopeFloor } from "./floor.ts";
 import { pct, sec } from "./format.ts";
 import type { ReferenceResult } from "./reference-sync.ts";
 import type { PipelineResult } from "./run-pipeline.ts";
+import { secondRunFigures, secondRunReport, type SecondRun } from "./second-run-report.ts";
 import type { Counters } from "./sim-process.ts";
 import type { WriterBenchResult } from "./writer-apply.ts";
 
@@ -27,6 +28,8 @@ export interface FullSyncReport {
   scopes: ScopeFloor[];
   ideal: ScopeFloor;
   diffs: RowDiffs;
+  /** `--second-run`: the same organization synced again by the same services; null without it. */
+  second: SecondRun | null;
   simRssMb: number;
   svgName: string | null;
   load: { before: string; after: string };
@@ -182,6 +185,7 @@ function summaryJson(r: FullSyncReport): string {
     rowsMatchTruth: diffs.diffTruth.length === 0 && diffs.diffIamTruth.length === 0,
     iamAccounts: s.iamMapped ? s.iamAccounts : null,
     loadavg: { before: r.load.before, after: r.load.after },
+    secondRun: r.second ? secondRunFigures({ p, floor, diffs }, r.second, s.rates) : null,
   };
   return `\n\`\`\`json\n${JSON.stringify(json)}\n\`\`\``;
 }
@@ -194,6 +198,9 @@ export function fullSyncReport(r: FullSyncReport): string[] {
     ...floorTable(r),
     ...runFigureRows(r),
     ...rowFigureRows(r),
+    ...(r.second
+      ? secondRunReport({ p: r.p, floor: r.floor, diffs: r.diffs }, r.second, r.settings.rates)
+      : []),
     ...(r.svgName ? [`\n![AWS calls per second per quota scope](bench/${r.svgName})`] : []),
     summaryJson(r),
   ];

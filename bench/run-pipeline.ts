@@ -39,6 +39,8 @@ export interface PipelineResult {
   env: Record<string, string>;
   /** Every task of the run (for the raw dump). */
   taskTimes: TaskTime[];
+  /** `--second-run`: the same organization synced again right after (RSS and env are the first's, shared). */
+  secondRun: Omit<PipelineResult, "rss" | "env" | "secondRun"> | null;
 }
 
 async function createRunDb(dbName: string): Promise<Db> {
@@ -290,56 +292,71 @@ export async function startPipeline(
   };
 }
 
+/** One sync of a running pipeline: request, wait, and what it cost (CPU since its request, aws-sim's counters). */
+async function measureRun(
+  pipeline: Pipeline,
+  sim: Sim,
+  sampler: { sample(): void },
+  afterRun: ((db: Db) => Promise<void>) | undefined,
+): Promise<Omit<PipelineResult, "rss" | "env" | "secondRun">> {
+  const { db, procs } = pipeline;
+  const runId = await pipeline.requestSync();
+  const startEpoch = Date.now() / 1000;
+  const cpuAtStart = cpuSnapshot(procs, sim.proc.pid);
+  log(`grantline run ${runId} started (db ${pipeline.dbName}, prefix ${pipeline.subjects.prefix})`);
+  const status = await pipeline.waitForRun(runId);
+  sampler.sample();
+  const { cpuS, machineBusy } = cpuSince(cpuAtStart, procs, sim.proc.pid);
+  const [counters, timeline] = await Promise.all([
+    sim.get<Counters>("/_sim/counters"),
+    sim.get<Timeline>("/_sim/timeline"),
+  ]);
+  const { run, totals, actual, taskTimes } = await runRecord(db, runId);
+  if (status === "succeeded") await afterRun?.(db);
+  if (status !== "succeeded") {
+    for (const p of procs) console.error(`--- ${p.name} (last output)\n${p.tail.join("").slice(-3000)}`);
+  }
+  return {
+    status,
+    wallMs: run.finished_at
+      ? new Date(run.finished_at).getTime() - new Date(run.started_at).getTime()
+      : Date.now() - startEpoch * 1000,
+    rowsWritten: totals?.rows ?? 0,
+    tasks: totals?.tasks ?? 0,
+    failedTasks: totals?.failed ?? 0,
+    cpuS,
+    machineBusy,
+    actual,
+    counters,
+    timeline,
+    startEpoch: new Date(run.started_at).getTime() / 1000,
+    taskTimes,
+  };
+}
+
 /**
  * One sync, from the services' start to their stop. `settle`: request the sync only once the services' start-up is
  * over (their CPU quiet), so the CPU measured over the run is the run's (the gate's CPU per call). `afterRun`: what
  * to measure on the synced database once the run has succeeded, before it is dropped (the access-query latency).
+ * `secondRun`: once the first run has succeeded, a second full sync of the same organization by the same services
+ * (same Redis prefix, so the permission-set cache the first run filled is the second's), measured the same way.
  */
 export async function runPipeline(
   sim: Sim,
   settings: BenchSettings,
-  o: { settle?: boolean; afterRun?: (db: Db) => Promise<void> } = {},
+  o: { settle?: boolean; afterRun?: (db: Db) => Promise<void>; secondRun?: boolean } = {},
 ): Promise<PipelineResult> {
   const pipeline = await startPipeline(sim, settings);
-  const { db, procs } = pipeline;
-  const sampler = startRssSampler(procs);
+  const sampler = startRssSampler(pipeline.procs);
   try {
-    if (o.settle) await waitForQuiet(procs, { windowMs: 1000, quietCpuS: 0.2, timeoutMs: 20_000 });
-    const runId = await pipeline.requestSync();
-    const startEpoch = Date.now() / 1000;
-    const cpuAtStart = cpuSnapshot(procs, sim.proc.pid);
-    log(`grantline run ${runId} started (db ${pipeline.dbName}, prefix ${pipeline.subjects.prefix})`);
-    const status = await pipeline.waitForRun(runId);
-    sampler.sample();
-    const { cpuS, machineBusy } = cpuSince(cpuAtStart, procs, sim.proc.pid);
-    const rss = sampler.rss();
-    const [counters, timeline] = await Promise.all([
-      sim.get<Counters>("/_sim/counters"),
-      sim.get<Timeline>("/_sim/timeline"),
-    ]);
-    const { run, totals, actual, taskTimes } = await runRecord(db, runId);
-    if (status === "succeeded") await o.afterRun?.(db);
-    if (status !== "succeeded") {
-      for (const p of procs) console.error(`--- ${p.name} (last output)\n${p.tail.join("").slice(-3000)}`);
-    }
-    return {
-      status,
-      wallMs: run.finished_at
-        ? new Date(run.finished_at).getTime() - new Date(run.started_at).getTime()
-        : Date.now() - startEpoch * 1000,
-      rowsWritten: totals?.rows ?? 0,
-      tasks: totals?.tasks ?? 0,
-      failedTasks: totals?.failed ?? 0,
-      rss,
-      cpuS,
-      machineBusy,
-      actual,
-      counters,
-      timeline,
-      startEpoch: new Date(run.started_at).getTime() / 1000,
-      env: settings.env,
-      taskTimes,
-    };
+    if (o.settle) await waitForQuiet(pipeline.procs, { windowMs: 1000, quietCpuS: 0.2, timeoutMs: 20_000 });
+    const first = await measureRun(pipeline, sim, sampler, o.afterRun);
+    const secondRun =
+      o.secondRun && first.status === "succeeded"
+        ? await measureRun(pipeline, sim, sampler, undefined)
+        : null;
+    if (secondRun) log(`second run: ${secondRun.status} in ${(secondRun.wallMs / 1000).toFixed(1)} s`);
+    return { ...first, rss: sampler.rss(), env: settings.env, secondRun };
   } finally {
     sampler.stop();
     await pipeline.stop();

@@ -39,6 +39,9 @@ const USAGE = `npm run bench -- [options]
   --env [SERVICE:]KEY=VALUE  extra env for every service, or one (repeatable; e.g. --env writer:MAX_IN_FLIGHT=16)
   --from-source           run the services through tsx from their TypeScript sources (default: the bundled
                           entry points the container images run; tsx adds ~40 MB RSS per process)
+  --second-run            sync the same organization again right after the first run, with the same services and
+                          Redis (the permission-set cache warm), and report both runs' floors, wall times and
+                          permission-set describe calls
   --timeout-min N         give up on the grantline run after N minutes (default 30)
   --no-append             print only; do not append to docs/benchmarks.md or draw the chart
   --redraw-from FILE.json redraw docs/bench/<stamp>-calls.svg from a run's raw dump (/tmp/gl-bench-<stamp>.json)
@@ -71,6 +74,7 @@ const { values } = parseArgs({
     "writer-only": { type: "boolean", default: false },
     env: { type: "string", multiple: true, default: [] },
     "timeout-min": { type: "string", default: "30" },
+    "second-run": { type: "boolean", default: false },
     "from-source": { type: "boolean", default: false },
     "no-append": { type: "boolean", default: false },
     "redraw-from": { type: "string" },
@@ -182,6 +186,7 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
   log(`aws-sim at ${sim.url}: ${org.accounts.length} accounts; running grantline`);
   let access: AccessLatency[] | null = null;
   const p = await runPipeline(sim, settings, {
+    secondRun: values["second-run"],
     afterRun: async (db) => {
       log("access-query latency right after the first sync (100 random targets per question)");
       access = await measureAccessLatency(db);
@@ -197,6 +202,11 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
   const loadAfter = loadAvg();
 
   const { floor, scopes } = floorOf(p.counters, settings.rates, iamCallsByAccount(p.timeline));
+  const second = p.secondRun && {
+    run: p.secondRun,
+    floor: floorOf(p.secondRun.counters, settings.rates, iamCallsByAccount(p.secondRun.timeline)).floor,
+    diffs: compareRows(org, p.secondRun.actual, null, { mapped: iamMapped, all: settings.iamAll }),
+  };
   const ideal = idealFloor(p.taskTimes, org.organization.managementAccountId, settings.rates);
   const ref = reference?.ref ?? null;
   const diffs = compareRows(org, p.actual, ref?.rows ?? null, { mapped: iamMapped, all: settings.iamAll });
@@ -210,6 +220,7 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
       startEpoch: p.startEpoch,
       wallMs: p.wallMs,
       tasks: p.taskTimes,
+      secondRun: p.secondRun && { counters: p.secondRun.counters, wallMs: p.secondRun.wallMs },
       reference: reference && {
         wallMs: reference.ref.wallMs,
         calls: reference.ref.calls,
@@ -239,12 +250,13 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
       scopes,
       ideal,
       diffs,
+      second,
       simRssMb,
       svgName,
       load: { before: loadBefore, after: loadAfter },
     }),
   );
-  return p.status === "succeeded" ? 0 : 1;
+  return p.status === "succeeded" && (!values["second-run"] || p.secondRun?.status === "succeeded") ? 0 : 1;
 }
 
 function freshnessOptions(): FreshnessOptions {

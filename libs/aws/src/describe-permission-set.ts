@@ -86,7 +86,9 @@ function cachedPage(
 /**
  * The composite `sso-admin DescribePermissionSet` page: the permission set with its managed and customer-managed
  * policies, its inline policy and its permissions boundary, from five calls, cached by ARN so repeated runs and
- * every replica skip them while the cache holds the page.
+ * every replica skip them while the cache holds the page. The page is trusted until its entry's TTL lapses, a
+ * feed page shows the set changed (the fetcher deletes the entry: `withPermissionSetInvalidation`), or a targeted
+ * refresh bypasses and overwrites it (docs/freshness.md, "Feeds and the permission-set cache").
  */
 export async function describePermissionSet(
   params: Record<string, unknown>,

@@ -83,6 +83,7 @@ export const FetcherEnv = CommonEnv.extend(ConsumerEnv.shape)
     // How long an open circuit stays open before a trial call.
     BREAKER_RESET_MS: z.coerce.number().int().min(100).default(30_000),
     // Seconds a cached permission set stays valid; repeated runs and all replicas skip DescribePermissionSet.
+    // A feed that sees a set change drops its entry, so with feeds on this bounds only changes a feed misses.
     PERMISSION_SET_CACHE_TTL_S: z.coerce.number().int().min(1).default(3600),
     // Per-call AWS timeout; the message's AbortSignal also cancels.
     AWS_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

@@ -65,6 +65,7 @@ export { GLOBAL_EVENTS_REGION, feedPollRequest, sourceFeeds } from "./feeds/sour
 export type { FeedSpec, SourceFeedsInput } from "./feeds/source-feeds.ts";
 export { mapLookupEvents, classifyLookupEvent } from "./feeds/map-lookup-events.ts";
 export { parseChangeRecord } from "./feeds/parse-change-record.ts";
+export { permissionSetsChangedIn } from "./feeds/permission-sets-changed-in.ts";
 export { IGNORED, translateRecord, translatedEvents } from "./feeds/translate-record.ts";
 export type { Translation, TranslationContext } from "./feeds/translate-record.ts";
 export { iamRefreshRequests } from "./aws/iam-refresh.ts";

@@ -46,6 +46,27 @@ describe("createJsonCache", () => {
     expect(await cache.getMany(["corrupt"])).toEqual(new Map());
   });
 
+  it("a reply that came while the event loop was busy past the timeout is a hit: a loaded fetcher is not a slow Redis", async () => {
+    const cache = createJsonCache(redis, { ttlSeconds: 60, timeoutMs: 100 });
+    await cache.setMany([["busy", { n: 1 }]]);
+    const got = cache.getMany(["busy"]);
+    // Redis answers within a millisecond; the timer expires during the same blocked stretch.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    expect(await got).toEqual(new Map([["busy", { n: 1 }]]));
+  });
+
+  it("deletes entries, so the next read misses", async () => {
+    const cache = createJsonCache(redis, { ttlSeconds: 60 });
+    await cache.setMany([
+      ["gone", 1],
+      ["kept", 2],
+    ]);
+    await cache.deleteMany(["gone", "never-set"]);
+    expect(Object.fromEntries(await cache.getMany(["gone", "kept"]))).toEqual({ kept: 2 });
+    await expect(cache.deleteMany([])).resolves.toBeUndefined();
+  });
+
   it("misses and drops writes without throwing when Redis is unreachable, warning once", async () => {
     const { lines, logger } = capture();
     const down = createRedis({ url: "redis://127.0.0.1:1", logger });
@@ -53,6 +74,7 @@ describe("createJsonCache", () => {
       const cache = createJsonCache(down, { ttlSeconds: 60, logger, timeoutMs: 200 });
       expect(await cache.getMany(["a"])).toEqual(new Map());
       await expect(cache.setMany([["a", 1]])).resolves.toBeUndefined();
+      await expect(cache.deleteMany(["a"])).resolves.toBeUndefined();
       expect(await cache.getMany(["a", "b"])).toEqual(new Map());
       const warnings = lines.filter((l) => l.level === "warn" && String(l.msg).includes("cache"));
       expect(warnings).toHaveLength(1);

@@ -8,6 +8,7 @@ import { SourceConfig } from "@grantline/config";
 import { RetryableError } from "@grantline/contracts";
 import type { PageRequest } from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
+import { feedPollRequest, sourceFeeds } from "@grantline/model";
 import { createRedis } from "@grantline/redis";
 import type { Redis } from "@grantline/redis";
 import { testInfra, uniqueName, waitFor } from "@grantline/testing";
@@ -47,7 +48,7 @@ function source(): SourceConfig {
     id: uniqueName("src"),
     endpoint: sim.url,
     staticCredentials: sim.managementCredentials,
-    budgets: { organizations: 100, "sso-admin": 100 },
+    budgets: { organizations: 100, "sso-admin": 100, cloudtrail: 100 },
   });
 }
 
@@ -158,5 +159,55 @@ describe("createFetcherAwsExecutor honours the fetcher's settings", () => {
     } finally {
       sim.setFaults({ errorRate: 0 });
     }
+  });
+});
+
+describe("the permission-set cache and the change feeds", () => {
+  it("a feed page that shows a permission set changed drops its cached description; the others stay cached", async () => {
+    const ic = sim.exportOrg().identityCenter!;
+    const [changed, unchanged] = ic.permissionSets;
+    const src = source();
+    const ex = executor(src, {});
+    const describe = async (arn: string) => {
+      const before = sim.counters().operations["sso:DescribePermissionSet"]?.calls ?? 0;
+      const out = await ex.execute(
+        req(src, "sso-admin", "DescribePermissionSet", {
+          InstanceArn: ic.instanceArn,
+          PermissionSetArn: arn,
+        }),
+        ctx(),
+      );
+      const calls = (sim.counters().operations["sso:DescribePermissionSet"]?.calls ?? 0) - before;
+      return { boundary: out.page.PermissionsBoundary, calls };
+    };
+    await describe(changed!.arn);
+    await describe(unchanged!.arn);
+    const since = new Date(Date.now() - 60_000);
+
+    sim.mutate.putPermissionSetBoundary({
+      permissionSetArn: changed!.arn,
+      boundary: { managedPolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess" },
+    });
+    // Within the TTL and before any feed has seen the change, the cache is trusted: no AWS call.
+    expect((await describe(changed!.arn)).calls).toBe(0);
+
+    const feed = sourceFeeds({
+      managementAccountId: sim.managementAccountId,
+      iamAccountIds: [],
+      identityCenterRegion: sim.identityCenterRegion,
+      managementFeeds: "combined",
+    }).find((f) => f.region === sim.identityCenterRegion)!;
+    const poll = feedPollRequest({ runId: randomUUID(), sourceId: src.id, feed, since, end: new Date() });
+    const page = await ex.execute(poll, ctx());
+    expect(JSON.stringify(page.page)).toContain("PutPermissionsBoundaryToPermissionSet");
+
+    expect(await redis.exists(`aws:ps:${changed!.arn}`)).toBe(0);
+    expect(await redis.exists(`aws:ps:${unchanged!.arn}`)).toBe(1);
+    const fresh = await describe(changed!.arn);
+    expect(fresh).toEqual({
+      calls: 1,
+      boundary: { ManagedPolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess" },
+    });
+    expect((await describe(unchanged!.arn)).calls).toBe(0);
   });
 });

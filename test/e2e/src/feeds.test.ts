@@ -2,7 +2,7 @@ import { DeleteGroupMembershipCommand, IdentitystoreClient } from "@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAwsSim, type AwsSim } from "@grantline/aws-sim";
 import { waitFor } from "@grantline/testing";
-import { createPipeline, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
+import { createPipeline, QUICK_FEEDS, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
 
 let sim: AwsSim;
 let p: Pipeline;
@@ -16,7 +16,7 @@ beforeAll(async () => {
     sources: {
       sources: [
         simSource("acme", sim, {
-          feeds: { enabled: true, lookback: "10m", overlap: "1m", minInterval: "1s", maxInterval: "2s" },
+          feeds: QUICK_FEEDS,
         }),
       ],
     },

@@ -6,7 +6,14 @@ import { expect } from "vitest";
 import { ACCESS_ROLE, startAwsSim, type AwsSim, type Preset } from "@grantline/aws-sim";
 import type { Db } from "@grantline/db";
 import { waitFor } from "@grantline/testing";
-import { createPipeline, readEvents, simSource, syncAndWait, type Pipeline } from "./pipeline-harness.ts";
+import {
+  createPipeline,
+  QUICK_FEEDS,
+  readEvents,
+  simSource,
+  syncAndWait,
+  type Pipeline,
+} from "./pipeline-harness.ts";
 import type { SimMutation } from "./random-mutation.ts";
 
 /** Subject (`resource/<type>/<id>`, `grant/<id>`) → what a consumer holds for it. */
@@ -286,7 +293,7 @@ export async function startFreshness(
       sources: [
         simSource(LIVE, sim, {
           iam,
-          feeds: { enabled: true, lookback: "10m", overlap: "1m", minInterval: "1s", maxInterval: "2s" },
+          feeds: QUICK_FEEDS,
         }),
         simSource(TRUTH, sim, { iam }),
       ],

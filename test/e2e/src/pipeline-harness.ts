@@ -263,6 +263,18 @@ export async function readEvents(p: Pipeline, runId?: string): Promise<ObservedE
   return runId ? out.filter((e) => e.grantlinerunid === runId) : out;
 }
 
+/**
+ * A source's `feeds` block for tests: on, polled every 1–2 s, a short lookback and overlap (aws-sim delivers
+ * CloudTrail events at once unless told otherwise), so a change reaches `refresh_queue` within seconds.
+ */
+export const QUICK_FEEDS = {
+  enabled: true,
+  lookback: "10m",
+  overlap: "1m",
+  minInterval: "1s",
+  maxInterval: "2s",
+};
+
 /** A sources-file entry pointing at aws-sim with its management credentials, generous budgets and IAM off. */
 export function simSource(
   id: string,
