@@ -84,7 +84,7 @@ export async function startProvisioningCalls(
   db: Db,
   subjects: Subjects,
   publish: PublishExec,
-  o: { now?: Date; limit?: number } = {},
+  o: { now?: Date; limit?: number; inFlightMs?: number } = {},
 ): Promise<number> {
   const now = o.now ?? new Date();
   return db.transaction().execute(async (tx) => {
@@ -98,7 +98,37 @@ export async function startProvisioningCalls(
       .forUpdate()
       .skipLocked()
       .execute();
-    return rows.length === 0 ? 0 : publishCalls(tx, subjects, rows, publish, now);
+    const ready = await oneCallPerGrant(tx, rows, o.inFlightMs ?? 1_200_000);
+    return ready.length === 0 ? 0 : publishCalls(tx, subjects, ready, publish, now);
+  });
+}
+
+/**
+ * The rows whose call may start now: calls of one grant run one at a time, in request order, so a revoke never
+ * races the create before it (AWS serializes assignment operations on one pair with ConflictException, but not
+ * membership writes). A grant is busy while one of its executions has no answer yet — for at most `inFlightMs`,
+ * so a lost answer holds nothing forever.
+ */
+async function oneCallPerGrant(tx: Tx, rows: RequestRow[], inFlightMs: number): Promise<RequestRow[]> {
+  if (rows.length === 0) return [];
+  const keys = [...new Set(rows.map((r) => r.grant_key))];
+  const busy = await tx
+    .selectFrom("provisioning_requests")
+    .select("grant_key")
+    .distinct()
+    .where("grant_key", "in", keys)
+    .where("exec_attempt", ">", 0)
+    .where("aws_done_at", "is", null)
+    .where("state", "!=", "failed")
+    .where("exec_at", ">", sql<Date>`now() - ${inFlightMs}::int * interval '1 millisecond'`)
+    .execute();
+  const taken = new Set(busy.map((b) => b.grant_key));
+  const firstVerb = new Map<string, string>();
+  return rows.filter((r) => {
+    if (taken.has(r.grant_key)) return false;
+    const verb = firstVerb.get(r.grant_key);
+    if (verb === undefined) firstVerb.set(r.grant_key, r.verb);
+    return verb === undefined || verb === r.verb;
   });
 }
 
@@ -162,6 +192,15 @@ export async function recordProvisioningDone(
 ): Promise<number> {
   const awsCall = { action: done.action, attempt: done.attempt, ms: done.ms, ...done.outcome };
   return db.transaction().execute(async (tx) => {
+    // Requests that moved on meanwhile (expired, revoked) keep their state; the answer still frees their grant
+    // for the next call (startProvisioningCalls).
+    await tx
+      .updateTable("provisioning_requests")
+      .set({ aws_done_at: sql<Date>`now()` })
+      .where("id", "in", done.requestIds)
+      .where("aws_done_at", "is", null)
+      .where("state", "not in", ["accepted", "executing"])
+      .execute();
     if (done.outcome.outcome === "failed")
       return applyProvisioningOutcome(tx, subjects, {
         requestIds: done.requestIds,

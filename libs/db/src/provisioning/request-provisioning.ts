@@ -246,7 +246,16 @@ export async function requestGrant(
       .where("id", "in", live.length ? live : [""])
       .where("state", "=", "active")
       .executeTakeFirst();
-    const plan = planGrant(holders, present, made !== undefined, resolved);
+    // A revoke of this grant still to be carried out: the synced row will go, so it is not a standing assignment
+    // and this request needs a create of its own (after the delete: calls of one grant run one at a time).
+    const revoking = await tx
+      .selectFrom("provisioning_requests")
+      .select("id")
+      .where("grant_key", "=", grantKey)
+      .where("verb", "=", "revoke")
+      .where("state", "in", ["accepted", "executing"])
+      .executeTakeFirst();
+    const plan = planGrant(holders, present && revoking === undefined, made !== undefined, resolved);
     if (plan.noop) {
       // An assignment grantline did not create: from now on it is a holder no expiry ends.
       if (plan.standing && !r.dryRun) await recordStanding(tx, grantKey, now);
