@@ -22,6 +22,7 @@ import {
   type GateSettings,
 } from "./check-gate.ts";
 import { compareRows, diffCount } from "./compare-rows.ts";
+import { cpuPerCall } from "./cpu-per-call.ts";
 import { floorOf, iamCallsByAccount, quotaRates } from "./floor.ts";
 import { stopAll } from "./process-control.ts";
 import { runPipeline, type PipelineResult } from "./run-pipeline.ts";
@@ -47,9 +48,6 @@ const USAGE = `npm run bench:gate -- [--update] [--baseline FILE]
                    (legitimate only as docs/benchmarks.md "The gate" says)
   --baseline FILE  the baseline (default bench/baseline.json)`;
 
-/** The grantline services of a run (not aws-sim, Postgres or NATS, which `cpuS` also measures). */
-const isService = (name: string): boolean => /^(scheduler|fetcher(-\d+)?|mapper|writer)$/.test(name);
-
 function measure(settings: BenchSettings, org: OrgDocument, p: PipelineResult): GateResult {
   const { floor } = floorOf(p.counters, settings.rates, iamCallsByAccount(p.timeline));
   const d = compareRows(org, p.actual, null, { mapped: settings.iamMapped, all: settings.iamAll });
@@ -65,9 +63,7 @@ function measure(settings: BenchSettings, org: OrgDocument, p: PipelineResult): 
     wallS: p.wallMs / 1000,
     floorS: floor.seconds,
     floorScope: floor.scope,
-    serviceCpuS: Object.entries(p.cpuS)
-      .filter(([name]) => isService(name))
-      .reduce((s, [, v]) => s + v, 0),
+    serviceCpuS: cpuPerCall(p.cpuS, 0).servicesCpuS,
   };
 }
 

@@ -39,7 +39,11 @@ export interface PipelineResult {
   env: Record<string, string>;
   /** Every task of the run (for the raw dump). */
   taskTimes: TaskTime[];
+  /** The run's span on the monotonic clock, µs (what .cpuprofile timestamps use): profiles are cut to it. */
+  monoWindow: { fromUs: number; toUs: number };
 }
+
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 async function createRunDb(dbName: string): Promise<Db> {
   const u = new URL(DATABASE_URL);
@@ -308,8 +312,10 @@ export async function runPipeline(
     const runId = await pipeline.requestSync();
     const startEpoch = Date.now() / 1000;
     const cpuAtStart = cpuSnapshot(procs, sim.proc.pid);
+    const fromUs = monoUs();
     log(`grantline run ${runId} started (db ${pipeline.dbName}, prefix ${pipeline.subjects.prefix})`);
     const status = await pipeline.waitForRun(runId);
+    const monoWindow = { fromUs, toUs: monoUs() };
     sampler.sample();
     const { cpuS, machineBusy } = cpuSince(cpuAtStart, procs, sim.proc.pid);
     const rss = sampler.rss();
@@ -339,6 +345,7 @@ export async function runPipeline(
       startEpoch: new Date(run.started_at).getTime() / 1000,
       env: settings.env,
       taskTimes,
+      monoWindow,
     };
   } finally {
     sampler.stop();
