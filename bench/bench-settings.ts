@@ -21,6 +21,8 @@ export interface BenchSettings {
   env: Record<string, string>;
   fromSource: boolean;
   timeoutMin: number;
+  /** `--cpu-prof`: each service's node writes a .cpuprofile under `<cpuProfDir>/<service>/` when it exits. */
+  cpuProfDir?: string;
 }
 
 export function envFor(settings: BenchSettings, service: string): Record<string, string> {

@@ -23,6 +23,7 @@ import {
   type GateSettings,
 } from "./check-gate.ts";
 import { compareRows, diffCount } from "./compare-rows.ts";
+import { cpuPerCall } from "./cpu-per-call.ts";
 import { floorOf, iamCallsByAccount, quotaRates } from "./floor.ts";
 import { stopAll } from "./process-control.ts";
 import { runPipeline, type PipelineResult } from "./run-pipeline.ts";
@@ -63,9 +64,7 @@ function measure(settings: BenchSettings, org: OrgDocument, p: PipelineResult): 
     wallS: p.wallMs / 1000,
     floorS: floor.seconds,
     floorScope: floor.scope,
-    serviceCpuS: Object.entries(p.cpuS)
-      .filter(([name]) => isService(name))
-      .reduce((s, [, v]) => s + v, 0),
+    serviceCpuS: cpuPerCall(p.cpuS, 0).servicesCpuS,
   };
 }
 

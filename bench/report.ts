@@ -8,6 +8,7 @@ import { ACCESS_P95_TARGET_MS, type AccessLatency } from "./access-latency.ts";
 import type { BenchSettings } from "./bench-settings.ts";
 import { ROOT } from "./bench-env.ts";
 import { diffCount, type RowDiffs } from "./compare-rows.ts";
+import { cpuPerCall } from "./cpu-per-call.ts";
 import type { ScopeFloor } from "./floor.ts";
 import { pct, sec } from "./format.ts";
 import type { ReferenceResult } from "./reference-sync.ts";
@@ -15,6 +16,9 @@ import type { PipelineResult } from "./run-pipeline.ts";
 import { secondRunFigures, secondRunReport, type SecondRun } from "./second-run-report.ts";
 import type { Counters } from "./sim-process.ts";
 import type { WriterBenchResult } from "./writer-apply.ts";
+
+/** AWS calls of a run as the gate counts them: aws-sim's attempts over every operation. */
+const totalCalls = (c: Counters): number => Object.values(c.operations).reduce((s, o) => s + o.calls, 0);
 
 export interface FullSyncReport {
   settings: BenchSettings;
@@ -113,6 +117,7 @@ function runFigureRows(r: FullSyncReport): string[] {
     `| CPU seconds during the run | ${Object.entries(p.cpuS)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}; machine busy ${pct(p.machineBusy)} of ${cpus().length} cores | |`,
+    ...cpuPerCallRows(r),
     `| rows written / s (writer, whole run) | ${f.rowsPerSec.toFixed(0)} (${p.rowsWritten} rows) | |`,
   );
   if (writer)
@@ -124,6 +129,21 @@ function runFigureRows(r: FullSyncReport): string[] {
       `| \`access ${a.question}\` p95 right after the sync (${a.samples} random targets; ${a.meanRows} rows on average) | ${a.p95Ms} ms (p50 ${a.p50Ms}, max ${a.maxMs}${a.timeouts ? `, ${a.timeouts} timed out` : ""}) | ≤ ${ACCESS_P95_TARGET_MS / 1000} s (large) — ${verdict(a.p95Ms <= ACCESS_P95_TARGET_MS && a.timeouts === 0)} |`,
     );
   return out;
+}
+
+/** CPU-ms per AWS call, per process and for the grantline services together (issue 17's measure). */
+function cpuPerCallRows(r: FullSyncReport): string[] {
+  const c = cpuPerCall(r.p.cpuS, totalCalls(r.p.counters));
+  const each = (service: boolean): string =>
+    c.processes
+      .filter((x) => x.service === service)
+      .map((x) => `${x.name} ${x.msPerCall.toFixed(2)}`)
+      .join(", ");
+  return [
+    `| CPU ms per AWS call, grantline services together | **${c.servicesMsPerCall.toFixed(2)}** (${c.servicesCpuS} CPU s ÷ ${c.calls} calls) | ≤ 4.5 (medium, issue 17) |`,
+    `| CPU ms per AWS call, per service | ${each(true)} | |`,
+    `| CPU ms per AWS call, infrastructure (not grantline's) | ${each(false)} | |`,
+  ];
 }
 
 function rowFigureRows(r: FullSyncReport): string[] {
@@ -175,6 +195,7 @@ function summaryJson(r: FullSyncReport): string {
     speedup: f.speedup === null ? null : Number(f.speedup.toFixed(2)),
     throttledShare: Number(f.throttledShare.toFixed(5)),
     cpuS: p.cpuS,
+    cpuMsPerCall: Number(cpuPerCall(p.cpuS, totalCalls(p.counters)).servicesMsPerCall.toFixed(2)),
     machineBusy: Math.round(p.machineBusy * 1000) / 1000,
     rssMb: Object.fromEntries(Object.entries(p.rss).map(([k, x]) => [k, Math.max(x.peakMb, x.hwmMb)])),
     maxRssMb: f.maxRss,

@@ -41,7 +41,11 @@ export interface PipelineResult {
   taskTimes: TaskTime[];
   /** `--second-run`: the same organization synced again right after (RSS and env are the first's, shared). */
   secondRun: Omit<PipelineResult, "rss" | "env" | "secondRun"> | null;
+  /** The run's span on the monotonic clock, µs (what .cpuprofile timestamps use): profiles are cut to it. */
+  monoWindow: { fromUs: number; toUs: number };
 }
+
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 async function createRunDb(dbName: string): Promise<Db> {
   const u = new URL(DATABASE_URL);
@@ -303,8 +307,10 @@ async function measureRun(
   const runId = await pipeline.requestSync();
   const startEpoch = Date.now() / 1000;
   const cpuAtStart = cpuSnapshot(procs, sim.proc.pid);
+  const fromUs = monoUs();
   log(`grantline run ${runId} started (db ${pipeline.dbName}, prefix ${pipeline.subjects.prefix})`);
   const status = await pipeline.waitForRun(runId);
+  const monoWindow = { fromUs, toUs: monoUs() };
   sampler.sample();
   const { cpuS, machineBusy } = cpuSince(cpuAtStart, procs, sim.proc.pid);
   const [counters, timeline] = await Promise.all([
@@ -331,6 +337,7 @@ async function measureRun(
     timeline,
     startEpoch: new Date(run.started_at).getTime() / 1000,
     taskTimes,
+    monoWindow,
   };
 }
 

@@ -10,6 +10,7 @@ import { measureAccessLatency, type AccessLatency } from "./access-latency.ts";
 import { DATABASE_URL, ROOT, log } from "./bench-env.ts";
 import { iamMappersRegistered, type BenchSettings } from "./bench-settings.ts";
 import { compareRows } from "./compare-rows.ts";
+import { profileReport } from "./cpu-profile.ts";
 import { floorOf, iamCallsByAccount, idealFloor, quotaRates } from "./floor.ts";
 import { sec } from "./format.ts";
 import { defaultFeeds, runFreshness, type FreshnessOptions } from "./freshness.ts";
@@ -44,6 +45,9 @@ const USAGE = `npm run bench -- [options]
                           permission-set describe calls
   --timeout-min N         give up on the grantline run after N minutes (default 30)
   --no-append             print only; do not append to docs/benchmarks.md or draw the chart
+  --cpu-prof              run each service's node with --cpu-prof: prints where its .cpuprofile is and its top
+                          self times (by package and function) over the run; with --from-source the packages are
+                          told apart (a bundle is one file)
   --redraw-from FILE.json redraw docs/bench/<stamp>-calls.svg from a run's raw dump (/tmp/gl-bench-<stamp>.json)
   --provisioning          the provisioning benchmark instead (default org small): many callers ask for account
                           assignments at once; its options:
@@ -77,6 +81,7 @@ const { values } = parseArgs({
     "second-run": { type: "boolean", default: false },
     "from-source": { type: "boolean", default: false },
     "no-append": { type: "boolean", default: false },
+    "cpu-prof": { type: "boolean", default: false },
     "redraw-from": { type: "string" },
     freshness: { type: "boolean", default: false },
     provisioning: { type: "boolean", default: false },
@@ -131,6 +136,9 @@ const settings: BenchSettings = {
   ),
   fromSource: values["from-source"],
   timeoutMin: Number(values["timeout-min"]),
+  ...(values["cpu-prof"]
+    ? { cpuProfDir: join(tmpdir(), `gl-bench-prof-${new Date().toISOString().replace(/[:.]/g, "-")}`) }
+    : {}),
 };
 
 /** Prints a report's lines and, unless `--no-append`, appends them to docs/benchmarks.md. */
@@ -195,6 +203,8 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
   const simRssMb = Math.round(readProcKb(sim.proc.pid ?? 0, "VmHWM") / 102.4) / 10;
   await sim.stop();
   log(`grantline: ${p.status} in ${sec(p.wallMs)}`);
+  // The services have exited (runPipeline stops them), so their profiles are written.
+  if (settings.cpuProfDir) for (const l of profileReport(settings.cpuProfDir, p.monoWindow)) console.log(l);
   const reference = values["skip-reference"] ? null : await referenceRun();
   const writer: WriterBenchResult | null = values["skip-writer"]
     ? null

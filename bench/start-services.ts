@@ -37,9 +37,13 @@ export function startServices(settings: BenchSettings, env: Record<string, strin
   const bundleDir = settings.fromSource ? null : bundleServices();
   const imageNodeOptions = bundleDir ? { NODE_OPTIONS: runtimeNodeOptions() } : {};
   const start = (name: string, label: string): void => {
+    // Written when the service exits after SIGTERM (its graceful shutdown ends in process.exit).
+    const prof = settings.cpuProfDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${join(settings.cpuProfDir, label)}`]
+      : [];
     const args = bundleDir
-      ? [join(bundleDir, `${name}.mjs`)]
-      : ["--import", "tsx", `services/${name}/src/main.ts`];
+      ? [...prof, join(bundleDir, `${name}.mjs`)]
+      : [...prof, "--import", "tsx", `services/${name}/src/main.ts`];
     const child = spawnTracked(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", ...imageNodeOptions, ...env, ...envFor(settings, name) },

@@ -120,7 +120,12 @@ export function createBudgetedCall(o: BudgetedCallOptions): BudgetedCall {
       // AWS call, and counting it as one aborted queued calls and re-ran them (seen in the benchmark).
       const timeout = new AbortController();
       let timer: NodeJS.Timeout | undefined;
-      const signal = AbortSignal.any([callerSignal, timeout.signal]);
+      // The call's signal: the timeout's, which the caller's abort also fires. Not AbortSignal.any: on Node 20
+      // it cost ~50 µs a call, on every call (measured for issue 17).
+      const signal = timeout.signal;
+      const onCallerAbort = (): void => timeout.abort(callerSignal.reason);
+      if (callerSignal.aborted) onCallerAbort();
+      else callerSignal.addEventListener("abort", onCallerAbort, { once: true });
       const cmd = new command(input) as MiddlewareCommand;
       cmd.middlewareStack.addRelativeTo(
         (next) => async (args) => {
@@ -153,6 +158,7 @@ export function createBudgetedCall(o: BudgetedCallOptions): BudgetedCall {
         throw err;
       } finally {
         clearTimeout(timer);
+        callerSignal.removeEventListener("abort", onCallerAbort);
       }
     },
 

@@ -11,5 +11,6 @@
  */
 export { createLogger } from "./create-logger.ts";
 export type { CreateLoggerOptions } from "./create-logger.ts";
+export { lazyChild } from "./lazy-child.ts";
 export { redactUrl, REDACTED } from "./redact-url.ts";
 export type { DestinationStream, Level, LevelWithSilent, Logger } from "pino";

@@ -26,23 +26,24 @@ export async function publishJson(
   value: unknown,
   opts: PublishOptions,
 ): Promise<{ duplicate: boolean }> {
-  let data = JSON.stringify(value);
+  // Encoded once: measured, sent inline or stored as a blob as these bytes (a page can be hundreds of KB, and
+  // the client would otherwise encode the string again).
+  let data: Uint8Array = Buffer.from(JSON.stringify(value));
   // The active trace (the span of the message being handled) travels on with what this message causes.
   let headers = withTraceHeaders(opts.headers);
   try {
-    const bytes = Buffer.byteLength(data);
+    const bytes = data.length;
     if (bytes > INLINE_LIMIT_BYTES && opts.blobs) {
       // Named after the msgID and the content: a retried publish of the same body writes the same object, a
       // different body (a page fetched again) another one, so a message never reads a body it was not sent
       // with. The digest travels in the message, which only its stage's NATS user may publish: the object
       // store is shared by the stages, and a body overwritten by another user is refused by the reader.
-      const body = Buffer.from(data);
-      const sha256 = createHash("sha256").update(body).digest("hex");
+      const sha256 = createHash("sha256").update(data).digest("hex");
       const name = `${opts.msgID.replace(/[^A-Za-z0-9_.=-]/g, "_")}.${sha256.slice(0, 16)}`;
-      await opts.blobs.put(name, body);
+      await opts.blobs.put(name, data);
       headers = headers ?? natsHeaders();
       headers.set(BLOB_HEADER, name);
-      data = JSON.stringify({ $blob: name, bytes, sha256 });
+      data = Buffer.from(JSON.stringify({ $blob: name, bytes, sha256 }));
     }
     const ack = await js.publish(subject, data, { msgID: opts.msgID, headers, retries: 2 });
     return { duplicate: ack.duplicate };

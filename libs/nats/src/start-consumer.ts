@@ -12,7 +12,7 @@ import {
   type Stage,
   type Subjects,
 } from "@grantline/contracts";
-import type { Logger } from "@grantline/log";
+import { lazyChild, type Logger } from "@grantline/log";
 import { DEFAULT_RETRY_POLICY, decideOutcome, type Outcome, type RetryPolicy } from "./decide-outcome.ts";
 import { publishJson } from "./publish-json.ts";
 import { BLOB_HEADER, INLINE_LIMIT_BYTES, type BlobStore } from "./blob-store.ts";
@@ -134,7 +134,7 @@ export async function startConsumer<S extends z.ZodType>(
   }
 
   /** The message's payload, fetched from the blob store when it was sent by reference. */
-  async function body(m: JsMsg): Promise<string> {
+  async function body(m: JsMsg): Promise<Uint8Array> {
     const ref = m.headers?.get(BLOB_HEADER);
     const limit = o.maxPayloadBytes;
     let stub: { bytes?: unknown; sha256?: unknown } = {};
@@ -153,7 +153,7 @@ export async function startConsumer<S extends z.ZodType>(
           `payload of ${size} bytes is over this stage's limit of ${limit} (MAX_PAYLOAD_BYTES)`,
         );
     }
-    if (!ref) return m.string();
+    if (!ref) return m.data;
     if (!o.blobs)
       throw new PermanentError(
         "blob-unsupported",
@@ -173,7 +173,7 @@ export async function startConsumer<S extends z.ZodType>(
         "blob-mismatch",
         `payload blob ${ref} does not match the digest its message carries (overwritten by another NATS user?)`,
       );
-    return Buffer.from(data).toString("utf8");
+    return data;
   }
 
   async function handle(m: JsMsg): Promise<void> {
@@ -197,7 +197,14 @@ export async function startConsumer<S extends z.ZodType>(
   async function handleInSpan(m: JsMsg, span: Span): Promise<void> {
     const started = performance.now();
     const deliveryCount = m.info.deliveryCount;
-    let log = o.logger.child({ stage: o.stage, subject: m.subject, seq: m.seq, delivery: deliveryCount });
+    const bindings: Record<string, unknown> = {
+      stage: o.stage,
+      subject: m.subject,
+      seq: m.seq,
+      delivery: deliveryCount,
+    };
+    // Made on first use: most messages log nothing at the service's level (lazyChild says what it saves).
+    const log = lazyChild(o.logger, bindings);
     const heartbeat = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 3)));
     let failure: unknown = undefined;
     // What a dead letter copies: the payload itself, also when the message only carried a blob reference.
@@ -205,16 +212,17 @@ export async function startConsumer<S extends z.ZodType>(
     try {
       let raw: unknown;
       try {
-        const text = await body(m);
-        if (m.headers?.get(BLOB_HEADER)) data = Buffer.from(text);
-        raw = JSON.parse(text);
+        data = await body(m);
+        raw = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
       } catch (err) {
         if (err instanceof PermanentError) throw err;
         throw new PermanentError("invalid-json", `payload is not JSON: ${(err as Error).message}`);
       }
       const { taskId, runId } = messageIds(raw);
       if (taskId) {
-        log = log.child({ taskId, runId });
+        // Before anything has logged through `log`, so every line about the message names its task.
+        bindings.taskId = taskId;
+        bindings.runId = runId;
         span.setAttributes({ "grantline.task_id": taskId, "grantline.run_id": runId ?? "" });
       }
       const payload = parseOrThrow(o.schema, raw, `${o.stage} input`) as z.infer<S>;

@@ -72,6 +72,52 @@ describe("createRateLimiter", () => {
     await expect(waiting).rejects.toBe(reason);
   });
 
+  it("serves a process's waiters on a key in order, several grants a script call", async () => {
+    const client = createRedis({ url: testInfra().redisUrl, keyPrefix, name: "rl-test-count" });
+    try {
+      const limiter = createRateLimiter(client);
+      // The limiter calls the script through the client object: counting here counts Redis round trips.
+      const c = client as unknown as { grantlineGcraN: (...a: unknown[]) => Promise<unknown> };
+      const gcra = c.grantlineGcraN.bind(client);
+      let scriptCalls = 0;
+      c.grantlineGcraN = (...a) => {
+        scriptCalls++;
+        return gcra(...a);
+      };
+      const key = uniqueName("line");
+      const order: number[] = [];
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          limiter.acquire(key, { ratePerSec: 50, burst: 4 }).then(() => order.push(i)),
+        ),
+      );
+      expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // The burst of 4 in one call, then one grant per 20 ms wait: a call that grants and, at most, one
+      // early wake-up per grant. Ten waiters each polling for themselves made ~55.
+      expect(scriptCalls).toBeLessThanOrEqual(14);
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it("drops an aborted waiter from the line and serves the rest in order", async () => {
+    const limiter = createRateLimiter(redis);
+    const key = uniqueName("k");
+    const limits = { ratePerSec: 20, burst: 1 };
+    await limiter.acquire(key, limits);
+    const order: string[] = [];
+    // The third waiter is in line behind the aborted one: it is served next, after the first.
+    const ac = new AbortController();
+    const first = limiter.acquire(key, limits).then(() => order.push("first"));
+    const aborted = limiter.acquire(key, limits, ac.signal);
+    const third = limiter.acquire(key, limits).then(() => order.push("third"));
+    const reason = new Error("gave up");
+    ac.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    await Promise.all([first, third]);
+    expect(order).toEqual(["first", "third"]);
+  });
+
   it("says it is unavailable while its connection is down, so a caller can fall back at once", async () => {
     expect(createRateLimiter(redis).available()).toBe(true);
     const dead = createRedis({ url: "redis://127.0.0.1:1", maxRetriesPerRequest: 0, name: "rl-dead" });

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { cpuPerCall } from "./cpu-per-call.ts";
+import { packageOf, summarizeProfile, type CpuProfile } from "./cpu-profile.ts";
+
+const frame = (functionName: string, url = "", lineNumber = 0) => ({ functionName, url, lineNumber });
+
+// root → handle (libs/nats) → parse (zod); plus idle and GC samples. Each sample is charged the time to the next.
+const profile: CpuProfile = {
+  nodes: [
+    { id: 1, callFrame: frame("(root)") },
+    { id: 2, callFrame: frame("handle", "file:///w/libs/nats/src/start-consumer.ts", 10) },
+    { id: 3, callFrame: frame("parse", "file:///w/node_modules/zod/v4/core/schemas.js", 99) },
+    { id: 4, callFrame: frame("(idle)") },
+    { id: 5, callFrame: frame("(garbage collector)") },
+  ],
+  startTime: 1_000,
+  endTime: 7_000,
+  samples: [2, 3, 3, 4, 5, 3],
+  timeDeltas: [0, 1_000, 1_000, 1_000, 1_000, 1_000],
+};
+
+describe("summarizeProfile", () => {
+  it("charges self time per function and package, leaving idle out", () => {
+    const s = summarizeProfile(profile);
+    expect(s.busyMs).toBe(5);
+    expect(s.packages.map((p) => [p.name, p.share])).toEqual([
+      ["zod", 0.6],
+      ["@grantline/nats", 0.2],
+      ["(garbage collector)", 0.2],
+    ]);
+    expect(s.functions[0]?.name).toBe("parse schemas.js:100");
+  });
+
+  it("keeps only the samples inside the window", () => {
+    const s = summarizeProfile(profile, { window: { fromUs: 2_500, toUs: 5_500 } });
+    // Samples at 3000 µs (parse) and 5000 µs (GC); the one at 4000 µs is idle.
+    expect(s.packages.map((p) => p.name).sort()).toEqual(["(garbage collector)", "zod"]);
+  });
+});
+
+describe("packageOf", () => {
+  it("names scoped packages, workspaces, Node's internals and bundles", () => {
+    expect(packageOf(frame("f", "file:///a/node_modules/@smithy/core/dist-cjs/index.js"))).toBe(
+      "@smithy/core",
+    );
+    expect(packageOf(frame("f", "file:///a/node_modules/x/node_modules/pino/lib/proto.js"))).toBe("pino");
+    expect(packageOf(frame("f", "file:///w/services/fetcher/src/main.ts"))).toBe("services/fetcher");
+    expect(packageOf(frame("f", "node:internal/timers"))).toBe("node:internal");
+    expect(packageOf(frame("f", "file:///tmp/gl-bench-bundle-x/fetcher.mjs"))).toBe("fetcher.mjs");
+    expect(packageOf(frame("(program)"))).toBe("(program)");
+  });
+});
+
+describe("cpuPerCall", () => {
+  it("divides each process's and the services' CPU by the calls, services first", () => {
+    const c = cpuPerCall({ "aws-sim": 1, scheduler: 0.5, "fetcher-1": 2, "fetcher-2": 2, writer: 1 }, 1000);
+    expect(c.servicesCpuS).toBe(5.5);
+    expect(c.servicesMsPerCall).toBeCloseTo(5.5);
+    expect(c.processes.map((p) => p.name)).toEqual([
+      "scheduler",
+      "fetcher-1",
+      "fetcher-2",
+      "writer",
+      "aws-sim",
+    ]);
+    expect(c.processes.find((p) => p.name === "aws-sim")).toMatchObject({ service: false, msPerCall: 1 });
+    expect(cpuPerCall({ mapper: 1 }, 0).servicesMsPerCall).toBe(Infinity);
+  });
+});
