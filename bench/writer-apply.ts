@@ -194,37 +194,37 @@ export async function runWriterBench(o: {
     const data = Array.from({ length: batches }, (_, b) => grantsFor(b, rowsPerBatch));
     await sql`CREATE TABLE plain_grants (LIKE grants INCLUDING ALL)`.execute(db);
 
-    const apply = await timed(async () => {
-      for (let b = 0; b < batches; b++) {
-        const batch: ResultBatch = {
-          v: 1,
-          taskId: taskIds[b]!,
-          runId,
-          sourceId,
-          scope: `sso-assign:bench-${b}`,
-          resources: [],
-          entitlements: [],
-          grants: data[b]!,
-          children: [],
-          scopeComplete: false,
-          keepScopes: [],
-          warnings: [],
-          stats: { awsCalls: 1, throttled: 0 },
-        };
-        const r = await applyBatch(db, subjects, batch);
-        if (!r.applied) throw new Error(`batch ${b} was not applied`);
-      }
-    });
-    const plain = await timed(async () => {
-      for (let b = 0; b < batches; b++)
-        await insertPlain(db, "plain_grants", data[b]!, { sourceId, runId, b });
-    });
-
     await sql`CREATE TABLE plain_grants2 (LIKE grants INCLUDING ALL)`.execute(db);
     await sql`CREATE TABLE plain_outbox (LIKE outbox INCLUDING ALL)`.execute(db);
-    const events = await timed(async () => {
-      for (let b = 0; b < batches; b++) {
-        const gs = data[b]!;
+    // Interleaved, batch by batch: the three writers see tables of the same size at each step, and a machine
+    // shared with other work (load that comes and goes over a minute) slows all three alike instead of
+    // whichever phase it happened to overlap.
+    let apply = 0;
+    let plain = 0;
+    let events = 0;
+    for (let b = 0; b < batches; b++) {
+      const gs = data[b]!;
+      const batch: ResultBatch = {
+        v: 1,
+        taskId: taskIds[b]!,
+        runId,
+        sourceId,
+        scope: `sso-assign:bench-${b}`,
+        resources: [],
+        entitlements: [],
+        grants: gs,
+        children: [],
+        scopeComplete: false,
+        keepScopes: [],
+        warnings: [],
+        stats: { awsCalls: 1, throttled: 0 },
+      };
+      apply += await timed(async () => {
+        const r = await applyBatch(db, subjects, batch);
+        if (!r.applied) throw new Error(`batch ${b} was not applied`);
+      });
+      plain += await timed(() => insertPlain(db, "plain_grants", gs, { sourceId, runId, b }));
+      events += await timed(async () => {
         const evs = grantCreatedEvents(gs, sourceId, runId);
         await db.transaction().execute(async (tx) => {
           await insertPlain(tx, "plain_grants2", gs, { sourceId, runId, b });
@@ -235,8 +235,8 @@ export async function runWriterBench(o: {
             tx,
           );
         });
-      }
-    });
+      });
+    }
     const res: WriterBenchResult = summarise(batches, rowsPerBatch, { apply, plain, events });
     log(
       `writer apply: ${batches} batches × ${rowsPerBatch} grants — applyBatch ${res.applyMs} ms (${res.applyRowsPerSec} rows/s), ` +
