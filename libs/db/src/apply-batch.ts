@@ -182,9 +182,9 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     for (const f of feeds) await applyFeedPage(tx, ctx, f);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
-    await tx
-      .updateTable("tasks")
-      .set({
+    const runFinished = await completeRunIfDone(tx, subjects, b.runId, {
+      taskId: b.taskId,
+      set: {
         status: "done",
         done_at: new Date(),
         aws_calls: b.stats.awsCalls,
@@ -192,10 +192,8 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
         warnings: b.warnings,
         // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
         ...addToCounters(rows, emitted),
-      })
-      .where("id", "=", b.taskId)
-      .execute();
-    const runFinished = await completeRunIfDone(tx, subjects, b.runId);
+      },
+    });
     return {
       applied: true,
       runFinished,
