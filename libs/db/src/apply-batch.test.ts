@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createSubjects, pageRequest, type ResultBatch } from "@grantline/contracts";
-import { applyBatch, completeIdleRuns, startRun } from "./index.ts";
+import { applyBatch, completeIdleRuns, outboxMessages, startRun } from "./index.ts";
 import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 
 const subjects = createSubjects("t");
@@ -69,11 +69,7 @@ function batch(
 }
 
 async function outboxTypes(sourceId: string): Promise<string[]> {
-  const rows = await testDb.db
-    .selectFrom("outbox")
-    .select("subject")
-    .where("subject", "like", `t.events.${sourceId}.%`)
-    .execute();
+  const rows = await outboxMessages(testDb.db, `t.events.${sourceId}.`);
   return rows.map((r) => r.subject.replace(`t.events.${sourceId}.`, "")).sort();
 }
 
@@ -146,12 +142,8 @@ describe("applyBatch", () => {
       "run.completed",
       "run.started",
     ]);
-    const ev = await testDb.db
-      .selectFrom("outbox")
-      .select("payload")
-      .where("subject", "=", `t.events.${src}.grant.revoked`)
-      .executeTakeFirstOrThrow();
-    expect(JSON.parse(ev.payload)).toMatchObject({
+    const ev = (await outboxMessages(testDb.db, `t.events.${src}.grant.revoked`))[0];
+    expect(JSON.parse(ev?.payload ?? "null")).toMatchObject({
       specversion: "1.0",
       grantlineinitialload: false,
       data: { principalId: "b" },

@@ -13,8 +13,9 @@ import type { Database } from "./database.ts";
 import { completeRunIfDone } from "./complete-run.ts";
 import { enqueueTasks } from "./enqueue-tasks.ts";
 import { applyFeedPage } from "./feed-cursors.ts";
-import { addEvents, noEvents, type EventCounts } from "./event-counts.ts";
-import { eventRow, insertEvents, type EventContext, type OutboxRow } from "./outbox-rows.ts";
+import { compactOutbox, paddedSequence } from "./compact-events.ts";
+import { addEvents, noEvents, totalEvents, type EventCounts } from "./event-counts.ts";
+import type { EventContext } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
 import { keepScope, sweepObject, sweepScope } from "./sweep.ts";
 import { storeTrustExternalIds } from "./trust-external-ids.ts";
@@ -30,39 +31,22 @@ export interface ApplyResult {
   children: number;
 }
 
+/** Upserts resources; their `resource.created`/`resource.updated` events go to one compact outbox row. */
 async function upsertResources(
   tx: Transaction<Database>,
   ctx: EventContext,
   scope: string | null,
   input: Resource[],
-): Promise<OutboxRow[]> {
-  if (input.length === 0) return [];
+): Promise<EventCounts> {
+  if (input.length === 0) return noEvents();
   const rs = dedupe(input, (r) => `${r.type}\u0000${r.id}`);
-  // One statement per kind: the `old` CTE sees the rows as they were before the upsert (all CTEs share one
-  // snapshot), which tells created from updated from unchanged without a second round trip.
-  const res = await sql<{
-    type: string;
-    id: string;
-    name: string;
-    attrs: Record<string, unknown>;
-    parent_type: string | null;
-    parent_id: string | null;
-    created: boolean;
-    updated: boolean;
-  }>`
+  // One statement per kind, which tells created from updated from unchanged without a second round trip.
+  const res = await sql<{ created: number; updated: number }>`
     WITH input AS (
       SELECT * FROM unnest(${rs.map((r) => r.type)}::text[], ${rs.map((r) => r.id)}::text[], ${rs.map((r) => r.parentType)}::text[],
                            ${rs.map((r) => r.parentId)}::text[], ${rs.map((r) => r.name)}::text[], ${rs.map((r) => JSON.stringify(r.attrs))}::jsonb[],
                            ${rs.map((r) => (r.scope === undefined ? scope : r.scope))}::text[])
         AS t(type, id, parent_type, parent_id, name, attrs, scope)
-    ), old AS (
-      -- One primary-key probe per input row. LIMIT 1 keeps the planner from flattening it into a join, which it
-      -- ran as a hash of the source's whole table per batch (stale statistics during a first load): O(table)
-      -- per batch, quadratic over a run, and most of the writer benchmark's time.
-      SELECT r.type, r.id, r.name, r.attrs, r.parent_type, r.parent_id, r.deleted_at
-        FROM input i CROSS JOIN LATERAL (
-          SELECT * FROM resources r WHERE r.source_id = ${ctx.sourceId} AND r.type = i.type AND r.id = i.id LIMIT 1
-        ) r
     ), up AS (
       INSERT INTO resources AS r (source_id, type, id, parent_type, parent_id, name, attrs, scope, first_seen_run, last_seen_run)
       SELECT ${ctx.sourceId}, type, id, parent_type, parent_id, name, attrs, input.scope, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
@@ -72,26 +56,33 @@ async function upsertResources(
         updated_at = CASE WHEN r.deleted_at IS NOT NULL OR (r.name, r.attrs, r.parent_type, r.parent_id)
                         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.attrs, EXCLUDED.parent_type, EXCLUDED.parent_id)
                         THEN now() ELSE r.updated_at END
-    )
-    SELECT i.type, i.id, i.name, i.attrs, i.parent_type, i.parent_id,
-           (o.id IS NULL OR o.deleted_at IS NOT NULL) AS created,
-           (o.id IS NOT NULL AND o.deleted_at IS NULL AND (o.name, o.attrs, o.parent_type, o.parent_id)
-              IS DISTINCT FROM (i.name, i.attrs, i.parent_type, i.parent_id)) AS updated
-      FROM input i LEFT JOIN old o ON o.type = i.type AND o.id = i.id`.execute(tx);
-  return res.rows.flatMap((r) =>
-    r.created || r.updated
-      ? [
-          eventRow(ctx, r.created ? "resource.created" : "resource.updated", `resource/${r.type}/${r.id}`, {
-            resourceType: r.type,
-            resourceId: r.id,
-            name: r.name,
-            parentType: r.parent_type,
-            parentId: r.parent_id,
-            attrs: r.attrs,
-          }),
-        ]
-      : [],
-  );
+      RETURNING r.type, r.id, r.name, r.attrs, r.parent_type, r.parent_id, r.xmax = 0 AS inserted
+    ), probed AS (
+      -- A row the upsert inserted is created. For one it updated, its old version — what this statement's
+      -- snapshot still shows (no part of a statement sees another part's writes) — tells created (it was deleted),
+      -- updated (it differs) or unchanged: a primary-key probe for those rows alone, none on a first load. LIMIT 1
+      -- keeps the planner from flattening it into a join, which it ran as a hash of the source's whole table per
+      -- batch (stale statistics during a first load): O(table) per batch, quadratic over a run.
+      SELECT up.*, o.found IS NOT NULL AND o.deleted_at IS NULL AS was_live,
+             (o.name, o.attrs, o.parent_type, o.parent_id) IS DISTINCT FROM (up.name, up.attrs, up.parent_type, up.parent_id) AS differs
+        FROM up LEFT JOIN LATERAL (
+          SELECT r.name, r.attrs, r.parent_type, r.parent_id, r.deleted_at, TRUE AS found FROM resources r
+           WHERE NOT up.inserted AND r.source_id = ${ctx.sourceId} AND r.type = up.type AND r.id = up.id LIMIT 1
+        ) o ON TRUE
+    ), changed AS (
+      -- From the upsert's RETURNING: each number is taken after the row it describes was locked.
+      SELECT type, id, name, attrs, parent_type, parent_id, was_live AS updated, nextval('event_versions') AS seq
+        FROM probed WHERE NOT was_live OR differs
+    ), box AS (${compactOutbox(
+      ctx,
+      "resources",
+      "changed",
+      sql`json_build_array(${paddedSequence(sql.ref("changed.seq"))}, changed.updated, changed.type, changed.id, changed.name, changed.parent_type, changed.parent_id, changed.attrs)`,
+    )})
+    SELECT (count(*) FILTER (WHERE NOT updated))::int AS created, (count(*) FILTER (WHERE updated))::int AS updated
+      FROM changed`.execute(tx);
+  const r = res.rows[0];
+  return { ...noEvents(), resourcesCreated: r?.created ?? 0, resourcesUpdated: r?.updated ?? 0 };
 }
 
 async function upsertEntitlements(
@@ -168,15 +159,15 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
       now: new Date(),
     };
 
-    const events = [
-      ...(await upsertResources(tx, ctx, b.scope, b.resources)),
-      ...(await upsertGrants(tx, ctx, b.scope, b.grants)),
-    ];
+    const upserted = addEvents(
+      await upsertResources(tx, ctx, b.scope, b.resources),
+      await upsertGrants(tx, ctx, b.scope, b.grants),
+    );
     await storeTrustExternalIds(tx, ctx, b.resources);
     await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
-    if (!last) return applyPart(tx, b, await insertEvents(tx, events));
+    if (!last) return applyPart(tx, b, upserted);
     let emitted = addEvents(
-      await insertEvents(tx, events),
+      upserted,
       b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
     );
     // A targeted refresh's object sweeps (a vanished user, the OUs a parent no longer has): after the upserts,
@@ -191,9 +182,9 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     for (const f of feeds) await applyFeedPage(tx, ctx, f);
     const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
     const rows = b.resources.length + b.entitlements.length + b.grants.length;
-    await tx
-      .updateTable("tasks")
-      .set({
+    const runFinished = await completeRunIfDone(tx, subjects, b.runId, {
+      taskId: b.taskId,
+      set: {
         status: "done",
         done_at: new Date(),
         aws_calls: b.stats.awsCalls,
@@ -201,15 +192,13 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
         warnings: b.warnings,
         // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
         ...addToCounters(rows, emitted),
-      })
-      .where("id", "=", b.taskId)
-      .execute();
-    const runFinished = await completeRunIfDone(tx, subjects, b.runId);
+      },
+    });
     return {
       applied: true,
       runFinished,
       rows,
-      events: events.length,
+      events: totalEvents(upserted),
       children,
     };
   });
@@ -230,8 +219,7 @@ async function applyPart(
     })
     .where("id", "=", b.taskId)
     .execute();
-  const events = Object.values(emitted).reduce((n, v) => n + v, 0);
-  return { applied: true, runFinished: null, rows, events, children: 0 };
+  return { applied: true, runFinished: null, rows, events: totalEvents(emitted), children: 0 };
 }
 
 /** The task's row and event counters, increased by what one batch (or part) wrote. */

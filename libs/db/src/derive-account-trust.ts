@@ -3,9 +3,9 @@ import { FixedEntitlementSlug, type Grant } from "@grantline/contracts";
 import { grantId } from "@grantline/model";
 import { evaluateIdentity, evaluateTrust, trustDenies } from "@grantline/policy";
 import type { Database } from "./database.ts";
-import type { EventCounts } from "./event-counts.ts";
+import { noEvents, type EventCounts } from "./event-counts.ts";
 import { loadIamIdentities, policyDocument, type IamIdentity } from "./load-iam-identities.ts";
-import { insertEvents, seenByRun, type EventContext } from "./outbox-rows.ts";
+import { seenByRun, type EventContext } from "./outbox-rows.ts";
 import { upsertGrants } from "./upsert-grants.ts";
 
 export const ACCOUNT_TRUST_SCOPE = "derived:account-trust";
@@ -39,14 +39,14 @@ export async function deriveAccountTrust(tx: Transaction<Database>, ctx: EventCo
                       AND r.deleted_at IS NULL AND ${seenByRun(ctx, "r")}
      WHERE g.source_id = ${ctx.sourceId} AND g.principal_type = 'aws_account' AND g.revoked_at IS NULL
        AND ${seenByRun(ctx, "g")}`.execute(tx);
-  if (trusts.rows.length === 0) return insertEvents(tx, []);
+  if (trusts.rows.length === 0) return noEvents();
   const identities = await loadIamIdentities(tx, ctx, [
     ...new Set(trusts.rows.map((t) => t.trusted_account)),
   ]);
   const byAccount = new Map<string, IamIdentity[]>();
   for (const p of identities) byAccount.set(p.accountId, [...(byAccount.get(p.accountId) ?? []), p]);
   const grants = trusts.rows.flatMap((t) => expand(t, byAccount.get(t.trusted_account) ?? []));
-  return insertEvents(tx, await upsertGrants(tx, ctx, ACCOUNT_TRUST_SCOPE, grants));
+  return upsertGrants(tx, ctx, ACCOUNT_TRUST_SCOPE, grants);
 }
 
 function expand(t: AccountTrust, principals: IamIdentity[]): Grant[] {

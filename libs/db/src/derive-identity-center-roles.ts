@@ -3,7 +3,7 @@ import { ACCOUNT_PERMISSION_SET_ENTITLEMENT, type Grant } from "@grantline/contr
 import { grantId, iamRoleAssignmentEntitlementId } from "@grantline/model";
 import type { Database } from "./database.ts";
 import type { EventCounts } from "./event-counts.ts";
-import { insertEvents, seenByRun, type EventContext } from "./outbox-rows.ts";
+import { seenByRun, type EventContext } from "./outbox-rows.ts";
 import { upsertGrants } from "./upsert-grants.ts";
 
 export const IDENTITY_CENTER_SCOPE = "derived:identity-center";
@@ -65,5 +65,5 @@ export async function deriveIdentityCenterRoles(
       },
     };
   });
-  return insertEvents(tx, await upsertGrants(tx, ctx, IDENTITY_CENTER_SCOPE, grants));
+  return upsertGrants(tx, ctx, IDENTITY_CENTER_SCOPE, grants);
 }

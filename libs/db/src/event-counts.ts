@@ -33,6 +33,10 @@ export function addEvents(...counts: EventCounts[]): EventCounts {
   return sum;
 }
 
+export function totalEvents(c: EventCounts): number {
+  return Object.values(c).reduce((n, v) => n + v, 0);
+}
+
 /** Counts events by type; run events and page requests are not changes and are not counted. */
 export function countEvents(types: Iterable<EventType | undefined>): EventCounts {
   const c = noEvents();

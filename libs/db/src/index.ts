@@ -21,6 +21,8 @@ export { postgresReadiness } from "./postgres-readiness.ts";
 export { leadershipBounds, startLeadership } from "./leadership.ts";
 export type { Leadership, LeadershipOptions } from "./leadership.ts";
 export { startOutboxPublisher } from "./outbox-publisher.ts";
+export { expandOutboxRow, outboxMessages } from "./compact-events.ts";
+export type { PublishableRow } from "./compact-events.ts";
 export type { OutboxPublisher, OutboxPublisherOptions, OutboxSink } from "./outbox-publisher.ts";
 export { assignmentCounts, runSummaries, startRun } from "./runs.ts";
 export type { StartRunInput } from "./runs.ts";

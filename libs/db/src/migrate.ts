@@ -16,6 +16,7 @@ import * as m0012 from "./migrations/0012-deferred-derivation.ts";
 import * as m0013 from "./migrations/0013-trust-external-ids.ts";
 import * as m0014 from "./migrations/0014-provisioning.ts";
 import * as m0015 from "./migrations/0015-provisioning-execution.ts";
+import * as m0016 from "./migrations/0016-compact-outbox.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0013-trust-external-ids": m0013,
   "0014-provisioning": m0014,
   "0015-provisioning-execution": m0015,
+  "0016-compact-outbox": m0016,
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { expandOutboxRow, type PublishableRow } from "./compact-events.ts";
 import type { Db } from "./create-db.ts";
 
 /** The one thing the publisher needs from NATS: a deduplicating publish that resolves when the stream has it. */
@@ -14,7 +15,7 @@ export interface OutboxSink {
 export interface OutboxPublisherOptions {
   db: Db;
   sink: OutboxSink;
-  /** Rows per round. @default 500 */
+  /** Rows per round, and about as many messages (a compact row holds many). @default 500 */
   batchSize?: number;
   /** Fallback poll when nothing kicked the publisher. @default 1000 */
   pollMs?: number;
@@ -32,7 +33,8 @@ export interface OutboxPublisher {
 }
 
 /**
- * Publishes outbox rows with `msgID = row id`, then marks them published. Rows are claimed with
+ * Publishes outbox rows with `msgID = row id` — a compact row as the events it holds, each with its event's
+ * `evt:<id>` — then marks them published. Rows are claimed with
  * `FOR UPDATE SKIP LOCKED`, so several replicas share the work without publishing a row twice at once; a crash
  * between publish and mark republishes, and JetStream drops the repeat by its msgID.
  */
@@ -45,9 +47,10 @@ export function startOutboxPublisher(o: OutboxPublisherOptions): OutboxPublisher
   let wake: (() => void) | null = null;
   let lastPrune = 0;
 
-  async function round(): Promise<number> {
+  /** One round: the rows it settled, and whether rows it claimed were left for the next round. */
+  async function round(): Promise<{ rows: number; more: boolean }> {
     return o.db.transaction().execute(async (tx) => {
-      const rows = await tx
+      const claimed = await tx
         .selectFrom("outbox")
         .select(["id", "subject", "payload", "headers"])
         .where("published_at", "is", null)
@@ -56,9 +59,20 @@ export function startOutboxPublisher(o: OutboxPublisherOptions): OutboxPublisher
         .forUpdate()
         .skipLocked()
         .execute();
-      if (rows.length === 0) return 0;
-      // Publishes are pipelined; JetStream acks them in order per stream anyway.
-      await Promise.all(rows.map((r) => o.sink.publish(r.subject, r.payload, r.id, r.headers)));
+      // A compact row holds a whole batch's events: rows are taken, in order, until about `batchSize` messages;
+      // the rest stay claimed only until this transaction ends and come first next round.
+      const rows: typeof claimed = [];
+      const messages: PublishableRow[] = [];
+      for (const r of claimed) {
+        if (rows.length > 0 && messages.length >= batchSize) break;
+        rows.push(r);
+        messages.push(...expandOutboxRow(r));
+      }
+      if (rows.length === 0) return { rows: 0, more: false };
+      // Publishes are pipelined; JetStream acks them in order per stream anyway. Marked published only after
+      // every message of every row is acked: a crash part-way through a compact row republishes all of it, and
+      // JetStream drops the repeats by msgID (the event id).
+      await Promise.all(messages.map((m) => o.sink.publish(m.subject, m.payload, m.id, m.headers)));
       await tx
         .updateTable("outbox")
         .set({ published_at: sql<Date>`now()` })
@@ -68,16 +82,16 @@ export function startOutboxPublisher(o: OutboxPublisherOptions): OutboxPublisher
           rows.map((r) => r.id),
         )
         .execute();
-      return rows.length;
+      return { rows: rows.length, more: rows.length < claimed.length || claimed.length === batchSize };
     });
   }
 
   async function flush(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await round();
-      total += n;
-      if (n < batchSize) return total;
+      const r = await round();
+      total += r.rows;
+      if (!r.more) return total;
     }
   }
 

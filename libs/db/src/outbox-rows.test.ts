@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GrantlineEvent, SEQUENCE_DIGITS, type Grant } from "@grantline/contracts";
 import { waitFor } from "@grantline/testing";
 import { sql } from "kysely";
+import { outboxMessages } from "./compact-events.ts";
 import { useMigratedTestDb } from "./migrated-test-db.fixture.ts";
 import { eventRow, insertEvents, type EventContext } from "./outbox-rows.ts";
 import { subjects, syncRun } from "./sync-run.fixture.ts";
@@ -52,11 +53,7 @@ function fullRun(sourceId: string, users: Record<string, string>): Promise<strin
 
 /** The source's events parsed with the public schema, ordered as a consumer would: by `sequence`. */
 async function events(sourceId: string): Promise<GrantlineEvent[]> {
-  const rows = await testDb.db
-    .selectFrom("outbox")
-    .select("payload")
-    .where("subject", "like", `t.events.${sourceId}.%`)
-    .execute();
+  const rows = await outboxMessages(testDb.db, `t.events.${sourceId}.`);
   return rows
     .map((r) => GrantlineEvent.parse(JSON.parse(r.payload)))
     .sort((x, y) => (x.sequence ?? "").localeCompare(y.sequence ?? ""));
@@ -103,17 +100,24 @@ describe("event versions (the CloudEvents sequence attribute)", () => {
     );
   });
 
-  it("an event inserted again (a redelivered batch) keeps its id and its first version", async () => {
+  it("an event row inserted again keeps its id and its first version, and is not counted again", async () => {
     const src = "redelivered";
     const runId = await fullRun(src, { a: "A" });
     const before = await events(src);
     const ctx: EventContext = { subjects, sourceId: src, runId, initial: true, now: new Date() };
-    await testDb.db
+    const counts = await testDb.db
       .transaction()
       .execute(async (tx) =>
-        insertEvents(tx, [eventRow(ctx, "resource.created", "resource/sso_user/a", { resourceId: "a" })]),
+        insertEvents(tx, [
+          eventRow(ctx, "run.started", `run/${runId}`, { runId }),
+          eventRow(ctx, "resource.deleted", "resource/sso_user/gone", { resourceId: "gone" }),
+        ]),
       );
-    expect(await events(src)).toEqual(before);
+    // The repeat of run.started is skipped; the new resource.deleted is the one row added, and counted.
+    expect(counts.resourcesDeleted).toBe(1);
+    const after = await events(src);
+    expect(after.filter((e) => e.subject !== "resource/sso_user/gone")).toEqual(before);
+    expect(after).toHaveLength(before.length + 1);
   });
 
   it("two transactions changing the same grant are numbered in commit order, whoever asked first", async () => {
@@ -146,7 +150,7 @@ describe("event versions (the CloudEvents sequence attribute)", () => {
       await sql`SELECT 1 FROM grants WHERE source_id = ${src} AND id = ${`${ENTITLEMENT}|a`} FOR UPDATE`.execute(
         tx,
       );
-      await insertEvents(tx, await upsertGrants(tx, ctx, "s1", [grant("a")]));
+      await upsertGrants(tx, ctx, "s1", [grant("a")]);
       order.push("B");
     });
     // B is blocked on A's row lock before A takes its number.

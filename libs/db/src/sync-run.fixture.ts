@@ -9,7 +9,7 @@ import {
   type Resource,
 } from "@grantline/contracts";
 import type { Db } from "./create-db.ts";
-import { applyBatch, startRun } from "./index.ts";
+import { applyBatch, outboxMessages, startRun } from "./index.ts";
 
 export const subjects = createSubjects("t");
 
@@ -78,11 +78,7 @@ export async function runEvents(
   runId: string,
   type: EventType,
 ): Promise<Array<Record<string, unknown>>> {
-  const rows = await db
-    .selectFrom("outbox")
-    .select("payload")
-    .where("subject", "=", subjects.event(sourceId, type))
-    .execute();
+  const rows = await outboxMessages(db, subjects.event(sourceId, type));
   return rows
     .map((r) => JSON.parse(r.payload) as { grantlinerunid: string; data: Record<string, unknown> })
     .filter((e) => e.grantlinerunid === runId)

@@ -3,7 +3,7 @@
 // list page closed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSubjects, pageRequest, type PageRequest, type PageResult } from "@grantline/contracts";
-import { applyBatch, createDb, migrateToLatest, startRun, type Db } from "@grantline/db";
+import { applyBatch, createDb, migrateToLatest, outboxMessages, startRun, type Db } from "@grantline/db";
 import { mapPage } from "@grantline/model";
 import { createTestDatabase, testInfra, uniqueName, type TestDatabase } from "@grantline/testing";
 
@@ -134,11 +134,7 @@ async function run(
     .where("id", "=", runId)
     .executeTakeFirstOrThrow();
   expect(status.status).toBe("succeeded");
-  const rows = await db
-    .selectFrom("outbox")
-    .select(["subject", "payload"])
-    .where("subject", "like", `t.events.${source}.%`)
-    .execute();
+  const rows = await outboxMessages(db, `t.events.${source}.`);
   await db.deleteFrom("outbox").where("subject", "like", `t.events.${source}.%`).execute();
   return rows
     .map((o) => ({ type: o.subject.replace(`t.events.${source}.`, ""), data: JSON.parse(o.payload).data }))
