@@ -209,6 +209,24 @@ describe.skipIf(!haveServer)("NATS users against a server with the project's con
     await control.stop(1_000);
   });
 
+  it("grant and revoke come only from the operator; AWS changes go only scheduler → fetcher → scheduler", async () => {
+    for (const verb of ["grant", "revoke"] as const)
+      for (const role of NATS_ROLES.filter((r) => r !== "operator")) {
+        const s = subjects.ctl(verb, role);
+        expect(await refused((await as(role)).request(s, "{}", { timeout: 5_000 })), `${role} ${verb}`).toBe(
+          s,
+        );
+      }
+    const exec = subjects.provisioningExec("acme");
+    const done = subjects.provisioningDone("acme");
+    await jetstream(await as("scheduler")).publish(exec, "{}", { msgID: "e1" });
+    await jetstream(await as("fetcher")).publish(done, "{}", { msgID: "d1" });
+    for (const role of ["fetcher", "mapper", "writer", "operator", "subscriber"] as const)
+      expect(await refused(jetstream(await as(role)).publish(exec, "{}")), `${role} exec`).toBe(exec);
+    for (const role of ["scheduler", "mapper", "writer", "operator", "subscriber"] as const)
+      expect(await refused(jetstream(await as(role)).publish(done, "{}")), `${role} done`).toBe(done);
+  });
+
   it("lets fetcher, mapper and writer consume their own stage and share blobs, not another stage", async () => {
     const mapper = await as("mapper");
     const mjsm = await jetstreamManager(mapper);
