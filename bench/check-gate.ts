@@ -33,9 +33,6 @@ export interface GateResult {
   serviceCpuS: number;
 }
 
-/** The grantline services of a run (not aws-sim, Postgres or NATS, which a run's `cpuS` also measures). */
-export const isService = (name: string): boolean => /^(scheduler|fetcher(-\d+)?|mapper|writer)$/.test(name);
-
 /** bench/baseline.json. `wallOverFloor` and `floorS` are for reference; the limits are `LIMITS`. */
 export interface Baseline {
   settings: GateSettings;

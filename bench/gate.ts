@@ -14,7 +14,6 @@ import {
   baselineFrom,
   checkGate,
   cpuMsPerCall,
-  isService,
   LIMITS,
   totalCalls,
   wallOverFloor,

@@ -2,7 +2,8 @@
 // on the same services and Redis, so the permission sets the first described are answered from the cache; what it
 // saves is those describe calls, all in the SSO Admin quota scope that sets the medium organization's floor.
 import { DESCRIBE_PERMISSION_SET_CALLS } from "@grantline/aws";
-import { isService, totalCalls } from "./check-gate.ts";
+import { totalCalls } from "./check-gate.ts";
+import { isService } from "./cpu-per-call.ts";
 import { diffCount, type RowDiffs } from "./compare-rows.ts";
 import type { Rates, ScopeFloor } from "./floor.ts";
 import { sec } from "./format.ts";
