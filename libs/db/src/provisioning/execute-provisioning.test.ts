@@ -9,7 +9,7 @@ import {
   republishStalledProvisioning,
   startProvisioningCalls,
 } from "./execute-provisioning.ts";
-import { provisioningHelpers, SEED, subjects } from "./provisioning.fixture.ts";
+import { provisioningHelpers, SEED, subjects, syncGrant } from "./provisioning.fixture.ts";
 
 // Its own database: the sweeps act on every request in it.
 const t = useMigratedTestDb({ poolSize: 4 });
@@ -43,25 +43,7 @@ const stateOf = async (id: string) =>
 
 /** What the writer's re-read leaves: the access's grant row (live), or its revocation. */
 async function syncedGrant(grantKey: string, sourceId: string, live: boolean): Promise<void> {
-  const id = grantKey.slice(sourceId.length + 1);
-  const run = randomUUID();
-  await t.db
-    .insertInto("grants")
-    .values({
-      source_id: sourceId,
-      id,
-      entitlement_id: `${SEED.account}|${SEED.ps}`,
-      principal_type: "sso_user",
-      principal_id: SEED.user,
-      expandable: false,
-      attrs: JSON.stringify({}),
-      scope: null,
-      first_seen_run: run,
-      last_seen_run: run,
-      revoked_at: live ? null : new Date(),
-    })
-    .onConflict((oc) => oc.columns(["source_id", "id"]).doUpdateSet({ revoked_at: live ? null : new Date() }))
-    .execute();
+  await syncGrant(t.db, sourceId, grantKey.slice(sourceId.length + 1), live);
 }
 
 /** A finished re-read: a refresh run that started now. */

@@ -9,7 +9,7 @@ import {
   recordProvisioningDone,
   startProvisioningCalls,
 } from "./execute-provisioning.ts";
-import { at, provisioningHelpers, SEED, subjects } from "./provisioning.fixture.ts";
+import { at, provisioningHelpers, SEED, subjects, syncGrant } from "./provisioning.fixture.ts";
 
 // The holder rules through the real request, expiry and outcome code against Postgres: random overlapping
 // time-bound and standing grant requests, revokes of one hold, expiry sweeps at irregular times (a scheduler down
@@ -24,28 +24,6 @@ const { source, assignment, grant, revoke } = provisioningHelpers(t);
 function random(seed: number): () => number {
   let n = 0;
   return () => createHash("sha256").update(`${seed}:${n++}`).digest().readUInt32BE(0) / 2 ** 32;
-}
-
-/** What the writer's re-read leaves in the synced rows after AWS changed: the grant live or revoked. */
-async function syncGrant(db: Db, sourceId: string, grantId: string, live: boolean): Promise<void> {
-  const run = randomUUID();
-  await db
-    .insertInto("grants")
-    .values({
-      source_id: sourceId,
-      id: grantId,
-      entitlement_id: `${SEED.account}|${SEED.ps}`,
-      principal_type: "sso_user",
-      principal_id: SEED.user,
-      expandable: false,
-      attrs: JSON.stringify({}),
-      scope: null,
-      first_seen_run: run,
-      last_seen_run: run,
-      revoked_at: live ? null : new Date(),
-    })
-    .onConflict((oc) => oc.columns(["source_id", "id"]).doUpdateSet({ revoked_at: live ? null : new Date() }))
-    .execute();
 }
 
 async function activeHolders(db: Db, grantKey: string): Promise<string[]> {

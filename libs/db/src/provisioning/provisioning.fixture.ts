@@ -137,3 +137,26 @@ export function provisioningHelpers(t: { readonly db: Db }) {
     },
   };
 }
+
+/** What the writer's re-read leaves in the synced rows after AWS changed: the grant live or revoked. */
+export async function syncGrant(db: Db, sourceId: string, grantId: string, live: boolean): Promise<void> {
+  const run = randomUUID();
+  const revokedAt = live ? null : new Date();
+  await db
+    .insertInto("grants")
+    .values({
+      source_id: sourceId,
+      id: grantId,
+      entitlement_id: `${SEED.account}|${SEED.ps}`,
+      principal_type: "sso_user",
+      principal_id: SEED.user,
+      expandable: false,
+      attrs: JSON.stringify({}),
+      scope: null,
+      first_seen_run: run,
+      last_seen_run: run,
+      revoked_at: revokedAt,
+    })
+    .onConflict((oc) => oc.columns(["source_id", "id"]).doUpdateSet({ revoked_at: revokedAt }))
+    .execute();
+}
