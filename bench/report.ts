@@ -57,7 +57,7 @@ function heading(r: FullSyncReport): string[] {
   const { settings: s, p } = r;
   return [
     `\n## ${new Date().toISOString()} — ${s.preset}, quota scale ${s.scale}, latency ${s.latency} ms, ${s.replicas} fetcher replicas\n`,
-    `Budgets = quotas × ${s.scale}: sso-admin ${s.rates.sso}/s (instance), identitystore ${s.rates.identitystore}/s per operation, organizations ${s.rates.organizations}/s per operation. IAM ${s.iamMapped ? (s.iamAll ? "synced in every active account" : "synced in the management account") : "not synced (no IAM mappers registered)"}. Service env overrides: ${Object.keys(p.env).length ? `\`${JSON.stringify(p.env)}\`` : "none"}. Load average before/after: ${r.load.before} / ${r.load.after} (${cpus().length} cores).\n`,
+    `Budgets = quotas × ${s.scale}: sso-admin ${s.rates.sso}/s (instance), identitystore ${s.rates.identitystore}/s per operation, organizations ${s.rates.organizations}/s per operation. IAM ${s.iamMapped ? (s.iamAll ? "synced in every active account" : "synced in the management account") : "not synced (no IAM mappers registered)"}. Service env overrides: ${Object.keys(p.env).length ? `\`${JSON.stringify(p.env)}\`` : "none"}. Node ${process.version}. Load average before/after: ${r.load.before} / ${r.load.after} (${cpus().length} cores).\n`,
   ];
 }
 

@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "./bench-env.ts";
+import { ROOT, log } from "./bench-env.ts";
 import { envFor, type BenchSettings } from "./bench-settings.ts";
 import { scratchDir, spawnTracked } from "./process-control.ts";
 
@@ -15,13 +15,19 @@ export interface ServiceProcess {
   tail: string[];
 }
 
-/** The NODE_OPTIONS of the images' runtime stage (heap cap included), so bundled runs measure what ships. */
-function runtimeNodeOptions(): string {
+/**
+ * The NODE_OPTIONS of the images' runtime stage (heap cap included), so bundled runs measure what ships. A flag
+ * the running Node.js does not take (the images run Node 22; `--experimental-async-context-frame` does not exist
+ * on 20, which refuses to start with it) is left out and named, so a run on another Node says what it measured.
+ */
+function runtimeNodeOptions(): { value: string; dropped: string[] } {
   const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
   const m = /^FROM \S+ AS runtime$[\s\S]*?^ENV .*NODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(dockerfile);
   const value = m?.[1] ?? m?.[2];
   if (value === undefined) throw new Error("Dockerfile: no NODE_OPTIONS in the runtime stage");
-  return value;
+  const flags = value.split(/\s+/).filter(Boolean);
+  const taken = flags.filter((f) => process.allowedNodeEnvironmentFlags.has(f));
+  return { value: taken.join(" "), dropped: flags.filter((f) => !taken.includes(f)) };
 }
 
 function bundleServices(): string {
@@ -35,7 +41,12 @@ function bundleServices(): string {
 export function startServices(settings: BenchSettings, env: Record<string, string>): ServiceProcess[] {
   const procs: ServiceProcess[] = [];
   const bundleDir = settings.fromSource ? null : bundleServices();
-  const imageNodeOptions = bundleDir ? { NODE_OPTIONS: runtimeNodeOptions() } : {};
+  const image = bundleDir ? runtimeNodeOptions() : null;
+  if (image && image.dropped.length > 0)
+    log(
+      `Node ${process.version} does not take ${image.dropped.join(" ")} (the images' NODE_OPTIONS): run without it`,
+    );
+  const imageNodeOptions = image ? { NODE_OPTIONS: image.value } : {};
   const start = (name: string, label: string): void => {
     // Written when the service exits after SIGTERM (its graceful shutdown ends in process.exit).
     const prof = settings.cpuProfDir

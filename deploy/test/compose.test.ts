@@ -42,7 +42,7 @@ describe("Dockerfile", () => {
       return next < 0 ? rest : rest.slice(0, next);
     };
     expect(stage("runtime")).toMatch(
-      /NODE_OPTIONS="--enable-source-maps --max-old-space-size=\d+ --max-semi-space-size=\d+"/,
+      /NODE_OPTIONS="--enable-source-maps --max-old-space-size=\d+ --max-semi-space-size=\d+ --experimental-async-context-frame"/,
     );
     // Bounded DNS waits: process.exit() waits for lookups in flight.
     expect(stage("runtime")).toMatch(/^ENV RES_OPTIONS="timeout:\d attempts:\d"$/m);

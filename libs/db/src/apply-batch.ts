@@ -119,11 +119,20 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
     // First, so a cancel (cancel-run.ts) either waits for this batch or this batch sees the run cancelled
     // below: never a batch adding child tasks to a run whose pending tasks a cancel is settling.
     await lockRun(tx, b.runId, "shared");
+    // The task (locked) and its run in one round trip: both read after the run lock above.
     const task = await tx
       .selectFrom("tasks")
-      .select(["status", "run_id", "source_id", "parts_applied"])
-      .where("id", "=", b.taskId)
-      .forUpdate()
+      .leftJoin("runs", "runs.id", "tasks.run_id")
+      .select([
+        "tasks.status",
+        "tasks.run_id",
+        "tasks.source_id",
+        "tasks.parts_applied",
+        "runs.status as run_status",
+        "runs.is_initial",
+      ])
+      .where("tasks.id", "=", b.taskId)
+      .forUpdate("tasks")
       .executeTakeFirst();
     // A batch must answer a task grantline issued, in the run and source it names. One that does not was not
     // made by the pipeline (a forged or corrupted message): refused and dead-lettered, nothing committed.
@@ -145,17 +154,12 @@ export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Pr
         `part ${part.index + 1}/${part.count} of task ${b.taskId} waits for ${part.count - 1 - task.parts_applied.length} earlier part(s)`,
         { retryAfterMs: 500 },
       );
-    const run = await tx
-      .selectFrom("runs")
-      .select(["status", "is_initial"])
-      .where("id", "=", b.runId)
-      .executeTakeFirst();
-    if (!run || run.status !== "running") return none;
+    if (task.run_status !== "running" || task.is_initial === null) return none;
     const ctx: EventContext = {
       subjects,
       sourceId: b.sourceId,
       runId: b.runId,
-      initial: run.is_initial,
+      initial: task.is_initial,
       now: new Date(),
     };
 

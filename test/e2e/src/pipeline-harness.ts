@@ -73,7 +73,13 @@ export function spawnService(name: ServiceName, env: Record<string, string>): Ru
     cwd: ROOT,
     // JetStream reserves each hop's max bytes from the server's storage at creation: the 1 GiB default × 3
     // hops × every test file running at once can exceed what a small CI disk gives NATS.
-    env: { PATH: process.env.PATH ?? "", NATS_HOP_MAX_BYTES: String(256 * 1024 ** 2), ...env },
+    // NODE_OPTIONS passes through: CI's Node 22 suite sets the images' async-context flag, so services run as shipped.
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
+      NATS_HOP_MAX_BYTES: String(256 * 1024 ** 2),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
