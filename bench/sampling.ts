@@ -70,6 +70,8 @@ export interface CpuSnapshot {
   sim: number;
   machine: { busy: number; total: number };
   infra: Record<string, Map<number, number>>;
+  /** This process (the harness: polling, sampling), so a busy machine's share is accounted for. */
+  harness: NodeJS.CpuUsage;
 }
 
 export function cpuSnapshot(procs: SampledProcess[], simPid: number | undefined): CpuSnapshot {
@@ -77,7 +79,13 @@ export function cpuSnapshot(procs: SampledProcess[], simPid: number | undefined)
     procs: new Map(procs.map((p) => [p.name, readProcCpuS(p.child.pid ?? 0)])),
     sim: readProcCpuS(simPid ?? 0),
     machine: readMachineCpu(),
-    infra: { postgres: readCommCpuS("postgres"), "nats-server": readCommCpuS("nats-server") },
+    infra: {
+      postgres: readCommCpuS("postgres"),
+      "nats-server": readCommCpuS("nats-server"),
+      // The budgets' GCRA scripts and the permission-set cache run in Redis.
+      "redis-server": readCommCpuS("redis-server"),
+    },
+    harness: process.cpuUsage(),
   };
 }
 
@@ -92,6 +100,8 @@ export function cpuSince(
     cpuS[p.name] = Math.round((readProcCpuS(p.child.pid ?? 0) - (start.procs.get(p.name) ?? 0)) * 10) / 10;
   cpuS["aws-sim"] = Math.round((readProcCpuS(simPid ?? 0) - start.sim) * 10) / 10;
   for (const [comm, before] of Object.entries(start.infra)) cpuS[comm] = cpuDelta(before, readCommCpuS(comm));
+  const h = process.cpuUsage(start.harness);
+  cpuS["bench harness"] = Math.round((h.user + h.system) / 1e5) / 10;
   const now = readMachineCpu();
   const machineBusy = (now.busy - start.machine.busy) / Math.max(1, now.total - start.machine.total);
   return { cpuS, machineBusy };
