@@ -32,26 +32,3 @@ export const AccessChange = z.discriminatedUnion("kind", [
   }),
 ]);
 export type AccessChange = z.infer<typeof AccessChange>;
-
-/**
- * The confirmed end of a grant or revoke. `failed` is AWS's final answer for this change — an assignment
- * operation's `FAILED` status, or a refusal no retry changes (denied, unknown principal or group, quota) — with
- * AWS's message verbatim in `reason` and its error code (or `FAILED`) in `code`. Anything that may pass on a retry
- * is thrown as a `RetryableError` instead; a change this executor cannot serve as a `PermanentError`.
- */
-export const AccessChangeOutcome = z.discriminatedUnion("outcome", [
-  z.object({
-    outcome: z.literal("succeeded"),
-    /** The assignment operation's request id (account assignments only). */
-    requestId: z.string().optional(),
-    /** Why nothing had to change: the access was already granted or already absent. */
-    note: z.string().optional(),
-  }),
-  z.object({
-    outcome: z.literal("failed"),
-    reason: z.string(),
-    code: z.string(),
-    requestId: z.string().optional(),
-  }),
-]);
-export type AccessChangeOutcome = z.infer<typeof AccessChangeOutcome>;

@@ -7,9 +7,9 @@ import {
 import type { AccountAssignmentOperationStatus } from "@aws-sdk/client-sso-admin";
 import type { SourceConfig } from "@grantline/config";
 import { PermanentError, RetryableError } from "@grantline/contracts";
+import type { AccessChangeOutcome } from "@grantline/contracts";
 import type { Logger } from "@grantline/log";
 import { AccessChange } from "./access-change.ts";
-import type { AccessChangeOutcome } from "./access-change.ts";
 import type { AssignmentSemaphore } from "./assignment-semaphore.ts";
 import { createAwsCallStack } from "./aws-call-stack.ts";
 import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";

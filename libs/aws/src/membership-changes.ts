@@ -4,7 +4,8 @@ import {
   DeleteGroupMembershipCommand,
   GetGroupMembershipIdCommand,
 } from "@aws-sdk/client-identitystore";
-import type { AccessChange, AccessChangeOutcome } from "./access-change.ts";
+import type { AccessChangeOutcome } from "@grantline/contracts";
+import type { AccessChange } from "./access-change.ts";
 import { awsErrorCode } from "./classify-aws-error.ts";
 import type { CommandCtor } from "./operations.ts";
 

@@ -1,5 +1,6 @@
-import type { AccessChange, AccessChangeOutcome, AssignmentExecutor } from "@grantline/aws";
+import type { AccessChange, AssignmentExecutor } from "@grantline/aws";
 import {
+  type AccessChangeOutcome,
   PermanentError,
   type ProvisioningCall,
   type ProvisioningDone,
