@@ -1,57 +1,10 @@
-import { z } from "zod";
-
-const AccountId = z.string().regex(/^\d{12}$/);
-
-/** One access to grant or revoke in AWS: what the executor changes, and through which source's credentials. */
-export const AccessChange = z.discriminatedUnion("kind", [
-  /** An Identity Center account assignment (asynchronous in AWS: created/deleted, then polled to a final state). */
-  z.object({
-    kind: z.literal("account-assignment"),
-    sourceId: z.string().min(1),
-    instanceArn: z.string().min(1),
-    accountId: AccountId,
-    permissionSetArn: z.string().min(1),
-    principalType: z.enum(["USER", "GROUP"]),
-    principalId: z.string().min(1),
-  }),
-  /** An Identity Store user's membership of a group. */
-  z.object({
-    kind: z.literal("identity-store-membership"),
-    sourceId: z.string().min(1),
-    identityStoreId: z.string().min(1),
-    groupId: z.string().min(1),
-    userId: z.string().min(1),
-  }),
-  /** An IAM user's membership of an IAM group, in the account that holds both (null: the source's own). */
-  z.object({
-    kind: z.literal("iam-group-membership"),
-    sourceId: z.string().min(1),
-    accountId: AccountId.nullable(),
-    groupName: z.string().min(1),
-    userName: z.string().min(1),
-  }),
-]);
-export type AccessChange = z.infer<typeof AccessChange>;
+import { ProvisioningCall } from "@grantline/contracts";
+import type { z } from "zod";
 
 /**
- * The confirmed end of a grant or revoke. `failed` is AWS's final answer for this change — an assignment
- * operation's `FAILED` status, or a refusal no retry changes (denied, unknown principal or group, quota) — with
- * AWS's message verbatim in `reason` and its error code (or `FAILED`) in `code`. Anything that may pass on a retry
- * is thrown as a `RetryableError` instead; a change this executor cannot serve as a `PermanentError`.
+ * One access to grant or revoke in AWS: a provisioning call's `change` (the ids AWS wants, resolved from the synced
+ * rows) and the `sourceId` whose credentials act. Picked from the contracts schema rather than declared again, so
+ * the fetcher hands a `ProvisioningCall` over as it arrives and the two shapes cannot drift.
  */
-export const AccessChangeOutcome = z.discriminatedUnion("outcome", [
-  z.object({
-    outcome: z.literal("succeeded"),
-    /** The assignment operation's request id (account assignments only). */
-    requestId: z.string().optional(),
-    /** Why nothing had to change: the access was already granted or already absent. */
-    note: z.string().optional(),
-  }),
-  z.object({
-    outcome: z.literal("failed"),
-    reason: z.string(),
-    code: z.string(),
-    requestId: z.string().optional(),
-  }),
-]);
-export type AccessChangeOutcome = z.infer<typeof AccessChangeOutcome>;
+export const AccessChange = ProvisioningCall.pick({ sourceId: true, change: true });
+export type AccessChange = z.infer<typeof AccessChange>;

@@ -67,30 +67,34 @@ function replica(cap = 10): AssignmentExecutor {
 
 const ic = () => sim.exportOrg().identityCenter!;
 
+type Assignment = AccessChange & { change: { kind: "account-assignment" } };
+
 /** The first `n` (user, permission set, active account) combinations with no assignment. */
-function freeAssignments(n: number): Extract<AccessChange, { kind: "account-assignment" }>[] {
+function freeAssignments(n: number): Assignment[] {
   const doc = ic();
   const taken = new Set(doc.assignments.map((a) => `${a.accountId}|${a.permissionSetArn}|${a.principalId}`));
   const accounts = sim.exportOrg().accounts.filter((a) => a.status === "ACTIVE");
-  const out: Extract<AccessChange, { kind: "account-assignment" }>[] = [];
+  const out: Assignment[] = [];
   for (const u of doc.users)
     for (const ps of doc.permissionSets)
       for (const a of accounts) {
         if (out.length === n) return out;
         if (taken.has(`${a.id}|${ps.arn}|${u.userId}`)) continue;
         out.push({
-          kind: "account-assignment",
           sourceId: src.id,
-          instanceArn: sim.instanceArn!,
-          accountId: a.id,
-          permissionSetArn: ps.arn,
-          principalType: "USER",
-          principalId: u.userId,
+          change: {
+            kind: "account-assignment",
+            instanceArn: sim.instanceArn!,
+            accountId: a.id,
+            permissionSetArn: ps.arn,
+            principalType: "USER",
+            principalId: u.userId,
+          },
         });
       }
   return out;
 }
-const assigned = (c: Extract<AccessChange, { kind: "account-assignment" }>): boolean =>
+const assigned = ({ change: c }: Assignment): boolean =>
   ic().assignments.some(
     (a) =>
       a.accountId === c.accountId &&
@@ -135,12 +139,12 @@ describe("account assignments", () => {
   it("returns a FAILED status's reason verbatim", async () => {
     sim.setFaults({ assignmentDelayMs: 50 });
     const [c] = freeAssignments(1);
-    const ghost = { ...c!, principalId: "90000000-aaaa-bbbb-cccc-000000000000" };
+    const ghost = { ...c!, change: { ...c!.change, principalId: "90000000-aaaa-bbbb-cccc-000000000000" } };
     const out = await replica().grant(ghost, ctx());
     expect(out).toMatchObject({
       outcome: "failed",
       code: "FAILED",
-      reason: `Received a 404 status error: No user with id ${ghost.principalId} exists.`,
+      reason: `Received a 404 status error: No user with id ${ghost.change.principalId} exists.`,
     });
   });
 
@@ -165,19 +169,23 @@ describe("memberships", () => {
     const g = doc.groups[0]!;
     const member = new Set(doc.memberships.filter((m) => m.groupId === g.groupId).map((m) => m.userId));
     const u = doc.users.find((x) => !member.has(x.userId))!;
-    const change: AccessChange = {
-      kind: "identity-store-membership",
+    const change = {
       sourceId: src.id,
-      identityStoreId: sim.identityStoreId!,
-      groupId: g.groupId,
-      userId: u.userId,
-    };
+      change: {
+        kind: "group-membership",
+        identityStoreId: sim.identityStoreId!,
+        groupId: g.groupId,
+        userId: u.userId,
+        membershipId: null,
+      },
+    } satisfies AccessChange;
     expect(await ex.grant(change, ctx())).toEqual({ outcome: "succeeded" });
     expect(await ex.grant(change, ctx())).toMatchObject({ outcome: "succeeded", note: /already a member/ });
     expect(ic().memberships.some((m) => m.groupId === g.groupId && m.userId === u.userId)).toBe(true);
     expect(await ex.revoke(change, ctx())).toEqual({ outcome: "succeeded" });
     expect(await ex.revoke(change, ctx())).toMatchObject({ outcome: "succeeded", note: /not a member/ });
-    const bad = await ex.grant({ ...change, groupId: "00000000-0000-0000-0000-000000000000" }, ctx());
+    const noGroup = { ...change.change, groupId: "00000000-0000-0000-0000-000000000000" };
+    const bad = await ex.grant({ ...change, change: noGroup }, ctx());
     expect(bad).toMatchObject({
       outcome: "failed",
       code: "ResourceNotFoundException",
@@ -192,13 +200,10 @@ describe("memberships", () => {
       .accounts.find((a) => a.id !== sim.managementAccountId && a.status === "ACTIVE")!;
     const group = acct.iam.groups[0]!.name;
     const user = acct.iam.users.find((x) => !x.groups.includes(group))!.name;
-    const change: AccessChange = {
-      kind: "iam-group-membership",
+    const change = {
       sourceId: src.id,
-      accountId: acct.id,
-      groupName: group,
-      userName: user,
-    };
+      change: { kind: "iam-group-membership", accountId: acct.id, groupName: group, userName: user },
+    } satisfies AccessChange;
     const groupsOf = () =>
       sim
         .exportOrg()
@@ -210,7 +215,7 @@ describe("memberships", () => {
     expect(await ex.revoke(change, ctx())).toEqual({ outcome: "succeeded" });
     expect(await ex.revoke(change, ctx())).toMatchObject({ outcome: "succeeded", note: /not a member/ });
     expect(groupsOf()).not.toContain(group);
-    const bad = await ex.grant({ ...change, userName: "no-such-user" }, ctx());
+    const bad = await ex.grant({ ...change, change: { ...change.change, userName: "no-such-user" } }, ctx());
     expect(bad).toMatchObject({ outcome: "failed", code: "NoSuchEntity" });
   });
 });

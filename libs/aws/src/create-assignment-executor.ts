@@ -7,9 +7,9 @@ import {
 import type { AccountAssignmentOperationStatus } from "@aws-sdk/client-sso-admin";
 import type { SourceConfig } from "@grantline/config";
 import { PermanentError, RetryableError } from "@grantline/contracts";
+import type { AccessChangeOutcome } from "@grantline/contracts";
 import type { Logger } from "@grantline/log";
 import { AccessChange } from "./access-change.ts";
-import type { AccessChangeOutcome } from "./access-change.ts";
 import type { AssignmentSemaphore } from "./assignment-semaphore.ts";
 import { createAwsCallStack } from "./aws-call-stack.ts";
 import type { AwsBudgetEvent, AwsCallEvent } from "./budgeted-call.ts";
@@ -75,7 +75,7 @@ const CONFLICT_CODES = new Set([
 /** Quotas no retry lifts (IAM's LimitExceeded is not throttling: e.g. a user in too many groups). */
 const QUOTA_CODES = new Set(["ServiceQuotaExceededException", "LimitExceeded"]);
 
-type Change<K extends AccessChange["kind"]> = Extract<AccessChange, { kind: K }>;
+type Change<K extends AccessChange["change"]["kind"]> = Extract<AccessChange["change"], { kind: K }>;
 
 const failed = (err: unknown): AccessChangeOutcome => ({
   outcome: "failed",
@@ -93,8 +93,8 @@ const failed = (err: unknown): AccessChangeOutcome => ({
  *
  * @example
  * const exec = createAssignmentExecutor({ sources, rateLimiter, semaphore: createRedisSemaphore(redis, { logger }), logger });
- * const r = await exec.grant({ kind: "account-assignment", sourceId, instanceArn, accountId, permissionSetArn,
- *   principalType: "USER", principalId }, { signal, logger });
+ * const r = await exec.grant({ sourceId, change: { kind: "account-assignment", instanceArn, accountId,
+ *   permissionSetArn, principalType: "USER", principalId } }, { signal, logger });
  * if (r.outcome === "failed") report(r.reason);
  */
 export function createAssignmentExecutor(deps: AssignmentExecutorDeps): AssignmentExecutor {
@@ -188,7 +188,7 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
       PrincipalType: ch.principalType,
       PrincipalId: ch.principalId,
     };
-    const lease = await deps.semaphore.acquire(`${ch.sourceId}:${ch.instanceArn}`, cap, c.signal);
+    const lease = await deps.semaphore.acquire(`${c.source.id}:${ch.instanceArn}`, cap, c.signal);
     try {
       let status: AccountAssignmentOperationStatus | undefined;
       const start = await retrying(c, what, async () => {
@@ -288,10 +288,10 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
         "invalid-access-change",
         `aws: invalid access change: ${parsed.error.message}`,
       );
-    const ch = parsed.data;
-    const source = sources.get(ch.sourceId);
+    const { sourceId, change: ch } = parsed.data;
+    const source = sources.get(sourceId);
     if (!source)
-      throw new PermanentError("unknown-source", `aws: no AWS source "${ch.sourceId}" in this fetcher`);
+      throw new PermanentError("unknown-source", `aws: no AWS source "${sourceId}" in this fetcher`);
     const started = performance.now();
     const base = { source, account: null, signal: ctx.signal };
     let out: AccessChangeOutcome;
@@ -303,7 +303,7 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
           scopeParams: { InstanceArn: ch.instanceArn },
         });
         break;
-      case "identity-store-membership":
+      case "group-membership":
         out = await identityStoreMembership(
           ch,
           dir,
@@ -312,15 +312,12 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
         break;
       case "iam-group-membership": {
         // The source's own account is served by its own credentials; another account through the IAM role.
-        const own =
-          ch.accountId === null
-            ? null
-            : await factory.ownAccountId(source, ctx.signal).catch((err: unknown) => {
-                throw new RetryableError(`source ${source.id}: GetCallerIdentity: ${message(err)}`, {
-                  cause: err,
-                  retryAfterMs: 5000,
-                });
-              });
+        const own = await factory.ownAccountId(source, ctx.signal).catch((err: unknown) => {
+          throw new RetryableError(`source ${source.id}: GetCallerIdentity: ${message(err)}`, {
+            cause: err,
+            retryAfterMs: 5000,
+          });
+        });
         const account = ch.accountId === own ? null : ch.accountId;
         out = await iamGroupMembership(ch, dir, bound({ ...base, account, service: "iam", scopeParams: {} }));
         break;
@@ -329,7 +326,7 @@ export function createAssignmentExecutor(deps: AssignmentExecutorDeps): Assignme
     ctx.logger.info(
       {
         kind: ch.kind,
-        sourceId: ch.sourceId,
+        sourceId,
         direction: dir,
         ...out,
         ms: Math.round(performance.now() - started),

@@ -45,7 +45,7 @@ export type {
   AssignmentExecutorDeps,
   AssignmentExecutorOptions,
 } from "./create-assignment-executor.ts";
-export { AccessChange, AccessChangeOutcome } from "./access-change.ts";
+export { AccessChange } from "./access-change.ts";
 export { createRedisSemaphore } from "./assignment-semaphore.ts";
 export type {
   AssignmentSemaphore,

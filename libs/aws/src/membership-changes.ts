@@ -4,7 +4,8 @@ import {
   DeleteGroupMembershipCommand,
   GetGroupMembershipIdCommand,
 } from "@aws-sdk/client-identitystore";
-import type { AccessChange, AccessChangeOutcome } from "./access-change.ts";
+import type { AccessChangeOutcome } from "@grantline/contracts";
+import type { AccessChange } from "./access-change.ts";
 import { awsErrorCode } from "./classify-aws-error.ts";
 import type { CommandCtor } from "./operations.ts";
 
@@ -26,7 +27,7 @@ export const message = (err: unknown): string => (err instanceof Error ? err.mes
 
 /** An Identity Store group membership: "already a member" and "not a member" are successes with a note. */
 export function identityStoreMembership(
-  ch: Extract<AccessChange, { kind: "identity-store-membership" }>,
+  ch: Extract<AccessChange["change"], { kind: "group-membership" }>,
   dir: Direction,
   c: ChangeCalls,
 ): Promise<AccessChangeOutcome> {
@@ -69,13 +70,13 @@ export function identityStoreMembership(
 
 /** An IAM group membership, in the account of the group. */
 export function iamGroupMembership(
-  ch: Extract<AccessChange, { kind: "iam-group-membership" }>,
+  ch: Extract<AccessChange["change"], { kind: "iam-group-membership" }>,
   dir: Direction,
   c: ChangeCalls,
 ): Promise<AccessChangeOutcome> {
   const input = { GroupName: ch.groupName, UserName: ch.userName };
   const op = dir === "grant" ? "AddUserToGroup" : "RemoveUserFromGroup";
-  const what = `iam ${op} (${ch.userName} → ${ch.groupName}, account ${ch.accountId ?? "self"})`;
+  const what = `iam ${op} (${ch.userName} → ${ch.groupName}, account ${ch.accountId})`;
   return c.retrying(what, async () => {
     try {
       // AddUserToGroup of a member succeeds in AWS: a grant is idempotent as it is.

@@ -75,6 +75,7 @@ export { OPERATIONS, Operation, operationKey, isOperation } from "./operation.ts
 export type { AwsOperation, OperationName, ServiceOf } from "./operation.ts";
 export { CTL_SCHEMAS } from "./control.ts";
 export {
+  AccessChangeOutcome,
   GrantHolder,
   GrantReply,
   GrantRequest,

@@ -254,6 +254,30 @@ export const ProvisioningExec = z.object({
 export type ProvisioningExec = z.infer<typeof ProvisioningExec>;
 
 /**
+ * The confirmed end of a grant or revoke: what libs/aws's executor returns and `ProvisioningDone` carries, one
+ * schema so the two cannot drift. `failed` is AWS's final answer for this change — an assignment operation's
+ * `FAILED` status, or a refusal no retry changes (denied, unknown principal or group, quota) — with AWS's message
+ * verbatim in `reason` and its error code (or `FAILED`) in `code`. Anything that may pass on a retry is thrown as a
+ * `RetryableError` instead; a change the executor cannot serve as a `PermanentError`.
+ */
+export const AccessChangeOutcome = z.discriminatedUnion("outcome", [
+  z.object({
+    outcome: z.literal("succeeded"),
+    /** The assignment operation's request id (account assignments only). */
+    requestId: z.string().optional(),
+    /** Why nothing had to change: the access was already granted or already absent. */
+    note: z.string().optional(),
+  }),
+  z.object({
+    outcome: z.literal("failed"),
+    reason: z.string(),
+    code: z.string(),
+    requestId: z.string().optional(),
+  }),
+]);
+export type AccessChangeOutcome = z.infer<typeof AccessChangeOutcome>;
+
+/**
  * `<prefix>.prov.done.<source>`: what AWS finally answered for a `ProvisioningExec`, for the scheduler to record
  * and confirm. `failed` carries AWS's reason and code verbatim; anything retryable never gets here.
  */
@@ -263,19 +287,7 @@ export const ProvisioningDone = z.object({
   sourceId: SourceId,
   requestIds: z.array(ProvisioningRequestId).min(1),
   action: z.enum(["create", "delete"]),
-  outcome: z.discriminatedUnion("outcome", [
-    z.object({
-      outcome: z.literal("succeeded"),
-      requestId: z.string().optional(),
-      note: z.string().optional(),
-    }),
-    z.object({
-      outcome: z.literal("failed"),
-      reason: z.string(),
-      code: z.string(),
-      requestId: z.string().optional(),
-    }),
-  ]),
+  outcome: AccessChangeOutcome,
   /** How long the change took in the fetcher (slot wait, calls and status polls). */
   ms: z.number().int().nonnegative(),
 });

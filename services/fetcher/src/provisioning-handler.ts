@@ -1,7 +1,7 @@
-import type { AccessChange, AccessChangeOutcome, AssignmentExecutor } from "@grantline/aws";
+import type { AssignmentExecutor } from "@grantline/aws";
 import {
+  type AccessChangeOutcome,
   PermanentError,
-  type ProvisioningCall,
   type ProvisioningDone,
   type ProvisioningExec,
 } from "@grantline/contracts";
@@ -11,31 +11,6 @@ export interface ProvisioningHandlerDeps {
   executor: Pick<AssignmentExecutor, "grant" | "revoke">;
   /** Hands the final answer to the scheduler (`<prefix>.prov.done.<source>`, msgID `provdone:<call>:<attempt>`). */
   publishDone(done: ProvisioningDone): Promise<void>;
-}
-
-/** The executor's view of a request's call: the ids AWS needs, nothing grantline-specific. */
-export function accessChangeOf(call: ProvisioningCall): AccessChange {
-  const c = call.change;
-  switch (c.kind) {
-    case "account-assignment":
-      return { ...c, sourceId: call.sourceId };
-    case "group-membership":
-      return {
-        kind: "identity-store-membership",
-        sourceId: call.sourceId,
-        identityStoreId: c.identityStoreId,
-        groupId: c.groupId,
-        userId: c.userId,
-      };
-    case "iam-group-membership":
-      return {
-        kind: "iam-group-membership",
-        sourceId: call.sourceId,
-        accountId: c.accountId,
-        groupName: c.groupName,
-        userName: c.userName,
-      };
-  }
 }
 
 /**
@@ -48,14 +23,13 @@ export function accessChangeOf(call: ProvisioningCall): AccessChange {
 export function createProvisioningHandler(deps: ProvisioningHandlerDeps): MessageHandler<ProvisioningExec> {
   return async (exec, ctx) => {
     const started = performance.now();
-    const change = accessChangeOf(exec.call);
     const changeCtx = { signal: ctx.signal, logger: ctx.logger };
     let outcome: AccessChangeOutcome;
     try {
       outcome =
         exec.call.action === "create"
-          ? await deps.executor.grant(change, changeCtx)
-          : await deps.executor.revoke(change, changeCtx);
+          ? await deps.executor.grant(exec.call, changeCtx)
+          : await deps.executor.revoke(exec.call, changeCtx);
     } catch (err) {
       if (!(err instanceof PermanentError)) throw err;
       outcome = { outcome: "failed", reason: err.message, code: `grantline:${err.reason}` };
