@@ -72,20 +72,32 @@ export interface CpuSnapshot {
   infra: Record<string, Map<number, number>>;
   /** This process (the harness: polling, sampling), so a busy machine's share is accounted for. */
   harness: NodeJS.CpuUsage;
+  /**
+   * The last CPU seen of every infrastructure process, read each second: Postgres's autovacuum and parallel
+   * workers exit before the run ends, and a large run's were ~3/4 of Postgres's CPU, missed by two readings.
+   */
+  seen: Record<string, Map<number, number>>;
+  tracker: NodeJS.Timeout;
 }
 
+// The budgets' GCRA scripts and the permission-set cache run in Redis.
+const INFRA = ["postgres", "nats-server", "redis-server"] as const;
+
+/** CPU readings from now on; `cpuSince` ends them. */
 export function cpuSnapshot(procs: SampledProcess[], simPid: number | undefined): CpuSnapshot {
+  const infra = Object.fromEntries(INFRA.map((c) => [c, readCommCpuS(c)]));
+  const seen = Object.fromEntries(INFRA.map((c) => [c, new Map(infra[c])]));
+  const track = (): void => {
+    for (const c of INFRA) for (const [pid, v] of readCommCpuS(c)) seen[c]!.set(pid, v);
+  };
   return {
     procs: new Map(procs.map((p) => [p.name, readProcCpuS(p.child.pid ?? 0)])),
     sim: readProcCpuS(simPid ?? 0),
     machine: readMachineCpu(),
-    infra: {
-      postgres: readCommCpuS("postgres"),
-      "nats-server": readCommCpuS("nats-server"),
-      // The budgets' GCRA scripts and the permission-set cache run in Redis.
-      "redis-server": readCommCpuS("redis-server"),
-    },
+    infra,
     harness: process.cpuUsage(),
+    seen,
+    tracker: setInterval(track, 1000).unref(),
   };
 }
 
@@ -99,7 +111,13 @@ export function cpuSince(
   for (const p of procs)
     cpuS[p.name] = Math.round((readProcCpuS(p.child.pid ?? 0) - (start.procs.get(p.name) ?? 0)) * 10) / 10;
   cpuS["aws-sim"] = Math.round((readProcCpuS(simPid ?? 0) - start.sim) * 10) / 10;
-  for (const [comm, before] of Object.entries(start.infra)) cpuS[comm] = cpuDelta(before, readCommCpuS(comm));
+  clearInterval(start.tracker);
+  for (const [comm, before] of Object.entries(start.infra)) {
+    // Exited processes count with their last reading, the living ones with their current one.
+    const after = new Map(start.seen[comm]);
+    for (const [pid, v] of readCommCpuS(comm)) after.set(pid, v);
+    cpuS[comm] = cpuDelta(before, after);
+  }
   const h = process.cpuUsage(start.harness);
   cpuS["bench harness"] = Math.round((h.user + h.system) / 1e5) / 10;
   const now = readMachineCpu();

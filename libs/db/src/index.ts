@@ -56,7 +56,8 @@ export type {
 } from "./access-queries.ts";
 export { syncedCounts } from "./synced-counts.ts";
 export type { SyncedCounts } from "./synced-counts.ts";
-export { loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
+export { createLoadAnalyzer, loadedEnough, refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
+export type { LoadAnalyzer, LoadAnalyzerOptions } from "./refresh-planner-statistics.ts";
 export { grantReadFromAws, isDerivedGrant } from "./derived-grants.ts";
 export { refreshGrantChains } from "./grant-chains.ts";
 export { enqueueRefreshes } from "./refresh-queue.ts";

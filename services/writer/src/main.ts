@@ -5,6 +5,7 @@ import {
   isUnstorableDataError,
   postgresReadiness,
   storableBatch,
+  createLoadAnalyzer,
   refreshPlannerStatistics,
   startOutboxPublisher,
 } from "@grantline/db";
@@ -25,11 +26,15 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
     sink: createOutboxSink(js),
     onError: (err) => logger.warn({ err }, "outbox round failed; will retry"),
   });
+  const loadAnalyzer = createLoadAnalyzer(db, logger);
   const deps: WriteHandlerDeps = {
     store: createPgBatchStore(db, subjects),
     repair: { isDataError: isUnstorableDataError, storable: storableBatch },
     kickOutbox: () => outbox.kick(),
-    onApplied: (rows) => rowsWritten.inc(rows),
+    onApplied: (rows) => {
+      rowsWritten.inc(rows);
+      loadAnalyzer.noteRows(rows);
+    },
     afterRun: (runId) => refreshPlannerStatistics(db, runId, logger),
   };
   const stage = { js, jsm, subjects, stage: "writer", logger, settings: config } as const;
@@ -68,6 +73,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
           Promise.all([batches.stop(config.SHUTDOWN_GRACE_MS), deadLetters.stop(config.SHUTDOWN_GRACE_MS)]),
       },
       { name: "outbox", run: () => outbox.stop() },
+      { name: "analyze", run: () => loadAnalyzer.idle() },
     ],
     close: [{ name: "postgres", run: () => db.destroy() }],
   });
