@@ -60,8 +60,9 @@ LABEL org.opencontainers.image.vendor="grantline" \
 # message and V8 keeps it committed afterwards, so the writer stayed ~60 MB above its baseline after a
 # 100,000-row page; capped, it returns to baseline (docs/operating.md "Memory after large messages").
 # --experimental-async-context-frame: AsyncLocalStorage (OpenTelemetry's context: trace ids in logs and NATS
-# headers) on V8's continuation frames instead of a promise hook on every promise — 15 % less CPU per AWS call
-# on medium (docs/benchmarks.md "Node 22 and the async context"). Node 24's default; from 22.16 the same code.
+# headers) on V8's continuation frames instead of a promise hook on every promise: 1-4 % less CPU per AWS call
+# on a quiet machine, 15 % on a busy one (docs/benchmarks.md "Node 22 and the async context"). Node 24's
+# default; from 22.16 the same code.
 # `npm run bench` reads this line so it measures what the images run.
 ENV NODE_ENV=production HOME=/tmp NODE_OPTIONS="--enable-source-maps --max-old-space-size=192 --max-semi-space-size=4 --experimental-async-context-frame"
 # glibc's resolver waits 5 s × 2 attempts per unanswered query, and process.exit() waits for lookups in flight
