@@ -17,35 +17,31 @@ async function sweep(
   ctx: EventContext,
   where: SweepSelector,
 ): Promise<EventCounts> {
-  const grants = await sql<{
-    id: string;
-    entitlement_id: string;
-    principal_type: string;
-    principal_id: string;
-    attrs: Record<string, unknown>;
-  }>`
-    UPDATE grants SET revoked_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${where.grants} AND revoked_at IS NULL AND last_seen_run <> ${ctx.runId}
-    RETURNING id, entitlement_id, principal_type, principal_id, attrs`.execute(tx);
-  const resources = await sql<{
-    type: string;
-    id: string;
-    name: string;
-    parent_type: string | null;
-    parent_id: string | null;
-  }>`
-    UPDATE resources SET deleted_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${where.resources} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
-       AND NOT (type = 'iam_policy' AND attrs @> '{"awsManaged": true}')
-    RETURNING type, id, name, parent_type, parent_id`.execute(tx);
-  await sql`
-    UPDATE entitlements e SET deleted_at = now()
-     WHERE source_id = ${ctx.sourceId} AND ${where.entitlements} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
-       AND NOT (resource_type = 'iam_policy' AND EXISTS (
-         SELECT 1 FROM resources r WHERE r.source_id = e.source_id AND r.type = 'iam_policy' AND r.id = e.resource_id
-            AND r.attrs @> '{"awsManaged": true}'))`.execute(tx);
+  // One statement, one round trip and one plan for the three tables (a scope sweep follows most assignment
+  // pages). The grants and resources CTEs run as the SELECT reads them, in that order, and the entitlements one
+  // after: the order of the three statements this replaced. No selector reads what another CTE changes.
+  const swept = await sql<{ grants: SweptGrant[]; resources: SweptResource[] }>`
+    WITH swept_grants AS (
+      UPDATE grants SET revoked_at = now()
+       WHERE source_id = ${ctx.sourceId} AND ${where.grants} AND revoked_at IS NULL AND last_seen_run <> ${ctx.runId}
+      RETURNING id, entitlement_id, principal_type, principal_id, attrs
+    ), swept_resources AS (
+      UPDATE resources SET deleted_at = now()
+       WHERE source_id = ${ctx.sourceId} AND ${where.resources} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
+         AND NOT (type = 'iam_policy' AND attrs @> '{"awsManaged": true}')
+      RETURNING type, id, name, parent_type, parent_id
+    ), swept_entitlements AS (
+      UPDATE entitlements e SET deleted_at = now()
+       WHERE source_id = ${ctx.sourceId} AND ${where.entitlements} AND deleted_at IS NULL AND last_seen_run <> ${ctx.runId}
+         AND NOT (resource_type = 'iam_policy' AND EXISTS (
+           SELECT 1 FROM resources r WHERE r.source_id = e.source_id AND r.type = 'iam_policy' AND r.id = e.resource_id
+              AND r.attrs @> '{"awsManaged": true}'))
+    )
+    SELECT (SELECT coalesce(json_agg(g), '[]') FROM swept_grants g) AS grants,
+           (SELECT coalesce(json_agg(r), '[]') FROM swept_resources r) AS resources`.execute(tx);
+  const { grants = [], resources = [] } = swept.rows[0] ?? {};
   const rows: OutboxRow[] = [
-    ...grants.rows.map((g) =>
+    ...grants.map((g) =>
       eventRow(ctx, "grant.revoked", `grant/${g.id}`, {
         grantId: g.id,
         entitlementId: g.entitlement_id,
@@ -54,7 +50,7 @@ async function sweep(
         attrs: g.attrs,
       }),
     ),
-    ...resources.rows.map((r) =>
+    ...resources.map((r) =>
       eventRow(ctx, "resource.deleted", `resource/${r.type}/${r.id}`, {
         resourceType: r.type,
         resourceId: r.id,
@@ -65,6 +61,22 @@ async function sweep(
     ),
   ];
   return insertEvents(tx, rows);
+}
+
+interface SweptGrant {
+  id: string;
+  entitlement_id: string;
+  principal_type: string;
+  principal_id: string;
+  attrs: Record<string, unknown>;
+}
+
+interface SweptResource {
+  type: string;
+  id: string;
+  name: string;
+  parent_type: string | null;
+  parent_id: string | null;
 }
 
 /** Which rows of each table a sweep looks at (each a condition on that table's own columns). */
