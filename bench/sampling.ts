@@ -73,8 +73,9 @@ export interface CpuSnapshot {
   /** This process (the harness: polling, sampling), so a busy machine's share is accounted for. */
   harness: NodeJS.CpuUsage;
   /**
-   * The last CPU seen of every infrastructure process, read each second: Postgres's autovacuum and parallel
-   * workers exit before the run ends, and a large run's were ~3/4 of Postgres's CPU, missed by two readings.
+   * The last CPU seen of every infrastructure process, read each second: the Postgres connections the services'
+   * pools close (and parallel workers) exit before the run ends — on a large run ~3/4 of Postgres's CPU, which
+   * two readings missed.
    */
   seen: Record<string, Map<number, number>>;
   tracker: NodeJS.Timeout;
