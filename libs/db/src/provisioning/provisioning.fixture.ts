@@ -64,19 +64,24 @@ export async function seedSyncedAccess(db: Db, sourceId: string): Promise<void> 
     .execute();
   await db
     .insertInto("grants")
-    .values({
-      source_id: sourceId,
-      id: SEED.standingGrant,
-      entitlement_id: `${SEED.account}|${SEED.ps}`,
-      principal_type: "sso_user",
-      principal_id: SEED.user2,
-      expandable: false,
-      attrs: JSON.stringify({}),
-      scope: null,
-      first_seen_run: run,
-      last_seen_run: run,
-    })
+    .values(assignmentGrant(sourceId, SEED.standingGrant, SEED.user2, run))
     .execute();
+}
+
+/** A synced grant of the seeded permission set on the seeded account to `principalId`, stamped by `run`. */
+function assignmentGrant(sourceId: string, id: string, principalId: string, run: string) {
+  return {
+    source_id: sourceId,
+    id,
+    entitlement_id: `${SEED.account}|${SEED.ps}`,
+    principal_type: "sso_user",
+    principal_id: principalId,
+    expandable: false,
+    attrs: JSON.stringify({}),
+    scope: null,
+    first_seen_run: run,
+    last_seen_run: run,
+  };
 }
 
 export const subjects = createSubjects("t");
@@ -144,19 +149,7 @@ export async function syncGrant(db: Db, sourceId: string, grantId: string, live:
   const revokedAt = live ? null : new Date();
   await db
     .insertInto("grants")
-    .values({
-      source_id: sourceId,
-      id: grantId,
-      entitlement_id: `${SEED.account}|${SEED.ps}`,
-      principal_type: "sso_user",
-      principal_id: SEED.user,
-      expandable: false,
-      attrs: JSON.stringify({}),
-      scope: null,
-      first_seen_run: run,
-      last_seen_run: run,
-      revoked_at: revokedAt,
-    })
+    .values({ ...assignmentGrant(sourceId, grantId, SEED.user, run), revoked_at: revokedAt })
     .onConflict((oc) => oc.columns(["source_id", "id"]).doUpdateSet({ revoked_at: revokedAt }))
     .execute();
 }
