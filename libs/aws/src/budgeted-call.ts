@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { HttpHandlerOptions, HttpRequest } from "@smithy/types";
 import type { SourceConfig } from "@grantline/config";
 import type { Logger } from "@grantline/log";
 import { budgetName } from "./budgets.ts";
@@ -65,14 +67,70 @@ export interface BudgetedCall {
   sts<T>(source: SourceConfig, operation: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
-/** The part of an SDK command the budget middleware is added to. */
-interface MiddlewareCommand {
+/** What the client-level budget middleware and request handler need of the call in progress. */
+interface CallInProgress {
+  /** Before each attempt (SDK retries included): the budget grant; the attempt's timeout starts after it. */
+  beforeAttempt(): Promise<void>;
+  attemptFailed(err: unknown): void;
+  /** Aborts the HTTP request: the caller's abort or the attempt's timeout. */
+  signal: AbortSignal;
+}
+
+// The SDK resolves a command's whole middleware stack on every send unless the client caches it
+// (`cacheMiddleware`), and it caches only for sends without per-call options. So the budget middleware is added
+// once per client, and it and the abort signal find their call through the async context instead of per-call
+// options: ~0.4 ms of CPU less per call (issue 17, measured against aws-sim).
+const inProgress = new AsyncLocalStorage<CallInProgress>();
+
+/** The part of an SDK client the budget middleware is added to. */
+export interface MiddlewareClient {
   middlewareStack: {
     addRelativeTo(
       mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
       opts: { relation: "after"; toMiddleware: string; name: string; override?: boolean },
     ): void;
   };
+}
+
+/**
+ * Adds the budget middleware to a client, after the SDK's retry so that every attempt is granted a budget and a
+ * throttled attempt penalizes it. Sends made outside `BudgetedCall.send` pass through untouched.
+ */
+export function addBudgetMiddleware(client: MiddlewareClient): void {
+  client.middlewareStack.addRelativeTo(
+    (next) => async (args) => {
+      const call = inProgress.getStore();
+      if (!call) return next(args);
+      await call.beforeAttempt();
+      try {
+        return await next(args);
+      } catch (err) {
+        call.attemptFailed(err);
+        throw err;
+      }
+    },
+    { relation: "after", toMiddleware: "retryMiddleware", name: "grantlineBudget", override: true },
+  );
+}
+
+/**
+ * `handler`, aborting each request with the budgeted call it belongs to: the SDK passes no per-call options to a
+ * cached middleware stack.
+ */
+export function abortWithCall<
+  H extends { handle(request: HttpRequest, options?: HttpHandlerOptions): unknown },
+>(handler: H): H {
+  const handle = (request: HttpRequest, options?: HttpHandlerOptions): unknown => {
+    const call = inProgress.getStore();
+    return handler.handle(request, call ? { ...options, abortSignal: call.signal } : options);
+  };
+  return new Proxy(handler, {
+    get(target, key) {
+      if (key === "handle") return handle;
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 const isThrottle = (err: unknown): boolean => classifyAwsError(err, "").kind === "throttled";
@@ -126,28 +184,25 @@ export function createBudgetedCall(o: BudgetedCallOptions): BudgetedCall {
       const onCallerAbort = (): void => timeout.abort(callerSignal.reason);
       if (callerSignal.aborted) onCallerAbort();
       else callerSignal.addEventListener("abort", onCallerAbort, { once: true });
-      const cmd = new command(input) as MiddlewareCommand;
-      cmd.middlewareStack.addRelativeTo(
-        (next) => async (args) => {
+      const call: CallInProgress = {
+        signal,
+        beforeAttempt: async () => {
           await acquire(t.scope, t.sourceId, t.service, t.operation, t.ratePerSec, callerSignal);
           clearTimeout(timer);
           timer = setTimeout(
             () => timeout.abort(new Error(`AWS call timed out after ${callTimeoutMs} ms`)),
             callTimeoutMs,
           );
-          try {
-            return await next(args);
-          } catch (err) {
-            if (isThrottle(err)) budgets.penalize(t.scope);
-            throw err;
-          }
         },
-        { relation: "after", toMiddleware: "retryMiddleware", name: "grantlineBudget", override: true },
-      );
+        attemptFailed: (err) => {
+          if (isThrottle(err)) budgets.penalize(t.scope);
+        },
+      };
       const { sourceId, service, operation, scope } = t;
       const c = { sourceId, service, operation, scope, started: performance.now() };
       try {
-        const out = await t.client.send(cmd, { abortSignal: signal });
+        // No per-call options: the client's cached middleware stack serves it (see `inProgress`).
+        const out = await inProgress.run(call, () => t.client.send(new command(input)));
         budgets.reward(t.scope);
         report(c, "ok");
         return out;

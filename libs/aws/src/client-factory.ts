@@ -9,13 +9,14 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SourceConfig } from "@grantline/config";
+import { abortWithCall, addBudgetMiddleware, type MiddlewareClient } from "./budgeted-call.ts";
 import type { BudgetService } from "./budgets.ts";
 import { assumeRoleCredentials, sourceCredentials } from "./credentials.ts";
 import type { CachedCredentials, RefreshingCredentials, StsClientSettings } from "./credentials.ts";
 
 /** The part of an SDK client the executor uses. */
 export interface AwsClient {
-  send(command: object, options: { abortSignal?: AbortSignal }): Promise<unknown>;
+  send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
 export interface ClientFactoryOptions {
@@ -54,7 +55,7 @@ export interface ClientFactory {
   close(): void;
 }
 
-type ClientCtor = new (config: Record<string, unknown>) => AwsClient;
+type ClientCtor = new (config: Record<string, unknown>) => AwsClient & MiddlewareClient;
 const CLIENTS: Record<BudgetService, ClientCtor> = {
   organizations: OrganizationsClient as unknown as ClientCtor,
   "sso-admin": SSOAdminClient as unknown as ClientCtor,
@@ -80,6 +81,9 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
     connectionTimeout: 5_000,
     requestTimeout: opts.callTimeoutMs,
   });
+  // Page calls' requests abort with their budgeted call. The STS clients of the credential chains keep the plain
+  // handler: a memoized AssumeRole is shared by concurrent calls and must not die with the one that started it.
+  const callHandler = abortWithCall(requestHandler);
 
   const chains = new Map<string, RefreshingCredentials[]>();
   // Per (source, member account), in least-recently-used order (a Map iterates in insertion order).
@@ -153,13 +157,18 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
     region: string,
   ) {
     const Ctor = CLIENTS[service];
-    return new Ctor({
+    const c = new Ctor({
       region,
       ...(source.endpoint ? { endpoint: source.endpoint } : {}),
       maxAttempts: opts.maxAttempts,
-      requestHandler,
+      requestHandler: callHandler,
       credentials,
+      // The middleware stack is resolved once per command type, not per call: the budget middleware is the
+      // client's own, and per-call state reaches it through the async context (createBudgetedCall).
+      cacheMiddleware: true,
     });
+    addBudgetMiddleware(c);
+    return c;
   }
 
   function client(

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ListAccountsCommand } from "@aws-sdk/client-organizations";
 import { SourceConfig } from "@grantline/config";
 import type { PageRequest } from "@grantline/contracts";
 import { PermanentError, RetryableError } from "@grantline/contracts";
@@ -641,6 +642,43 @@ describe("createAwsExecutor against aws-sim", () => {
       const slow = await patient.execute(req(src, "organizations", "ListAccounts"), ctx());
       expect(slow.page.Accounts).toBeTruthy();
     } finally {
+      sim.setFaults({ latency: null });
+    }
+  });
+
+  it("resolves a client's middleware stack once per operation, yet aborts only the call whose caller aborted", async () => {
+    const src = source({ budgets: { organizations: 100 } });
+    const budgetEvents: AwsBudgetEvent[] = [];
+    const ex = createAwsExecutor({
+      sources: [src],
+      ...shared(),
+      logger,
+      onBudget: (e) => budgetEvents.push(e),
+    });
+    executors.push(ex);
+    // Not a stand-in: the SDK's own method, counted (the SDK resolves it per send unless the client caches it).
+    const resolves = vi.spyOn(ListAccountsCommand.prototype, "resolveMiddleware");
+    sim.setFaults({ latency: { minMs: 600, maxMs: 600 } });
+    try {
+      for (let i = 0; i < 3; i++) await ex.execute(req(src, "organizations", "ListAccounts"), ctx());
+      expect(resolves).toHaveBeenCalledTimes(1);
+      // The budget middleware is the client's, not the cached command's: every call still took a grant.
+      expect(budgetEvents.filter((e) => e.budget === "organizations:ListAccounts")).toHaveLength(3);
+
+      // Two calls in flight on the one client and its one cached stack: each request carries its own signal.
+      const caller = new AbortController();
+      const started = performance.now();
+      const aborted = ex
+        .execute(req(src, "organizations", "ListAccounts"), { signal: caller.signal, deliveryCount: 1 })
+        .catch((e: unknown) => e);
+      const other = ex.execute(req(src, "organizations", "ListAccounts"), ctx());
+      setTimeout(() => caller.abort(new Error("run cancelled")), 100);
+      expect(await aborted).toBeInstanceOf(Error);
+      expect(performance.now() - started).toBeLessThan(600);
+      expect((await other).page.Accounts).toBeTruthy();
+      expect(resolves).toHaveBeenCalledTimes(1);
+    } finally {
+      resolves.mockRestore();
       sim.setFaults({ latency: null });
     }
   });
