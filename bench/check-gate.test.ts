@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { baselineFrom, checkGate, cpuMsPerCall, type Baseline, type GateResult } from "./check-gate.ts";
+import {
+  baselineFrom,
+  checkGate,
+  cpuMsPerCall,
+  cpuPerSimCpu,
+  type Baseline,
+  type GateResult,
+} from "./check-gate.ts";
 
 const settings = { preset: "small", seed: 1, scale: 0.5, latency: "30-80", replicas: 2 };
 
@@ -17,6 +24,7 @@ function run(over: Partial<GateResult> = {}): GateResult {
     floorS: 30,
     floorScope: "sso-admin (all operations)",
     serviceCpuS: 4,
+    simCpuS: 0.5,
     ...over,
   };
 }
@@ -25,18 +33,30 @@ const baseline: Baseline = baselineFrom(run(), "2026-12-01T00:00:00.000Z");
 
 describe("checkGate", () => {
   it("passes a run like the baseline's", () => {
-    expect(baseline.cpuMsPerCall).toBe(10);
+    expect(baseline).toMatchObject({ cpuMsPerCall: 10, cpuPerSimCpu: 8 });
     expect(checkGate(run(), baseline)).toEqual([]);
   });
 
-  it("passes fewer calls, a slower run up to 1.25 × floor and CPU up to 1.5 × the baseline's", () => {
+  it("passes fewer calls, a slower run up to 1.25 × floor and CPU up to 1.5 × the baseline's per aws-sim CPU", () => {
     const r = run({
       calls: { "sso:ListAccountAssignments": 290, "identitystore:ListUsers": 100 },
       wallS: 37.5,
       serviceCpuS: 5.85,
     });
     expect(cpuMsPerCall(r)).toBe(15);
+    expect(cpuPerSimCpu(r)).toBeCloseTo(11.7);
     expect(checkGate(r, baseline)).toEqual([]);
+  });
+
+  it("judges CPU against aws-sim's in the same run: a slower machine is not a slower grantline", () => {
+    // The same code on a machine 1.7 × slower: every process's CPU, aws-sim's too, 1.7 × the baseline's.
+    const slowerMachine = run({ serviceCpuS: 4 * 1.7, simCpuS: 0.5 * 1.7 });
+    expect(cpuMsPerCall(slowerMachine)).toBeGreaterThan(baseline.cpuMsPerCall * 1.5);
+    expect(checkGate(slowerMachine, baseline)).toEqual([]);
+    // grantline 1.7 × slower on the same machine: missed.
+    expect(checkGate(run({ serviceCpuS: 4 * 1.7 }), baseline)).toEqual([
+      "CPU of the services per CPU of aws-sim: 13.60 (6.80 CPU s ÷ 0.50; 17.00 ms per AWS call) > 12.00 (baseline 8.00 × 1.5)",
+    ]);
   });
 
   it("misses a failed run, wrong rows and throttling, one line each", () => {
@@ -64,6 +84,7 @@ describe("checkGate", () => {
         floorS: 60,
         wallS: 61,
         serviceCpuS: 7,
+        simCpuS: 0.9,
       }),
       baseline,
     );
@@ -73,7 +94,7 @@ describe("checkGate", () => {
     );
   });
 
-  it("misses wall ÷ floor over 1.25 and CPU per call over 1.5 × the baseline, all misses together", () => {
+  it("misses wall ÷ floor over 1.25 and CPU over 1.5 × the baseline, all misses together", () => {
     const misses = checkGate(
       run({ wallS: 40, serviceCpuS: 6.4, calls: { ...baseline.calls, "sso:ListInstances": 1 } }),
       baseline,
@@ -81,7 +102,7 @@ describe("checkGate", () => {
     expect(misses).toEqual([
       expect.stringMatching(/^AWS calls per operation above the baseline: sso:ListInstances 1 > 0 /),
       "wall ÷ floor: 1.33 (40.0 s on a 30.0 s floor, sso-admin (all operations)) > 1.25",
-      "CPU ms per AWS call: 15.96 (6.4 CPU s of the services ÷ 401 calls) > 15.00 (baseline 10.00 × 1.5)",
+      "CPU of the services per CPU of aws-sim: 12.80 (6.40 CPU s ÷ 0.50; 15.96 ms per AWS call) > 12.00 (baseline 8.00 × 1.5)",
     ]);
   });
 
@@ -92,11 +113,11 @@ describe("checkGate", () => {
     ]);
   });
 
-  it("misses a run with no floor or no calls rather than dividing by zero", () => {
-    const misses = checkGate(run({ calls: {}, floorS: 0 }), baseline);
+  it("misses a run with no floor or no aws-sim CPU rather than dividing by zero", () => {
+    const misses = checkGate(run({ calls: {}, floorS: 0, simCpuS: 0 }), baseline);
     expect(misses).toEqual([
       expect.stringMatching(/^wall ÷ floor: Infinity/),
-      expect.stringMatching(/^CPU ms per AWS call: Infinity/),
+      expect.stringMatching(/^CPU of the services per CPU of aws-sim: Infinity/),
     ]);
   });
 });
@@ -108,6 +129,12 @@ describe("baselineFrom", () => {
       "2026-12-01T00:00:00.000Z",
     );
     expect(Object.keys(b.calls)).toEqual(["a", "b"]);
-    expect(b).toMatchObject({ settings, cpuMsPerCall: 33.33, floorS: 9.12, wallOverFloor: 1.096 });
+    expect(b).toMatchObject({
+      settings,
+      cpuMsPerCall: 33.33,
+      cpuPerSimCpu: 0.2,
+      floorS: 9.12,
+      wallOverFloor: 1.096,
+    });
   });
 });

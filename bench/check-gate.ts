@@ -31,6 +31,8 @@ export interface GateResult {
   floorScope: string;
   /** CPU seconds of the grantline services (scheduler, fetchers, mapper, writer) during the run. */
   serviceCpuS: number;
+  /** CPU seconds of aws-sim during the run: the same work every run, so it measures the machine (`cpuPerSimCpu`). */
+  simCpuS: number;
 }
 
 /** bench/baseline.json. `wallOverFloor` and `floorS` are for reference; the limits are `LIMITS`. */
@@ -38,7 +40,10 @@ export interface Baseline {
   settings: GateSettings;
   recordedAt: string;
   calls: Record<string, number>;
+  /** For reference: CPU milliseconds depend on the machine (the same code measured 1.7 × apart on two days). */
   cpuMsPerCall: number;
+  /** The services' CPU ÷ aws-sim's CPU in the same run: what the CPU limit is checked against. */
+  cpuPerSimCpu: number;
   floorS: number;
   wallOverFloor: number;
 }
@@ -56,6 +61,15 @@ export function wallOverFloor(r: GateResult): number {
 export function cpuMsPerCall(r: GateResult): number {
   const calls = totalCalls(r.calls);
   return calls > 0 ? (r.serviceCpuS * 1000) / calls : Infinity;
+}
+
+/**
+ * The services' CPU seconds per CPU second of aws-sim in the same run. aws-sim serves the same calls every gate
+ * run, so its CPU scales with the machine's speed and load the way the services' does: the ratio compares runs
+ * on machines (or days of one VM) whose CPU milliseconds do not compare.
+ */
+export function cpuPerSimCpu(r: GateResult): number {
+  return r.simCpuS > 0 ? r.serviceCpuS / r.simCpuS : Infinity;
 }
 
 const fmt = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -93,11 +107,17 @@ export function checkGate(r: GateResult, b: Baseline): string[] {
     misses.push(
       `wall ÷ floor: ${fmt(ratio, 2)} (${fmt(r.wallS, 1)} s on a ${fmt(r.floorS, 1)} s floor, ${r.floorScope}) > ${LIMITS.wallOverFloor}`,
     );
-  const cpu = cpuMsPerCall(r);
-  const cpuLimit = b.cpuMsPerCall * LIMITS.cpuFactor;
-  if (!(cpu <= cpuLimit))
+  const cpu = cpuPerSimCpu(r);
+  // A baseline recorded before the ratio existed has none (JSON read from disk): nothing to compare with.
+  const cpuLimit =
+    (b.cpuPerSimCpu as number | undefined) === undefined ? NaN : b.cpuPerSimCpu * LIMITS.cpuFactor;
+  if (Number.isNaN(cpuLimit))
     misses.push(
-      `CPU ms per AWS call: ${fmt(cpu, 2)} (${fmt(r.serviceCpuS, 1)} CPU s of the services ÷ ${totalCalls(r.calls)} calls) > ${fmt(cpuLimit, 2)} (baseline ${fmt(b.cpuMsPerCall, 2)} × ${LIMITS.cpuFactor})`,
+      "CPU of the services per CPU of aws-sim: the baseline has no cpuPerSimCpu (recorded before it was measured); re-record with --update",
+    );
+  else if (!(cpu <= cpuLimit))
+    misses.push(
+      `CPU of the services per CPU of aws-sim: ${fmt(cpu, 2)} (${fmt(r.serviceCpuS, 2)} CPU s ÷ ${fmt(r.simCpuS, 2)}; ${fmt(cpuMsPerCall(r), 2)} ms per AWS call) > ${fmt(cpuLimit, 2)} (baseline ${fmt(b.cpuPerSimCpu, 2)} × ${LIMITS.cpuFactor})`,
     );
   return misses;
 }
@@ -109,6 +129,7 @@ export function baselineFrom(r: GateResult, recordedAt: string): Baseline {
     recordedAt,
     calls: Object.fromEntries(Object.entries(r.calls).sort(([a], [b]) => a.localeCompare(b))),
     cpuMsPerCall: Math.round(cpuMsPerCall(r) * 100) / 100,
+    cpuPerSimCpu: Math.round(cpuPerSimCpu(r) * 100) / 100,
     floorS: Math.round(r.floorS * 100) / 100,
     wallOverFloor: Math.round(wallOverFloor(r) * 1000) / 1000,
   };

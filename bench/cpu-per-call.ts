@@ -12,6 +12,12 @@ export interface CpuPerCall {
   /** The grantline services together. */
   servicesCpuS: number;
   servicesMsPerCall: number;
+  /**
+   * The services' CPU seconds per CPU second of aws-sim: aws-sim does the same work for the same calls on any
+   * machine, so this compares runs whose milliseconds do not (one VM measured 1.7 × slower on one day than the
+   * day before, services and aws-sim alike). Null without an aws-sim figure.
+   */
+  servicesPerSimCpu: number | null;
 }
 
 const perCall = (cpuS: number, calls: number): number => (calls > 0 ? (cpuS * 1000) / calls : Infinity);
@@ -29,7 +35,8 @@ export function cpuPerCall(cpuS: Record<string, number>, calls: number): CpuPerC
       cpuS: v,
       msPerCall: perCall(v, calls),
     })),
-    servicesCpuS: Math.round(servicesCpuS * 10) / 10,
+    servicesCpuS: Math.round(servicesCpuS * 100) / 100,
     servicesMsPerCall: perCall(servicesCpuS, calls),
+    servicesPerSimCpu: cpuS["aws-sim"] ? Math.round((servicesCpuS / cpuS["aws-sim"]) * 100) / 100 : null,
   };
 }

@@ -37,7 +37,7 @@ function readCommCpuS(comm: string): Map<number, number> {
 function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
   let s = 0;
   for (const [pid, v] of after) s += v - (before.get(pid) ?? 0);
-  return Math.round(s * 10) / 10;
+  return Math.round(s * 100) / 100;
 }
 
 /** Busy and total jiffies of the whole machine, from the first line of /proc/stat. */
@@ -110,8 +110,9 @@ export function cpuSince(
 ): { cpuS: Record<string, number>; machineBusy: number } {
   const cpuS: Record<string, number> = {};
   for (const p of procs)
-    cpuS[p.name] = Math.round((readProcCpuS(p.child.pid ?? 0) - (start.procs.get(p.name) ?? 0)) * 10) / 10;
-  cpuS["aws-sim"] = Math.round((readProcCpuS(simPid ?? 0) - start.sim) * 10) / 10;
+    cpuS[p.name] = Math.round((readProcCpuS(p.child.pid ?? 0) - (start.procs.get(p.name) ?? 0)) * 100) / 100;
+  // Hundredths (the clock ticks /proc counts): aws-sim's ~1 CPU s in a gate run is the gate's yardstick.
+  cpuS["aws-sim"] = Math.round((readProcCpuS(simPid ?? 0) - start.sim) * 100) / 100;
   clearInterval(start.tracker);
   for (const [comm, before] of Object.entries(start.infra)) {
     // Exited processes count with their last reading, the living ones with their current one.
@@ -120,7 +121,7 @@ export function cpuSince(
     cpuS[comm] = cpuDelta(before, after);
   }
   const h = process.cpuUsage(start.harness);
-  cpuS["bench harness"] = Math.round((h.user + h.system) / 1e5) / 10;
+  cpuS["bench harness"] = Math.round((h.user + h.system) / 1e4) / 100;
   const now = readMachineCpu();
   const machineBusy = (now.busy - start.machine.busy) / Math.max(1, now.total - start.machine.total);
   return { cpuS, machineBusy };
