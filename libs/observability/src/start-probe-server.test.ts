@@ -169,6 +169,8 @@ describe("startProbeServer", () => {
     expect(sample(text, "grantline_message_duration_seconds_sum", { outcome: "ack" })).toBeCloseTo(0.5);
     expect(sample(text, "grantline_aws_throttles_total", { api: "iam" })).toBe(1);
     expect(text).toContain("process_cpu_user_seconds_total");
+    // The dashboard's event-loop panel reads it; sampled every 50 ms rather than 10 (EVENT_LOOP_SAMPLE_MS).
+    expect(text).toContain("nodejs_eventloop_lag_p99_seconds");
   });
 });
 
