@@ -113,6 +113,13 @@ describe("checkGate", () => {
     ]);
   });
 
+  it("refuses a baseline recorded before the ratio was measured, rather than passing every CPU", () => {
+    const { cpuPerSimCpu: _dropped, ...old } = baseline;
+    expect(checkGate(run(), old)).toEqual([
+      "CPU of the services per CPU of aws-sim: the baseline has no cpuPerSimCpu (recorded before it was measured); re-record with --update",
+    ]);
+  });
+
   it("misses a run with no floor or no aws-sim CPU rather than dividing by zero", () => {
     const misses = checkGate(run({ calls: {}, floorS: 0, simCpuS: 0 }), baseline);
     expect(misses).toEqual([

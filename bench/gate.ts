@@ -1,8 +1,9 @@
 // `npm run bench:gate`: the benchmark gate CI runs after `npm run check` (docs/benchmarks.md "The gate"). One full
 // sync of a small organization through the bundled services, budget-bound under scaled AWS quotas, checked against
 // bench/baseline.json by checkGate: rows = ground truth, no failed task, nothing throttled, AWS calls per operation
-// ≤ baseline, wall ÷ floor ≤ 1.25, the services' CPU per CPU second of aws-sim ≤ 1.5 × baseline. Prints a compact table and
-// one line per miss, exits 1 on any. `--update` rewrites the baseline instead. Never appends to docs/benchmarks.md.
+// ≤ baseline, wall ÷ floor ≤ 1.25, the services' CPU per CPU second of aws-sim ≤ 1.5 × baseline. Prints a compact
+// table and one line per miss, exits 1 on any. `--update` rewrites the baseline instead. Never appends to
+// docs/benchmarks.md.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";

@@ -175,6 +175,7 @@ function rowFigureRows(r: FullSyncReport): string[] {
 function summaryJson(r: FullSyncReport): string {
   const { settings: s, p, ref, floor, ideal, writer, diffs } = r;
   const f = figures(r);
+  const cpu = cpuPerCall(p.cpuS, totalCalls(p.counters));
   const json = {
     kind: "full-sync",
     at: new Date().toISOString(),
@@ -196,8 +197,8 @@ function summaryJson(r: FullSyncReport): string {
     speedup: f.speedup === null ? null : Number(f.speedup.toFixed(2)),
     throttledShare: Number(f.throttledShare.toFixed(5)),
     cpuS: p.cpuS,
-    cpuMsPerCall: Number(cpuPerCall(p.cpuS, totalCalls(p.counters)).servicesMsPerCall.toFixed(2)),
-    cpuPerSimCpu: cpuPerCall(p.cpuS, totalCalls(p.counters)).servicesPerSimCpu,
+    cpuMsPerCall: Number(cpu.servicesMsPerCall.toFixed(2)),
+    cpuPerSimCpu: cpu.servicesPerSimCpu,
     machineBusy: Math.round(p.machineBusy * 1000) / 1000,
     rssMb: Object.fromEntries(Object.entries(p.rss).map(([k, x]) => [k, Math.max(x.peakMb, x.hwmMb)])),
     maxRssMb: f.maxRss,

@@ -50,6 +50,14 @@ type Kind = "counter" | "gauge" | "histogram";
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
 /**
+ * How often the event-loop lag histogram samples (prom-client's default is 10 ms). Each sample wakes the process:
+ * at 10 ms an idle service spent ~6.5 ms of CPU a second on it, at 50 ms ~0.7 (Node 22, measured for issue 17);
+ * a medium sync's services used ~2 % less CPU (busy processes are awake anyway). A stall longer than 50 ms
+ * always delays a sample, so every stall that matters still shows in the p99.
+ */
+const EVENT_LOOP_SAMPLE_MS = 50;
+
+/**
  * Creates the service's metrics: Node/process default metrics, the shared per-stage message counter and
  * duration histogram, and memoized factories for service-specific metrics on the same registry.
  *
@@ -60,14 +68,6 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
  * done("ack");
  * metrics.counter("grantline_aws_throttles_total", "AWS throttling responses", ["api"]).inc({ api: "iam" });
  */
-/**
- * How often the event-loop lag histogram samples (prom-client's default is 10 ms). Each sample wakes the process:
- * at 10 ms an idle service spent ~6.5 ms of CPU a second on it, at 50 ms ~0.7 (Node 22, measured for issue 17) —
- * with five processes, ~5 % of a medium sync's CPU. A stall longer than 50 ms always delays a sample, so every
- * stall that matters still shows in the p99.
- */
-const EVENT_LOOP_SAMPLE_MS = 50;
-
 export function createMetrics(opts: CreateMetricsOptions): Metrics {
   const registry = opts.register ?? new Registry();
   registry.setDefaultLabels({ service: opts.service });
