@@ -39,7 +39,7 @@ const stage: PassThrough = {
 const database: PassThrough = {
   lib: "libs/db/src",
   via: /\bopenServiceDb\(\{\s*settings:\s*config\b/,
-  why: "openServiceDb({ settings: config }) reads DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_PASSWORD_FILE and DATABASE_TLS_*",
+  why: "openServiceDb({ settings: config }) reads DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_PREPARED_STATEMENTS, DATABASE_PASSWORD_FILE and DATABASE_TLS_*",
 };
 
 const fetchStages: PassThrough = {

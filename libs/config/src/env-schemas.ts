@@ -127,6 +127,9 @@ export const DatabaseEnv = z.object({
   // Postgres; the writer and scheduler own it. A password in it never reaches the logs (redacted).
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres@127.0.0.1:5432/grantline"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Statements a connection runs repeatedly are prepared on it (parsed and planned once), up to this many per
+  // connection. 0 behind a pooler in transaction mode (PgBouncer before 1.21), which cannot keep them.
+  DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(100),
   // The password of the URL's user, read from a file (a mounted secret) at each new connection, so a rotated
   // password is picked up without a restart.
   DATABASE_PASSWORD_FILE: file.optional(),

@@ -53,7 +53,9 @@ export async function completeRunIfDone(
     .selectFrom("tasks")
     .select("id")
     .where("run_id", "=", runId)
-    .where("status", "=", "pending");
+    // A literal, not a parameter: a prepared statement's generic plan can then use the partial index
+    // `tasks_pending_by_run` and Postgres stops planning this probe for every batch.
+    .where("status", "=", sql.lit("pending"));
   const other = await (settle ? probe.where("id", "<>", settle.taskId) : probe).limit(1).executeTakeFirst();
   if (other) return null;
   const run = await tx

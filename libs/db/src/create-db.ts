@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { Database } from "./database.ts";
+import { prepareRepeatedStatements } from "./prepare-repeated-statements.ts";
 
 // bigint (int8) columns such as count(*) come back as strings by default; every count we read fits a number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -12,6 +13,11 @@ export interface CreateDbOptions {
   url: string;
   /** @default 10 */
   poolSize?: number;
+  /**
+   * Statements each connection may prepare, those it runs repeatedly (`prepareRepeatedStatements`); 0 for a
+   * pooler in transaction mode. @default 100
+   */
+  preparedStatements?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
   /** The password, read from this file (a mounted secret) for every new connection: rotation needs no restart. */
@@ -27,6 +33,7 @@ export interface CreateDbOptions {
 export interface DatabaseSettings {
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;
+  DATABASE_PREPARED_STATEMENTS?: number | undefined;
   DATABASE_PASSWORD_FILE?: string | undefined;
   DATABASE_TLS_CA_FILE?: string | undefined;
   DATABASE_TLS_CERT_FILE?: string | undefined;
@@ -37,6 +44,7 @@ export function dbOptions(s: DatabaseSettings): CreateDbOptions {
   return {
     url: s.DATABASE_URL,
     poolSize: s.DATABASE_POOL_SIZE,
+    preparedStatements: s.DATABASE_PREPARED_STATEMENTS,
     passwordFile: s.DATABASE_PASSWORD_FILE,
     tls: {
       caFile: s.DATABASE_TLS_CA_FILE,
@@ -87,7 +95,10 @@ export function createDb(o: CreateDbOptions): Db {
   // without a listener that is an uncaught exception (seen: the writer died on a Postgres restart). The query
   // in progress, or the next one, fails with the error and the message is retried; the pool replaces the client.
   pool.on("error", () => undefined);
-  pool.on("connect", (client) => client.on("error", () => undefined));
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+    prepareRepeatedStatements(client, { max: o.preparedStatements ?? 100 });
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
