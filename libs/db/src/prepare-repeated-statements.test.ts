@@ -71,6 +71,10 @@ describe("prepareRepeatedStatements", () => {
       await expect(c.query(text, [1])).rejects.toMatchObject({ code: "0A000" });
       // …and the retry runs the text unnamed, with the new column.
       expect((await c.query(text, [1])).rows).toEqual([{ a: 1, b: null }]);
+      // Other texts are still prepared, under names of their own.
+      const next = "SELECT a FROM t WHERE a = $1";
+      for (let run = 0; run < 3; run++) expect((await c.query(next, [1])).rows).toEqual([{ a: 1 }]);
+      expect(await prepared(c)).toEqual([text, next]);
     });
   });
 

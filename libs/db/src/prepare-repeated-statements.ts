@@ -30,6 +30,8 @@ export function prepareRepeatedStatements(client: pg.Client, o: PrepareOptions):
   const names = new Map<string, string>();
   const seen = new Map<string, number>();
   const refused = new Set<string>();
+  // Never reused, not even after a refusal drops a text: the server still holds the old name.
+  let named = 0;
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
 
   function nameFor(text: string): string | undefined {
@@ -43,7 +45,7 @@ export function prepareRepeatedStatements(client: pg.Client, o: PrepareOptions):
       return undefined;
     }
     seen.delete(text);
-    const fresh = `gl_${names.size + 1}`;
+    const fresh = `gl_${++named}`;
     names.set(text, fresh);
     return fresh;
   }
