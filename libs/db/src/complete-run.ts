@@ -7,6 +7,7 @@ import { deriveRunEnd, lockDerivations } from "./derive-owed.ts";
 import { addEvents, noEvents } from "./event-counts.ts";
 import { eventRow, insertOutbox, type EventContext } from "./outbox-rows.ts";
 import { refreshGrantChains } from "./grant-chains.ts";
+import { defaultPlans } from "./run-lock.ts";
 import { refreshPlannerStatistics } from "./refresh-planner-statistics.ts";
 import { runTotals } from "./runs.ts";
 import { sweepSource } from "./sweep.ts";
@@ -58,6 +59,9 @@ export async function completeRunIfDone(
     .where("status", "=", sql.lit("pending"));
   const other = await (settle ? probe.where("id", "<>", settle.taskId) : probe).limit(1).executeTakeFirst();
   if (other) return null;
+  // What follows runs once per run and includes its heaviest statements: planned as Postgres chooses, even in
+  // a batch transaction that forced generic plans for its scope sweep (apply-batch.ts).
+  await defaultPlans(tx);
   const run = await tx
     .selectFrom("runs")
     .select(["id", "source_id", "status", "is_initial", "started_at", "kind"])

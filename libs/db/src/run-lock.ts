@@ -16,10 +16,23 @@ export async function lockRun(
   tx: Transaction<Database>,
   runId: string,
   mode: "shared" | "exclusive",
+  opts: { genericPlans?: boolean } = {},
 ): Promise<void> {
+  // Riding on this statement, no round trip of its own: see `applyBatch` for why and until when.
+  const generic = opts.genericPlans
+    ? sql`, set_config('plan_cache_mode', 'force_generic_plan', true)`
+    : sql``;
   await (
     mode === "shared"
-      ? sql`SELECT pg_advisory_xact_lock_shared(${RUN_LOCK_CLASS}::int, hashtext(${runId}))`
-      : sql`SELECT pg_advisory_xact_lock(${RUN_LOCK_CLASS}::int, hashtext(${runId}))`
+      ? sql`SELECT pg_advisory_xact_lock_shared(${RUN_LOCK_CLASS}::int, hashtext(${runId}))${generic}`
+      : sql`SELECT pg_advisory_xact_lock(${RUN_LOCK_CLASS}::int, hashtext(${runId}))${generic}`
   ).execute(tx);
+}
+
+/**
+ * Ends what `lockRun(…, { genericPlans: true })` began: Postgres plans the rest of the transaction as its
+ * session is configured to (normally `auto`: custom or generic plan, whichever it judges cheaper).
+ */
+export async function defaultPlans(tx: Transaction<Database>): Promise<void> {
+  await sql`SET LOCAL plan_cache_mode TO DEFAULT`.execute(tx);
 }
