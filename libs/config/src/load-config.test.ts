@@ -36,7 +36,7 @@ describe("service config loaders", () => {
     const w = loadWriterConfig({});
     expect(w.NATS_URL).toBe("nats://127.0.0.1:4222");
     expect(w.PROBE_PORT).toBe(9467);
-    expect(w.MAX_IN_FLIGHT).toBe(8);
+    expect(w.MAX_IN_FLIGHT).toBe(16);
     expect(loadMapperConfig({ MAX_IN_FLIGHT: "" }).MAX_IN_FLIGHT).toBe(32);
     const s = loadSchedulerConfig({ SOURCES_FILE: good });
     expect(s.sources.sources[0]?.budgets["sso-admin"]).toBe(20);

@@ -8,7 +8,7 @@ export type Env = Record<string, string | undefined>;
 const PROBE_PORTS = { scheduler: 9464, fetcher: 9465, mapper: 9466, writer: 9467 } as const;
 // The fetcher mostly waits (on AWS budgets and latency); its figure is per AWS service (one consumer each), and
 // 32 calls at AWS's ~50 ms latency is ~600 calls/s per replica, far above any one service's budget.
-const IN_FLIGHT = { fetcher: 32, mapper: 32, writer: 8 } as const;
+const IN_FLIGHT = { fetcher: 32, mapper: 32, writer: 16 } as const;
 // Page requests are small; a page result is at most a few MB of AWS JSON; a batch of 30,000 grants (9 MB)
 // exhausted the writer's 192 MB heap (the images' limit) before it could be dead-lettered.
 const MAX_PAYLOAD = { fetcher: 1024 ** 2, mapper: 32 * 1024 ** 2, writer: 8 * 1024 ** 2 } as const;
@@ -122,6 +122,12 @@ export const WriterEnv = CommonEnv.extend(ConsumerEnv.shape)
     OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
     // Fallback poll of the outbox when no local commit woke the publisher (another replica's rows, restarts).
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+    // Group commit: batches of one run per transaction at most (1: a transaction per batch, as before)…
+    GROUP_COMMIT_MAX: z.coerce.number().int().min(1).max(1_000).default(8),
+    // …how long a group's first batch waits for others, ms (batches arrive tens of ms apart at the floor)…
+    GROUP_COMMIT_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(100),
+    // …and batch transactions at once per replica.
+    GROUP_COMMIT_TRANSACTIONS: z.coerce.number().int().min(1).max(100).default(4),
   });
 export type WriterConfig = ReturnType<typeof loadWriterConfig>;
 

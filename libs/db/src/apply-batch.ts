@@ -114,98 +114,128 @@ async function upsertEntitlements(
  * makes redelivery and duplicate publishes harmless.
  */
 export async function applyBatch(db: Db, subjects: Subjects, b: ResultBatch): Promise<ApplyResult> {
-  return db.transaction().execute(async (tx) => {
-    const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
-    // First, so a cancel (cancel-run.ts) either waits for this batch or this batch sees the run cancelled
-    // below: never a batch adding child tasks to a run whose pending tasks a cancel is settling.
-    await lockRun(tx, b.runId, "shared", { genericPlans: sweepsOnlyItsScope(b) });
-    // The task (locked) and its run in one round trip: both read after the run lock above.
-    const task = await tx
-      .selectFrom("tasks")
-      .leftJoin("runs", "runs.id", "tasks.run_id")
-      .select([
-        "tasks.status",
-        "tasks.run_id",
-        "tasks.source_id",
-        "tasks.parts_applied",
-        "runs.status as run_status",
-        "runs.is_initial",
-      ])
-      .where("tasks.id", "=", b.taskId)
-      .forUpdate("tasks")
-      .executeTakeFirst();
-    // A batch must answer a task grantline issued, in the run and source it names. One that does not was not
-    // made by the pipeline (a forged or corrupted message): refused and dead-lettered, nothing committed.
-    if (!task || task.run_id !== b.runId || task.source_id !== b.sourceId)
-      throw new PermanentError(
-        "batch-refused",
-        task
-          ? `task ${b.taskId} belongs to run ${task.run_id} of source ${task.source_id}, not run ${b.runId} of ${b.sourceId}`
-          : `task ${b.taskId} does not exist`,
-      );
-    // A task already settled in this run: a redelivery, or a page re-fetched after a stall. Never applied twice.
-    if (task.status !== "pending") return none;
-    const part = b.part;
-    if (part && task.parts_applied.includes(part.index)) return none;
-    const last = !part || part.index === part.count - 1;
-    // The last part settles the task (and sweeps its scope): only once every earlier part's rows are in.
-    if (part && last && task.parts_applied.length < part.count - 1)
-      throw new RetryableError(
-        `part ${part.index + 1}/${part.count} of task ${b.taskId} waits for ${part.count - 1 - task.parts_applied.length} earlier part(s)`,
-        { retryAfterMs: 500 },
-      );
-    if (task.run_status !== "running" || task.is_initial === null) return none;
-    const ctx: EventContext = {
-      subjects,
-      sourceId: b.sourceId,
-      runId: b.runId,
-      initial: task.is_initial,
-      now: new Date(),
-    };
+  return db.transaction().execute((tx) => applyInTransaction(tx, subjects, b));
+}
 
-    const upserted = addEvents(
-      await upsertResources(tx, ctx, b.scope, b.resources),
-      await upsertGrants(tx, ctx, b.scope, b.grants),
-    );
-    await storeTrustExternalIds(tx, ctx, b.resources);
-    await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
-    if (!last) return applyPart(tx, b, upserted);
-    let emitted = addEvents(
-      upserted,
-      b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
-    );
-    // A targeted refresh's object sweeps (a vanished user, the OUs a parent no longer has): after the upserts,
-    // so what this batch wrote is stamped and survives.
-    for (const o of b.objectSweeps ?? []) emitted = addEvents(emitted, await sweepObject(tx, ctx, o));
-    for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
-    if (b.feed) await applyFeedPage(tx, ctx, b.feed);
-    // In feed id order, the order the scheduler locks the cursor rows in: never a deadlock with its tick.
-    const feeds = [...(b.feeds ?? [])].sort((x, y) =>
-      x.feedId < y.feedId ? -1 : x.feedId > y.feedId ? 1 : 0,
-    );
-    for (const f of feeds) await applyFeedPage(tx, ctx, f);
-    const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
-    const rows = b.resources.length + b.entitlements.length + b.grants.length;
-    const runFinished = await completeRunIfDone(tx, subjects, b.runId, {
-      taskId: b.taskId,
-      set: {
-        status: "done",
-        done_at: new Date(),
-        aws_calls: b.stats.awsCalls,
-        throttled: b.stats.throttled,
-        warnings: b.warnings,
-        // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
-        ...addToCounters(rows, emitted),
-      },
-    });
-    return {
-      applied: true,
-      runFinished,
-      rows,
-      events: totalEvents(upserted),
-      children,
-    };
+/**
+ * Applies batches of one run in one transaction, in the order given, each exactly as `applyBatch` would: all
+ * commit, or — when any of them throws — none does, and the caller applies them one by one to learn which
+ * failed and why (the writer's group commit). What the group saves is per transaction: its begin and commit (and
+ * the commit's WAL flush), the run lock taken once, and one wake-up of the outbox publisher for all of them.
+ */
+export async function applyBatches(db: Db, subjects: Subjects, bs: ResultBatch[]): Promise<ApplyResult[]> {
+  const runs = new Set(bs.map((b) => b.runId));
+  if (runs.size > 1 || bs.some((b) => groupKey(b) === null))
+    throw new Error("applyBatches: batches of one run without feed pages only (see groupKey)");
+  return db.transaction().execute(async (tx) => {
+    const results: ApplyResult[] = [];
+    for (const b of bs) results.push(await applyInTransaction(tx, subjects, b));
+    return results;
   });
+}
+
+/**
+ * Which batches may share a transaction (`applyBatches`): those of the same run. A batch that advances a change
+ * feed's cursor goes alone: it locks cursor rows the scheduler's tick locks too, in feed-id order within one
+ * batch — several such batches in one transaction could take them out of that order and deadlock the tick.
+ */
+export function groupKey(b: ResultBatch): string | null {
+  return b.feed || (b.feeds ?? []).length > 0 ? null : b.runId;
+}
+
+async function applyInTransaction(
+  tx: Transaction<Database>,
+  subjects: Subjects,
+  b: ResultBatch,
+): Promise<ApplyResult> {
+  const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
+  // First, so a cancel (cancel-run.ts) either waits for this batch or this batch sees the run cancelled
+  // below: never a batch adding child tasks to a run whose pending tasks a cancel is settling.
+  await lockRun(tx, b.runId, "shared", { genericPlans: sweepsOnlyItsScope(b) });
+  // The task (locked) and its run in one round trip: both read after the run lock above.
+  const task = await tx
+    .selectFrom("tasks")
+    .leftJoin("runs", "runs.id", "tasks.run_id")
+    .select([
+      "tasks.status",
+      "tasks.run_id",
+      "tasks.source_id",
+      "tasks.parts_applied",
+      "runs.status as run_status",
+      "runs.is_initial",
+    ])
+    .where("tasks.id", "=", b.taskId)
+    .forUpdate("tasks")
+    .executeTakeFirst();
+  // A batch must answer a task grantline issued, in the run and source it names. One that does not was not
+  // made by the pipeline (a forged or corrupted message): refused and dead-lettered, nothing committed.
+  if (!task || task.run_id !== b.runId || task.source_id !== b.sourceId)
+    throw new PermanentError(
+      "batch-refused",
+      task
+        ? `task ${b.taskId} belongs to run ${task.run_id} of source ${task.source_id}, not run ${b.runId} of ${b.sourceId}`
+        : `task ${b.taskId} does not exist`,
+    );
+  // A task already settled in this run: a redelivery, or a page re-fetched after a stall. Never applied twice.
+  if (task.status !== "pending") return none;
+  const part = b.part;
+  if (part && task.parts_applied.includes(part.index)) return none;
+  const last = !part || part.index === part.count - 1;
+  // The last part settles the task (and sweeps its scope): only once every earlier part's rows are in.
+  if (part && last && task.parts_applied.length < part.count - 1)
+    throw new RetryableError(
+      `part ${part.index + 1}/${part.count} of task ${b.taskId} waits for ${part.count - 1 - task.parts_applied.length} earlier part(s)`,
+      { retryAfterMs: 500 },
+    );
+  if (task.run_status !== "running" || task.is_initial === null) return none;
+  const ctx: EventContext = {
+    subjects,
+    sourceId: b.sourceId,
+    runId: b.runId,
+    initial: task.is_initial,
+    now: new Date(),
+  };
+
+  const upserted = addEvents(
+    await upsertResources(tx, ctx, b.scope, b.resources),
+    await upsertGrants(tx, ctx, b.scope, b.grants),
+  );
+  await storeTrustExternalIds(tx, ctx, b.resources);
+  await upsertEntitlements(tx, ctx, b.scope, b.entitlements);
+  if (!last) return applyPart(tx, b, upserted);
+  let emitted = addEvents(
+    upserted,
+    b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
+  );
+  // A targeted refresh's object sweeps (a vanished user, the OUs a parent no longer has): after the upserts,
+  // so what this batch wrote is stamped and survives.
+  for (const o of b.objectSweeps ?? []) emitted = addEvents(emitted, await sweepObject(tx, ctx, o));
+  for (const scope of b.keepScopes) await keepScope(tx, ctx, scope);
+  if (b.feed) await applyFeedPage(tx, ctx, b.feed);
+  // In feed id order, the order the scheduler locks the cursor rows in: never a deadlock with its tick.
+  const feeds = [...(b.feeds ?? [])].sort((x, y) => (x.feedId < y.feedId ? -1 : x.feedId > y.feedId ? 1 : 0));
+  for (const f of feeds) await applyFeedPage(tx, ctx, f);
+  const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
+  const rows = b.resources.length + b.entitlements.length + b.grants.length;
+  const runFinished = await completeRunIfDone(tx, subjects, b.runId, {
+    taskId: b.taskId,
+    set: {
+      status: "done",
+      done_at: new Date(),
+      aws_calls: b.stats.awsCalls,
+      throttled: b.stats.throttled,
+      warnings: b.warnings,
+      // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
+      ...addToCounters(rows, emitted),
+    },
+  });
+  return {
+    applied: true,
+    runFinished,
+    rows,
+    events: totalEvents(upserted),
+    children,
+  };
 }
 
 /**

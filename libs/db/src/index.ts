@@ -29,7 +29,7 @@ export type { StartRunInput } from "./runs.ts";
 export { republishStalledTasks } from "./stalled-tasks.ts";
 export { cancelRun } from "./cancel-run.ts";
 export type { CancelRunResult } from "./cancel-run.ts";
-export { applyBatch } from "./apply-batch.ts";
+export { applyBatch, applyBatches, groupKey } from "./apply-batch.ts";
 export type { ApplyResult } from "./apply-batch.ts";
 export { failTask, warnTask } from "./fail-task.ts";
 export { recordControlAudit } from "./control-audit.ts";

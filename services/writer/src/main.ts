@@ -28,7 +28,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
   });
   const loadAnalyzer = createLoadAnalyzer(db, logger);
   const deps: WriteHandlerDeps = {
-    store: createPgBatchStore(db, subjects),
+    store: createPgBatchStore(db, subjects, config, metrics),
     repair: { isDataError: isUnstorableDataError, storable: storableBatch },
     kickOutbox: () => outbox.kick(),
     onApplied: (rows) => {

@@ -1,0 +1,120 @@
+import type { ResultBatch } from "@grantline/contracts";
+
+/** How batches reach Postgres: alone, or several in one transaction (libs/db `applyBatch`, `applyBatches`). */
+export interface GroupApply<R> {
+  one(batch: ResultBatch): Promise<R>;
+  /** All commit or none does; throws when any batch does. */
+  many(batches: ResultBatch[]): Promise<R[]>;
+  /** Batches with the same key may share a transaction; `null`: this one goes alone. */
+  key(batch: ResultBatch): string | null;
+}
+
+export interface GroupCommitOptions {
+  /** Batches per transaction at most; 1 turns grouping off. */
+  maxBatches: number;
+  /** How long the first batch of a group waits for others to join it, ms; 0: only those already waiting. */
+  waitMs: number;
+  /** Transactions at once. */
+  concurrency: number;
+  /** After each group: its size, and whether it committed whole or was split to be applied one by one. */
+  observe?(batches: number, outcome: "committed" | "split"): void;
+}
+
+interface Waiting<R> {
+  batch: ResultBatch;
+  key: string | null;
+  since: number;
+  resolve(r: R): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The writer's group commit: batches handed in while a transaction is busy — or within `waitMs` of the first —
+ * are applied together, one transaction for up to `maxBatches` batches of one run. Each caller's promise settles
+ * after the commit that holds its batch, so the consume loop acks only committed work, as before. A group that
+ * fails rolls back whole and its batches are applied one by one, each in its own transaction, so a poison batch
+ * fails alone, with the error it would have had alone, and never takes its neighbours with it.
+ *
+ * At the rate-limit floor batches arrive a few tens of milliseconds apart, so without the wait most groups would
+ * be one batch. The wait is what a page chain pays per page at most (its next page is queued by the commit) and
+ * what an event pays on top of CloudTrail's own seconds; a busy writer fills its groups without waiting.
+ */
+export function createGroupCommit<R>(apply: GroupApply<R>, opts: GroupCommitOptions) {
+  const queue: Array<Waiting<R>> = [];
+  let running = 0;
+  let timer: NodeJS.Timeout | null = null;
+
+  /** Starts the oldest batch's group if it is due (full, waited long enough, or one that goes alone). */
+  function schedule(): void {
+    if (queue.length === 0 || running >= opts.concurrency) return;
+    const oldest = queue[0]!;
+    const due = oldest.since + opts.waitMs - Date.now();
+    if (due <= 0 || oldest.key === null || fullGroupWaiting(oldest.key)) {
+      startGroup();
+      return;
+    }
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      schedule();
+    }, due);
+  }
+
+  function fullGroupWaiting(key: string): boolean {
+    let n = 0;
+    for (const w of queue) if (w.key === key && ++n >= opts.maxBatches) return true;
+    return false;
+  }
+
+  /** Takes the oldest waiting batch and the next ones of its run, in arrival order. */
+  function takeGroup(): Array<Waiting<R>> {
+    const first = queue.shift()!;
+    const group = [first];
+    if (first.key === null) return group;
+    for (let i = 0; i < queue.length && group.length < opts.maxBatches;) {
+      if (queue[i]!.key === first.key) group.push(...queue.splice(i, 1));
+      else i++;
+    }
+    return group;
+  }
+
+  function startGroup(): void {
+    if (queue.length === 0 || running >= opts.concurrency) return;
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    const group = takeGroup();
+    running++;
+    void run(group).finally(() => {
+      running--;
+      schedule();
+    });
+    schedule();
+  }
+
+  async function run(group: Array<Waiting<R>>): Promise<void> {
+    if (group.length > 1) {
+      const results = await apply.many(group.map((w) => w.batch)).catch(() => null);
+      opts.observe?.(group.length, results ? "committed" : "split");
+      if (results) {
+        group.forEach((w, i) => w.resolve(results[i]!));
+        return;
+      }
+    } else opts.observe?.(1, "committed");
+    // One by one: what a batch alone succeeds or fails with is what its caller learns.
+    for (const w of group) await apply.one(w.batch).then(w.resolve, w.reject);
+  }
+
+  return {
+    apply(batch: ResultBatch): Promise<R> {
+      if (opts.maxBatches <= 1) return apply.one(batch);
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ batch, key: apply.key(batch), since: Date.now(), resolve, reject });
+        schedule();
+      });
+    },
+    /** Batches waiting for a transaction (a gauge for /metrics, and for tests). */
+    waiting: () => queue.length,
+  };
+}
