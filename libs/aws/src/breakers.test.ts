@@ -111,4 +111,53 @@ describe("createBreakers", () => {
     expect(await b.fire({ ...key, account: "111122223333" }, ok, signal)).toBe("ok");
     expect(await b.fire({ ...key, service: "iam" }, ok, signal)).toBe("ok");
   });
+
+  it("drops a closed circuit unused for a whole window, and runs one timer however many circuits it holds", async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const b = breakers({ windowMs: 200 });
+    for (let i = 0; i < 50; i++)
+      expect(await b.fire({ ...key, account: String(i).padStart(12, "0") }, ok, signal)).toBe("ok");
+    expect(b.size()).toBe(50);
+    // opossum alone ran two intervals per circuit (bucket rotation, stats snapshots): 100 here.
+    expect(timers() - before).toBeLessThanOrEqual(1);
+    await waitFor(() => b.size() === 0 || null, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      message: "idle circuits dropped",
+    });
+    expect(timers()).toBeLessThanOrEqual(before);
+    // A dropped circuit had nothing left in its window: the next call starts a new one.
+    expect(await b.fire(key, ok, signal)).toBe("ok");
+    expect(b.size()).toBe(1);
+  });
+
+  it("keeps an open circuit however long it is unused, and a circuit whose call is in flight", async () => {
+    const b = breakers({ windowMs: 100 });
+    await fireAll(b, Array<"fail">(10).fill("fail"));
+    let release = (): void => {};
+    const slow = b.fire(
+      { ...key, service: "iam" },
+      () => new Promise<string>((r) => (release = () => r("late"))),
+      signal,
+    );
+    // A third circuit, closed and idle: once it is dropped, a sweep has run past the window.
+    expect(await b.fire({ ...key, account: "111122223333" }, ok, signal)).toBe("ok");
+    expect(b.size()).toBe(3);
+    await waitFor(() => b.size() < 3 || null, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      message: "the idle circuit dropped",
+    });
+    expect(b.size()).toBe(2);
+    expect(await b.fire(key, ok, signal).catch((e: unknown) => e)).toBeInstanceOf(CircuitOpenError);
+    release();
+    expect(await slow).toBe("late");
+    await waitFor(() => b.size() === 1 || null, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      message: "the idle iam circuit dropped",
+    });
+    expect(await b.fire(key, ok, signal).catch((e: unknown) => e)).toBeInstanceOf(CircuitOpenError);
+  });
 });
