@@ -38,7 +38,7 @@ export function createAwsMetrics(metrics: Metrics): AwsMetrics {
   );
   const breakerOpen = metrics.gauge(
     "grantline_aws_breaker_open",
-    "1 while the circuit breaker of (source, AWS service, account) is open in this replica",
+    "1 while the circuit breaker of (source, AWS service, account) is open in this replica (no series while closed)",
     ["source", "service", "account"],
   );
   return {
@@ -51,7 +51,12 @@ export function createAwsMetrics(metrics: Metrics): AwsMetrics {
       budgetLimit.set({ source: e.sourceId, budget: e.budget }, e.ratePerSec);
       budgetWait.observe({ source: e.sourceId, service: e.service }, e.waitedMs / 1000);
     },
-    onBreaker: (e) =>
-      breakerOpen.set({ source: e.sourceId, service: e.service, account: e.account }, e.open ? 1 : 0),
+    // A closed circuit's series is removed, not left at 0: the label carries the account, and a failure storm
+    // across a 1,000-account organization would otherwise leave a thousand series behind for good.
+    onBreaker: (e) => {
+      const labels = { source: e.sourceId, service: e.service, account: e.account };
+      if (e.open) breakerOpen.set(labels, 1);
+      else breakerOpen.remove(labels);
+    },
   };
 }
