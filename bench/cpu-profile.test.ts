@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { cpuPerCall } from "./cpu-per-call.ts";
 import { packageOf, summarizeProfile, type CpuProfile } from "./cpu-profile.ts";
 
@@ -28,7 +31,19 @@ describe("summarizeProfile", () => {
       ["@grantline/nats", 0.2],
       ["(garbage collector)", 0.2],
     ]);
-    expect(s.functions[0]?.name).toBe("parse schemas.js:100");
+    expect(s.functions[0]?.name).toBe("parse zod/v4/core/schemas.js:100");
+  });
+
+  it("charges inclusive time to the deepest grantline frame and the package it called into", () => {
+    const withTree: CpuProfile = {
+      ...profile,
+      nodes: profile.nodes.map((n) => ({ ...n, children: n.id === 1 ? [2, 4, 5] : n.id === 2 ? [3] : [] })),
+    };
+    expect(summarizeProfile(withTree).callers.map((c) => [c.name, c.share])).toEqual([
+      ["handle @grantline/nats → zod", 0.6],
+      ["handle @grantline/nats → itself", 0.2],
+      ["(no grantline frame) (garbage collector)", 0.2],
+    ]);
   });
 
   it("keeps only the samples inside the window", () => {
@@ -48,6 +63,51 @@ describe("packageOf", () => {
     expect(packageOf(frame("f", "node:internal/timers"))).toBe("node:internal");
     expect(packageOf(frame("f", "file:///tmp/gl-bench-bundle-x/fetcher.mjs"))).toBe("fetcher.mjs");
     expect(packageOf(frame("(program)"))).toBe("(program)");
+  });
+});
+
+describe("packageOf in a bundle", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gl-cpu-profile-test-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // What esbuild writes: a marker line naming each module before its code.
+  const bundle = join(dir, "fetcher.mjs");
+  writeFileSync(
+    bundle,
+    [
+      "import { createRequire } from 'node:module';", // 0
+      "// node_modules/@smithy/core/dist-es/index.js", // 1
+      "function send() {}", // 2
+      "// libs/nats/src/start-consumer.ts", // 3
+      "function handle() {}", // 4
+      "// services/fetcher/src/main.ts", // 5
+      "main();", // 6
+    ].join("\n"),
+  );
+  const url = `file://${bundle}`;
+
+  it("names the module esbuild placed at the frame's line", () => {
+    expect(packageOf(frame("send", url, 2))).toBe("@smithy/core");
+    expect(packageOf(frame("handle", url, 4))).toBe("@grantline/nats");
+    expect(packageOf(frame("main", url, 6))).toBe("services/fetcher");
+    // Above the first marker (esbuild's own prelude): the bundle itself.
+    expect(packageOf(frame("x", url, 0))).toBe("fetcher.mjs");
+  });
+
+  it("names functions by their module, and finds the grantline caller inside the bundle", () => {
+    const p: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame("(root)"), children: [2] },
+        { id: 2, callFrame: frame("handle", url, 4), children: [3] },
+        { id: 3, callFrame: frame("send", url, 2) },
+      ],
+      startTime: 0,
+      endTime: 2_000,
+      samples: [3, 3],
+      timeDeltas: [0, 1_000],
+    };
+    const s = summarizeProfile(p);
+    expect(s.functions[0]?.name).toBe("send @smithy/core/dist-es/index.js");
+    expect(s.callers[0]?.name).toBe("handle @grantline/nats → @smithy/core");
   });
 });
 

@@ -30,8 +30,12 @@ function runtimeNodeOptions(): { value: string; dropped: string[] } {
   return { value: taken.join(" "), dropped: flags.filter((f) => !taken.includes(f)) };
 }
 
-function bundleServices(): string {
-  const bundleDir = scratchDir("gl-bench-bundle-");
+/**
+ * The bundles, in a scratch directory — or, when profiling, beside the profiles and kept: a profile's frames name
+ * a bundle's lines, and the summary reads the bundle to tell its modules apart (cpu-profile.ts).
+ */
+function bundleServices(cpuProfDir: string | undefined): string {
+  const bundleDir = cpuProfDir ? join(cpuProfDir, "bundles") : scratchDir("gl-bench-bundle-");
   const b = spawnSync(process.execPath, ["scripts/bundle.mjs", bundleDir], { cwd: ROOT, stdio: "inherit" });
   if (b.status !== 0) throw new Error("bundling the services failed");
   return bundleDir;
@@ -40,7 +44,7 @@ function bundleServices(): string {
 /** Scheduler, `replicas` fetchers, mapper and writer, sharing `env` (plus each one's `--env` overrides). */
 export function startServices(settings: BenchSettings, env: Record<string, string>): ServiceProcess[] {
   const procs: ServiceProcess[] = [];
-  const bundleDir = settings.fromSource ? null : bundleServices();
+  const bundleDir = settings.fromSource ? null : bundleServices(settings.cpuProfDir);
   const image = bundleDir ? runtimeNodeOptions() : null;
   if (image && image.dropped.length > 0)
     log(
