@@ -172,7 +172,8 @@ function rowFigureRows(r: FullSyncReport): string[] {
   return out;
 }
 
-function summaryJson(r: FullSyncReport): string {
+/** The run's figures, as its section's JSON summary gives them. */
+export function fullSyncFigures(r: FullSyncReport) {
   const { settings: s, p, ref, floor, ideal, writer, diffs } = r;
   const f = figures(r);
   const cpu = cpuPerCall(p.cpuS, totalCalls(p.counters));
@@ -211,7 +212,11 @@ function summaryJson(r: FullSyncReport): string {
     loadavg: { before: r.load.before, after: r.load.after },
     secondRun: r.second ? secondRunFigures({ p, floor, diffs }, r.second, s.rates) : null,
   };
-  return `\n\`\`\`json\n${JSON.stringify(json)}\n\`\`\``;
+  return json;
+}
+
+function summaryJson(r: FullSyncReport): string {
+  return `\n\`\`\`json\n${JSON.stringify(fullSyncFigures(r))}\n\`\`\``;
 }
 
 /** The full-sync section, one element per printed block. */

@@ -20,7 +20,14 @@ import { delayFigures } from "./freshness-stats.ts";
 import { stopAll } from "./process-control.ts";
 import { provisioningReport, runProvisioning } from "./provisioning.ts";
 import { referenceSync, type ReferenceResult } from "./reference-sync.ts";
-import { appendResults, fullSyncReport, writerOnlyReport } from "./report.ts";
+import {
+  appendResults,
+  fullSyncFigures,
+  type FullSyncReport,
+  fullSyncReport,
+  writerOnlyReport,
+} from "./report.ts";
+import { repeatReport, type RepeatRun } from "./repeat-report.ts";
 import { runPipeline } from "./run-pipeline.ts";
 import { loadAvg, readProcKb } from "./sampling.ts";
 import { startSim, type Counters, type Timeline } from "./sim-process.ts";
@@ -44,6 +51,8 @@ const USAGE = `npm run bench -- [options]
                           Redis (the permission-set cache warm), and report both runs' floors, wall times and
                           permission-set describe calls
   --timeout-min N         give up on the grantline run after N minutes (default 30)
+  --repeat N              run the full sync N times (fresh aws-sim, database and services each; the reference and
+                          the writer micro-benchmark only with the first) and add a section of medians and ranges
   --no-append             print only; do not append to docs/benchmarks.md or draw the chart
   --cpu-prof              run each service's node with --cpu-prof: prints where its .cpuprofile is and its top
                           self times (by package and function) over the run; with --from-source the packages are
@@ -78,6 +87,7 @@ const { values } = parseArgs({
     "writer-only": { type: "boolean", default: false },
     env: { type: "string", multiple: true, default: [] },
     "timeout-min": { type: "string", default: "30" },
+    repeat: { type: "string", default: "1" },
     "second-run": { type: "boolean", default: false },
     "from-source": { type: "boolean", default: false },
     "no-append": { type: "boolean", default: false },
@@ -184,7 +194,11 @@ async function referenceRun(): Promise<ReferenceRun> {
   return { ref, counters, timeline, startEpoch };
 }
 
-async function fullSync(stamp: string, loadBefore: string): Promise<number> {
+async function fullSync(
+  stamp: string,
+  loadBefore: string,
+  only: { reference: boolean; writer: boolean } = { reference: true, writer: true },
+): Promise<{ code: number; run: RepeatRun }> {
   log(
     `org ${preset}, quota scale ${scale} (sso-admin ${settings.rates.sso}/s, identitystore ${settings.rates.identitystore}/s per op, organizations ${settings.rates.organizations}/s per op), latency ${values.latency} ms, fetcher replicas ${replicas}, IAM ${iamMapped ? "on (mappers registered)" : "off (no IAM mappers registered in libs/model/src/map-page.ts)"}`,
   );
@@ -205,10 +219,9 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
   log(`grantline: ${p.status} in ${sec(p.wallMs)}`);
   // The services have exited (runPipeline stops them), so their profiles are written.
   if (settings.cpuProfDir) for (const l of profileReport(settings.cpuProfDir, p.monoWindow)) console.log(l);
-  const reference = values["skip-reference"] ? null : await referenceRun();
-  const writer: WriterBenchResult | null = values["skip-writer"]
-    ? null
-    : await runWriterBench({ databaseUrl: DATABASE_URL, log });
+  const reference = values["skip-reference"] || !only.reference ? null : await referenceRun();
+  const writer: WriterBenchResult | null =
+    values["skip-writer"] || !only.writer ? null : await runWriterBench({ databaseUrl: DATABASE_URL, log });
   const loadAfter = loadAvg();
 
   const { floor, scopes } = floorOf(p.counters, settings.rates, iamCallsByAccount(p.timeline));
@@ -248,25 +261,26 @@ async function fullSync(stamp: string, loadBefore: string): Promise<number> {
     svgName = `${stamp}-calls.svg`;
     writeFileSync(join(ROOT, "docs/bench", svgName), callsChart(settings, p, refChart));
   }
-  await publish(
-    fullSyncReport({
-      settings,
-      p,
-      ref,
-      refCounters: reference?.counters ?? null,
-      writer,
-      access,
-      floor,
-      scopes,
-      ideal,
-      diffs,
-      second,
-      simRssMb,
-      svgName,
-      load: { before: loadBefore, after: loadAfter },
-    }),
-  );
-  return p.status === "succeeded" && (!values["second-run"] || p.secondRun?.status === "succeeded") ? 0 : 1;
+  const report: FullSyncReport = {
+    settings,
+    p,
+    ref,
+    refCounters: reference?.counters ?? null,
+    writer,
+    access,
+    floor,
+    scopes,
+    ideal,
+    diffs,
+    second,
+    simRssMb,
+    svgName,
+    load: { before: loadBefore, after: loadAfter },
+  };
+  await publish(fullSyncReport(report));
+  const code =
+    p.status === "succeeded" && (!values["second-run"] || p.secondRun?.status === "succeeded") ? 0 : 1;
+  return { code, run: fullSyncFigures(report) };
 }
 
 function freshnessOptions(): FreshnessOptions {
@@ -335,7 +349,30 @@ async function main(): Promise<number> {
     await publish(writerOnlyReport(writer, loadAvg()));
     return 0;
   }
-  return fullSync(stamp, loadBefore);
+  const repeat = Number(values.repeat);
+  if (!(Number.isInteger(repeat) && repeat >= 1))
+    throw new Error(`--repeat must be a whole number ≥ 1, not "${values.repeat}"`);
+  if (repeat === 1) return (await fullSync(stamp, loadBefore)).code;
+  // One profile directory per run would be needed: the summary reads every profile under it.
+  if (settings.cpuProfDir) throw new Error("--repeat and --cpu-prof do not go together: profile one run");
+  const runs: RepeatRun[] = [];
+  let code = 0;
+  for (let i = 1; i <= repeat; i++) {
+    log(`run ${i} of ${repeat}`);
+    const r = await fullSync(`${stamp}-${i}`, i === 1 ? loadBefore : loadAvg(), {
+      reference: i === 1,
+      writer: i === 1,
+    });
+    runs.push(r.run);
+    code = Math.max(code, r.code);
+  }
+  await publish(
+    repeatReport(
+      `${preset}, quota scale ${scale}, latency ${values.latency} ms, ${replicas} fetcher replicas${Object.keys(settings.env).length ? `, env ${JSON.stringify(settings.env)}` : ""}`,
+      runs,
+    ),
+  );
+  return code;
 }
 
 process.once("SIGINT", () => void stopAll(3000).then(() => process.exit(130)));
