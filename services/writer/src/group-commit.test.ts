@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ResultBatch } from "@grantline/contracts";
+import type { PageRequest, ResultBatch } from "@grantline/contracts";
 import { createGroupCommit, type GroupApply } from "./group-commit.ts";
 
 function batch(taskId: string, runId = "run-a", feed = false): ResultBatch {
@@ -18,6 +18,22 @@ function batch(taskId: string, runId = "run-a", feed = false): ResultBatch {
     stats: { awsCalls: 1, throttled: 0 },
     warnings: [],
     ...(feed ? { feed: { feedId: "f", records: [], windowComplete: true } } : {}),
+  };
+}
+
+function pageRequest(): PageRequest {
+  return {
+    v: 1,
+    taskId: "t",
+    runId: "00000000-0000-4000-8000-000000000000",
+    sourceId: "src",
+    service: "identitystore",
+    operation: "ListUsers",
+    params: {},
+    pageToken: "p2",
+    accountId: null,
+    scope: null,
+    pageIndex: 1,
   };
 }
 
@@ -97,6 +113,22 @@ describe("createGroupCommit", () => {
       ["t1", "t2", "t3"],
       ["u1", "u2"],
     ]);
+  });
+
+  it("does not make a batch that queues tasks wait: its group starts at once, with what already waits", async () => {
+    const r = recorder();
+    const gc = createGroupCommit(r.apply, { maxBatches: 8, waitMs: 60_000, concurrency: 1 });
+    const leaf = gc.apply(batch("leaf"));
+    await Promise.resolve();
+    expect(r.transactions).toEqual([]);
+    // A chain's page: its next page is queued by its commit. With a minute's wait, this resolving proves it did not wait.
+    const link = gc.apply({ ...batch("link"), children: [{ ...pageRequest(), taskId: "next" }] });
+    expect(await Promise.all([leaf, link])).toEqual(["done leaf", "done link"]);
+    expect(r.transactions).toEqual([["leaf", "link"]]);
+    // Alone, it starts at once too.
+    expect(await gc.apply({ ...batch("link2"), children: [{ ...pageRequest(), taskId: "next2" }] })).toBe(
+      "done link2",
+    );
   });
 
   it("never puts two runs, more than maxBatches, or a feed page in one transaction", async () => {

@@ -23,6 +23,8 @@ export interface GroupCommitOptions {
 interface Waiting<R> {
   batch: ResultBatch;
   key: string | null;
+  /** It queues tasks (a chain's next page, an object's details): more work waits for its commit. */
+  unblocks: boolean;
   since: number;
   resolve(r: R): void;
   reject(err: unknown): void;
@@ -36,8 +38,11 @@ interface Waiting<R> {
  * fails alone, with the error it would have had alone, and never takes its neighbours with it.
  *
  * At the rate-limit floor batches arrive a few tens of milliseconds apart, so without the wait most groups would
- * be one batch. The wait is what a page chain pays per page at most (its next page is queued by the commit) and
- * what an event pays on top of CloudTrail's own seconds; a busy writer fills its groups without waiting.
+ * be one batch. A batch that queues tasks does not wait, and starts its group with whatever already waits: its
+ * commit is what the next page of a chain, or the details of what it listed, wait for — a large organization's
+ * 200-page ListUsers chain paid the wait on every page, 20 s at the end of the run when nothing else was left.
+ * Leaves (a page whose tasks are all queued already) wait to be joined; an event pays the wait on top of
+ * CloudTrail's own seconds; a busy writer fills its groups without waiting.
  */
 export function createGroupCommit<R>(apply: GroupApply<R>, opts: GroupCommitOptions) {
   const queue: Array<Waiting<R>> = [];
@@ -49,7 +54,7 @@ export function createGroupCommit<R>(apply: GroupApply<R>, opts: GroupCommitOpti
     if (queue.length === 0 || running >= opts.concurrency) return;
     const oldest = queue[0]!;
     const due = oldest.since + opts.waitMs - Date.now();
-    if (due <= 0 || oldest.key === null || fullGroupWaiting(oldest.key)) {
+    if (due <= 0 || oldest.key === null || queue.some((w) => w.unblocks) || fullGroupWaiting(oldest.key)) {
       startGroup();
       return;
     }
@@ -110,7 +115,14 @@ export function createGroupCommit<R>(apply: GroupApply<R>, opts: GroupCommitOpti
     apply(batch: ResultBatch): Promise<R> {
       if (opts.maxBatches <= 1) return apply.one(batch);
       return new Promise<R>((resolve, reject) => {
-        queue.push({ batch, key: apply.key(batch), since: Date.now(), resolve, reject });
+        queue.push({
+          batch,
+          key: apply.key(batch),
+          unblocks: batch.children.length > 0,
+          since: Date.now(),
+          resolve,
+          reject,
+        });
         schedule();
       });
     },
