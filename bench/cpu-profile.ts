@@ -134,6 +134,7 @@ export function summarizeProfile(
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
   const byCaller = new Map<string, number>();
+  const callers = new Map<number, string>();
   let busy = 0;
   let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
@@ -149,8 +150,10 @@ export function summarizeProfile(
     const fn = `${f.functionName || "(anonymous)"}${file ? ` ${file}${inBundle ? "" : `:${f.lineNumber + 1}`}` : ""}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
     const id = p.samples[i]!;
-    byPackage.set(pkgOf(id), (byPackage.get(pkgOf(id)) ?? 0) + dt);
-    byCaller.set(callerOf(id), (byCaller.get(callerOf(id)) ?? 0) + dt);
+    const pkg = pkgOf(id);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + dt);
+    const caller = callerOf(id);
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + dt);
   }
   const n = o.n ?? 15;
   return {
@@ -160,8 +163,20 @@ export function summarizeProfile(
     callers: top(byCaller, busy, n),
   };
 
-  /** The deepest grantline frame above a sample and the package below it that the time was spent in. */
+  /**
+   * The deepest grantline frame above a sample and the package below it that the time was spent in. A node's
+   * answer never changes: walked once per node, not once per sample.
+   */
   function callerOf(id: number): string {
+    let known = callers.get(id);
+    if (known === undefined) {
+      known = walkToCaller(id);
+      callers.set(id, known);
+    }
+    return known;
+  }
+
+  function walkToCaller(id: number): string {
     let below: string | null = null;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const pkg = pkgOf(at);

@@ -55,8 +55,8 @@ const USAGE = `npm run bench -- [options]
                           the writer micro-benchmark only with the first) and add a section of medians and ranges
   --no-append             print only; do not append to docs/benchmarks.md or draw the chart
   --cpu-prof              run each service's node with --cpu-prof: prints where its .cpuprofile is and its top
-                          self times (by package and function) over the run; with --from-source the packages are
-                          told apart (a bundle is one file)
+                          self times (by package and function) and inclusive times (by the deepest grantline
+                          frame) over the run; the bundles are kept beside the profiles to name their packages
   --redraw-from FILE.json redraw docs/bench/<stamp>-calls.svg from a run's raw dump (/tmp/gl-bench-<stamp>.json)
   --provisioning          the provisioning benchmark instead (default org small): many callers ask for account
                           assignments at once; its options:
@@ -327,6 +327,14 @@ async function freshness(stamp: string): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  const repeat = Number(values.repeat);
+  if (!(Number.isInteger(repeat) && repeat >= 1))
+    throw new Error(`--repeat must be a whole number ≥ 1, not "${values.repeat}"`);
+  const otherMode = values.freshness || values.provisioning || values["writer-only"] || values["redraw-from"];
+  if (repeat > 1 && otherMode) throw new Error("--repeat repeats the full sync only");
+  // One profile directory per run would be needed: the summary reads every profile under it.
+  if (repeat > 1 && settings.cpuProfDir)
+    throw new Error("--repeat and --cpu-prof do not go together: profile one run");
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   const loadBefore = loadAvg();
   if (values.freshness) return freshness(stamp);
@@ -349,12 +357,7 @@ async function main(): Promise<number> {
     await publish(writerOnlyReport(writer, loadAvg()));
     return 0;
   }
-  const repeat = Number(values.repeat);
-  if (!(Number.isInteger(repeat) && repeat >= 1))
-    throw new Error(`--repeat must be a whole number ≥ 1, not "${values.repeat}"`);
   if (repeat === 1) return (await fullSync(stamp, loadBefore)).code;
-  // One profile directory per run would be needed: the summary reads every profile under it.
-  if (settings.cpuProfDir) throw new Error("--repeat and --cpu-prof do not go together: profile one run");
   const runs: RepeatRun[] = [];
   let code = 0;
   for (let i = 1; i <= repeat; i++) {
