@@ -20,7 +20,12 @@ export function asyncApiDocument(prefix = "gl"): Record<string, unknown> {
     },
     batches: {
       address: `${prefix}.batch.{source}`,
-      description: `Result batches (stream ${s.streams.batches}, WorkQueue). Mapper → writer.`,
+      description: `Result batches that queue no tasks (stream ${s.streams.batches}, WorkQueue; the writer's bulk lane). Mapper → writer.`,
+      messages: { ResultBatch: ref("ResultBatch") },
+    },
+    chainBatches: {
+      address: `${prefix}.chain.{source}`,
+      description: `Result batches that queue tasks — a chain's next page, the details of what a page listed — and every part of such a page (stream ${s.streams.batches}, WorkQueue; the writer's chain lane, consumed apart so they never wait behind the bulk). Mapper → writer.`,
       messages: { ResultBatch: ref("ResultBatch") },
     },
     deadLetters: {

@@ -14,6 +14,7 @@ export {
   LEGACY_FETCHER_DURABLE,
   PROVISIONING_DURABLES,
   pipelineConsumers,
+  WRITER_DURABLES,
   CTL_VERBS,
   ANONYMOUS_CTL_USER,
 } from "./subjects.ts";

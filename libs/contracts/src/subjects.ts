@@ -27,7 +27,13 @@ export interface Subjects {
   pageRequestsOf(sourceId: string): string;
   /** Page results of one source, every service. */
   pageResultsOf(sourceId: string): string;
+  /** Result batches that queue no tasks (leaves): the writer's bulk lane. */
   batch(sourceId: string): string;
+  /**
+   * Result batches that queue tasks (a chain's next page, the details of what a page listed): the writer's chain
+   * lane, read by a consumer of its own so they never wait behind the bulk (`WRITER_DURABLES`).
+   */
+  chainBatch(sourceId: string): string;
   /** An AWS change for the fetcher to make (provisioning). */
   provisioningExec(sourceId: string): string;
   /** The AWS change's final answer, for the scheduler. */
@@ -51,6 +57,7 @@ export interface Subjects {
     pageRequests: string;
     pageResults: string;
     batches: string;
+    chainBatches: string;
     provisioningExec: string;
     provisioningDone: string;
     deadLetters: string;
@@ -91,6 +98,7 @@ export function createSubjects(prefix = "gl"): Subjects {
     pageRequestsOf: (source) => `${prefix}.page.req.${tok("source id", source)}.>`,
     pageResultsOf: (source) => `${prefix}.page.res.${tok("source id", source)}.>`,
     batch: (source) => `${prefix}.batch.${tok("source id", source)}`,
+    chainBatch: (source) => `${prefix}.chain.${tok("source id", source)}`,
     provisioningExec: (source) => `${prefix}.prov.exec.${tok("source id", source)}`,
     provisioningDone: (source) => `${prefix}.prov.done.${tok("source id", source)}`,
     deadLetter: (stage) => `${prefix}.dlq.${stage}`,
@@ -103,6 +111,7 @@ export function createSubjects(prefix = "gl"): Subjects {
       pageRequests: `${prefix}.page.req.>`,
       pageResults: `${prefix}.page.res.>`,
       batches: `${prefix}.batch.>`,
+      chainBatches: `${prefix}.chain.>`,
       provisioningExec: `${prefix}.prov.exec.*`,
       provisioningDone: `${prefix}.prov.done.*`,
       deadLetters: `${prefix}.dlq.>`,
@@ -138,9 +147,19 @@ export function pipelineConsumers(subjects: Subjects): Array<{ stream: string; d
       durable: fetcherDurable(service),
     })),
     { stream: subjects.streams.pageResults, durable: "mapper" },
-    { stream: subjects.streams.batches, durable: "writer" },
+    { stream: subjects.streams.batches, durable: WRITER_DURABLES.bulk },
+    { stream: subjects.streams.batches, durable: WRITER_DURABLES.chain },
   ];
 }
+
+/**
+ * The writer's two durable consumers of the batches stream. `bulk` reads `<prefix>.batch.>` (its name is the one
+ * consumer's of releases before the lanes, so an upgrade keeps its queue); `chain` reads `<prefix>.chain.>`, the
+ * batches whose commit queues more work. One FIFO held both: in a large organization at 10 × AWS's quotas the
+ * writer's queue grew to 1,500 Identity Center leaves, and every page of the ListUsers, ListGroups and ListAccounts
+ * chains waited seconds behind them — the chains, not the budgets, set the end of the run.
+ */
+export const WRITER_DURABLES = { bulk: "writer", chain: "writer-chain" } as const;
 
 /** The fetcher's durable consumer of AWS changes to make, and the scheduler's of their answers (stream `provisioning`). */
 export const PROVISIONING_DURABLES = {

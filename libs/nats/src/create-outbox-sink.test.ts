@@ -27,22 +27,23 @@ describe("createOutboxSink", () => {
 });
 
 describe("purgeSourceWork", () => {
-  it("removes one source's page requests, page results and batches, and nothing of another source", async () => {
+  it("removes one source's page requests, page results and batches of both lanes, and nothing of another source", async () => {
     const { js, subjects, jsm } = t;
     for (const source of ["gone", "kept"]) {
       await js.publish(subjects.pageRequest(source, "iam"), "{}");
       await js.publish(subjects.pageRequest(source, "sso-admin"), "{}");
       await js.publish(subjects.pageResult(source, "iam"), "{}");
       await js.publish(subjects.batch(source), "{}");
+      await js.publish(subjects.chainBatch(source), "{}");
     }
     expect(await purgeSourceWork(jsm, subjects, "gone")).toEqual({
       pageRequests: 2,
       pageResults: 1,
-      batches: 1,
+      batches: 2,
     });
     const left = async (stream: string) => (await jsm.streams.info(stream)).state.messages;
     expect(await left(subjects.streams.pageRequests)).toBe(2);
     expect(await left(subjects.streams.pageResults)).toBe(1);
-    expect(await left(subjects.streams.batches)).toBe(1);
+    expect(await left(subjects.streams.batches)).toBe(2);
   });
 });

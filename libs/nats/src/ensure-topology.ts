@@ -60,7 +60,9 @@ export function streamConfigs(
       ServiceName.options.map((service) => subjects.pageRequestsFor(service)),
     ),
     hop(subjects.streams.pageResults, [subjects.all.pageResults]),
-    hop(subjects.streams.batches, [subjects.all.batches]),
+    // Two lanes, each the filter of one writer consumer (WRITER_DURABLES): batches that queue tasks are not
+    // read behind the bulk.
+    hop(subjects.streams.batches, [subjects.all.batches, subjects.all.chainBatches]),
     // AWS changes to make and their answers: a few hundred small messages at most (requests are bounded by
     // people asking), so it reserves far less than the page hops.
     hop(

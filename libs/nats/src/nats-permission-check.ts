@@ -69,5 +69,6 @@ export async function checkNatsPermissions(o: {
     await o.jsm.streams.purge(streams.pageRequests, { filter: `${prefix}.page.req.${PROBE}.${PROBE}` });
     await o.jsm.streams.purge(streams.pageResults, { filter: `${prefix}.page.res.${PROBE}.${PROBE}` });
     await o.jsm.streams.purge(streams.batches, { filter: `${prefix}.batch.${PROBE}` });
+    await o.jsm.streams.purge(streams.batches, { filter: `${prefix}.chain.${PROBE}` });
   }
 }

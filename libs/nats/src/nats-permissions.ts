@@ -5,6 +5,7 @@ import {
   pipelineConsumers,
   PROVISIONING_DURABLES,
   ServiceName,
+  WRITER_DURABLES,
   type Subjects,
 } from "@grantline/contracts";
 import { blobBucketName } from "./blob-store.ts";
@@ -139,11 +140,13 @@ export function natsPermissions(prefix = "gl"): Record<NatsRole, NatsPermissions
     mapper: service("mapper", [
       ...consume(streams.pageResults, "mapper"),
       s.all.batches,
+      s.all.chainBatches,
       s.deadLetter("mapper"),
       ...blobs(s),
     ]),
     writer: service("writer", [
-      ...consume(streams.batches, "writer"),
+      ...consume(streams.batches, WRITER_DURABLES.bulk),
+      ...consume(streams.batches, WRITER_DURABLES.chain),
       ...consume(streams.deadLetters, "writer-dlq"),
       // Its outbox: child page requests and change events.
       s.all.pageRequests,

@@ -3,7 +3,7 @@ import type { Subjects } from "@grantline/contracts";
 
 /**
  * Removes a source's queued work from the pipeline's work-queue streams: page requests, page results and
- * batches (subject-filtered purge, available on 2.9). Safe only because a source has at most one active run:
+ * batches of both lanes (subject-filtered purge, available on 2.9). Safe only because a source has at most one active run:
  * whatever is queued for the source is that run's. Messages already handed to a consumer are not
  * reached: see `watchCancelledRuns`. Returns how many messages were removed.
  */
@@ -17,6 +17,8 @@ export async function purgeSourceWork(
   return {
     pageRequests: await purge(subjects.streams.pageRequests, subjects.pageRequestsOf(sourceId)),
     pageResults: await purge(subjects.streams.pageResults, subjects.pageResultsOf(sourceId)),
-    batches: await purge(subjects.streams.batches, subjects.batch(sourceId)),
+    batches:
+      (await purge(subjects.streams.batches, subjects.batch(sourceId))) +
+      (await purge(subjects.streams.batches, subjects.chainBatch(sourceId))),
   };
 }

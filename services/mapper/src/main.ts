@@ -20,8 +20,10 @@ runService("mapper", config, async ({ logger, subjects, metrics, js, jsm, openBl
       map: mapPage,
       split: (batch) => splitBatch(batch, config.MAX_BATCH_ROWS),
       publisher: {
-        publish: async (batch) => {
-          await publishJson(js, subjects.batch(batch.sourceId), batch, {
+        publish: async (batch, lane) => {
+          const subject =
+            lane === "chain" ? subjects.chainBatch(batch.sourceId) : subjects.batch(batch.sourceId);
+          await publishJson(js, subject, batch, {
             msgID: batch.part
               ? `batch:${batch.taskId}:p${batch.part.index}of${batch.part.count}`
               : `batch:${batch.taskId}`,

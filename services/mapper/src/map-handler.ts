@@ -1,8 +1,14 @@
 import type { PageResult, ResultBatch } from "@grantline/contracts";
 import type { MessageHandler } from "@grantline/nats";
 
+/**
+ * Which writer consumer a batch is for: `chain` when its page queues tasks (its commit is what the next page of a
+ * chain, or the details of what it listed, wait for), `bulk` otherwise.
+ */
+export type BatchLane = "bulk" | "chain";
+
 export interface BatchPublisher {
-  publish(batch: ResultBatch, signal: AbortSignal): Promise<void>;
+  publish(batch: ResultBatch, lane: BatchLane, signal: AbortSignal): Promise<void>;
 }
 
 export interface MapHandlerDeps {
@@ -16,13 +22,17 @@ export interface MapHandlerDeps {
 export function createMapHandler(deps: MapHandlerDeps): MessageHandler<PageResult> {
   return async (result, ctx) => {
     const batch = deps.map(result);
+    // Chosen for the page, not per part: only the last part carries the children, and parts sent down two lanes
+    // would often bring the last one first (which the writer retries until the earlier ones are in).
+    const lane: BatchLane = batch.children.length > 0 ? "chain" : "bulk";
     // In order: the writer settles the task with the last part, once the earlier ones are in.
-    for (const part of deps.split(batch)) await deps.publisher.publish(part, ctx.signal);
+    for (const part of deps.split(batch)) await deps.publisher.publish(part, lane, ctx.signal);
     ctx.logger.debug(
       {
         taskId: batch.taskId,
         rows: batch.resources.length + batch.grants.length,
         children: batch.children.length,
+        lane,
       },
       "page mapped",
     );

@@ -131,6 +131,33 @@ describe("createGroupCommit", () => {
     );
   });
 
+  it("puts a batch that queues tasks in the next group even behind more leaves than a group holds", async () => {
+    const r = recorder();
+    const gc = createGroupCommit(r.apply, { maxBatches: 3, waitMs: 0, concurrency: 1 });
+    const link = (id: string, runId = "run-a") => ({
+      ...batch(id, runId),
+      children: [{ ...pageRequest(), taskId: `after-${id}` }],
+    });
+    r.hold();
+    const held = gc.apply(batch("t0"));
+    const queued = [
+      ...["l1", "l2", "l3", "l4", "l5"].map((id) => gc.apply(batch(id))),
+      gc.apply(batch("b1", "run-b")),
+      gc.apply(link("c1", "run-b")),
+      gc.apply(link("c2")),
+    ];
+    r.release();
+    await Promise.all([held, ...queued]);
+    expect(r.transactions).toEqual([
+      ["t0"],
+      // Seeded by the oldest batch that unblocks work, filled from its run: arrival order within the group.
+      ["b1", "c1"],
+      // Then c2's, filled with the oldest leaves of its run; arrival order again.
+      ["l1", "l2", "c2"],
+      ["l3", "l4", "l5"],
+    ]);
+  });
+
   it("never puts two runs, more than maxBatches, or a feed page in one transaction", async () => {
     const r = recorder();
     const gc = createGroupCommit(r.apply, { maxBatches: 2, waitMs: 0, concurrency: 1 });

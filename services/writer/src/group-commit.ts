@@ -71,15 +71,23 @@ export function createGroupCommit<R>(apply: GroupApply<R>, opts: GroupCommitOpti
     return false;
   }
 
-  /** Takes the oldest waiting batch and the next ones of its run, in arrival order. */
+  /**
+   * Takes a group: seeded by the oldest batch that unblocks work if one waits, else by the oldest; then the other
+   * batches of its run that unblock work, then the rest of its run, up to `maxBatches`. Applied in arrival order,
+   * so the parts of one page keep theirs. Behind a queue of leaves larger than a group, a chain's page would
+   * otherwise wait for the groups ahead of it.
+   */
   function takeGroup(): Array<Waiting<R>> {
-    const first = queue.shift()!;
-    const group = [first];
-    if (first.key === null) return group;
-    for (let i = 0; i < queue.length && group.length < opts.maxBatches;) {
-      if (queue[i]!.key === first.key) group.push(...queue.splice(i, 1));
-      else i++;
-    }
+    const seed = queue.find((w) => w.unblocks) ?? queue[0]!;
+    const chosen = new Set([seed]);
+    if (seed.key !== null)
+      for (const pass of [true, false])
+        for (const w of queue) {
+          if (chosen.size >= opts.maxBatches) break;
+          if (w.key === seed.key && w.unblocks === pass) chosen.add(w);
+        }
+    const group = queue.filter((w) => chosen.has(w));
+    for (let i = queue.length - 1; i >= 0; i--) if (chosen.has(queue[i]!)) queue.splice(i, 1);
     return group;
   }
 

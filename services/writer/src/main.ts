@@ -1,4 +1,4 @@
-import { DeadLetter, ResultBatch } from "@grantline/contracts";
+import { DeadLetter } from "@grantline/contracts";
 import { exitOnConfigError, loadWriterConfig } from "@grantline/config";
 import {
   openServiceDb,
@@ -12,6 +12,7 @@ import {
 import { redactUrl } from "@grantline/log";
 import { createOutboxSink, runService, startStage, type ConsumerOutcome } from "@grantline/nats";
 import { createPgBatchStore } from "./pg-batch-store.ts";
+import { startBatchConsumers } from "./start-batch-consumers.ts";
 import { createDeadLetterHandler, createWriteHandler, type WriteHandlerDeps } from "./write-handler.ts";
 
 const config = exitOnConfigError("writer", () => loadWriterConfig(process.env));
@@ -40,16 +41,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
   const stage = { js, jsm, subjects, stage: "writer", logger, settings: config } as const;
   const observe = (outcome: ConsumerOutcome, seconds: number) =>
     metrics.recordMessage("writer", outcome, seconds);
-  const batches = await startStage({
-    ...stage,
-    stream: subjects.streams.batches,
-    filterSubject: subjects.all.batches,
-    durable: "writer",
-    schema: ResultBatch,
-    handler: createWriteHandler(deps),
-    blobs,
-    observe,
-  });
+  const lanes = await startBatchConsumers({ ...stage, blobs, observe }, createWriteHandler(deps));
   const deadLetters = await startStage({
     ...stage,
     stream: subjects.streams.deadLetters,
@@ -69,8 +61,7 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
     stop: [
       {
         name: "consumers",
-        run: () =>
-          Promise.all([batches.stop(config.SHUTDOWN_GRACE_MS), deadLetters.stop(config.SHUTDOWN_GRACE_MS)]),
+        run: () => Promise.all([...lanes, deadLetters].map((c) => c.stop(config.SHUTDOWN_GRACE_MS))),
       },
       { name: "outbox", run: () => outbox.stop() },
       { name: "analyze", run: () => loadAnalyzer.idle() },
