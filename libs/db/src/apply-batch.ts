@@ -127,11 +127,112 @@ export async function applyBatches(db: Db, subjects: Subjects, bs: ResultBatch[]
   const runs = new Set(bs.map((b) => b.runId));
   if (runs.size > 1 || bs.some((b) => groupKey(b) === null))
     throw new Error("applyBatches: batches of one run without feed pages only (see groupKey)");
+  const runId = bs[0]?.runId;
+  if (runId === undefined) return [];
   return db.transaction().execute(async (tx) => {
+    const group = await readGroupTasks(tx, runId, bs);
     const results: ApplyResult[] = [];
-    for (const b of bs) results.push(await applyInTransaction(tx, subjects, b));
+    for (const b of bs) results.push(await applyInTransaction(tx, subjects, b, group));
+    if (group.settles.length === 0) return results;
+    // Every task the group settled, in one statement, then one probe for the run's end: which the last of them
+    // would have found alone (no batch of the group can end the run before: its own task is still pending).
+    await settleTasks(tx, group.settles);
+    const finished = await completeRunIfDone(tx, subjects, runId);
+    const last = results.findLastIndex((r, i) => r.applied && group.deferred.has(bs[i]!));
+    if (finished && last >= 0) results[last] = { ...results[last]!, runFinished: finished };
     return results;
   });
+}
+
+/** A task row as a batch reads it: locked, with its run's status. */
+type TaskRow = Awaited<ReturnType<typeof readTask>>;
+
+function taskQuery(tx: Transaction<Database>) {
+  return tx
+    .selectFrom("tasks")
+    .leftJoin("runs", "runs.id", "tasks.run_id")
+    .select([
+      "tasks.id",
+      "tasks.status",
+      "tasks.run_id",
+      "tasks.source_id",
+      "tasks.parts_applied",
+      "runs.status as run_status",
+      "runs.is_initial",
+    ]);
+}
+
+function readTask(tx: Transaction<Database>, taskId: string) {
+  return taskQuery(tx).where("tasks.id", "=", taskId).forUpdate("tasks").executeTakeFirst();
+}
+
+/**
+ * What a group's transaction shares: the task rows it read in one statement, and the settles it makes in one.
+ * Only a batch whose task no other batch of the group answers, and which is no part of a split page, is read and
+ * settled with the group (`deferred`): a second batch of one task, or a page's next part, must see what the first
+ * wrote to the task row.
+ */
+interface GroupTasks {
+  rows: Map<string, TaskRow>;
+  deferred: Set<ResultBatch>;
+  settles: TaskSettleRow[];
+}
+
+async function readGroupTasks(
+  tx: Transaction<Database>,
+  runId: string,
+  bs: ResultBatch[],
+): Promise<GroupTasks> {
+  const count = new Map<string, number>();
+  for (const b of bs) count.set(b.taskId, (count.get(b.taskId) ?? 0) + 1);
+  const deferred = new Set(bs.filter((b) => !b.part && count.get(b.taskId) === 1));
+  const group: GroupTasks = { rows: new Map(), deferred, settles: [] };
+  if (deferred.size < 2) {
+    deferred.clear();
+    return group;
+  }
+  // The run lock before any task row, as a batch alone takes them; the first batch's plan mode, as it would.
+  await lockRun(tx, runId, "shared", { genericPlans: sweepsOnlyItsScope(bs[0]!) });
+  const ids = [...deferred].map((b) => b.taskId);
+  // In id order, so two transactions that share task rows (a redelivered batch) lock them in one order.
+  const rows = await taskQuery(tx)
+    .where(sql<boolean>`tasks.id = ANY(${ids}::text[])`)
+    .orderBy("tasks.id")
+    .forUpdate("tasks")
+    .execute();
+  for (const r of rows) group.rows.set(r.id, r);
+  return group;
+}
+
+/** One task's settle as `settleTasks` writes it: done, its AWS figures and warnings, its counters increased. */
+interface TaskSettleRow {
+  taskId: string;
+  doneAt: Date;
+  awsCalls: number;
+  throttled: number;
+  warnings: string[];
+  rows: number;
+  events: EventCounts;
+}
+
+/** Settles several tasks in one statement, each as `completeRunIfDone`'s settle would. */
+async function settleTasks(tx: Transaction<Database>, ss: TaskSettleRow[]): Promise<void> {
+  const col = <T>(f: (s: TaskSettleRow) => T): T[] => ss.map(f);
+  await sql`
+    UPDATE tasks AS t SET
+      status = 'done', done_at = v.done_at, aws_calls = v.aws_calls, throttled = v.throttled,
+      warnings = ARRAY(SELECT jsonb_array_elements_text(v.warnings)),
+      rows_written = t.rows_written + v.rows_written, grants_created = t.grants_created + v.grants_created,
+      grants_revoked = t.grants_revoked + v.grants_revoked, resources_created = t.resources_created + v.resources_created,
+      resources_updated = t.resources_updated + v.resources_updated, resources_deleted = t.resources_deleted + v.resources_deleted
+    FROM unnest(${col((s) => s.taskId)}::text[], ${col((s) => s.doneAt)}::timestamptz[], ${col((s) => s.awsCalls)}::int[],
+                ${col((s) => s.throttled)}::int[], ${col((s) => JSON.stringify(s.warnings))}::jsonb[], ${col((s) => s.rows)}::int[],
+                ${col((s) => s.events.grantsCreated)}::int[], ${col((s) => s.events.grantsRevoked)}::int[],
+                ${col((s) => s.events.resourcesCreated)}::int[], ${col((s) => s.events.resourcesUpdated)}::int[],
+                ${col((s) => s.events.resourcesDeleted)}::int[])
+      AS v(id, done_at, aws_calls, throttled, warnings, rows_written, grants_created, grants_revoked, resources_created,
+           resources_updated, resources_deleted)
+    WHERE t.id = v.id`.execute(tx);
 }
 
 /**
@@ -147,26 +248,16 @@ async function applyInTransaction(
   tx: Transaction<Database>,
   subjects: Subjects,
   b: ResultBatch,
+  group?: GroupTasks,
 ): Promise<ApplyResult> {
   const none: ApplyResult = { applied: false, runFinished: null, rows: 0, events: 0, children: 0 };
   // First, so a cancel (cancel-run.ts) either waits for this batch or this batch sees the run cancelled
   // below: never a batch adding child tasks to a run whose pending tasks a cancel is settling.
   await lockRun(tx, b.runId, "shared", { genericPlans: sweepsOnlyItsScope(b) });
-  // The task (locked) and its run in one round trip: both read after the run lock above.
-  const task = await tx
-    .selectFrom("tasks")
-    .leftJoin("runs", "runs.id", "tasks.run_id")
-    .select([
-      "tasks.status",
-      "tasks.run_id",
-      "tasks.source_id",
-      "tasks.parts_applied",
-      "runs.status as run_status",
-      "runs.is_initial",
-    ])
-    .where("tasks.id", "=", b.taskId)
-    .forUpdate("tasks")
-    .executeTakeFirst();
+  // The task (locked) and its run in one round trip: both read after the run lock above (by the group, for
+  // its batches, after the same lock).
+  const withGroup = group?.deferred.has(b) === true;
+  const task = withGroup ? group!.rows.get(b.taskId) : await readTask(tx, b.taskId);
   // A batch must answer a task grantline issued, in the run and source it names. One that does not was not
   // made by the pipeline (a forged or corrupted message): refused and dead-lettered, nothing committed.
   if (!task || task.run_id !== b.runId || task.source_id !== b.sourceId)
@@ -217,6 +308,19 @@ async function applyInTransaction(
   for (const f of feeds) await applyFeedPage(tx, ctx, f);
   const children = await enqueueTasks(tx, subjects, b.children, b.taskId);
   const rows = b.resources.length + b.entitlements.length + b.grants.length;
+  if (withGroup) {
+    // Settled with the rest of the group (`applyBatches`). Not a part: nothing was counted on the task before.
+    group!.settles.push({
+      taskId: b.taskId,
+      doneAt: new Date(),
+      awsCalls: b.stats.awsCalls,
+      throttled: b.stats.throttled,
+      warnings: b.warnings,
+      rows,
+      events: emitted,
+    });
+    return { applied: true, runFinished: null, rows, events: totalEvents(upserted), children };
+  }
   const runFinished = await completeRunIfDone(tx, subjects, b.runId, {
     taskId: b.taskId,
     set: {

@@ -83,6 +83,65 @@ describe("applyBatches (the writer's group commit)", () => {
     expect(xmins.rows).toHaveLength(1);
   });
 
+  it("reads and settles its tasks in one statement each, counters and warnings as one by one", async () => {
+    const count = (db: typeof testDb.db) => {
+      let n = 0;
+      const counted = db.withPlugin({
+        transformQuery: (a) => {
+          n++;
+          return a.node;
+        },
+        transformResult: (a) => Promise.resolve(a.result),
+      });
+      return { db: counted, statements: () => n };
+    };
+    const warned = (b: ResultBatch, i: number): ResultBatch =>
+      i % 3 === 0 ? { ...b, warnings: [`page ${i} was odd`], stats: { awsCalls: 2, throttled: 1 } } : b;
+    const alone = await runOf("settled-alone", 8);
+    const one = count(testDb.db);
+    for (const [i, b] of alone.batches.entries()) await applyBatch(one.db, subjects, warned(b, i));
+    const grouped = await runOf("settled-grouped", 8);
+    const many = count(testDb.db);
+    const results = await applyBatches(many.db, subjects, grouped.batches.map(warned));
+    expect(results.at(-1)?.runFinished).toBe("succeeded");
+
+    const tasks = async (runId: string) =>
+      testDb.db
+        .selectFrom("tasks")
+        .select(["status", "aws_calls", "throttled", "warnings", "rows_written", "grants_created"])
+        .select(sql<boolean>`done_at IS NOT NULL`.as("done"))
+        .where("run_id", "=", runId)
+        .orderBy(sql`params->>'i'`)
+        .execute();
+    expect(await tasks(grouped.runId)).toEqual(await tasks(alone.runId));
+    expect((await tasks(grouped.runId))[0]).toMatchObject({ warnings: ["page 0 was odd"], aws_calls: 2 });
+    expect(await state("settled-grouped")).toEqual(await state("settled-alone"));
+    // Alone, each batch runs 5 statements (run lock, task, grant upsert, scope sweep, settle with the run-end
+    // probe), and the last finishes the run. Grouped: one run lock (7 fewer), one read of the 8 tasks (7 fewer),
+    // one settle of the 8 and one probe (6 fewer); the run is finished alike.
+    expect(one.statements() - many.statements()).toBe(7 + 7 + 6);
+  });
+
+  it("applies a batch twice in a group, and a split page's parts, as one by one", async () => {
+    const build = async (sourceId: string) => {
+      const { runId, batches } = await runOf(sourceId, 3);
+      const [a, b, c] = batches as [ResultBatch, ResultBatch, ResultBatch];
+      const parts: ResultBatch[] = [
+        { ...c, grants: [grant("sso_group:g:member", "sso_user", "p0")], part: { index: 0, count: 2 } },
+        { ...c, grants: [grant("sso_group:g:member", "sso_user", "p1")], part: { index: 1, count: 2 } },
+      ];
+      return { runId, batches: [a, b, a, ...parts] };
+    };
+    const alone = await build("twice-alone");
+    const results1 = [];
+    for (const b of alone.batches) results1.push(await applyBatch(testDb.db, subjects, b));
+    const grouped = await build("twice-grouped");
+    const results2 = await applyBatches(testDb.db, subjects, grouped.batches);
+    expect(results2).toEqual(results1);
+    expect(results2.map((r) => r.applied)).toEqual([true, true, false, true, true]);
+    expect(await state("twice-grouped")).toEqual(await state("twice-alone"));
+  });
+
   it("commits nothing when one batch of the group is refused, and says which alone", async () => {
     const { batches } = await runOf("poisoned", 3);
     const forged = { ...batches[1]!, taskId: "no-such-task" };
