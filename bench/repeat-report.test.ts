@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { median, repeatReport, type RepeatRun } from "./repeat-report.ts";
+import { median, repeatCount, repeatReport, type RepeatRun } from "./repeat-report.ts";
 
 const run = (simS: number, fetchers: number, writer: number, ok = true): RepeatRun => ({
   status: ok ? "succeeded" : "failed",
@@ -28,5 +28,21 @@ describe("repeatReport", () => {
   it("takes the middle of an even count as the mean of the two middle values", () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([5])).toBe(5);
+  });
+});
+
+describe("repeatCount", () => {
+  const full = { otherMode: false, cpuProf: false };
+  it("takes a whole number of runs ≥ 1, and refuses anything else up front", () => {
+    expect(repeatCount({ ...full, repeat: "1" })).toBe(1);
+    expect(repeatCount({ ...full, repeat: "3" })).toBe(3);
+    for (const bad of ["0", "-2", "1.5", "three", ""])
+      expect(() => repeatCount({ ...full, repeat: bad })).toThrow(/whole number ≥ 1/);
+  });
+
+  it("refuses to repeat what it does not repeat, or to profile several runs; one run goes with either", () => {
+    expect(() => repeatCount({ repeat: "2", otherMode: true, cpuProf: false })).toThrow(/full sync only/);
+    expect(() => repeatCount({ repeat: "2", otherMode: false, cpuProf: true })).toThrow(/--cpu-prof/);
+    expect(repeatCount({ repeat: "1", otherMode: true, cpuProf: true })).toBe(1);
   });
 });

@@ -4,6 +4,20 @@
 import { cpus } from "node:os";
 import { isService } from "./cpu-per-call.ts";
 
+/**
+ * How many full syncs `--repeat` asks for, or why it cannot be done — checked before anything starts. `otherMode`:
+ * freshness, provisioning, writer-only or redraw, which `--repeat` does not repeat; a CPU profile is of one run
+ * (the summary reads every profile under its directory).
+ */
+export function repeatCount(o: { repeat: string; otherMode: boolean; cpuProf: boolean }): number {
+  const n = Number(o.repeat);
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new Error(`--repeat must be a whole number ≥ 1, not "${o.repeat}"`);
+  if (n > 1 && o.otherMode) throw new Error("--repeat repeats the full sync only");
+  if (n > 1 && o.cpuProf) throw new Error("--repeat and --cpu-prof do not go together: profile one run");
+  return n;
+}
+
 /** What one run of the repeat contributes (the fields of its report's JSON summary). */
 export interface RepeatRun {
   status: string;

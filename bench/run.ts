@@ -27,7 +27,7 @@ import {
   fullSyncReport,
   writerOnlyReport,
 } from "./report.ts";
-import { repeatReport, type RepeatRun } from "./repeat-report.ts";
+import { repeatCount, repeatReport, type RepeatRun } from "./repeat-report.ts";
 import { runPipeline } from "./run-pipeline.ts";
 import { loadAvg, readProcKb } from "./sampling.ts";
 import { startSim, type Counters, type Timeline } from "./sim-process.ts";
@@ -327,14 +327,13 @@ async function freshness(stamp: string): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const repeat = Number(values.repeat);
-  if (!(Number.isInteger(repeat) && repeat >= 1))
-    throw new Error(`--repeat must be a whole number ≥ 1, not "${values.repeat}"`);
-  const otherMode = values.freshness || values.provisioning || values["writer-only"] || values["redraw-from"];
-  if (repeat > 1 && otherMode) throw new Error("--repeat repeats the full sync only");
-  // One profile directory per run would be needed: the summary reads every profile under it.
-  if (repeat > 1 && settings.cpuProfDir)
-    throw new Error("--repeat and --cpu-prof do not go together: profile one run");
+  const repeat = repeatCount({
+    repeat: values.repeat,
+    otherMode: Boolean(
+      values.freshness || values.provisioning || values["writer-only"] || values["redraw-from"],
+    ),
+    cpuProf: Boolean(settings.cpuProfDir),
+  });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   const loadBefore = loadAvg();
   if (values.freshness) return freshness(stamp);
