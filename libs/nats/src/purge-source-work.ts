@@ -3,8 +3,8 @@ import type { Subjects } from "@grantline/contracts";
 
 /**
  * Removes a source's queued work from the pipeline's work-queue streams: page requests, page results and
- * batches of both lanes (subject-filtered purge, available on 2.9). Safe only because a source has at most one active run:
- * whatever is queued for the source is that run's. Messages already handed to a consumer are not
+ * batches of both lanes (subject-filtered purge, available on 2.9). Safe only because a source has at most one
+ * active run: whatever is queued for the source is that run's. Messages already handed to a consumer are not
  * reached: see `watchCancelledRuns`. Returns how many messages were removed.
  */
 export async function purgeSourceWork(
