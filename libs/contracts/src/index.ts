@@ -18,7 +18,7 @@ export {
   CTL_VERBS,
   ANONYMOUS_CTL_USER,
 } from "./subjects.ts";
-export type { Subjects, Stage, CtlVerb } from "./subjects.ts";
+export type { BatchLane, Subjects, Stage, CtlVerb } from "./subjects.ts";
 export { PermanentError, RetryableError, SchemaError } from "./errors.ts";
 export { parseOrThrow } from "./parse.ts";
 export {

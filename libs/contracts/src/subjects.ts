@@ -161,6 +161,12 @@ export function pipelineConsumers(subjects: Subjects): Array<{ stream: string; d
  */
 export const WRITER_DURABLES = { bulk: "writer", chain: "writer-chain" } as const;
 
+/**
+ * Which writer consumer a batch is for: `chain` when its page queues tasks (its commit is what the next page of a
+ * chain, or the details of what it listed, wait for) — every part of such a page — `bulk` otherwise.
+ */
+export type BatchLane = keyof typeof WRITER_DURABLES;
+
 /** The fetcher's durable consumer of AWS changes to make, and the scheduler's of their answers (stream `provisioning`). */
 export const PROVISIONING_DURABLES = {
   fetcher: "fetcher-provisioning",

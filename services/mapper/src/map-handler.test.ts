@@ -1,10 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { pageRequest, type PageResult, type Resource, type ResultBatch } from "@grantline/contracts";
+import {
+  pageRequest,
+  type BatchLane,
+  type PageResult,
+  type Resource,
+  type ResultBatch,
+} from "@grantline/contracts";
 import { createLogger } from "@grantline/log";
 import { splitBatch } from "@grantline/model";
 import type { MessageContext } from "@grantline/nats";
-import { createMapHandler, type BatchLane } from "./map-handler.ts";
+import { createMapHandler } from "./map-handler.ts";
 
 const ctx: MessageContext = {
   logger: createLogger({ service: "mapper-test", level: "silent" }),

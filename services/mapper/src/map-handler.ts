@@ -1,11 +1,5 @@
-import type { PageResult, ResultBatch } from "@grantline/contracts";
+import type { BatchLane, PageResult, ResultBatch } from "@grantline/contracts";
 import type { MessageHandler } from "@grantline/nats";
-
-/**
- * Which writer consumer a batch is for: `chain` when its page queues tasks (its commit is what the next page of a
- * chain, or the details of what it listed, wait for), `bulk` otherwise.
- */
-export type BatchLane = "bulk" | "chain";
 
 export interface BatchPublisher {
   publish(batch: ResultBatch, lane: BatchLane, signal: AbortSignal): Promise<void>;

@@ -158,6 +158,28 @@ describe("createGroupCommit", () => {
     ]);
   });
 
+  it("seeds a group with every part of a chain page, not only the last (which carries the tasks)", async () => {
+    const r = recorder();
+    const gc = createGroupCommit(r.apply, { maxBatches: 3, waitMs: 0, concurrency: 1 });
+    const part = (id: string, index: number): ResultBatch => ({
+      ...batch(id),
+      part: { index, count: 2 },
+      children: index === 1 ? [{ ...pageRequest(), taskId: "next" }] : [],
+    });
+    r.hold();
+    const held = gc.apply(batch("t0"));
+    const queued = [
+      ...["l1", "l2", "l3", "l4"].map((id) => gc.apply(batch(id))),
+      gc.apply(part("p0", 0), "chain"),
+      gc.apply(part("p1", 1), "chain"),
+    ];
+    r.release();
+    await Promise.all([held, ...queued]);
+    // Seeded with p1 alone (the only part with tasks), the group would be l1, l2, p1: the last part without the
+    // first, which applyBatches refuses — and the group would fall back to one by one.
+    expect(r.transactions).toEqual([["t0"], ["l1", "p0", "p1"], ["l2", "l3", "l4"]]);
+  });
+
   it("never puts two runs, more than maxBatches, or a feed page in one transaction", async () => {
     const r = recorder();
     const gc = createGroupCommit(r.apply, { maxBatches: 2, waitMs: 0, concurrency: 1 });

@@ -1,4 +1,4 @@
-import type { ResultBatch } from "@grantline/contracts";
+import type { BatchLane, ResultBatch } from "@grantline/contracts";
 
 /** How batches reach Postgres: alone, or several in one transaction (libs/db `applyBatch`, `applyBatches`). */
 export interface GroupApply<R> {
@@ -23,7 +23,7 @@ export interface GroupCommitOptions {
 interface Waiting<R> {
   batch: ResultBatch;
   key: string | null;
-  /** It queues tasks (a chain's next page, an object's details): more work waits for its commit. */
+  /** It (or its page) queues tasks — a chain's next page, an object's details: more work waits for its commit. */
   unblocks: boolean;
   since: number;
   resolve(r: R): void;
@@ -120,13 +120,18 @@ export function createGroupCommit<R>(apply: GroupApply<R>, opts: GroupCommitOpti
   }
 
   return {
-    apply(batch: ResultBatch): Promise<R> {
+    /**
+     * Resolves after the commit that holds `batch`. It unblocks work when it came by the chain lane — every part
+     * of a page that queues tasks, though only the last part carries them: a group seeded with the last part
+     * alone could not apply it before the earlier ones and would fall back to one by one — or carries tasks.
+     */
+    apply(batch: ResultBatch, lane: BatchLane = "bulk"): Promise<R> {
       if (opts.maxBatches <= 1) return apply.one(batch);
       return new Promise<R>((resolve, reject) => {
         queue.push({
           batch,
           key: apply.key(batch),
-          unblocks: batch.children.length > 0,
+          unblocks: lane === "chain" || batch.children.length > 0,
           since: Date.now(),
           resolve,
           reject,

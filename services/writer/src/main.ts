@@ -41,7 +41,9 @@ runService("writer", config, async ({ logger, subjects, metrics, js, jsm, openBl
   const stage = { js, jsm, subjects, stage: "writer", logger, settings: config } as const;
   const observe = (outcome: ConsumerOutcome, seconds: number) =>
     metrics.recordMessage("writer", outcome, seconds);
-  const lanes = await startBatchConsumers({ ...stage, blobs, observe }, createWriteHandler(deps));
+  const lanes = await startBatchConsumers({ ...stage, blobs, observe }, (lane) =>
+    createWriteHandler(deps, lane),
+  );
   const deadLetters = await startStage({
     ...stage,
     stream: subjects.streams.deadLetters,

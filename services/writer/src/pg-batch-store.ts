@@ -41,7 +41,7 @@ export function createPgBatchStore(
     },
   );
   return {
-    apply: (b) => grouped.apply(b),
+    apply: (b, lane) => grouped.apply(b, lane),
     failTask: (l) => failTask(db, subjects, l),
     warnTask: (l) => warnTask(db, l),
   };

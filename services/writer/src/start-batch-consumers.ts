@@ -1,4 +1,4 @@
-import { ResultBatch, WRITER_DURABLES } from "@grantline/contracts";
+import { ResultBatch, WRITER_DURABLES, type BatchLane } from "@grantline/contracts";
 import {
   startStage,
   type MessageHandler,
@@ -12,22 +12,28 @@ type LaneOptions = Omit<
 >;
 
 /**
- * The writer's two consumers of the batches stream, one per lane, into the same handler (and so the same group
- * commit). The chain lane — batches whose commit queues tasks — is read apart from the bulk so that a chain's next
+ * The writer's two consumers of the batches stream, one per lane, each with its lane's handler over the same
+ * store (and so the same group commit). The chain lane — batches whose commit queues tasks — is read apart from the bulk so that a chain's next
  * page never waits behind thousands of leaves; it holds a quarter of `MAX_IN_FLIGHT` (at least 2), since such
  * batches are a small share of a sync (one per page of a chain, one per page that lists what is then described).
  */
 export async function startBatchConsumers(
   o: LaneOptions,
-  handler: MessageHandler<ResultBatch>,
+  handlerFor: (lane: BatchLane) => MessageHandler<ResultBatch>,
 ): Promise<RunningConsumer[]> {
   const { subjects, settings } = o;
   const stream = subjects.streams.batches;
-  const common = { ...o, stream, schema: ResultBatch, handler };
+  const common = { ...o, stream, schema: ResultBatch };
   return Promise.all([
-    startStage({ ...common, filterSubject: subjects.all.batches, durable: WRITER_DURABLES.bulk }),
     startStage({
       ...common,
+      handler: handlerFor("bulk"),
+      filterSubject: subjects.all.batches,
+      durable: WRITER_DURABLES.bulk,
+    }),
+    startStage({
+      ...common,
+      handler: handlerFor("chain"),
       filterSubject: subjects.all.chainBatches,
       durable: WRITER_DURABLES.chain,
       settings: { ...settings, MAX_IN_FLIGHT: Math.max(2, Math.ceil(settings.MAX_IN_FLIGHT / 4)) },

@@ -1,8 +1,18 @@
-import { PermanentError, type DeadLetter, type ResultBatch, type RunStatus } from "@grantline/contracts";
+import {
+  PermanentError,
+  type BatchLane,
+  type DeadLetter,
+  type ResultBatch,
+  type RunStatus,
+} from "@grantline/contracts";
 import type { MessageHandler } from "@grantline/nats";
 
 export interface BatchStore {
-  apply(batch: ResultBatch): Promise<{
+  /** `lane`: the consumer it came from; a chain batch's commit is what queued work waits for. */
+  apply(
+    batch: ResultBatch,
+    lane: BatchLane,
+  ): Promise<{
     applied: boolean;
     runFinished: RunStatus | null;
     rows: number;
@@ -30,10 +40,16 @@ export interface WriteHandlerDeps {
   afterRun?(runId: string): Promise<unknown>;
 }
 
-/** Commits one batch (ack follows the commit, in the consume loop), then wakes the outbox publisher. */
-export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<ResultBatch> {
+/**
+ * Commits one batch (ack follows the commit, in the consume loop), then wakes the outbox publisher. `lane`: the
+ * consumer the handler serves.
+ */
+export function createWriteHandler(
+  deps: WriteHandlerDeps,
+  lane: BatchLane = "bulk",
+): MessageHandler<ResultBatch> {
   return async (batch, ctx) => {
-    const r = await applyStorable(deps, batch, ctx.logger);
+    const r = await applyStorable(deps, batch, lane, ctx.logger);
     if (!r.applied) {
       ctx.logger.debug({ taskId: batch.taskId }, "batch already applied or run not running; nothing to do");
       return;
@@ -73,10 +89,11 @@ export function createWriteHandler(deps: WriteHandlerDeps): MessageHandler<Resul
 async function applyStorable(
   deps: WriteHandlerDeps,
   batch: ResultBatch,
+  lane: BatchLane,
   logger: { warn(o: object, msg: string): void },
 ): ReturnType<BatchStore["apply"]> {
   try {
-    return await deps.store.apply(batch);
+    return await deps.store.apply(batch, lane);
   } catch (err) {
     if (!deps.repair.isDataError(err)) throw err;
     const cleaned = deps.repair.storable(batch);
@@ -85,7 +102,7 @@ async function applyStorable(
       "batch holds data Postgres cannot store; applying it cleaned",
     );
     try {
-      return await deps.store.apply(cleaned);
+      return await deps.store.apply(cleaned, lane);
     } catch (again) {
       if (deps.repair.isDataError(again))
         throw new PermanentError(
