@@ -1,5 +1,5 @@
 import { Registry } from "prom-client";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createMetrics } from "./create-metrics.ts";
 
 describe("createMetrics", () => {
@@ -23,5 +23,25 @@ describe("createMetrics", () => {
     createMetrics({ service: "s", register });
     expect(() => createMetrics({ service: "s", register })).not.toThrow();
     expect(await register.metrics()).toContain("nodejs_heap_size_total_bytes");
+  });
+
+  it("samples the event loop every 50 ms, not prom-client's 10: each sample wakes an idle service", async () => {
+    const register = new Registry();
+    createMetrics({ service: "s", register });
+    // A sample is the time between two wake-ups, so the smallest one is the sampling interval (plus any lag);
+    // at 10 ms it would read ~0.010. Reading resets the histogram, and the first wake-up after a reset records
+    // nothing: read less often than every two intervals. Until a sample is in, it reads huge.
+    const lagMin = async () =>
+      (await register.getMetricsAsJSON()).find((m) => m.name === "nodejs_eventloop_lag_min_seconds")!
+        .values[0]!.value;
+    let seen = Infinity;
+    await vi.waitFor(
+      async () => {
+        seen = await lagMin();
+        expect(seen).toBeLessThan(1);
+      },
+      { timeout: 5_000, interval: 150 },
+    );
+    expect(seen).toBeGreaterThanOrEqual(0.04);
   });
 });
