@@ -133,6 +133,15 @@ export function abortWithCall<
   });
 }
 
+/**
+ * Runs an SDK send outside a budgeted call (the client factory's own STS calls, budgeted by their caller) so that
+ * `signal` still aborts its request: per-call options would make the client drop its cached middleware stack.
+ */
+export function sendAbortable<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
+  if (!signal) return send();
+  return inProgress.run({ beforeAttempt: () => Promise.resolve(), attemptFailed: () => {}, signal }, send);
+}
+
 const isThrottle = (err: unknown): boolean => classifyAwsError(err, "").kind === "throttled";
 
 /** The metrics outcome of a failed call; a failed AssumeRole inside the call is judged by its own cause. */

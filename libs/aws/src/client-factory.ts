@@ -9,7 +9,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SourceConfig } from "@grantline/config";
-import { abortWithCall, addBudgetMiddleware, type MiddlewareClient } from "./budgeted-call.ts";
+import { abortWithCall, addBudgetMiddleware, sendAbortable, type MiddlewareClient } from "./budgeted-call.ts";
 import type { BudgetService } from "./budgets.ts";
 import { assumeRoleCredentials, sourceCredentials } from "./credentials.ts";
 import type { CachedCredentials, RefreshingCredentials, StsClientSettings } from "./credentials.ts";
@@ -207,9 +207,10 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
           source,
           "GetCallerIdentity",
           async () => {
-            const out = (await client(source, "sts", null).send(new GetCallerIdentityCommand({}), {
-              ...(signal ? { abortSignal: signal } : {}),
-            })) as { Account?: string };
+            const sts = client(source, "sts", null);
+            const out = (await sendAbortable(signal, () => sts.send(new GetCallerIdentityCommand({})))) as {
+              Account?: string;
+            };
             if (!out.Account) throw new Error(`GetCallerIdentity of source ${source.id} returned no account`);
             return out.Account;
           },

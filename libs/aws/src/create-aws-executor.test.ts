@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ListAccountsCommand } from "@aws-sdk/client-organizations";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { SourceConfig } from "@grantline/config";
 import type { PageRequest } from "@grantline/contracts";
 import { PermanentError, RetryableError } from "@grantline/contracts";
@@ -680,6 +681,22 @@ describe("createAwsExecutor against aws-sim", () => {
     } finally {
       resolves.mockRestore();
       sim.setFaults({ latency: null });
+    }
+  });
+
+  it("looks up the source's own account without dropping its STS client's cached middleware stack", async () => {
+    const src = source();
+    const ex = executor([src]);
+    const resolves = vi.spyOn(GetCallerIdentityCommand.prototype, "resolveMiddleware");
+    try {
+      await ex.execute(req(src, "sts", "GetCallerIdentity"), ctx());
+      // A call in the management account asks for the source's own account id: GetCallerIdentity on the same
+      // client. With per-call options (its abort signal) the SDK would drop the client's cached stack.
+      await ex.execute(req(src, "iam", "ListUsers", {}, { accountId: sim.managementAccountId }), ctx());
+      await ex.execute(req(src, "sts", "GetCallerIdentity"), ctx());
+      expect(resolves).toHaveBeenCalledTimes(1);
+    } finally {
+      resolves.mockRestore();
     }
   });
 
