@@ -28,7 +28,7 @@ export interface CreateRedisOptions {
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
 }
 
-/** Read once at start: a rotated Redis password takes a restart (docs/deploying.md#credentials). */
+/** Read at start and again before every reconnect, so a rotated password file is used without a restart. */
 function readSecret(path: string): string {
   return readFileSync(path, "utf8").trim();
 }
@@ -68,6 +68,18 @@ export function createRedis(opts: CreateRedisOptions): Redis {
     enableOfflineQueue: true,
     // Equal jitter: services restarted together must not reconnect in lockstep.
     retryStrategy: (times) => {
+      // ioredis authenticates each new connection with `options.password`; a refused AUTH drops the connection and
+      // comes back here. A mounted Secret is updated in place, so the next connection uses the rotated password.
+      if (opts.passwordFile) {
+        try {
+          redis.options.password = readSecret(opts.passwordFile);
+        } catch (err) {
+          opts.logger?.warn(
+            { err, file: opts.passwordFile },
+            "redis password file unreadable; keeping the last one",
+          );
+        }
+      }
       const base = Math.min(cap, 100 * 2 ** Math.min(times - 1, 16));
       return Math.round(base / 2 + (Math.random() * base) / 2);
     },

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testInfra, uniqueName } from "@grantline/testing";
+import { testInfra, uniqueName, waitFor } from "@grantline/testing";
 import { checkRedisAccess, RedisAccessError } from "./check-redis-access.ts";
 import { closeRedis } from "./close-redis.ts";
 import { createJsonCache } from "./create-json-cache.ts";
@@ -101,6 +103,38 @@ describe("the fetcher's Redis ACL user", () => {
       await admin.call("ACL", "DELUSER", `${user}_old`);
       await Promise.all([closeRedis(ok), closeRedis(old)]);
       wrong.disconnect();
+    }
+  });
+
+  it("follows a rotated password file from its next connection on, without a restart", async () => {
+    const rotating = `${user}_rot`;
+    const [, , ...rules] = redisAcl(prefix, { user: rotating, password: `>${password}` }).split(" ");
+    await admin.call("ACL", "SETUSER", rotating, ...rules);
+    const dir = mkdtempSync(join(tmpdir(), "gl-redis-secret-"));
+    const file = join(dir, "password");
+    writeFileSync(file, `${password}\n`);
+    const client = createRedis({
+      url: testInfra().redisUrl,
+      keyPrefix: prefix,
+      username: rotating,
+      passwordFile: file,
+      maxRetriesPerRequest: 0,
+      maxReconnectDelayMs: 200,
+    });
+    try {
+      expect(await client.ping()).toBe("PONG");
+      // Rotated: Redis knows only the new password, the mounted secret holds it, and the connection drops (a
+      // Redis restart, a failover). The old password would be refused on every reconnect from now on.
+      const next = randomBytes(16).toString("hex");
+      await admin.call("ACL", "SETUSER", rotating, "resetpass", `>${next}`);
+      writeFileSync(file, `${next}\n`);
+      await admin.call("CLIENT", "KILL", "USER", rotating);
+      await waitFor(async () => (await client.ping().catch(() => null)) === "PONG", { timeoutMs: 10_000 });
+      expect(await client.set("after-rotation", "1")).toBe("OK");
+    } finally {
+      await admin.call("ACL", "DELUSER", rotating);
+      client.disconnect();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
