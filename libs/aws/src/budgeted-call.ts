@@ -133,13 +133,21 @@ export function abortWithCall<
   });
 }
 
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
- * Runs an SDK send outside a budgeted call (the client factory's own STS calls, budgeted by their caller) so that
- * `signal` still aborts its request: per-call options would make the client drop its cached middleware stack.
+ * Runs an SDK send that is not a budgeted call (the client factory's own STS calls, budgeted by their caller) so
+ * that `signal` still aborts its request: per-call options would make the client drop its cached middleware stack.
+ * It gets a context of its own even without a signal, so a caller inside a budgeted call does not lend it that
+ * call's budget hooks or abort.
  */
 export function sendAbortable<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
-  if (!signal) return send();
-  return inProgress.run({ beforeAttempt: () => Promise.resolve(), attemptFailed: () => {}, signal }, send);
+  const own: CallInProgress = {
+    beforeAttempt: () => Promise.resolve(),
+    attemptFailed: () => {},
+    signal: signal ?? NEVER_ABORTED,
+  };
+  return inProgress.run(own, send);
 }
 
 const isThrottle = (err: unknown): boolean => classifyAwsError(err, "").kind === "throttled";

@@ -13,9 +13,10 @@ type LaneOptions = Omit<
 
 /**
  * The writer's two consumers of the batches stream, one per lane, each with its lane's handler over the same
- * store (and so the same group commit). The chain lane — batches whose commit queues tasks — is read apart from the bulk so that a chain's next
- * page never waits behind thousands of leaves; it holds a quarter of `MAX_IN_FLIGHT` (at least 2), since such
- * batches are a small share of a sync (one per page of a chain, one per page that lists what is then described).
+ * store (and so the same group commit). The chain lane — batches whose commit queues tasks — is read apart from
+ * the bulk so that a chain's next page never waits behind thousands of leaves; it holds a quarter of
+ * `MAX_IN_FLIGHT` (at least 2), since such batches are a small share of a sync (one per page of a chain, one per
+ * page that lists what is then described).
  */
 export async function startBatchConsumers(
   o: LaneOptions,
