@@ -124,7 +124,9 @@ describe.skipIf(!kustomizeCommand)("kustomize overlays", () => {
         for (const { owner, spec } of podSpecs(objs)) {
           for (const c of spec.containers) {
             for (const e of c.env ?? []) {
-              if (["DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD"].includes(e.name)) {
+              // A password in the environment would need a restart to rotate: files only.
+              expect(e.name, `${owner} ${e.name}`).not.toMatch(/PASSWORD$/);
+              if (["DATABASE_URL", "REDIS_URL"].includes(e.name)) {
                 expect(e.value, `${owner} ${e.name}`).toBeUndefined();
                 // One Postgres login per service (its own role), so none holds another's privileges.
                 const service = owner.replace(/^(Deployment|Job)\/grantline-/, "");
@@ -139,6 +141,17 @@ describe.skipIf(!kustomizeCommand)("kustomize overlays", () => {
         for (const cm of ofKind(objs, "ConfigMap"))
           for (const v of Object.values(cm.data ?? {}))
             expect(String(v)).not.toMatch(/(postgres|redis)s?:\/\/[^/\s]*:[^@/\s]+@|secretAccessKey/);
+      });
+
+      it("mounts the fetcher's Redis password from grantline-redis as the file REDIS_PASSWORD_FILE names", () => {
+        const spec = byName(objects(dir), "Deployment", "grantline-fetcher").spec.template.spec;
+        const c = spec.containers[0];
+        const file = c.env.find((e: Any) => e.name === "REDIS_PASSWORD_FILE")?.value as string;
+        const volume = spec.volumes.find((v: Any) => v.secret?.secretName === "grantline-redis");
+        const mount = c.volumeMounts.find((m: Any) => m.name === volume?.name);
+        expect(mount?.readOnly).toBe(true);
+        const item = volume.secret.items.find((i: Any) => i.key === "REDIS_PASSWORD");
+        expect(`${mount.mountPath}/${item.path}`).toBe(file);
       });
 
       it("ships a sources file that grantline accepts, mounted into scheduler and fetcher", () => {

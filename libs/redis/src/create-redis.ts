@@ -72,7 +72,8 @@ export function createRedis(opts: CreateRedisOptions): Redis {
       // comes back here. A mounted Secret is updated in place, so the next connection uses the rotated password.
       if (opts.passwordFile) {
         try {
-          redis.options.password = readSecret(opts.passwordFile);
+          // An empty file means no password, as at start.
+          redis.options.password = readSecret(opts.passwordFile) || undefined;
         } catch (err) {
           opts.logger?.warn(
             { err, file: opts.passwordFile },
