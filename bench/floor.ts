@@ -95,7 +95,9 @@ export function iamCallsByAccount(t: Timeline): Map<string, number> {
 /**
  * The floor had every task of the run been fetched exactly once (re-published tasks fetch again and inflate the
  * counted floor): the run's distinct tasks per quota scope — the composite DescribePermissionSet is 4 SSO calls
- * (its policy lists fit one page in aws-sim's presets).
+ * (its policy lists fit one page in aws-sim's presets). A ListAccessKeys task counts one call: the keys' own
+ * GetAccessKeyLastUsed calls it also makes are not known from the task, and IAM's per-account scopes never decide
+ * these floors (a user's keys are at most two calls on a budget of its own).
  */
 export function idealFloor(tasks: TaskTime[], managementAccount: string, rates: Rates): ScopeFloor {
   const ops: Counters["operations"] = {};

@@ -492,6 +492,29 @@ describe("createAwsExecutor against aws-sim", () => {
     }
   });
 
+  it("lists a user's access keys with each key's last use, as GetAccessKeyLastUsed reads it", async () => {
+    const src = source();
+    const calls: AwsCallEvent[] = [];
+    const ex = executor([src], {}, (e) => calls.push(e));
+    const params = paramsFor("iam.ListAccessKeys");
+    const out = await ex.execute(req(src, "iam", "ListAccessKeys", params), ctx());
+    const keys = out.page.AccessKeyMetadata as Array<{ AccessKeyId: string; AccessKeyLastUsed?: unknown }>;
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) {
+      const own = await ex.execute(
+        req(src, "iam", "GetAccessKeyLastUsed", { AccessKeyId: k.AccessKeyId }),
+        ctx(),
+      );
+      expect(k.AccessKeyLastUsed).toEqual(own.page.AccessKeyLastUsed);
+    }
+    // Every call is budgeted and counted like a page's own: the list, then one per key.
+    expect(out.stats).toEqual({ awsCalls: 1 + keys.length, throttled: 0 });
+    expect(calls.slice(0, 1 + keys.length).map((c) => c.operation)).toEqual([
+      "ListAccessKeys",
+      ...keys.map(() => "GetAccessKeyLastUsed"),
+    ]);
+  });
+
   it("skips AccessDenied and vanished scopes; rejects an unknown operation permanently", async () => {
     const member = memberAccount().id;
     const src = source({

@@ -28,7 +28,7 @@ export interface OperationSpec {
   /** Params that the SDK wants as `Date` (JSON carries ISO strings). */
   dateParams?: readonly string[];
   /** Served by several calls instead of `command` (see `describePermissionSet`, `refreshIamEntity`). */
-  composite?: "DescribePermissionSet" | "PollFeeds" | IamRefreshComposite;
+  composite?: "DescribePermissionSet" | "ListAccessKeys" | "PollFeeds" | IamRefreshComposite;
   /** Param naming the Region the call is made in (the source's when absent); never sent to AWS. */
   regionParam?: string;
 }
@@ -88,7 +88,8 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   "identitystore.DescribeUser": { command: ids.DescribeUserCommand },
   "identitystore.DescribeGroup": { command: ids.DescribeGroupCommand },
   "iam.GetAccountAuthorizationDetails": { command: iam.GetAccountAuthorizationDetailsCommand, paging: IAM },
-  "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand, paging: IAM },
+  // Each listed key's last use comes with the page (list-access-keys.ts).
+  "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand, paging: IAM, composite: "ListAccessKeys" },
   "iam.GetAccessKeyLastUsed": { command: iam.GetAccessKeyLastUsedCommand },
   "iam.ListAccountAliases": { command: iam.ListAccountAliasesCommand, paging: IAM },
   // Targeted refreshes of one IAM entity (refresh-iam-entity.ts): `command` is the composite's first call.

@@ -246,7 +246,7 @@ describe("access keys", () => {
     { accountId: ACCT, scope: iamKeysScope(ACCT) },
   );
 
-  it("ListAccessKeys (recorded) writes nothing, never closes the keys scope, and asks for each key's last use", () => {
+  it("ListAccessKeys (recorded, no last use with it) writes nothing, never closes the keys scope, and asks for each key's last use", () => {
     const b = mapPage(result(keysReq, fixture("iam-list-access-keys")));
     expect(b.resources).toEqual([]);
     expect(b.scopeComplete).toBe(false);
@@ -338,6 +338,39 @@ describe("access keys", () => {
       lastUsedRegion: "eu-west-1",
     });
     expect(never.attrs).toMatchObject({ status: "Inactive", lastUsedDate: "never" });
+  });
+
+  it("a page that brings each key's last use writes those keys itself, as their own pages would, and queues the rest", () => {
+    const arn = `arn:aws:iam::${ACCT}:user/ops/eve+ops@corp.example`;
+    const r = req(
+      "iam",
+      "ListAccessKeys",
+      { UserName: "eve+ops@corp.example", UserArn: arn },
+      { accountId: ACCT, scope: iamKeysScope(ACCT) },
+    );
+    const used = {
+      UserName: "eve+ops@corp.example",
+      AccessKeyId: "AKIAUSED000000000001",
+      Status: "Active",
+      CreateDate: "2024-01-01T00:00:00.000Z",
+    };
+    const denied = { ...used, AccessKeyId: "AKIADENIED0000000002", Status: "Inactive" };
+    const lastUse = { LastUsedDate: "2026-01-02T03:04:05.000Z", ServiceName: "s3", Region: "eu-west-1" };
+    const b = mapPage(
+      result(r, {
+        AccessKeyMetadata: [{ ...used, AccessKeyLastUsed: lastUse }, denied],
+        IsTruncated: false,
+      }),
+    );
+    // The row the key's own GetAccessKeyLastUsed page writes: a key is the same row whichever way it came.
+    const plain = mapPage(result(r, { AccessKeyMetadata: [used], IsTruncated: false }));
+    const own = mapPage(result(plain.children[0]!, { UserName: used.UserName, AccessKeyLastUsed: lastUse }));
+    expect(b.resources).toEqual(own.resources);
+    expect(b.children.map((c) => [c.operation, c.params.AccessKeyId])).toEqual([
+      ["GetAccessKeyLastUsed", "AKIADENIED0000000002"],
+    ]);
+    expect(b.scopeComplete).toBe(false);
+    expect(b.scope).toBe(own.scope);
   });
 });
 

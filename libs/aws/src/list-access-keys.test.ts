@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { listAccessKeys, type AccessKeyCall } from "./list-access-keys.ts";
+
+/** An AWS service error as the SDK throws it (`name` is the error code). */
+const awsError = (name: string) => Object.assign(new Error(`${name}: no`), { name, $fault: "client" });
+
+/** IAM answering from a table: a key's last use, or the error its GetAccessKeyLastUsed gets. */
+function iam(keys: Record<string, Record<string, unknown> | Error>): AccessKeyCall & { made: string[] } {
+  const made: string[] = [];
+  const call = async (op: string, input: Record<string, unknown>) => {
+    made.push(op === "ListAccessKeys" ? op : `${op} ${String(input.AccessKeyId)}`);
+    if (op === "ListAccessKeys")
+      return {
+        AccessKeyMetadata: Object.keys(keys).map((id) => ({
+          AccessKeyId: id,
+          UserName: "u",
+          Status: "Active",
+        })),
+        IsTruncated: false,
+      };
+    const k = keys[String(input.AccessKeyId)];
+    if (k instanceof Error) throw k;
+    return { UserName: "u", AccessKeyLastUsed: k };
+  };
+  return Object.assign(call, { made });
+}
+
+describe("listAccessKeys", () => {
+  it("attaches each key's last use to the listed keys: one call for the list, one per key", async () => {
+    const call = iam({
+      AKIA1: { LastUsedDate: "2026-11-30T10:00:00.000Z", ServiceName: "s3", Region: "us-east-1" },
+      AKIA2: { ServiceName: "N/A", Region: "N/A" },
+    });
+    const { page, awsCalls } = await listAccessKeys({ UserName: "u" }, call);
+    expect(page).toEqual({
+      AccessKeyMetadata: [
+        {
+          AccessKeyId: "AKIA1",
+          UserName: "u",
+          Status: "Active",
+          AccessKeyLastUsed: {
+            LastUsedDate: "2026-11-30T10:00:00.000Z",
+            ServiceName: "s3",
+            Region: "us-east-1",
+          },
+        },
+        {
+          AccessKeyId: "AKIA2",
+          UserName: "u",
+          Status: "Active",
+          AccessKeyLastUsed: { ServiceName: "N/A", Region: "N/A" },
+        },
+      ],
+      IsTruncated: false,
+    });
+    expect(awsCalls).toBe(3);
+    expect(call.made.sort()).toEqual([
+      "GetAccessKeyLastUsed AKIA1",
+      "GetAccessKeyLastUsed AKIA2",
+      "ListAccessKeys",
+    ]);
+  });
+
+  it("leaves a key it may not read, or that vanished since the list, without its last use", async () => {
+    const { page, awsCalls } = await listAccessKeys(
+      {},
+      iam({
+        AKIA1: awsError("AccessDenied"),
+        AKIA2: awsError("NoSuchEntity"),
+        AKIA3: { ServiceName: "N/A", Region: "N/A" },
+      }),
+    );
+    const keys = page.AccessKeyMetadata as Array<Record<string, unknown>>;
+    expect(keys.map((k) => [k.AccessKeyId, "AccessKeyLastUsed" in k])).toEqual([
+      ["AKIA1", false],
+      ["AKIA2", false],
+      ["AKIA3", true],
+    ]);
+    expect(awsCalls).toBe(4);
+  });
+
+  it("fails the page on a throttle or an outage, as a call of its own would", async () => {
+    const throttled = awsError("Throttling");
+    await expect(listAccessKeys({}, iam({ AKIA1: { ServiceName: "N/A" }, AKIA2: throttled }))).rejects.toBe(
+      throttled,
+    );
+  });
+
+  it("makes no further call for a user without keys", async () => {
+    const call = iam({});
+    expect(await listAccessKeys({}, call)).toEqual({
+      page: { AccessKeyMetadata: [], IsTruncated: false },
+      awsCalls: 1,
+    });
+    expect(call.made).toEqual(["ListAccessKeys"]);
+  });
+});
