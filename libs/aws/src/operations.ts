@@ -27,7 +27,10 @@ export interface OperationSpec {
   paging?: Paging;
   /** Params that the SDK wants as `Date` (JSON carries ISO strings). */
   dateParams?: readonly string[];
-  /** Served by several calls instead of `command` (see `describePermissionSet`, `refreshIamEntity`). */
+  /**
+   * Served by several calls instead of `command` (see `describePermissionSet`, `listAccessKeys`,
+   * `refreshIamEntity`).
+   */
   composite?: "DescribePermissionSet" | "ListAccessKeys" | "PollFeeds" | IamRefreshComposite;
   /** Param naming the Region the call is made in (the source's when absent); never sent to AWS. */
   regionParam?: string;
