@@ -95,9 +95,11 @@ export function iamCallsByAccount(t: Timeline): Map<string, number> {
 /**
  * The floor had every task of the run been fetched exactly once (re-published tasks fetch again and inflate the
  * counted floor): the run's distinct tasks per quota scope — the composite DescribePermissionSet is 4 SSO calls
- * (its policy lists fit one page in aws-sim's presets). A ListAccessKeys task counts one call: the keys' own
- * GetAccessKeyLastUsed calls it also makes are not known from the task, and IAM's per-account scopes never decide
- * these floors (a user's keys are at most two calls on a budget of its own).
+ * (its policy lists fit one page in aws-sim's presets). A list page that also reads each item's detail
+ * (ListAccessKeys: GetAccessKeyLastUsed per key; ListAccounts: ListParents per account) counts one call: how many
+ * items it listed is not known from the task. Neither detail's scope decides these floors (a user's keys are two
+ * calls at most on IAM's per-account budget; ListParents is one call per account at 10/s against SSO's 20/s for
+ * more than ten calls per account).
  */
 export function idealFloor(tasks: TaskTime[], managementAccount: string, rates: Rates): ScopeFloor {
   const ops: Counters["operations"] = {};

@@ -515,6 +515,25 @@ describe("createAwsExecutor against aws-sim", () => {
     ]);
   });
 
+  it("lists accounts with each account's parents, as ListParents reads them", async () => {
+    const src = source();
+    const calls: AwsCallEvent[] = [];
+    const ex = executor([src], {}, (e) => calls.push(e));
+    const out = await ex.execute(req(src, "organizations", "ListAccounts", { MaxResults: 3 }), ctx());
+    const accounts = out.page.Accounts as Array<{ Id: string; Parents?: unknown }>;
+    expect(accounts).toHaveLength(3);
+    for (const a of accounts) {
+      const own = await ex.execute(req(src, "organizations", "ListParents", { ChildId: a.Id }), ctx());
+      expect(a.Parents).toEqual(own.page.Parents);
+    }
+    expect(out.page.NextToken).toEqual(expect.any(String));
+    expect(out.stats).toEqual({ awsCalls: 4, throttled: 0 });
+    expect(calls.slice(0, 4).map((c) => c.operation)).toEqual([
+      "ListAccounts",
+      ...accounts.map(() => "ListParents"),
+    ]);
+  });
+
   it("skips AccessDenied and vanished scopes; rejects an unknown operation permanently", async () => {
     const member = memberAccount().id;
     const src = source({
@@ -637,9 +656,12 @@ describe("createAwsExecutor against aws-sim", () => {
       { sourceId: src.id, service: "organizations", account: "self", open: true },
       { sourceId: src.id, service: "organizations", account: "self", open: false },
     ]);
-    // Every call took a budget grant, named without the account (IAM's per-account budgets share a name).
+    // Every call took a budget grant, named without the account (IAM's per-account budgets share a name) — the
+    // trial ListAccounts page's ListParents calls too.
     const names = new Set(budgetEvents.map((e) => e.budget));
-    expect(names).toEqual(new Set(["organizations:ListAccounts", "iam:ListUsers", "sts"]));
+    expect(names).toEqual(
+      new Set(["organizations:ListAccounts", "organizations:ListParents", "iam:ListUsers", "sts"]),
+    );
     expect(budgetEvents.find((e) => e.budget === "organizations:ListAccounts")).toMatchObject({
       service: "organizations",
       ratePerSec: 100,

@@ -12,7 +12,7 @@ import { AWS_UNAVAILABLE_GIVE_UP_MS, classifyAwsError, deniedHint } from "./clas
 import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
 import type { JsonCache } from "./describe-permission-set.ts";
-import { listAccessKeys } from "./list-access-keys.ts";
+import { LIST_DETAILS, listWithDetails } from "./list-with-details.ts";
 import { buildInput, findOperation, OPERATIONS, toJsonPage } from "./operations.ts";
 import { refreshIamEntity } from "./refresh-iam-entity.ts";
 import type { CommandCtor, OperationSpec } from "./operations.ts";
@@ -22,7 +22,7 @@ export interface AwsPageOutcome {
   page: Record<string, unknown>;
   warnings: string[];
   skipped?: string | null;
-  /** Set when the page took more than one call (`cloudtrail.PollFeeds`, `iam.ListAccessKeys`). */
+  /** Set when the page took more than one call (`cloudtrail.PollFeeds`, a list with details). */
   stats?: { awsCalls: number; throttled: number };
 }
 
@@ -144,13 +144,18 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
         );
         return { page, warnings: [] };
       }
-      if (spec.composite === "ListAccessKeys") {
+      if (spec.composite === "ListAccessKeys" || spec.composite === "ListAccounts") {
         const input = buildInput(spec, s.request.params, s.request.pageToken);
-        const { page, awsCalls } = await listAccessKeys(input, async (op, callInput) => {
-          const sub = findOperation("iam", op);
-          if (!sub) throw new PermanentError("unknown-operation", `aws: iam ${op} is not served`);
-          return toJsonPage(await call(s, "iam", op, sub.command, callInput));
-        });
+        const { page, awsCalls } = await listWithDetails(
+          LIST_DETAILS[spec.composite],
+          input,
+          async (op, callInput) => {
+            const sub = findOperation(spec.service, op);
+            if (!sub)
+              throw new PermanentError("unknown-operation", `aws: ${spec.service} ${op} is not served`);
+            return toJsonPage(await call(s, spec.service, op, sub.command, callInput));
+          },
+        );
         return { page, warnings: [], stats: { awsCalls, throttled: 0 } };
       }
       if (spec.composite === "PollFeeds")

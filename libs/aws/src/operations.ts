@@ -6,6 +6,7 @@ import * as sso from "@aws-sdk/client-sso-admin";
 import * as sts from "@aws-sdk/client-sts";
 import type { AwsOperation, Operation } from "@grantline/contracts";
 import type { BudgetService } from "./budgets.ts";
+import type { LIST_DETAILS } from "./list-with-details.ts";
 import type { IamRefreshComposite } from "./refresh-iam-entity.ts";
 
 /** Any SDK v3 command, built from its input. */
@@ -28,10 +29,10 @@ export interface OperationSpec {
   /** Params that the SDK wants as `Date` (JSON carries ISO strings). */
   dateParams?: readonly string[];
   /**
-   * Served by several calls instead of `command` (see `describePermissionSet`, `listAccessKeys`,
+   * Served by several calls instead of `command` (see `describePermissionSet`, `listWithDetails`,
    * `refreshIamEntity`).
    */
-  composite?: "DescribePermissionSet" | "ListAccessKeys" | "PollFeeds" | IamRefreshComposite;
+  composite?: "DescribePermissionSet" | keyof typeof LIST_DETAILS | "PollFeeds" | IamRefreshComposite;
   /** Param naming the Region the call is made in (the source's when absent); never sent to AWS. */
   regionParam?: string;
 }
@@ -64,7 +65,8 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
     command: org.ListOrganizationalUnitsForParentCommand,
     paging: ORG,
   },
-  "organizations.ListAccounts": { command: org.ListAccountsCommand, paging: ORG },
+  // Each listed account's parent comes with the page (list-with-details.ts).
+  "organizations.ListAccounts": { command: org.ListAccountsCommand, paging: ORG, composite: "ListAccounts" },
   "organizations.ListParents": { command: org.ListParentsCommand, paging: ORG },
   "organizations.DescribeAccount": { command: org.DescribeAccountCommand },
   "organizations.ListPolicies": { command: org.ListPoliciesCommand, paging: ORG },
@@ -91,7 +93,7 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
   "identitystore.DescribeUser": { command: ids.DescribeUserCommand },
   "identitystore.DescribeGroup": { command: ids.DescribeGroupCommand },
   "iam.GetAccountAuthorizationDetails": { command: iam.GetAccountAuthorizationDetailsCommand, paging: IAM },
-  // Each listed key's last use comes with the page (list-access-keys.ts).
+  // Each listed key's last use comes with the page (list-with-details.ts).
   "iam.ListAccessKeys": { command: iam.ListAccessKeysCommand, paging: IAM, composite: "ListAccessKeys" },
   "iam.GetAccessKeyLastUsed": { command: iam.GetAccessKeyLastUsedCommand },
   "iam.ListAccountAliases": { command: iam.ListAccountAliasesCommand, paging: IAM },

@@ -178,6 +178,30 @@ describe("account state and Identity Store user status", () => {
     expect(b.children.some((c) => c.operation === "GetAccountAuthorizationDetails")).toBe(iam);
   });
 
+  it("a ListAccounts page that brings each account's parents writes those accounts as their own pages would", () => {
+    const r = req("organizations", "ListAccounts", { iamCrossAccount: true });
+    const dev = { Id: "333333333333", Name: "Dev", Email: "dev@example.com", State: "ACTIVE" };
+    const gone = { Id: "444444444444", Name: "Old", Email: "old@example.com", State: "ACTIVE" };
+    const rootParent = [{ Id: "r-examplerootid111", Type: "ROOT" }];
+    const b = mapPage(result(r, { Accounts: [{ ...dev, Parents: rootParent }, gone] }));
+    // What the account's own ListParents task writes and queues.
+    const own = mapPage(
+      result(mapPage(result(r, { Accounts: [dev] })).children[0]!, { Parents: rootParent }),
+    );
+    expect(b.resources).toEqual(own.resources.map((x) => ({ ...x, scope: own.scope })));
+    expect(b.resources[0]).toMatchObject({
+      id: "333333333333",
+      parentType: "root",
+      parentId: "r-examplerootid111",
+    });
+    expect(b.children.filter((c) => c.operation !== "ListParents")).toEqual(own.children);
+    expect(own.children.some((c) => c.operation === "GetAccountAuthorizationDetails")).toBe(true);
+    // The account without its parents gets its own ListParents task, carrying its fields.
+    expect(b.children.filter((c) => c.operation === "ListParents").map((c) => c.params.ChildId)).toEqual([
+      "444444444444",
+    ]);
+  });
+
   it("users' status is Identity Store's UserStatus, null when it does not say", () => {
     const store = "d-1234567890";
     const b = mapPage(

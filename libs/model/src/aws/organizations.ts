@@ -1,4 +1,4 @@
-import type { PageRequest, PageResult, ResultBatch } from "@grantline/contracts";
+import type { PageRequest, PageResult, Resource, ResultBatch } from "@grantline/contracts";
 import { iamScope } from "../ids.ts";
 import { iamAccountRequests } from "./iam-account-requests.ts";
 import { policyTypeRequests } from "./org-policies.ts";
@@ -112,9 +112,11 @@ function mapOrganizationalUnits(res: PageResult, parentId: string): ResultBatch 
 }
 
 /**
- * Accounts are not written from ListAccounts: the resource is written once, with its parent, by the
- * account's ListParents task, which carries the account's fields. Writing it twice per run (parent unknown,
- * then known) would report a spurious update every run.
+ * Accounts are written once per run, with their parent: the fetcher reads each listed account's parents into the
+ * ListAccounts page (libs/aws list-with-details.ts), and each account is mapped here exactly as its ListParents
+ * page would map it. An account the page has no parents for (denied, gone since the list, or a page from a fetcher
+ * older than that) gets its own ListParents task, which carries the account's fields and writes it. Writing an
+ * account twice per run (parent unknown, then known) would report a spurious update every run.
  */
 export function mapListAccounts(res: PageResult): ResultBatch {
   const accounts = list(res.page, "Accounts");
@@ -123,7 +125,22 @@ export function mapListAccounts(res: PageResult): ResultBatch {
     p.iamCrossAccount === true
       ? { iamCrossAccount: true, iamOnlyAttachedPolicies: p.iamOnlyAttachedPolicies !== false }
       : {};
-  return batchFor(res, { children: accounts.map((a) => listParentsRequest(res.request, a, iam)) });
+  const resources: Resource[] = [];
+  const children: PageRequest[] = [];
+  for (const a of accounts) {
+    const request = listParentsRequest(res.request, a, iam);
+    if (!Array.isArray(a.Parents)) {
+      children.push(request);
+      continue;
+    }
+    // The account's own ListParents page, answered by the list: the same rows and the same IAM tasks.
+    const own = mapListParents({ ...res, request, page: { Parents: a.Parents } });
+    resources.push(
+      ...own.resources.map((r) => ({ ...r, scope: r.scope === undefined ? own.scope : r.scope })),
+    );
+    children.push(...own.children);
+  }
+  return batchFor(res, { resources, children });
 }
 
 /** The account's ListParents task, carrying its fields (AWS's `Account` shape, as ListAccounts and DescribeAccount answer it). */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { listAccessKeys, type AccessKeyCall } from "./list-access-keys.ts";
+import { LIST_DETAILS, listWithDetails, type DetailCall } from "./list-with-details.ts";
 
 /** An AWS service error as the SDK throws it (`name` is the error code). */
 const awsError = (name: string) => Object.assign(new Error(`${name}: no`), { name, $fault: "client" });
 
 /** IAM answering from a table: a key's last use, or the error its GetAccessKeyLastUsed gets. */
-function iam(keys: Record<string, Record<string, unknown> | Error>): AccessKeyCall & { made: string[] } {
+function iam(keys: Record<string, Record<string, unknown> | Error>): DetailCall & { made: string[] } {
   const made: string[] = [];
   const call = async (op: string, input: Record<string, unknown>) => {
     made.push(op === "ListAccessKeys" ? op : `${op} ${String(input.AccessKeyId)}`);
@@ -25,7 +25,10 @@ function iam(keys: Record<string, Record<string, unknown> | Error>): AccessKeyCa
   return Object.assign(call, { made });
 }
 
-describe("listAccessKeys", () => {
+const listAccessKeys = (input: Record<string, unknown>, call: DetailCall) =>
+  listWithDetails(LIST_DETAILS.ListAccessKeys, input, call);
+
+describe("listWithDetails: access keys", () => {
   it("attaches each key's last use to the listed keys: one call for the list, one per key", async () => {
     const call = iam({
       AKIA1: { LastUsedDate: "2026-11-30T10:00:00.000Z", ServiceName: "s3", Region: "us-east-1" },
@@ -93,5 +96,31 @@ describe("listAccessKeys", () => {
       awsCalls: 1,
     });
     expect(call.made).toEqual(["ListAccessKeys"]);
+  });
+});
+
+describe("listWithDetails: accounts", () => {
+  it("attaches each listed account's parents; an account gone since the list is left without", async () => {
+    const made: Array<[string, Record<string, unknown>]> = [];
+    const call: DetailCall = async (op, input) => {
+      made.push([op, input]);
+      if (op === "ListAccounts")
+        return { Accounts: [{ Id: "111111111111" }, { Id: "222222222222" }], NextToken: "t2" };
+      if (input.ChildId === "222222222222") throw awsError("ChildNotFoundException");
+      return { Parents: [{ Id: "ou-ab12-cdef3456", Type: "ORGANIZATIONAL_UNIT" }] };
+    };
+    const { page, awsCalls } = await listWithDetails(LIST_DETAILS.ListAccounts, { MaxResults: 20 }, call);
+    expect(page).toEqual({
+      Accounts: [
+        { Id: "111111111111", Parents: [{ Id: "ou-ab12-cdef3456", Type: "ORGANIZATIONAL_UNIT" }] },
+        { Id: "222222222222" },
+      ],
+      NextToken: "t2",
+    });
+    expect(awsCalls).toBe(3);
+    expect(made.filter(([op]) => op === "ListParents").map(([, input]) => input)).toEqual([
+      { ChildId: "111111111111", MaxResults: 20 },
+      { ChildId: "222222222222", MaxResults: 20 },
+    ]);
   });
 });
