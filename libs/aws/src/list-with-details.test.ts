@@ -123,4 +123,11 @@ describe("listWithDetails: accounts", () => {
       { ChildId: "222222222222", MaxResults: 20 },
     ]);
   });
+
+  it("leaves an account whose parents came in part (AWS's empty page with a NextToken) to its own task", async () => {
+    const call: DetailCall = async (op) =>
+      op === "ListAccounts" ? { Accounts: [{ Id: "111111111111" }] } : { Parents: [], NextToken: "more" };
+    const { page } = await listWithDetails(LIST_DETAILS.ListAccounts, {}, call);
+    expect(page.Accounts).toEqual([{ Id: "111111111111" }]);
+  });
 });

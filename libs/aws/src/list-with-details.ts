@@ -46,7 +46,7 @@ export type DetailCall = (
 
 /**
  * The list page, each item with the detail call's answer attached. An item whose detail could not be read —
- * denied, or gone since the list — is left without it: the mapper queues that item's own task, which records the
+ * denied, gone since the list, or answered in part (a NextToken) — is left without it: the mapper queues that item's own task, which records the
  * denial or the vanished object as it always has. Anything else (a throttle, an outage, expired credentials)
  * fails the page as one of its calls would, and the page is retried.
  */
@@ -65,7 +65,11 @@ export async function listWithDetails(
       if (!detailInput) return item;
       awsCalls += 1;
       try {
-        const value = (await call(spec.detail, detailInput))[spec.attach];
+        const answer = await call(spec.detail, detailInput);
+        // AWS may answer a List* call with a partial (even empty) page and a NextToken: only a whole answer is
+        // attached; the item's own task reads the rest as a chain.
+        if (typeof answer.NextToken === "string" && answer.NextToken !== "") return item;
+        const value = answer[spec.attach];
         return typeof value === "object" && value !== null ? { ...item, [spec.attach]: value } : item;
       } catch (err) {
         const c = classifyAwsError(err, `${spec.detail} ${JSON.stringify(detailInput)}`);

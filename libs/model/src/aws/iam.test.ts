@@ -246,6 +246,18 @@ describe("access keys", () => {
     { accountId: ACCT, scope: iamKeysScope(ACCT) },
   );
 
+  /** A user with a `+` and a path in its name: its ListAccessKeys request. */
+  const eveKeys = () => {
+    const arn = `arn:aws:iam::${ACCT}:user/ops/eve+ops@corp.example`;
+    const r = req(
+      "iam",
+      "ListAccessKeys",
+      { UserName: "eve+ops@corp.example", UserArn: arn },
+      { accountId: ACCT, scope: iamKeysScope(ACCT) },
+    );
+    return { arn, r };
+  };
+
   it("ListAccessKeys (recorded, no last use with it) writes nothing, never closes the keys scope, and asks for each key's last use", () => {
     const b = mapPage(result(keysReq, fixture("iam-list-access-keys")));
     expect(b.resources).toEqual([]);
@@ -285,16 +297,7 @@ describe("access keys", () => {
   });
 
   it("a user with two keys, one used and one never used", () => {
-    const arn = `arn:aws:iam::${ACCT}:user/ops/eve+ops@corp.example`;
-    const r = req(
-      "iam",
-      "ListAccessKeys",
-      { UserName: "eve+ops@corp.example", UserArn: arn },
-      {
-        accountId: ACCT,
-        scope: iamKeysScope(ACCT),
-      },
-    );
+    const { arn, r } = eveKeys();
     const b = mapPage(
       result(r, {
         AccessKeyMetadata: [
@@ -341,13 +344,7 @@ describe("access keys", () => {
   });
 
   it("a page that brings each key's last use writes those keys itself, as their own pages would, and queues the rest", () => {
-    const arn = `arn:aws:iam::${ACCT}:user/ops/eve+ops@corp.example`;
-    const r = req(
-      "iam",
-      "ListAccessKeys",
-      { UserName: "eve+ops@corp.example", UserArn: arn },
-      { accountId: ACCT, scope: iamKeysScope(ACCT) },
-    );
+    const { r } = eveKeys();
     const used = {
       UserName: "eve+ops@corp.example",
       AccessKeyId: "AKIAUSED000000000001",
