@@ -196,6 +196,9 @@ export function createRateLimiter(redis: Redis, opts: RateLimiterOptions = {}): 
   /** Serves `line` until it is empty; never rejects (a failure is every waiting caller's). */
   async function serve(key: string, limits: RateLimits, line: Waiter[]): Promise<void> {
     try {
+      // Callers that ask in the same tick (a page's handlers, a Promise.all) join the line before the first
+      // call: without this turn the first call asked for its starter alone and the burst took a second one.
+      await Promise.resolve();
       while (line.length > 0) {
         const [granted, retryAfterMs] = await take(key, limits, line.length);
         // A waiter that gave up while the call was out has left the line: its grant goes to the next, or unused.
