@@ -534,6 +534,55 @@ describe("createAwsExecutor against aws-sim", () => {
     ]);
   });
 
+  it("lists a permission set's accounts with each account's assignments, as ListAccountAssignments reads them", async () => {
+    const src = source();
+    const calls: AwsCallEvent[] = [];
+    const ex = executor([src], {}, (e) => calls.push(e));
+    const params = paramsFor("sso-admin.ListAccountsForProvisionedPermissionSet");
+    const out = await ex.execute(
+      req(src, "sso-admin", "ListAccountsForProvisionedPermissionSet", params),
+      ctx(),
+    );
+    const accounts = out.page.AccountIds as string[];
+    const read = out.page.AccountAssignmentsByAccount as Record<string, unknown>;
+    expect(accounts.length).toBeGreaterThan(0);
+    expect(Object.keys(read).sort()).toEqual([...accounts].sort());
+    for (const AccountId of accounts) {
+      const own = await ex.execute(
+        req(src, "sso-admin", "ListAccountAssignments", { ...params, AccountId }),
+        ctx(),
+      );
+      expect(read[AccountId]).toEqual(own.page.AccountAssignments);
+    }
+    expect(Object.values(read).some((a) => (a as unknown[]).length > 0)).toBe(true);
+    expect(out.stats).toEqual({ awsCalls: 1 + accounts.length, throttled: 0 });
+    expect(calls.slice(0, 1 + accounts.length).map((c) => c.operation)).toEqual([
+      "ListAccountsForProvisionedPermissionSet",
+      ...accounts.map(() => "ListAccountAssignments"),
+    ]);
+  });
+
+  it("lists groups with each group's members, as ListGroupMemberships reads them", async () => {
+    const src = source();
+    const ex = executor([src]);
+    const params = { IdentityStoreId: org.identityCenter!.identityStoreId, MaxResults: 5 };
+    const out = await ex.execute(req(src, "identitystore", "ListGroups", params), ctx());
+    const groups = out.page.Groups as Array<{ GroupId: string; GroupMemberships?: unknown }>;
+    expect(groups.length).toBeGreaterThan(1);
+    for (const g of groups) {
+      const own = await ex.execute(
+        req(src, "identitystore", "ListGroupMemberships", {
+          IdentityStoreId: params.IdentityStoreId,
+          GroupId: g.GroupId,
+        }),
+        ctx(),
+      );
+      expect(g.GroupMemberships).toEqual(own.page.GroupMemberships);
+    }
+    expect(groups.some((g) => (g.GroupMemberships as unknown[]).length > 0)).toBe(true);
+    expect(out.stats).toEqual({ awsCalls: 1 + groups.length, throttled: 0 });
+  });
+
   it("skips AccessDenied and vanished scopes; rejects an unknown operation permanently", async () => {
     const member = memberAccount().id;
     const src = source({

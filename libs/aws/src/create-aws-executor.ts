@@ -12,7 +12,7 @@ import { AWS_UNAVAILABLE_GIVE_UP_MS, classifyAwsError, deniedHint } from "./clas
 import { AssumeRoleError } from "./credentials.ts";
 import { describePermissionSet } from "./describe-permission-set.ts";
 import type { JsonCache } from "./describe-permission-set.ts";
-import { LIST_DETAILS, listWithDetails } from "./list-with-details.ts";
+import { isListDetails, LIST_DETAILS, listWithDetails } from "./list-with-details.ts";
 import { buildInput, findOperation, OPERATIONS, toJsonPage } from "./operations.ts";
 import { refreshIamEntity } from "./refresh-iam-entity.ts";
 import type { CommandCtor, OperationSpec } from "./operations.ts";
@@ -144,7 +144,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
         );
         return { page, warnings: [] };
       }
-      if (spec.composite === "ListAccessKeys" || spec.composite === "ListAccounts") {
+      if (isListDetails(spec.composite)) {
         const input = buildInput(spec, s.request.params, s.request.pageToken);
         const { page, awsCalls } = await listWithDetails(
           LIST_DETAILS[spec.composite],

@@ -131,3 +131,97 @@ describe("listWithDetails: accounts", () => {
     expect(page.Accounts).toEqual([{ Id: "111111111111" }]);
   });
 });
+
+describe("listWithDetails: a permission set's accounts", () => {
+  const set = {
+    InstanceArn: "arn:aws:sso:::instance/ssoins-1",
+    PermissionSetArn: "arn:aws:sso:::permissionSet/ps-1",
+  };
+  const assignment = (AccountId: string) => ({
+    AccountId,
+    PermissionSetArn: set.PermissionSetArn,
+    PrincipalType: "GROUP",
+    PrincipalId: "g-1",
+  });
+
+  it("keeps each account's assignments by account, read with the set's instance and ARN", async () => {
+    const made: Array<[string, Record<string, unknown>]> = [];
+    const call: DetailCall = async (op, input) => {
+      made.push([op, input]);
+      if (op === "ListAccountsForProvisionedPermissionSet")
+        return {
+          AccountIds: ["111111111111", "222222222222", "333333333333", "444444444444"],
+          NextToken: "t2",
+        };
+      switch (input.AccountId) {
+        case "222222222222":
+          throw awsError("AccessDeniedException");
+        case "333333333333":
+          return { AccountAssignments: [assignment("333333333333")], NextToken: "more" };
+        case "444444444444":
+          return { AccountAssignments: [] };
+        default:
+          return { AccountAssignments: [assignment(String(input.AccountId))] };
+      }
+    };
+    const { page, awsCalls } = await listWithDetails(
+      LIST_DETAILS.ListAccountsForProvisionedPermissionSet,
+      { ...set, MaxResults: 100, NextToken: "t1" },
+      call,
+    );
+    // The ids stay as AWS listed them (a mapper that does not know the member reads the page as before); a
+    // denied account and one answered in part are not in the map, one with no assignments is, empty.
+    expect(page).toEqual({
+      AccountIds: ["111111111111", "222222222222", "333333333333", "444444444444"],
+      NextToken: "t2",
+      AccountAssignmentsByAccount: { "111111111111": [assignment("111111111111")], "444444444444": [] },
+    });
+    expect(awsCalls).toBe(5);
+    expect(made.filter(([op]) => op === "ListAccountAssignments").map(([, input]) => input)).toEqual(
+      ["111111111111", "222222222222", "333333333333", "444444444444"].map((AccountId) => ({
+        ...set,
+        AccountId,
+        MaxResults: 100,
+      })),
+    );
+  });
+
+  it("fails the page when a pair's read is throttled past the SDK's retries", async () => {
+    const throttled = awsError("ThrottlingException");
+    const call: DetailCall = async (op) => {
+      if (op === "ListAccountsForProvisionedPermissionSet") return { AccountIds: ["111111111111"] };
+      throw throttled;
+    };
+    await expect(
+      listWithDetails(LIST_DETAILS.ListAccountsForProvisionedPermissionSet, set, call),
+    ).rejects.toBe(throttled);
+  });
+});
+
+describe("listWithDetails: groups", () => {
+  it("attaches each group's members, read in the page's identity store; a group partly answered is left", async () => {
+    const made: Array<Record<string, unknown>> = [];
+    const call: DetailCall = async (op, input) => {
+      if (op === "ListGroups") return { Groups: [{ GroupId: "g-1" }, { GroupId: "g-2" }] };
+      made.push(input);
+      const members = [{ MembershipId: "m-1", MemberId: { UserId: "u-1" } }];
+      return input.GroupId === "g-1"
+        ? { GroupMemberships: members }
+        : { GroupMemberships: [], NextToken: "n" };
+    };
+    const { page, awsCalls } = await listWithDetails(
+      LIST_DETAILS.ListGroups,
+      { IdentityStoreId: "d-1", AssignmentRoute: "principals", MaxResults: 100 },
+      call,
+    );
+    expect(page.Groups).toEqual([
+      { GroupId: "g-1", GroupMemberships: [{ MembershipId: "m-1", MemberId: { UserId: "u-1" } }] },
+      { GroupId: "g-2" },
+    ]);
+    expect(awsCalls).toBe(3);
+    expect(made).toEqual([
+      { IdentityStoreId: "d-1", GroupId: "g-1", MaxResults: 100 },
+      { IdentityStoreId: "d-1", GroupId: "g-2", MaxResults: 100 },
+    ]);
+  });
+});

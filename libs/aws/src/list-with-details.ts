@@ -3,20 +3,28 @@ import { classifyAwsError } from "./classify-aws-error.ts";
 /**
  * A list page whose items each need one more call, made by the fetcher inside the page instead of as a task per
  * item: every task crosses every hop of the pipeline, so a task for one item's detail cost more than the call
- * (docs/benchmarks.md). Bounded by the list's page size: IAM allows a user two access keys, and an Organizations
- * page lists at most 20 accounts.
+ * (docs/benchmarks.md). Bounded by the list's page size: IAM allows a user two access keys, an Organizations
+ * page lists at most 20 accounts, Identity Center and Identity Store pages at most 100 accounts or groups.
  */
 export interface ListDetails {
   /** The list call (the page's own operation). */
   list: string;
   /** The member of its answer that holds the items. */
   member: string;
-  /** The call made for each item, and its input. */
+  /** The call made for each item, and its input (from the item and the list call's input); null = none. */
   detail: string;
-  input(item: Record<string, unknown>): Record<string, unknown> | null;
-  /** The member of the detail's answer attached to the item, under the same name. */
+  input(item: unknown, listInput: Record<string, unknown>): Record<string, unknown> | null;
+  /** The member of the detail's answer kept. */
   attach: string;
+  /**
+   * Where it is kept: on the item (an object), under `attach`'s name; or, when the items are plain ids, in the
+   * page's member `into`, an object keyed by the item.
+   */
+  into?: string;
 }
+
+const field = (item: unknown, name: string): unknown =>
+  typeof item === "object" && item !== null ? (item as Record<string, unknown>)[name] : undefined;
 
 /** The composites of this kind, by `OperationSpec.composite`. */
 export const LIST_DETAILS = {
@@ -25,7 +33,10 @@ export const LIST_DETAILS = {
     list: "ListAccessKeys",
     member: "AccessKeyMetadata",
     detail: "GetAccessKeyLastUsed",
-    input: (k) => (typeof k.AccessKeyId === "string" ? { AccessKeyId: k.AccessKeyId } : null),
+    input: (k) => {
+      const AccessKeyId = field(k, "AccessKeyId");
+      return typeof AccessKeyId === "string" ? { AccessKeyId } : null;
+    },
     attach: "AccessKeyLastUsed",
   },
   // Each account's parent (an account has one: a single page of at most 20).
@@ -33,10 +44,48 @@ export const LIST_DETAILS = {
     list: "ListAccounts",
     member: "Accounts",
     detail: "ListParents",
-    input: (a) => (typeof a.Id === "string" ? { ChildId: a.Id, MaxResults: 20 } : null),
+    input: (a) => {
+      const ChildId = field(a, "Id");
+      return typeof ChildId === "string" ? { ChildId, MaxResults: 20 } : null;
+    },
     attach: "Parents",
   },
+  // Each group's members (a group's own task before: docs/sync-model.md).
+  ListGroups: {
+    list: "ListGroups",
+    member: "Groups",
+    detail: "ListGroupMemberships",
+    input: (g, list) => {
+      const GroupId = field(g, "GroupId");
+      return typeof GroupId === "string"
+        ? { IdentityStoreId: list.IdentityStoreId, GroupId, MaxResults: 100 }
+        : null;
+    },
+    attach: "GroupMemberships",
+  },
+  // Each account's assignments of the permission set (a pair's own task before: docs/sync-model.md).
+  ListAccountsForProvisionedPermissionSet: {
+    list: "ListAccountsForProvisionedPermissionSet",
+    member: "AccountIds",
+    detail: "ListAccountAssignments",
+    input: (AccountId, list) =>
+      typeof AccountId === "string"
+        ? {
+            InstanceArn: list.InstanceArn,
+            PermissionSetArn: list.PermissionSetArn,
+            AccountId,
+            MaxResults: 100,
+          }
+        : null,
+    attach: "AccountAssignments",
+    into: "AccountAssignmentsByAccount",
+  },
 } as const satisfies Record<string, ListDetails>;
+
+/** Whether a spec's composite is one of these. */
+export function isListDetails(composite: string | undefined): composite is keyof typeof LIST_DETAILS {
+  return composite !== undefined && Object.hasOwn(LIST_DETAILS, composite);
+}
 
 /** One budgeted call of the request being served; resolves to the JSON page (`toJsonPage`). */
 export type DetailCall = (
@@ -45,10 +94,10 @@ export type DetailCall = (
 ) => Promise<Record<string, unknown>>;
 
 /**
- * The list page, each item with the detail call's answer attached. An item whose detail could not be read —
- * denied, gone since the list, or answered in part (a NextToken) — is left without it: the mapper queues that item's own task, which records the
- * denial or the vanished object as it always has. Anything else (a throttle, an outage, expired credentials)
- * fails the page as one of its calls would, and the page is retried.
+ * The list page with each item's detail. An item whose detail could not be read — denied, gone since the list,
+ * or answered in part (a NextToken) — is left without it: the mapper queues that item's own task, which records
+ * the denial or the vanished object as it always has. Anything else (a throttle the SDK's retries did not get
+ * past, an outage, expired credentials) fails the page as one of its calls would, and the page is retried.
  */
 export async function listWithDetails(
   spec: ListDetails,
@@ -58,25 +107,35 @@ export async function listWithDetails(
   const page = await call(spec.list, input);
   const items = Array.isArray(page[spec.member]) ? (page[spec.member] as unknown[]) : [];
   let awsCalls = 1;
-  const detailed = await Promise.all(
-    items.map(async (i) => {
-      const item = (typeof i === "object" && i !== null ? i : {}) as Record<string, unknown>;
-      const detailInput = spec.input(item);
-      if (!detailInput) return item;
+  const answers = await Promise.all(
+    items.map(async (item): Promise<unknown> => {
+      const detailInput = spec.input(item, input);
+      if (!detailInput) return undefined;
       awsCalls += 1;
       try {
         const answer = await call(spec.detail, detailInput);
         // AWS may answer a List* call with a partial (even empty) page and a NextToken: only a whole answer is
-        // attached; the item's own task reads the rest as a chain.
-        if (typeof answer.NextToken === "string" && answer.NextToken !== "") return item;
+        // kept; the item's own task reads the rest as a chain.
+        if (typeof answer.NextToken === "string" && answer.NextToken !== "") return undefined;
         const value = answer[spec.attach];
-        return typeof value === "object" && value !== null ? { ...item, [spec.attach]: value } : item;
+        return typeof value === "object" && value !== null ? value : undefined;
       } catch (err) {
         const c = classifyAwsError(err, `${spec.detail} ${JSON.stringify(detailInput)}`);
-        if (c.kind === "denied" || c.kind === "not-found") return item;
+        if (c.kind === "denied" || c.kind === "not-found") return undefined;
         throw err;
       }
     }),
   );
+  if (spec.into !== undefined) {
+    const byItem: Record<string, unknown> = {};
+    items.forEach((item, n) => {
+      if (typeof item === "string" && answers[n] !== undefined) byItem[item] = answers[n];
+    });
+    return { page: { ...page, [spec.into]: byItem }, awsCalls };
+  }
+  const detailed = items.map((i, n) => {
+    const item = (typeof i === "object" && i !== null ? i : {}) as Record<string, unknown>;
+    return answers[n] === undefined ? item : { ...item, [spec.attach]: answers[n] };
+  });
   return { page: { ...page, [spec.member]: detailed }, awsCalls };
 }

@@ -78,9 +78,11 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
     command: sso.DescribePermissionSetCommand,
     composite: "DescribePermissionSet",
   },
+  // Each listed account's assignments of the set come with the page (list-with-details.ts).
   "sso-admin.ListAccountsForProvisionedPermissionSet": {
     command: sso.ListAccountsForProvisionedPermissionSetCommand,
     paging: SSO,
+    composite: "ListAccountsForProvisionedPermissionSet",
   },
   "sso-admin.ListAccountAssignments": { command: sso.ListAccountAssignmentsCommand, paging: SSO },
   "sso-admin.ListAccountAssignmentsForPrincipal": {
@@ -88,7 +90,8 @@ const PAGE_SPECS: { readonly [K in AwsOperation]: SpecParts } = {
     paging: SSO,
   },
   "identitystore.ListUsers": { command: ids.ListUsersCommand, paging: IDS },
-  "identitystore.ListGroups": { command: ids.ListGroupsCommand, paging: IDS },
+  // Each listed group's members come with the page (list-with-details.ts).
+  "identitystore.ListGroups": { command: ids.ListGroupsCommand, paging: IDS, composite: "ListGroups" },
   "identitystore.ListGroupMemberships": { command: ids.ListGroupMembershipsCommand, paging: IDS },
   "identitystore.DescribeUser": { command: ids.DescribeUserCommand },
   "identitystore.DescribeGroup": { command: ids.DescribeGroupCommand },

@@ -124,6 +124,8 @@ export const Grant = z.object({
   /** True when the principal is a group (or role) whose members hold the grant through it. */
   expandable: z.boolean(),
   attrs: z.record(z.string(), z.unknown()),
+  /** Overrides the batch's scope for this row (see `Resource.scope`, `ResultBatch.sweepScopes`). */
+  scope: z.string().nullable().optional(),
 });
 export type Grant = z.infer<typeof Grant>;
 
@@ -142,6 +144,11 @@ export const ResultBatch = z.object({
   scopeComplete: z.boolean(),
   /** Scopes this run could not see (denied): their rows are stamped as seen so no sweep removes them. */
   keepScopes: z.array(z.string()).default([]),
+  /**
+   * Other scopes this page read whole (besides its own, which `scopeComplete` closes): swept like it, after the
+   * upserts. A list page that read its items' details (one scope per item, the rows carrying it) closes them.
+   */
+  sweepScopes: z.array(z.string()).optional(),
   /** A targeted refresh of one object: its rows this run did not stamp are swept (see `ObjectSweep`). */
   objectSweeps: z.array(ObjectSweep).optional(),
   /** Set on a change feed's page: the writer advances the feed's window (and commits its cursor at the end). */

@@ -157,6 +157,69 @@ describe("applyBatch", () => {
     expect(live.map((g) => g.principal_id).sort()).toEqual(["a", "c"]);
   });
 
+  it("sweeps the scopes a batch read whole, each grant in the scope it names, before the run ends", async () => {
+    const src = "scopes";
+    const roots = (runId: string) =>
+      [0, 1].map((i) => pageRequest({ ...root(runId, src), params: { pages: 1, i }, scope: null }));
+    const grantsIn = (runId: string, taskId: string, gs: Array<[string, string]>): ResultBatch => ({
+      ...batch(runId, src, taskId, [], []),
+      scope: null,
+      entitlements: [],
+      grants: gs.map(([scope, p]) => ({
+        id: `${scope}|${p}`,
+        entitlementId: `e-${scope}`,
+        principalType: "sso_user",
+        principalId: p,
+        expandable: false,
+        attrs: {},
+        scope,
+      })),
+    });
+    const run1 = randomUUID();
+    const [a1, b1] = roots(run1);
+    await startRun(testDb.db, { sourceId: src, runId: run1, roots: [a1!, b1!], subjects });
+    await applyBatch(
+      testDb.db,
+      subjects,
+      grantsIn(run1, a1!.taskId, [
+        ["A", "u1"],
+        ["B", "u2"],
+        ["C", "u3"],
+      ]),
+    );
+    await applyBatch(testDb.db, subjects, grantsIn(run1, b1!.taskId, []));
+    const live = async () =>
+      (
+        await testDb.db
+          .selectFrom("grants")
+          .select(["id", "scope"])
+          .where("source_id", "=", src)
+          .where("revoked_at", "is", null)
+          .orderBy("id")
+          .execute()
+      ).map((g) => `${g.id} in ${g.scope}`);
+    expect(await live()).toEqual(["A|u1 in A", "B|u2 in B", "C|u3 in C"]);
+
+    const run2 = randomUUID();
+    const [a2, b2] = roots(run2);
+    await startRun(testDb.db, { sourceId: src, runId: run2, roots: [a2!, b2!], subjects });
+    await testDb.db.deleteFrom("outbox").execute();
+    // A page that read scopes A and B whole: A now holds u4 only, B nothing. C was not read: it stays.
+    const res = await applyBatch(testDb.db, subjects, {
+      ...grantsIn(run2, a2!.taskId, [["A", "u4"]]),
+      sweepScopes: ["A", "B"],
+    });
+    expect(res.runFinished).toBeNull();
+    expect(await live()).toEqual(["A|u4 in A", "C|u3 in C"]);
+    expect(await outboxTypes(src)).toEqual(["grant.created", "grant.revoked", "grant.revoked"]);
+    const task = await testDb.db
+      .selectFrom("tasks")
+      .select(["scopes_swept", "grants_revoked"])
+      .where("id", "=", a2!.taskId)
+      .executeTakeFirstOrThrow();
+    expect(task).toEqual({ scopes_swept: 2, grants_revoked: 2 });
+  });
+
   it("allows one active run per source", async () => {
     const runA = randomUUID();
     await startRun(testDb.db, { sourceId: "single", runId: runA, roots: [root(runA, "single")], subjects });

@@ -17,7 +17,8 @@ import { compactOutbox, paddedSequence } from "./compact-events.ts";
 import { addEvents, noEvents, totalEvents, type EventCounts } from "./event-counts.ts";
 import type { EventContext } from "./outbox-rows.ts";
 import { lockRun } from "./run-lock.ts";
-import { keepScope, sweepObject, sweepScope } from "./sweep.ts";
+import { keepScope, sweepObject, sweepScope, sweepScopes } from "./sweep.ts";
+import { settleTasks, type TaskSettleRow } from "./settle-tasks.ts";
 import { storeTrustExternalIds } from "./trust-external-ids.ts";
 import { dedupe, upsertGrants } from "./upsert-grants.ts";
 
@@ -205,37 +206,6 @@ async function readGroupTasks(
   return group;
 }
 
-/** One task's settle as `settleTasks` writes it: done, its AWS figures and warnings, its counters increased. */
-interface TaskSettleRow {
-  taskId: string;
-  doneAt: Date;
-  awsCalls: number;
-  throttled: number;
-  warnings: string[];
-  rows: number;
-  events: EventCounts;
-}
-
-/** Settles several tasks in one statement, each as `completeRunIfDone`'s settle would. */
-async function settleTasks(tx: Transaction<Database>, ss: TaskSettleRow[]): Promise<void> {
-  const col = <T>(f: (s: TaskSettleRow) => T): T[] => ss.map(f);
-  await sql`
-    UPDATE tasks AS t SET
-      status = 'done', done_at = v.done_at, aws_calls = v.aws_calls, throttled = v.throttled,
-      warnings = ARRAY(SELECT jsonb_array_elements_text(v.warnings)),
-      rows_written = t.rows_written + v.rows_written, grants_created = t.grants_created + v.grants_created,
-      grants_revoked = t.grants_revoked + v.grants_revoked, resources_created = t.resources_created + v.resources_created,
-      resources_updated = t.resources_updated + v.resources_updated, resources_deleted = t.resources_deleted + v.resources_deleted
-    FROM unnest(${col((s) => s.taskId)}::text[], ${col((s) => s.doneAt)}::timestamptz[], ${col((s) => s.awsCalls)}::int[],
-                ${col((s) => s.throttled)}::int[], ${col((s) => JSON.stringify(s.warnings))}::jsonb[], ${col((s) => s.rows)}::int[],
-                ${col((s) => s.events.grantsCreated)}::int[], ${col((s) => s.events.grantsRevoked)}::int[],
-                ${col((s) => s.events.resourcesCreated)}::int[], ${col((s) => s.events.resourcesUpdated)}::int[],
-                ${col((s) => s.events.resourcesDeleted)}::int[])
-      AS v(id, done_at, aws_calls, throttled, warnings, rows_written, grants_created, grants_revoked, resources_created,
-           resources_updated, resources_deleted)
-    WHERE t.id = v.id`.execute(tx);
-}
-
 /**
  * Which batches may share a transaction (`applyBatches`): those of the same run. A batch that advances a change
  * feed's cursor goes alone: it locks cursor rows the scheduler's tick locks too, in feed-id order within one
@@ -299,6 +269,8 @@ async function applyInTransaction(
     upserted,
     b.scopeComplete && b.scope !== null ? await sweepScope(tx, ctx, b.scope) : noEvents(),
   );
+  const closed = b.sweepScopes ?? [];
+  if (closed.length > 0) emitted = addEvents(emitted, await sweepScopes(tx, ctx, closed));
   // A targeted refresh's object sweeps (a vanished user, the OUs a parent no longer has): after the upserts,
   // so what this batch wrote is stamped and survives.
   for (const o of b.objectSweeps ?? []) emitted = addEvents(emitted, await sweepObject(tx, ctx, o));
@@ -319,6 +291,7 @@ async function applyInTransaction(
       warnings: b.warnings,
       rows,
       events: emitted,
+      scopesSwept: closed.length,
     });
     return { applied: true, runFinished: null, rows, events: totalEvents(upserted), children };
   }
@@ -330,6 +303,7 @@ async function applyInTransaction(
       aws_calls: b.stats.awsCalls,
       throttled: b.stats.throttled,
       warnings: b.warnings,
+      scopes_swept: closed.length,
       // Earlier parts of a split page already counted theirs (applyPart); zero otherwise.
       ...addToCounters(rows, emitted),
     },
@@ -345,7 +319,7 @@ async function applyInTransaction(
 
 /**
  * Whether a batch's transaction runs its prepared statements on generic plans (`lockRun`): a batch that closes
- * its scope, and does nothing else that is rare. Its scope sweep is the one statement Postgres would otherwise
+ * its scope (or the scopes it read whole: `sweepScopes`), and does nothing else that is rare. Its scope sweep is the one statement Postgres would otherwise
  * plan for every page (0.54 ms each, 5.4 s of a large first sync against 0.7 s of execution): Postgres prefers a
  * generic plan only when it costs less than the average of the custom plans the statement has had, and in a first
  * load the tables grow under that average, so it never does — although the generic plan is the same index scan
@@ -359,8 +333,7 @@ function sweepsOnlyItsScope(b: ResultBatch): boolean {
   const last = !b.part || b.part.index === b.part.count - 1;
   return (
     last &&
-    b.scopeComplete &&
-    b.scope !== null &&
+    ((b.scopeComplete && b.scope !== null) || (b.sweepScopes ?? []).length > 0) &&
     (b.objectSweeps ?? []).length === 0 &&
     b.keepScopes.length === 0 &&
     !b.feed &&

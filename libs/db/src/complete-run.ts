@@ -77,8 +77,10 @@ export async function completeRunIfDone(
     .select([
       "status",
       sql<number>`count(*)`.as("n"),
-      // Provisioned pairs this run listed (pair route): the next run weighs them against its principals.
-      sql<number>`count(*) FILTER (WHERE operation = 'ListAccountAssignments' AND page_index = 0)`.as(
+      // Provisioned pairs this run listed (pair route): the next run weighs them against its principals. Those
+      // a permission set's accounts page read itself are its swept scopes (migration 0017).
+      sql<number>`count(*) FILTER (WHERE operation = 'ListAccountAssignments' AND page_index = 0)
+                  + coalesce(sum(scopes_swept) FILTER (WHERE operation = 'ListAccountsForProvisionedPermissionSet'), 0)`.as(
         "pairs",
       ),
     ])

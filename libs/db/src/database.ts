@@ -52,6 +52,7 @@ export interface TasksTable {
   resources_updated: Generated<number>;
   resources_deleted: Generated<number>;
   parts_applied: Generated<number[]>;
+  scopes_swept: Generated<number>;
 }
 
 export interface OutboxTable {

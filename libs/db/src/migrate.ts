@@ -17,6 +17,7 @@ import * as m0013 from "./migrations/0013-trust-external-ids.ts";
 import * as m0014 from "./migrations/0014-provisioning.ts";
 import * as m0015 from "./migrations/0015-provisioning-execution.ts";
 import * as m0016 from "./migrations/0016-compact-outbox.ts";
+import * as m0017 from "./migrations/0017-task-swept-scopes.ts";
 
 /** Every migration, in order. Static imports so a bundled service carries them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0014-provisioning": m0014,
   "0015-provisioning-execution": m0015,
   "0016-compact-outbox": m0016,
+  "0017-task-swept-scopes": m0017,
 };
 
 /** Brings the schema to the latest version. Safe to run concurrently: kysely takes a lock table. */

@@ -105,6 +105,15 @@ export function sweepScope(
   return sweep(tx, ctx, everywhere(opts.spareRunning ? sql`${c} AND ${notRunning}` : c));
 }
 
+/** Several scopes' sweeps in one statement (a page that read many scopes whole: `ResultBatch.sweepScopes`). */
+export function sweepScopes(
+  tx: Transaction<Database>,
+  ctx: EventContext,
+  scopes: string[],
+): Promise<EventCounts> {
+  return sweep(tx, ctx, everywhere(sql`scope = ANY (${scopes}::text[])`));
+}
+
 export function sweepSource(tx: Transaction<Database>, ctx: EventContext): Promise<EventCounts> {
   return sweep(tx, ctx, everywhere(sql`TRUE`));
 }

@@ -13,7 +13,7 @@ export function dedupe<T>(items: T[], key: (t: T) => string): T[] {
 }
 
 /**
- * Upserts grants stamped with the run (all in `scope`) and emits a `grant.created` event for each that is new or
+ * Upserts grants stamped with the run (in `scope`, or the scope a grant names) and emits a `grant.created` event for each that is new or
  * was revoked; one that was already live changes silently. The events go to one compact outbox row written by the
  * same statement (compact-events.ts); what comes back is only their count. Used for a batch's grants and for the
  * grants derived when a run finishes, so both emit alike.
@@ -29,11 +29,12 @@ export async function upsertGrants(
   const res = await sql<{ created: number }>`
     WITH input AS (
       SELECT * FROM unnest(${gs.map((g) => g.id)}::text[], ${gs.map((g) => g.entitlementId)}::text[], ${gs.map((g) => g.principalType)}::text[],
-                           ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[])
-        AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs)
+                           ${gs.map((g) => g.principalId)}::text[], ${gs.map((g) => g.expandable)}::boolean[], ${gs.map((g) => JSON.stringify(g.attrs))}::jsonb[],
+                           ${gs.map((g) => (g.scope === undefined ? scope : g.scope))}::text[])
+        AS t(id, entitlement_id, principal_type, principal_id, expandable, attrs, scope)
     ), up AS (
       INSERT INTO grants AS g (source_id, id, entitlement_id, principal_type, principal_id, expandable, attrs, scope, first_seen_run, last_seen_run)
-      SELECT ${ctx.sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, ${scope}, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
+      SELECT ${ctx.sourceId}, id, entitlement_id, principal_type, principal_id, expandable, attrs, input.scope, ${ctx.runId}::uuid, ${ctx.runId}::uuid FROM input
       ON CONFLICT (source_id, id) DO UPDATE SET
         entitlement_id = EXCLUDED.entitlement_id, principal_type = EXCLUDED.principal_type, principal_id = EXCLUDED.principal_id,
         expandable = EXCLUDED.expandable, attrs = EXCLUDED.attrs, scope = EXCLUDED.scope,

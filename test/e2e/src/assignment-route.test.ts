@@ -45,17 +45,22 @@ afterAll(async () => {
   await sim?.close();
 });
 
-/** How many first pages of each assignment-listing operation the run made. */
+/**
+ * How many first pages of each assignment-listing operation the run made; a pair read by its permission set's
+ * accounts page (a scope that page swept) counts as its pair's page.
+ */
 async function routeTasks(runId: string): Promise<{ pairs: number; principals: number; discovery: number }> {
   const rows = await p.db
     .selectFrom("tasks")
-    .select("operation")
+    .select(["operation", "page_index", "scopes_swept"])
     .where("run_id", "=", runId)
-    .where("page_index", "=", 0)
     .execute();
-  const n = (op: string) => rows.filter((r) => r.operation === op).length;
+  const n = (op: string) => rows.filter((r) => r.operation === op && r.page_index === 0).length;
+  const readWithTheirSet = rows
+    .filter((r) => r.operation === "ListAccountsForProvisionedPermissionSet")
+    .reduce((sum, r) => sum + r.scopes_swept, 0);
   return {
-    pairs: n("ListAccountAssignments"),
+    pairs: n("ListAccountAssignments") + readWithTheirSet,
     principals: n("ListAccountAssignmentsForPrincipal"),
     discovery: n("ListAccountsForProvisionedPermissionSet"),
   };

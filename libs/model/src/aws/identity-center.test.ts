@@ -209,3 +209,95 @@ describe("the principal assignment route", () => {
     expect(chooseAssignmentRoute("pairs", { principals: 1, pairs: 40 })).toBe("pairs");
   });
 });
+
+describe("a permission set's accounts page that brings each account's assignments", () => {
+  const listed = walk.pages.find(
+    (p) =>
+      p.request.operation === "ListAccountsForProvisionedPermissionSet" &&
+      (p.page.AccountIds as string[]).length >= 2,
+  )!;
+  const accounts = listed.page.AccountIds as string[];
+  // The pair tasks the page queues without the assignments, and what each pair's own page maps to.
+  const pairTasks = mapPage(listed).children.filter((c) => c.operation === "ListAccountAssignments");
+  const ownPage = (task: PageResult["request"]) =>
+    walk.pages.find(
+      (p) =>
+        p.request.operation === "ListAccountAssignments" &&
+        p.request.params.AccountId === task.params.AccountId &&
+        p.request.params.PermissionSetArn === task.params.PermissionSetArn,
+    )!;
+
+  it("writes the pairs as their own pages would, in their scopes, sweeps those, and queues the rest", () => {
+    const [unread, ...read] = accounts;
+    const byAccount = Object.fromEntries(
+      read.map((a) => [a, ownPage(pairTasks.find((t) => t.params.AccountId === a)!).page.AccountAssignments]),
+    );
+    const b = mapPage({ ...listed, page: { ...listed.page, AccountAssignmentsByAccount: byAccount } });
+    const own = read.map((a) => mapPage(ownPage(pairTasks.find((t) => t.params.AccountId === a)!)));
+    expect(own.every((o) => o.scopeComplete && o.scope !== null)).toBe(true);
+    expect(b.grants).toEqual(own.flatMap((o) => o.grants.map((g) => ({ ...g, scope: o.scope }))));
+    expect(b.grants.length).toBeGreaterThan(0);
+    expect(b.sweepScopes).toEqual(own.map((o) => o.scope));
+    // A pair read with no assignments is still swept: its scope is in the list whatever it held.
+    const none = mapPage({
+      ...listed,
+      page: { ...listed.page, AccountAssignmentsByAccount: { [read[0]!]: [] } },
+    });
+    expect(none.grants).toEqual([]);
+    expect(none.sweepScopes).toEqual([own[0]!.scope]);
+    // The account whose assignments did not come (denied, a partial answer) gets its pair's task, as before.
+    expect(b.children.filter((c) => c.operation === "ListAccountAssignments")).toEqual(
+      pairTasks.filter((t) => t.params.AccountId === unread),
+    );
+  });
+
+  it("a page without them (an older fetcher) queues every pair and sweeps nothing itself", () => {
+    const b = mapPage(listed);
+    expect(b.children.filter((c) => c.operation === "ListAccountAssignments")).toHaveLength(accounts.length);
+    expect(b.grants).toEqual([]);
+    expect(b.sweepScopes).toBeUndefined();
+  });
+});
+
+describe("a groups page that brings each group's members", () => {
+  const listed = walk.pages.find(
+    (p) => p.request.operation === "ListGroups" && (p.page.Groups as unknown[]).length >= 2,
+  )!;
+  const groups = listed.page.Groups as Array<Record<string, unknown>>;
+  const memberTasks = mapPage(listed).children.filter((c) => c.operation === "ListGroupMemberships");
+  const ownBatch = (groupId: unknown) =>
+    mapPage(
+      walk.pages.find(
+        (p) => p.request.operation === "ListGroupMemberships" && p.request.params.GroupId === groupId,
+      )!,
+    );
+
+  it("writes the groups' members as their own pages would, in their scopes, sweeps those, and queues the rest", () => {
+    const [unread, ...read] = groups;
+    const withMembers = read.map((g) => {
+      const own = walk.pages.find(
+        (p) => p.request.operation === "ListGroupMemberships" && p.request.params.GroupId === g.GroupId,
+      )!;
+      return { ...g, GroupMemberships: own.page.GroupMemberships };
+    });
+    const b = mapPage({ ...listed, page: { ...listed.page, Groups: [unread, ...withMembers] } });
+    const plain = mapPage(listed);
+    expect(b.resources).toEqual(plain.resources);
+    expect(b.entitlements).toEqual(plain.entitlements);
+    const own = read.map((g) => ownBatch(g.GroupId));
+    expect(own.every((o) => o.scopeComplete && o.scope !== null)).toBe(true);
+    expect(b.grants).toEqual(own.flatMap((o) => o.grants.map((g) => ({ ...g, scope: o.scope }))));
+    expect(b.grants.length).toBeGreaterThan(0);
+    expect(b.sweepScopes).toEqual(own.map((o) => o.scope));
+    expect(b.children.filter((c) => c.operation === "ListGroupMemberships")).toEqual(
+      memberTasks.filter((t) => t.params.GroupId === unread!.GroupId),
+    );
+  });
+
+  it("a page without them (an older fetcher) queues every group's members and sweeps nothing itself", () => {
+    const b = mapPage(listed);
+    expect(memberTasks).toHaveLength(groups.length);
+    expect(b.grants).toEqual([]);
+    expect(b.sweepScopes).toBeUndefined();
+  });
+});

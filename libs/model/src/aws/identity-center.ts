@@ -155,21 +155,41 @@ function permissionSetBoundary(
   return null;
 }
 
+/**
+ * A permission set's accounts. The fetcher reads each account's assignments of the set with the page
+ * (`AccountAssignmentsByAccount`): those pairs are written here, each grant in its pair's scope, and their scopes
+ * swept as the pair's own last page would. A pair it could not read whole (denied, more than a page), or a page
+ * from a fetcher that does not read them, gets the pair's ListAccountAssignments task as before.
+ */
 export function mapListAccountsForProvisionedPermissionSet(res: PageResult): ResultBatch {
   const InstanceArn = param(res.request, "InstanceArn");
   const PermissionSetArn = param(res.request, "PermissionSetArn");
   const accounts = list<string>(res.page, "AccountIds");
-  return batchFor(res, {
-    children: accounts.map((AccountId) =>
-      child(
-        res.request,
-        "sso-admin",
-        "ListAccountAssignments",
-        { InstanceArn, AccountId, PermissionSetArn },
-        assignmentScope(AccountId, PermissionSetArn),
-      ),
-    ),
+  const read = (res.page.AccountAssignmentsByAccount ?? {}) as Record<string, unknown>;
+  const whole = accounts.filter((a) => Array.isArray(read[a]));
+  const grants = whole.flatMap((AccountId) => {
+    const scope = assignmentScope(AccountId, PermissionSetArn);
+    return list(read, AccountId).map((a) => ({
+      ...assignmentGrant(AccountId, PermissionSetArn, str(a, "PrincipalType"), str(a, "PrincipalId")),
+      scope,
+    }));
   });
+  const batch = batchFor(res, {
+    grants,
+    children: accounts
+      .filter((a) => !Array.isArray(read[a]))
+      .map((AccountId) =>
+        child(
+          res.request,
+          "sso-admin",
+          "ListAccountAssignments",
+          { InstanceArn, AccountId, PermissionSetArn },
+          assignmentScope(AccountId, PermissionSetArn),
+        ),
+      ),
+  });
+  const sweepScopes = [...new Set(whole.map((a) => assignmentScope(a, PermissionSetArn)))];
+  return sweepScopes.length > 0 ? { ...batch, sweepScopes } : batch;
 }
 
 /** One assignment as a grant; both routes produce the same grant for the same assignment. */

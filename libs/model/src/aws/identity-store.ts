@@ -1,4 +1,4 @@
-import type { Entitlement, PageResult, Resource, ResultBatch } from "@grantline/contracts";
+import type { Entitlement, Grant, PageResult, Resource, ResultBatch } from "@grantline/contracts";
 import { groupMemberEntitlementId, groupMembershipsScope } from "../ids.ts";
 import { batchFor, child, grant, list, optStr, param, str, vanishedBatch } from "./page-helpers.ts";
 import { principalAssignmentsRequest } from "./identity-center.ts";
@@ -65,24 +65,42 @@ function groupRows(
   };
 }
 
+/**
+ * A page of groups. The fetcher reads each group's members with the page (`GroupMemberships` on the group):
+ * those are written here, each grant in its group's membership scope, and the scopes swept as the group's own
+ * last memberships page would. A group it could not read whole (denied, more than a page of members), or a
+ * page from a fetcher that does not read them, gets the group's ListGroupMemberships task as before.
+ */
 export function mapListGroups(res: PageResult): ResultBatch {
   const IdentityStoreId = param(res.request, "IdentityStoreId");
   const groups = list(res.page, "Groups");
   const rows = groups.map((g) => groupRows(IdentityStoreId, g));
-  return batchFor(res, {
+  const read = groups.filter((g) => Array.isArray(g.GroupMemberships));
+  const batch = batchFor(res, {
     resources: rows.map((r) => r.resource),
     entitlements: rows.map((r) => r.entitlement),
+    grants: read.flatMap((g) => {
+      const GroupId = str(g, "GroupId");
+      const scope = groupMembershipsScope(GroupId);
+      return memberGrants(GroupId, list(g, "GroupMemberships")).map((m) => ({ ...m, scope }));
+    }),
     children: groups.flatMap((g) => [
-      child(
-        res.request,
-        "identitystore",
-        "ListGroupMemberships",
-        { IdentityStoreId, GroupId: str(g, "GroupId") },
-        groupMembershipsScope(str(g, "GroupId")),
-      ),
+      ...(Array.isArray(g.GroupMemberships)
+        ? []
+        : [
+            child(
+              res.request,
+              "identitystore",
+              "ListGroupMemberships",
+              { IdentityStoreId, GroupId: str(g, "GroupId") },
+              groupMembershipsScope(str(g, "GroupId")),
+            ),
+          ]),
       ...[principalAssignmentsRequest(res.request, "GROUP", str(g, "GroupId"))].filter((r) => r !== null),
     ]),
   });
+  const sweepScopes = [...new Set(read.map((g) => groupMembershipsScope(str(g, "GroupId"))))];
+  return sweepScopes.length > 0 ? { ...batch, sweepScopes } : batch;
 }
 
 /*
@@ -122,15 +140,18 @@ export function mapVanishedGroup(res: PageResult): ResultBatch {
   ]);
 }
 
+/** A group's memberships as `member` grants; the same grants whichever page read them. */
+function memberGrants(groupId: string, memberships: Array<Record<string, unknown>>): Grant[] {
+  const ent = groupMemberEntitlementId(groupId);
+  return memberships.flatMap((m) => {
+    const member = (m.MemberId ?? {}) as Record<string, unknown>;
+    const userId = optStr(member, "UserId");
+    if (userId === null) return [];
+    return [grant(ent, "sso_user", userId, false, { membershipId: optStr(m, "MembershipId") })];
+  });
+}
+
 export function mapListGroupMemberships(res: PageResult): ResultBatch {
   const groupId = param(res.request, "GroupId");
-  const ent = groupMemberEntitlementId(groupId);
-  return batchFor(res, {
-    grants: list(res.page, "GroupMemberships").flatMap((m) => {
-      const member = (m.MemberId ?? {}) as Record<string, unknown>;
-      const userId = optStr(member, "UserId");
-      if (userId === null) return [];
-      return [grant(ent, "sso_user", userId, false, { membershipId: optStr(m, "MembershipId") })];
-    }),
-  });
+  return batchFor(res, { grants: memberGrants(groupId, list(res.page, "GroupMemberships")) });
 }
