@@ -92,28 +92,43 @@ export function iamCallsByAccount(t: Timeline): Map<string, number> {
   return out;
 }
 
+/** List pages that also read each item's detail (libs/aws `LIST_DETAILS`): the detail's operation, by the list's. */
+const DETAIL_OF: Record<string, string> = {
+  ListAccessKeys: "GetAccessKeyLastUsed",
+  ListAccounts: "ListParents",
+  ListGroups: "ListGroupMemberships",
+  ListAccountsForProvisionedPermissionSet: "ListAccountAssignments",
+};
+
 /**
  * The floor had every task of the run been fetched exactly once (re-published tasks fetch again and inflate the
  * counted floor): the run's distinct tasks per quota scope — the composite DescribePermissionSet is 4 SSO calls
- * (its policy lists fit one page in aws-sim's presets). A list page that also reads each item's detail
- * (ListAccessKeys: GetAccessKeyLastUsed per key; ListAccounts: ListParents per account) counts one call: how many
- * items it listed is not known from the task. Neither detail's scope decides these floors (a user's keys are two
- * calls at most on IAM's per-account budget; ListParents is one call per account at 10/s against SSO's 20/s for
- * more than ten calls per account).
+ * (its policy lists fit one page in aws-sim's presets). A list page that also reads each item's detail counts its
+ * list call and, on the detail's own scope, the other calls of the fetch that settled it (its successful calls).
  */
 export function idealFloor(tasks: TaskTime[], managementAccount: string, rates: Rates): ScopeFloor {
   const ops: Counters["operations"] = {};
   const iam = new Map<string, number>();
-  for (const [service, operation, , , , account] of tasks) {
+  const count = (service: string, operation: string, account: string | null, n: number) => {
+    if (n <= 0) return;
     if (service === "iam") {
       const key = `${account ?? managementAccount}:${operation}`;
-      iam.set(key, (iam.get(key) ?? 0) + 1);
-      continue;
+      iam.set(key, (iam.get(key) ?? 0) + n);
+      return;
     }
-    const svc = service === "sso-admin" ? "sso" : service;
-    const n = service === "sso-admin" && operation === "DescribePermissionSet" ? 4 : 1;
-    const o = (ops[`${svc}:${operation}`] ??= { calls: 0, throttled: 0, errors: 0 });
+    const o = (ops[`${service === "sso-admin" ? "sso" : service}:${operation}`] ??= {
+      calls: 0,
+      throttled: 0,
+      errors: 0,
+    });
     o.calls += n;
+  };
+  for (const [service, operation, , , , account, calls] of tasks) {
+    const detail = DETAIL_OF[operation];
+    if (service === "sso-admin" && operation === "DescribePermissionSet")
+      count(service, operation, account, 4);
+    else count(service, operation, account, 1);
+    if (detail) count(service, detail, account, calls - 1);
   }
   return floorOf({ operations: ops, totals: { calls: 0, throttled: 0, errors: 0 } }, rates, iam).floor;
 }

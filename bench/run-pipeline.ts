@@ -19,8 +19,11 @@ import { startServices, type ServiceProcess } from "./start-services.ts";
 
 const SOURCE_ID = "bench";
 
-/** One task of the run: service, operation, created/published/done epoch ms, account. */
-export type TaskTime = [string, string, number, number, number | null, string | null];
+/**
+ * One task of the run: service, operation, created/published/done epoch ms, account, and the AWS calls of the
+ * fetch that settled it (not throttled).
+ */
+export type TaskTime = [string, string, number, number, number | null, string | null, number];
 
 export interface PipelineResult {
   status: string;
@@ -218,15 +221,25 @@ async function runRecord(db: Db, runId: string) {
     p: number;
     d: number | null;
     account: string | null;
+    calls: number;
   }>`
-    SELECT service, operation, account_id AS account, (extract(epoch FROM created_at) * 1000)::float8 AS c,
+    SELECT service, operation, account_id AS account, aws_calls - throttled AS calls,
+           (extract(epoch FROM created_at) * 1000)::float8 AS c,
            (extract(epoch FROM published_at) * 1000)::float8 AS p, (extract(epoch FROM done_at) * 1000)::float8 AS d
       FROM tasks WHERE run_id = ${runId}::uuid`.execute(db);
   return {
     run,
     totals: t.rows[0],
     actual,
-    taskTimes: taskRows.rows.map((r): TaskTime => [r.service, r.operation, r.c, r.p, r.d, r.account]),
+    taskTimes: taskRows.rows.map((r): TaskTime => [
+      r.service,
+      r.operation,
+      r.c,
+      r.p,
+      r.d,
+      r.account,
+      r.calls,
+    ]),
   };
 }
 

@@ -537,8 +537,15 @@ describe("createAwsExecutor against aws-sim", () => {
   it("lists a permission set's accounts with each account's assignments, as ListAccountAssignments reads them", async () => {
     const src = source();
     const calls: AwsCallEvent[] = [];
-    const ex = executor([src], {}, (e) => calls.push(e));
+    const ex = executor([src], { listPagesReadItems: true }, (e) => calls.push(e));
     const params = paramsFor("sso-admin.ListAccountsForProvisionedPermissionSet");
+    // Off by default (LIST_PAGES_READ_ITEMS): a plain page, one call.
+    const plain = await executor([src]).execute(
+      req(src, "sso-admin", "ListAccountsForProvisionedPermissionSet", params),
+      ctx(),
+    );
+    expect(plain.page.AccountAssignmentsByAccount).toBeUndefined();
+    expect(plain.page.AccountIds).toEqual(expect.any(Array));
     const out = await ex.execute(
       req(src, "sso-admin", "ListAccountsForProvisionedPermissionSet", params),
       ctx(),
@@ -564,7 +571,7 @@ describe("createAwsExecutor against aws-sim", () => {
 
   it("lists groups with each group's members, as ListGroupMemberships reads them", async () => {
     const src = source();
-    const ex = executor([src]);
+    const ex = executor([src], { listPagesReadItems: true });
     const params = { IdentityStoreId: org.identityCenter!.identityStoreId, MaxResults: 5 };
     const out = await ex.execute(req(src, "identitystore", "ListGroups", params), ctx());
     const groups = out.page.Groups as Array<{ GroupId: string; GroupMemberships?: unknown }>;

@@ -49,6 +49,12 @@ export interface AwsExecutorOptions {
    */
   unavailableGiveUpMs?: number;
   /**
+   * Whether ListAccountsForProvisionedPermissionSet and ListGroups pages read their items' assignments and
+   * members (`LIST_DETAILS`); without it they are plain pages and each item gets its own task. The other list
+   * pages with details always read them. Fetcher: `LIST_PAGES_READ_ITEMS`. @default false
+   */
+  listPagesReadItems?: boolean;
+  /**
    * Limit of one attempt of an AWS call, counted from its budget grant. Fetcher: `AWS_CALL_TIMEOUT_MS`.
    * @default 30000
    */
@@ -73,6 +79,9 @@ export interface AwsExecutorDeps {
   onBreaker?: (e: AwsBreakerEvent) => void;
 }
 
+/** List pages whose details are read only with `listPagesReadItems` (a hundred items each, on a shared budget). */
+const ITEM_LISTS: ReadonlySet<string> = new Set(["ListAccountsForProvisionedPermissionSet", "ListGroups"]);
+
 /**
  * Executes page requests against AWS: per-source credentials (default chain or static keys, then up to two
  * AssumeRole hops, refreshed before expiry), cross-account IAM through `iam.roleName`, budgets shared by every
@@ -88,6 +97,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
   const o = deps.options ?? {};
   const { logger, sources, calls, factory } = createAwsCallStack(deps, "aws");
   const giveUpAfterMs = o.unavailableGiveUpMs ?? AWS_UNAVAILABLE_GIVE_UP_MS;
+  const readsItems = o.listPagesReadItems ?? false;
   const breakers = createBreakers<AwsPageOutcome>({
     errorPercent: o.breakerErrorPercent ?? 50,
     resetMs: o.breakerResetMs ?? 30_000,
@@ -143,6 +153,11 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
           logger,
         );
         return { page, warnings: [] };
+      }
+      if (isListDetails(spec.composite) && !readsItems && ITEM_LISTS.has(spec.composite)) {
+        const input = buildInput(spec, s.request.params, s.request.pageToken);
+        const out = await call(s, spec.service, spec.operation, spec.command, input);
+        return { page: toJsonPage(out), warnings: [] };
       }
       if (isListDetails(spec.composite)) {
         const input = buildInput(spec, s.request.params, s.request.pageToken);

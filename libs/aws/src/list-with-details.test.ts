@@ -225,3 +225,50 @@ describe("listWithDetails: groups", () => {
     ]);
   });
 });
+
+describe("listWithDetails: a page of many items", () => {
+  const many = Array.from({ length: 30 }, (_, i) => `1111111111${String(i).padStart(2, "0")}`);
+  const set = {
+    InstanceArn: "arn:aws:sso:::instance/ssoins-1",
+    PermissionSetArn: "arn:aws:sso:::permissionSet/ps-1",
+  };
+
+  it("reads its items a few at a time, every one of them", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const call: DetailCall = async (op) => {
+      if (op === "ListAccountsForProvisionedPermissionSet") return { AccountIds: many };
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return { AccountAssignments: [] };
+    };
+    const { page, awsCalls } = await listWithDetails(
+      LIST_DETAILS.ListAccountsForProvisionedPermissionSet,
+      set,
+      call,
+    );
+    expect(Object.keys(page.AccountAssignmentsByAccount as object)).toHaveLength(30);
+    expect(awsCalls).toBe(31);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+  });
+
+  it("starts no further item once one has failed the page", async () => {
+    const made: string[] = [];
+    const throttled = awsError("ThrottlingException");
+    const call: DetailCall = async (op, input) => {
+      if (op === "ListAccountsForProvisionedPermissionSet") return { AccountIds: many };
+      made.push(String(input.AccountId));
+      await new Promise((r) => setImmediate(r));
+      if (input.AccountId === many[2]) throw throttled;
+      return { AccountAssignments: [] };
+    };
+    await expect(
+      listWithDetails(LIST_DETAILS.ListAccountsForProvisionedPermissionSet, set, call),
+    ).rejects.toBe(throttled);
+    // Long enough for every worker to have gone on through the list, had the failure not stopped them.
+    for (let i = 0; i < 60; i++) await new Promise((r) => setImmediate(r));
+    expect(made.length).toBeLessThan(many.length);
+  });
+});

@@ -82,6 +82,9 @@ export const LIST_DETAILS = {
   },
 } as const satisfies Record<string, ListDetails>;
 
+/** Detail calls of one page in flight at once. */
+const DETAIL_CONCURRENCY = 8;
+
 /** Whether a spec's composite is one of these. */
 export function isListDetails(composite: string | undefined): composite is keyof typeof LIST_DETAILS {
   return composite !== undefined && Object.hasOwn(LIST_DETAILS, composite);
@@ -107,25 +110,40 @@ export async function listWithDetails(
   const page = await call(spec.list, input);
   const items = Array.isArray(page[spec.member]) ? (page[spec.member] as unknown[]) : [];
   let awsCalls = 1;
-  const answers = await Promise.all(
-    items.map(async (item): Promise<unknown> => {
-      const detailInput = spec.input(item, input);
-      if (!detailInput) return undefined;
-      awsCalls += 1;
+  const read = async (item: unknown): Promise<unknown> => {
+    const detailInput = spec.input(item, input);
+    if (!detailInput) return undefined;
+    awsCalls += 1;
+    try {
+      const answer = await call(spec.detail, detailInput);
+      // AWS may answer a List* call with a partial (even empty) page and a NextToken: only a whole answer is
+      // kept; the item's own task reads the rest as a chain.
+      if (typeof answer.NextToken === "string" && answer.NextToken !== "") return undefined;
+      const value = answer[spec.attach];
+      return typeof value === "object" && value !== null ? value : undefined;
+    } catch (err) {
+      const c = classifyAwsError(err, `${spec.detail} ${JSON.stringify(detailInput)}`);
+      if (c.kind === "denied" || c.kind === "not-found") return undefined;
+      throw err;
+    }
+  };
+  // A few calls at a time, in item order: the budget paces them anyway, and a page of a hundred items all waiting
+  // for it at once, on each of a replica's pages in flight, held a request apiece (+20 MB per fetcher, large org).
+  const answers: unknown[] = [];
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const n = next++;
       try {
-        const answer = await call(spec.detail, detailInput);
-        // AWS may answer a List* call with a partial (even empty) page and a NextToken: only a whole answer is
-        // kept; the item's own task reads the rest as a chain.
-        if (typeof answer.NextToken === "string" && answer.NextToken !== "") return undefined;
-        const value = answer[spec.attach];
-        return typeof value === "object" && value !== null ? value : undefined;
+        answers[n] = await read(items[n]);
       } catch (err) {
-        const c = classifyAwsError(err, `${spec.detail} ${JSON.stringify(detailInput)}`);
-        if (c.kind === "denied" || c.kind === "not-found") return undefined;
+        failed = true;
         throw err;
       }
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DETAIL_CONCURRENCY, items.length) }, worker));
   if (spec.into !== undefined) {
     const byItem: Record<string, unknown> = {};
     items.forEach((item, n) => {

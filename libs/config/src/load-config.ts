@@ -90,6 +90,14 @@ export const FetcherEnv = CommonEnv.extend(ConsumerEnv.shape)
     // How long a page retries while AWS does not answer (unreachable endpoint, 5xx, open circuit) before it is
     // dead-lettered and its run fails with the reason, instead of after every delivery (~25 minutes).
     AWS_UNAVAILABLE_GIVE_UP_MS: z.coerce.number().int().min(1000).default(300_000),
+    // Whether a permission set's accounts page reads each pair's assignments, and a groups page each group's
+    // members, instead of a task per pair and per group (docs/sync-model.md). Off by default: such pages hold a
+    // fetcher's slot for as long as the shared budget takes to serve their items, and on an organization whose
+    // held work outlasts ACK_WAIT_MS the pages buffered behind them are delivered again (docs/benchmarks.md).
+    LIST_PAGES_READ_ITEMS: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((v) => v === "true"),
     // Account assignment operations outstanding at once per Identity Center instance, over every replica (AWS
     // refuses beyond its cap: 15 on current quota pages, 10 on older ones; the lower leaves room for other tools).
     PROVISIONING_OUTSTANDING_CAP: z.coerce.number().int().min(1).max(15).default(10),

@@ -24,6 +24,7 @@ const DEFAULTS = {
   PERMISSION_SET_CACHE_TTL_S: 3600,
   AWS_CALL_TIMEOUT_MS: 30_000,
   AWS_UNAVAILABLE_GIVE_UP_MS: 300_000,
+  LIST_PAGES_READ_ITEMS: false,
 };
 let sim: AwsSim;
 let redis: Redis;

@@ -15,6 +15,7 @@ export type FetcherAwsSettings = Pick<
   | "PERMISSION_SET_CACHE_TTL_S"
   | "AWS_CALL_TIMEOUT_MS"
   | "AWS_UNAVAILABLE_GIVE_UP_MS"
+  | "LIST_PAGES_READ_ITEMS"
 >;
 
 export interface FetcherAwsDeps extends Partial<Pick<AwsExecutorDeps, "onCall" | "onBudget" | "onBreaker">> {
@@ -49,6 +50,7 @@ export function createFetcherAwsExecutor(config: FetcherAwsSettings, deps: Fetch
       breakerResetMs: config.BREAKER_RESET_MS,
       callTimeoutMs: config.AWS_CALL_TIMEOUT_MS,
       unavailableGiveUpMs: config.AWS_UNAVAILABLE_GIVE_UP_MS,
+      listPagesReadItems: config.LIST_PAGES_READ_ITEMS,
     },
     ...listeners,
   });
