@@ -94,6 +94,50 @@ describe("the consume loop", () => {
     expect(decideOutcome(new RetryableError("throttled"), 3, undefined, 3_600_000).kind).toBe("nak");
   });
 
+  it("keeps the messages it holds while every slot is busy alive: none is delivered twice", async () => {
+    const durable = "hold";
+    // ack_wait 1 s; the first two messages take 2.5 s each on the only two slots.
+    await ensureConsumer(jsm, {
+      stream: subjects.streams.batches,
+      durable,
+      filterSubject: subjects.batch(durable),
+      ackWaitMs: 1000,
+    });
+    const seen: Array<[string, number]> = [];
+    let running = 0;
+    let most = 0;
+    const c = await startConsumer({
+      js,
+      subjects,
+      stream: subjects.streams.batches,
+      durable,
+      stage: "fetcher",
+      schema: Payload,
+      handler: async (p, ctx) => {
+        seen.push([p.id, ctx.deliveryCount]);
+        most = Math.max(most, ++running);
+        if (p.id === "m0" || p.id === "m1") await new Promise((r) => setTimeout(r, 2500));
+        running--;
+      },
+      logger,
+      maxInFlight: 2,
+      ackWaitMs: 1000,
+      holdWhileBusy: 16,
+    });
+    const ids = Array.from({ length: 8 }, (_, i) => `m${i}`);
+    for (const id of ids) await publishJson(js, subjects.batch(durable), { id }, { msgID: uniqueName() });
+    await waitFor(
+      async () =>
+        (await jsm.consumers.info(subjects.streams.batches, durable)).num_ack_pending === 0 &&
+        seen.length >= ids.length,
+      { timeoutMs: 20_000 },
+    );
+    // Without the hold the loop stops reading and the client's buffered messages, never kept alive, come again.
+    expect(seen).toEqual(ids.map((id) => [id, 1]));
+    expect(most).toBe(2);
+    await c.stop(1000);
+  });
+
   it("retries a retryable failure after a delay and then acks", async () => {
     const seen: number[] = [];
     const c = await consumerOn("retry", async (_p, n) => {

@@ -58,6 +58,15 @@ export interface StartConsumerOptions<S extends z.ZodType> {
   maxPayloadBytes?: number;
   /** Called once per message with its outcome and handling time (metrics). */
   observe?: (outcome: ConsumerOutcome, seconds: number) => void;
+  /**
+   * Messages taken while every slot is busy and kept alive (`working()`) until one frees, in order. Without it
+   * the loop stops reading and the client keeps up to `maxInFlight` more buffered with no `working()`: when the
+   * handlers ahead take longer than ack_wait (a fetcher's pages waiting on a shared budget) the server delivers
+   * those again, and they are handled twice. Set it to the consumer's max_ack_pending less `maxInFlight` and the
+   * server's cap is the only bound. Meant for small messages (page requests): each held one stays in memory.
+   * @default 0
+   */
+  holdWhileBusy?: number;
 }
 
 /**
@@ -284,6 +293,26 @@ export async function startConsumer<S extends z.ZodType>(
     o.observe?.(unrecorded ? "term-unrecorded" : outcome.kind, (performance.now() - started) / 1000);
   }
 
+  // Taken, waiting for a slot: each kept alive until a handler's end starts it (see `holdWhileBusy`).
+  const waiting: JsMsg[] = [];
+  const hold = o.holdWhileBusy ?? 0;
+  const keepAlive = setInterval(
+    () => {
+      for (const w of waiting) w.working();
+    },
+    Math.max(500, Math.floor(ackWaitMs / 3)),
+  );
+  keepAlive.unref();
+
+  function start(m: JsMsg): void {
+    const p: Promise<void> = handle(m).finally(() => {
+      inflight.delete(p);
+      const next = stopping ? undefined : waiting.shift();
+      if (next) start(next);
+    });
+    inflight.add(p);
+  }
+
   const done = (async () => {
     for await (const m of messages) {
       if (stopping) {
@@ -291,11 +320,17 @@ export async function startConsumer<S extends z.ZodType>(
         m.nak();
         continue;
       }
-      while (inflight.size >= o.maxInFlight) await Promise.race(inflight);
-      const p: Promise<void> = handle(m).finally(() => inflight.delete(p));
-      inflight.add(p);
+      if (inflight.size < o.maxInFlight && waiting.length === 0) {
+        start(m);
+        continue;
+      }
+      waiting.push(m);
+      // Holding all it may: stop reading (the client then buffers) until a handler's end takes one.
+      while (waiting.length > hold && !stopping && inflight.size > 0) await Promise.race(inflight);
     }
-    await Promise.allSettled([...inflight]);
+    for (const w of waiting.splice(0)) w.nak();
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    clearInterval(keepAlive);
   })();
 
   return {
@@ -304,6 +339,8 @@ export async function startConsumer<S extends z.ZodType>(
     async stop(graceMs: number) {
       if (stopping) return done;
       stopping = true;
+      // Taken but not started: give them back now rather than after ack_wait.
+      for (const w of waiting.splice(0)) w.nak();
       await messages.close();
       const settled = Promise.allSettled([...inflight]);
       const graceful = await Promise.race([settled.then(() => true), sleep(graceMs).then(() => false)]);

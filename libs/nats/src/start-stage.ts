@@ -34,17 +34,24 @@ export interface StartStageOptions<S extends z.ZodType> {
   logger: Logger;
   observe?: (outcome: ConsumerOutcome, seconds: number) => void;
   blobs?: BlobStore;
+  /**
+   * Take every message the server delivers and keep those waiting for a slot alive, up to the consumer's
+   * max_ack_pending (`startConsumer`'s `holdWhileBusy`): for small messages whose handlers may run longer than
+   * ACK_WAIT_MS behind one another (the fetcher's page requests). @default false
+   */
+  holdWhileBusy?: boolean;
 }
 
 /** Ensures the stage's durable consumer and starts the consume loop on it. */
 export async function startStage<S extends z.ZodType>(o: StartStageOptions<S>): Promise<RunningConsumer> {
+  // Several replicas each holding MAX_IN_FLIGHT, with headroom; beyond this the server stops delivering.
+  const maxAckPending = Math.max(64, o.settings.MAX_IN_FLIGHT * 8);
   await ensureConsumer(o.jsm, {
     stream: o.stream,
     durable: o.durable,
     filterSubject: o.filterSubject,
     ackWaitMs: o.settings.ACK_WAIT_MS,
-    // Several replicas each holding MAX_IN_FLIGHT, with headroom; beyond this the server stops delivering.
-    maxAckPending: Math.max(64, o.settings.MAX_IN_FLIGHT * 8),
+    maxAckPending,
   });
   return startConsumer({
     js: o.js,
@@ -61,6 +68,7 @@ export async function startStage<S extends z.ZodType>(o: StartStageOptions<S>): 
     observe: o.observe,
     blobs: o.blobs,
     maxPayloadBytes: o.settings.MAX_PAYLOAD_BYTES,
+    holdWhileBusy: o.holdWhileBusy ? maxAckPending - o.settings.MAX_IN_FLIGHT : 0,
   });
 }
 

@@ -33,7 +33,7 @@ import { createProvisioningHandler } from "./provisioning-handler.ts";
 export async function startFetchConsumers(
   rt: Pick<ServiceRuntime, "js" | "jsm" | "subjects" | "logger" | "metrics">,
   handler: MessageHandler<PageRequest>,
-  settings: StageSettings,
+  settings: StageSettings & { LIST_PAGES_READ_ITEMS: boolean },
 ): Promise<RunningConsumer[]> {
   const { js, jsm, subjects, logger, metrics } = rt;
   if (await retireConsumer(jsm, subjects.streams.pageRequests, LEGACY_FETCHER_DURABLE))
@@ -56,6 +56,11 @@ export async function startFetchConsumers(
         settings,
         logger,
         observe: (outcome, seconds) => metrics.recordMessage("fetcher", outcome, seconds),
+        // A page that reads its items may wait minutes on a budget shared with the pages ahead of it: the
+        // requests behind it are kept alive, not delivered again after ACK_WAIT_MS (a few hundred bytes each).
+        // Not otherwise: held messages are not undelivered ones, and the scheduler may re-publish a task held
+        // longer than STALL_TIMEOUT_MS once its service's queue is empty (docs/sync-model.md).
+        holdWhileBusy: settings.LIST_PAGES_READ_ITEMS,
       }),
     ),
   );
