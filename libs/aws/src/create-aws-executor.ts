@@ -154,12 +154,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
         );
         return { page, warnings: [] };
       }
-      if (isListDetails(spec.composite) && !readsItems && ITEM_LISTS.has(spec.composite)) {
-        const input = buildInput(spec, s.request.params, s.request.pageToken);
-        const out = await call(s, spec.service, spec.operation, spec.command, input);
-        return { page: toJsonPage(out), warnings: [] };
-      }
-      if (isListDetails(spec.composite)) {
+      if (isListDetails(spec.composite) && (readsItems || !ITEM_LISTS.has(spec.composite))) {
         const input = buildInput(spec, s.request.params, s.request.pageToken);
         const { page, awsCalls } = await listWithDetails(
           LIST_DETAILS[spec.composite],
@@ -175,7 +170,7 @@ export function createAwsExecutor(deps: AwsExecutorDeps): AwsExecutor {
       }
       if (spec.composite === "PollFeeds")
         throw new PermanentError("bad-request", "PollFeeds is not a page call");
-      if (spec.composite) {
+      if (spec.composite && !isListDetails(spec.composite)) {
         // A targeted IAM refresh: each of its calls is budgeted and counted like a page's own call.
         const page = await refreshIamEntity(spec.composite, s.request.params, async (op, input) => {
           const sub = findOperation("iam", op);

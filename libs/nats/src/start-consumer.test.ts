@@ -96,12 +96,13 @@ describe("the consume loop", () => {
 
   it("keeps the messages it holds while every slot is busy alive: none is delivered twice", async () => {
     const durable = "hold";
-    // ack_wait 1 s; the first two messages take 2.5 s each on the only two slots.
+    // ack_wait 2 s; the first two messages take 5 s each on the only two slots (a margin for a loaded machine's
+    // late timers: the keep-alive runs every 667 ms).
     await ensureConsumer(jsm, {
       stream: subjects.streams.batches,
       durable,
       filterSubject: subjects.batch(durable),
-      ackWaitMs: 1000,
+      ackWaitMs: 2000,
     });
     const seen: Array<[string, number]> = [];
     let running = 0;
@@ -116,12 +117,12 @@ describe("the consume loop", () => {
       handler: async (p, ctx) => {
         seen.push([p.id, ctx.deliveryCount]);
         most = Math.max(most, ++running);
-        if (p.id === "m0" || p.id === "m1") await new Promise((r) => setTimeout(r, 2500));
+        if (p.id === "m0" || p.id === "m1") await new Promise((r) => setTimeout(r, 5000));
         running--;
       },
       logger,
       maxInFlight: 2,
-      ackWaitMs: 1000,
+      ackWaitMs: 2000,
       holdWhileBusy: 16,
     });
     const ids = Array.from({ length: 8 }, (_, i) => `m${i}`);
