@@ -821,7 +821,10 @@ describe("createAwsExecutor against aws-sim", () => {
       );
       const seconds = (performance.now() - started) / 1000;
       const calls = sim.counters().operations["identitystore:ListUsers"]?.calls ?? 0;
-      expect(calls).toBeLessThanOrEqual(10 * seconds + budgetLimits(10).burst);
+      // One call of slack: the budget runs on Redis's wall clock, `seconds` on this process's monotonic one, and a
+      // wall clock being slewed runs up to 0.05 % fast (29 calls against a bound of 28.99 once). Two replicas each
+      // with a budget of their own make twice the calls.
+      expect(calls).toBeLessThanOrEqual(10 * seconds + budgetLimits(10).burst + 1);
       // …and runs close to it: the budget is shared, not split or wasted.
       expect(calls).toBeGreaterThanOrEqual(0.85 * 10 * seconds);
     } finally {
