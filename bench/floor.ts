@@ -1,5 +1,6 @@
 // The rate-limit floor: the shortest wall time AWS's quotas allow for the calls a run made. "wall ÷ floor" is the
 // benchmark's headline figure (docs/benchmarks.md).
+import { LIST_DETAILS } from "@grantline/aws";
 import { DEFAULT_RATE_LIMITS } from "@grantline/aws-sim";
 import type { TaskTime } from "./run-pipeline.ts";
 import type { Counters, Timeline } from "./sim-process.ts";
@@ -92,13 +93,10 @@ export function iamCallsByAccount(t: Timeline): Map<string, number> {
   return out;
 }
 
-/** List pages that also read each item's detail (libs/aws `LIST_DETAILS`): the detail's operation, by the list's. */
-const DETAIL_OF: Record<string, string> = {
-  ListAccessKeys: "GetAccessKeyLastUsed",
-  ListAccounts: "ListParents",
-  ListGroups: "ListGroupMemberships",
-  ListAccountsForProvisionedPermissionSet: "ListAccountAssignments",
-};
+/** List pages that also read each item's detail: the detail's operation, by the list's. */
+const DETAIL_OF: Record<string, string> = Object.fromEntries(
+  Object.values(LIST_DETAILS).map((d) => [d.list, d.detail]),
+);
 
 /**
  * The floor had every task of the run been fetched exactly once (re-published tasks fetch again and inflate the

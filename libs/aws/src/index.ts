@@ -35,6 +35,7 @@ export type { AwsBreakerEvent, BreakerKey } from "./breakers.ts";
 export type { RateLimiter, RateLimits } from "./budgets.ts";
 export type { JsonCache } from "./describe-permission-set.ts";
 export { OPERATIONS, DESCRIBE_PERMISSION_SET_CALLS } from "./operations.ts";
+export { LIST_DETAILS } from "./list-with-details.ts";
 export { IAM_REFRESH_CALLS, IAM_REFRESH_COMPOSITES, refreshIamEntity } from "./refresh-iam-entity.ts";
 export type { IamCall, IamRefreshCall, IamRefreshComposite } from "./refresh-iam-entity.ts";
 export type { ReservedAwsCall, DescribePermissionSetCall } from "./operations.ts";
