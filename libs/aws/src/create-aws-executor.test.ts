@@ -539,7 +539,7 @@ describe("createAwsExecutor against aws-sim", () => {
     const calls: AwsCallEvent[] = [];
     const ex = executor([src], { listPagesReadItems: true }, (e) => calls.push(e));
     const params = paramsFor("sso-admin.ListAccountsForProvisionedPermissionSet");
-    // Off by default (LIST_PAGES_READ_ITEMS): a plain page, one call.
+    // Off (the executor's default; LIST_PAGES_READ_ITEMS=false): a plain page, one call.
     const plain = await executor([src]).execute(
       req(src, "sso-admin", "ListAccountsForProvisionedPermissionSet", params),
       ctx(),

@@ -51,7 +51,7 @@ export interface AwsExecutorOptions {
   /**
    * Whether ListAccountsForProvisionedPermissionSet and ListGroups pages read their items' assignments and
    * members (`LIST_DETAILS`); without it they are plain pages and each item gets its own task. The other list
-   * pages with details always read them. Fetcher: `LIST_PAGES_READ_ITEMS`. @default false
+   * pages with details always read them. Fetcher: `LIST_PAGES_READ_ITEMS` (on unless set to "false"). @default false
    */
   listPagesReadItems?: boolean;
   /**

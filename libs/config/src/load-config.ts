@@ -91,12 +91,12 @@ export const FetcherEnv = CommonEnv.extend(ConsumerEnv.shape)
     // dead-lettered and its run fails with the reason, instead of after every delivery (~25 minutes).
     AWS_UNAVAILABLE_GIVE_UP_MS: z.coerce.number().int().min(1000).default(300_000),
     // Whether a permission set's accounts page reads each pair's assignments, and a groups page each group's
-    // members, instead of a task per pair and per group (docs/sync-model.md). Off by default: such pages hold a
-    // fetcher's slot for as long as the shared budget takes to serve their items, and on an organization whose
-    // held work outlasts ACK_WAIT_MS the pages buffered behind them are delivered again (docs/benchmarks.md).
+    // members, instead of a task per pair and per group (docs/sync-model.md): a fifth less CPU on medium. Such a
+    // page holds its fetcher slot while the shared budget serves its items, so the requests behind it are held
+    // and kept alive; "false" is the task-per-item shape of earlier releases (docs/benchmarks.md).
     LIST_PAGES_READ_ITEMS: z
       .enum(["true", "false"])
-      .default("false")
+      .default("true")
       .transform((v) => v === "true"),
     // Account assignment operations outstanding at once per Identity Center instance, over every replica (AWS
     // refuses beyond its cap: 15 on current quota pages, 10 on older ones; the lower leaves room for other tools).

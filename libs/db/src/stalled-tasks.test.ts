@@ -60,4 +60,50 @@ describe("stalled tasks", () => {
       [`req:${root.taskId}`, `req:${root.taskId}:1`, `req:${root.taskId}:2`, `req:${root.taskId}:3`].sort(),
     );
   });
+
+  it("leave out the tasks whose message is still queued, asking the queues only when something stalled", async () => {
+    const { db } = testDb;
+    const runId = randomUUID();
+    const roots = ["ListUsers", "ListRoles", "ListGroups"].map((operation) =>
+      pageRequest({
+        runId,
+        sourceId: "sq",
+        service: "iam",
+        operation,
+        params: {},
+        pageToken: null,
+        accountId: "111111111111",
+        scope: null,
+        pageIndex: 0,
+      }),
+    );
+    await startRun(db, { sourceId: "sq", runId, roots, subjects });
+    const asked: string[][] = [];
+    const held = new Set(roots.slice(0, 2).map((r) => r.taskId));
+    const republish = () =>
+      republishStalledTasks(db, subjects, STALL_MS, {
+        services: ["iam"],
+        stillQueued: async (services) => (asked.push([...services]), held),
+      });
+    expect(await republish()).toBe(0);
+    expect(asked).toEqual([]);
+    await db
+      .updateTable("tasks")
+      .set({ published_at: sql`now() - make_interval(secs => ${(2 * STALL_MS) / 1000})` })
+      .where("run_id", "=", runId)
+      .execute();
+    // Two are held at a fetcher (slow, not lost); the third's message is gone.
+    expect(await republish()).toBe(1);
+    expect(asked).toEqual([["iam"]]);
+    const copies = await db
+      .selectFrom("outbox")
+      .select("id")
+      .where(
+        "id",
+        "in",
+        roots.map((r) => `req:${r.taskId}:1`),
+      )
+      .execute();
+    expect(copies.map((r) => r.id)).toEqual([`req:${roots[2]?.taskId}:1`]);
+  });
 });

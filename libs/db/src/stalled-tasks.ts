@@ -14,6 +14,11 @@ interface StalledTaskOptions {
   runs?: "syncs" | "feeds";
   /** Only tasks of these AWS services. @default every service */
   services?: readonly string[];
+  /**
+   * The tasks, among these services', whose message is still queued (waiting, held or in flight at a
+   * fetcher): slow, not lost, so not re-published. Asked only when some task of theirs has stalled.
+   */
+  stillQueued?: (services: readonly string[]) => Promise<ReadonlySet<string>>;
 }
 
 /**
@@ -23,7 +28,8 @@ interface StalledTaskOptions {
  *
  * Each task is judged by its own age, not by the pipeline: a sync task re-published before waits twice as long
  * for each earlier re-publication (stall, 2×, 4×, then 8× the timeout at most), so a task whose message is only
- * slow — in flight at a fetcher retrying an unreachable endpoint — gets a few extra copies, not one per stall.
+ * slow where `stillQueued` cannot see it (in flight at the mapper or writer) gets a few extra copies, not one
+ * per stall.
  */
 export async function republishStalledTasks(
   db: Db,
@@ -36,11 +42,10 @@ export async function republishStalledTasks(
   // Feed polls are tiny and re-published at the plain timeout: a window waits on its one poll.
   const backoff =
     runs === "syncs" ? sql<number>`power(2, least(tasks.publish_count - 1, 3))` : sql<number>`1`;
-  return db.transaction().execute(async (tx) => {
-    const rows = await tx
+  const stalled = (q: Db) =>
+    q
       .selectFrom("tasks")
       .innerJoin("runs", "runs.id", "tasks.run_id")
-      .selectAll("tasks")
       .where("tasks.status", "=", "pending")
       .where("runs.status", "=", "running")
       .where("runs.kind", runs === "feeds" ? "=" : "<>", "feed")
@@ -51,7 +56,19 @@ export async function republishStalledTasks(
         "<",
         sql<Date>`now() - make_interval(secs => ${stalledMs / 1000}::float8 * ${backoff})`,
       )
-      .$if(o.services !== undefined, (q) => q.where("tasks.service", "in", o.services ?? []))
+      .$if(o.services !== undefined, (q) => q.where("tasks.service", "in", o.services ?? []));
+  let queued: readonly string[] = [];
+  if (o.stillQueued) {
+    // Read before the transaction: the queues are asked only when something stalled, and no row stays locked
+    // while they answer. A task acked in between is re-published needlessly: the writer ignores the copy.
+    const services = await stalled(db).select("tasks.service").distinct().execute();
+    if (services.length === 0) return 0;
+    queued = [...(await o.stillQueued(services.map((s) => s.service)))];
+  }
+  return db.transaction().execute(async (tx) => {
+    const rows = await stalled(tx)
+      .selectAll("tasks")
+      .$if(queued.length > 0, (q) => q.where("tasks.id", "not in", queued))
       .limit(o.limit ?? 1000)
       .forUpdate("tasks")
       .skipLocked()

@@ -35,6 +35,7 @@ export type {
   ServeControlOptions,
 } from "./serve-control.ts";
 export { purgeSourceWork } from "./purge-source-work.ts";
+export { createQueuedTasksCheck } from "./queued-tasks.ts";
 export { watchCancelledRuns } from "./watch-cancelled-runs.ts";
 export type { CancelledRuns } from "./watch-cancelled-runs.ts";
 export { inSpan } from "./trace-context.ts";

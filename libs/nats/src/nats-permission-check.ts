@@ -2,6 +2,7 @@ import { headers, PermissionViolationError, type NatsConnection } from "@nats-io
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Subjects } from "@grantline/contracts";
 import { natsPermissions, type NatsRole } from "./nats-permissions.ts";
+import { createQueuedTasksCheck } from "./queued-tasks.ts";
 
 /** A token no grantline subject uses: what the probes publish and subscribe on. */
 const PROBE = "gl-permission-check";
@@ -31,9 +32,9 @@ const concrete = (pattern: string) =>
  * so a missing permission stops the service with one line naming the subject, not at the first page hours later.
  * Stream subjects are probed by a publish that names a stream that does not exist (`Nats-Expected-Stream`):
  * JetStream refuses it without storing anything, while a missing permission is refused by the server first.
- * Subscriptions are made and dropped. The scheduler's purge is probed with a filter that matches nothing. The
- * JetStream API calls of consumers and the blob store are exercised by start-up itself (creating consumers,
- * opening the bucket). Throws the `PermissionViolationError` of the first refusal.
+ * Subscriptions are made and dropped. The scheduler's purge and queue read are probed with a filter that matches
+ * nothing. The JetStream API calls of consumers and the blob store are exercised by start-up itself (creating
+ * consumers, opening the bucket). Throws the `PermissionViolationError` of the first refusal.
  */
 export async function checkNatsPermissions(o: {
   nc: NatsConnection;
@@ -70,5 +71,7 @@ export async function checkNatsPermissions(o: {
     await o.jsm.streams.purge(streams.pageResults, { filter: `${prefix}.page.res.${PROBE}.${PROBE}` });
     await o.jsm.streams.purge(streams.batches, { filter: `${prefix}.batch.${PROBE}` });
     await o.jsm.streams.purge(streams.batches, { filter: `${prefix}.chain.${PROBE}` });
+    // Stalled-task recovery's read of the fetcher queues (queued-tasks.ts): a subject no request uses.
+    await createQueuedTasksCheck(o.subjects, o.jsm)([PROBE]);
   }
 }

@@ -107,6 +107,8 @@ export function natsPermissions(prefix = "gl"): Record<NatsRole, NatsPermissions
         ...allStreams.flatMap((n) => [api("STREAM.CREATE", n), api("STREAM.UPDATE", n)]),
         // Cancelling a run purges the source's queued work (purge-source-work.ts).
         ...[streams.pageRequests, streams.pageResults, streams.batches].map((n) => api("STREAM.PURGE", n)),
+        // Stalled-task recovery looks for a task's request in its fetcher queue (queued-tasks.ts).
+        api("STREAM.MSG.GET", streams.pageRequests),
         // Lag and idleness gauges read the pipeline's consumers.
         ...[...pipelineConsumers(s), { stream: streams.deadLetters, durable: "writer-dlq" }].map((c) =>
           api("CONSUMER.INFO", c.stream, c.durable),

@@ -58,8 +58,7 @@ export async function startFetchConsumers(
         observe: (outcome, seconds) => metrics.recordMessage("fetcher", outcome, seconds),
         // A page that reads its items may wait minutes on a budget shared with the pages ahead of it: the
         // requests behind it are kept alive, not delivered again after ACK_WAIT_MS (a few hundred bytes each).
-        // Not otherwise: held messages are not undelivered ones, and the scheduler may re-publish a task held
-        // longer than STALL_TIMEOUT_MS once its service's queue is empty (docs/sync-model.md).
+        // The scheduler finds held requests in the queue and does not re-publish them (queued-tasks.ts).
         holdWhileBusy: settings.LIST_PAGES_READ_ITEMS,
       }),
     ),

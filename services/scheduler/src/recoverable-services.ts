@@ -15,9 +15,10 @@ export interface ConsumerState {
  *
  * Messages in flight (`num_ack_pending`: delivered, being handled or retried after a nak) do not count. That is
  * the point: one message that keeps failing — a poison batch, an unreachable source's requests retrying for
- * minutes — used to hold the whole pipeline "busy" and with it the recovery of every lost task. A stalled task
- * whose message is in fact in flight gets a second copy, which the writer ignores once the task is done; the
- * per-task backoff of `republishStalledTasks` bounds how many.
+ * minutes — used to hold the whole pipeline "busy" and with it the recovery of every lost task. Each stalled
+ * task's own request is then looked for in its fetcher queue (`createQueuedTasksCheck`): one still there is not
+ * re-published. One in flight at the mapper or writer gets a second copy, which the writer ignores once the
+ * task is done; the per-task backoff of `republishStalledTasks` bounds how many.
  *
  * Feed polls never stop: the mapper and writer may hold one undelivered message per open feed window
  * (`feedWindowsOpen`) without it counting as a sync backlog.

@@ -2,6 +2,7 @@ import type { Subjects } from "@grantline/contracts";
 import type { SchedulerConfig } from "@grantline/config";
 import * as pgdb from "@grantline/db";
 import type { Logger } from "@grantline/log";
+import { createQueuedTasksCheck } from "@grantline/nats";
 import { createDeriver } from "./deriver.ts";
 import { createExpiryTick } from "./expiry-tick.ts";
 import { createFeedReporter, feedGauges } from "./feed-reporter.ts";
@@ -17,7 +18,9 @@ export interface TickStepsDeps {
   config: Pick<SchedulerConfig, "sources" | "STALL_TIMEOUT_MS" | "TICK_MS" | "FEED_TICK_MS">;
   db: pgdb.Db;
   subjects: Subjects;
-  jsm: Parameters<typeof jetStreamInfo>[0] & Parameters<typeof createRecoverableServicesCheck>[1];
+  jsm: Parameters<typeof jetStreamInfo>[0] &
+    Parameters<typeof createRecoverableServicesCheck>[1] &
+    Parameters<typeof createQueuedTasksCheck>[1];
   metrics: Parameters<typeof progressGauges>[0] &
     Parameters<typeof lagGauges>[0] &
     Parameters<typeof feedGauges>[0];
@@ -47,6 +50,7 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
   const stallMs = d.config.STALL_TIMEOUT_MS;
   // Whatever a tick settled or re-published goes out at once.
   const kickIf = (n: number) => (n > 0 ? (d.kickOutbox(), n) : n);
+  const stillQueued = createQueuedTasksCheck(subjects, d.jsm);
   const tick = createSchedulerTick({
     sources,
     isLeader,
@@ -57,7 +61,7 @@ export function startSchedulerTicks(d: TickStepsDeps): SchedulerTicks {
     recoverableServices: createRecoverableServicesCheck(subjects, d.jsm, () => pgdb.openFeedWindows(db)),
     completeIdle: () => pgdb.completeIdleRuns(db, subjects, logger).then(kickIf),
     republishStalled: (services) =>
-      pgdb.republishStalledTasks(db, subjects, stallMs, { services }).then(kickIf),
+      pgdb.republishStalledTasks(db, subjects, stallMs, { services, stillQueued }).then(kickIf),
     logger,
   });
   const configured = new Set(sources.map((s) => s.id));

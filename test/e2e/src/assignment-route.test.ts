@@ -37,6 +37,8 @@ beforeAll(async () => {
         simSource("pairs", sim, { assignmentRoute: "pairs" }),
       ],
     },
+    // A task per pair and per group, as before the option: its path keeps an end-to-end run.
+    env: { LIST_PAGES_READ_ITEMS: "false" },
   });
   p.startAll();
 });
@@ -47,7 +49,7 @@ afterAll(async () => {
 
 /**
  * How many first pages of each assignment-listing operation the run made; a pair read by its permission set's
- * accounts page (a scope that page swept) counts as its pair's page.
+ * accounts page (a scope that page swept; none here, with the option off) counts as its pair's page.
  */
 async function routeTasks(runId: string): Promise<{ pairs: number; principals: number; discovery: number }> {
   const rows = await p.db

@@ -11,8 +11,9 @@ import {
 } from "./pipeline-harness.ts";
 
 /**
- * The fetcher's LIST_PAGES_READ_ITEMS: a permission set's accounts page reads its pairs' assignments and a groups
- * page its groups' members. The same rows and events as a task per pair and per group, with those tasks gone.
+ * The fetcher's LIST_PAGES_READ_ITEMS (on by default): a permission set's accounts page reads its pairs'
+ * assignments and a groups page its groups' members. The same rows and events as a task per pair and per group
+ * (assignment-route.test.ts runs with it off), with those tasks gone.
  */
 let sim: AwsSim;
 let p: Pipeline;
@@ -21,7 +22,6 @@ beforeAll(async () => {
   sim = await startAwsSim({ preset: "small" });
   p = await createPipeline({
     sources: { sources: [simSource("items", sim, { assignmentRoute: "pairs" })] },
-    env: { LIST_PAGES_READ_ITEMS: "true" },
   });
   p.startAll();
 });
@@ -34,7 +34,7 @@ async function tasksOf(runId: string): Promise<Array<{ operation: string; scopes
   return p.db.selectFrom("tasks").select(["operation", "scopes_swept"]).where("run_id", "=", runId).execute();
 }
 
-describe("list pages that read their items (LIST_PAGES_READ_ITEMS=true)", () => {
+describe("list pages that read their items (LIST_PAGES_READ_ITEMS, the default)", () => {
   it("reaches the ground truth with no task per pair or group, and counts the pairs it read", async () => {
     const runId = await syncAndWait(p, "items");
     const org = sim.exportOrg();

@@ -29,7 +29,7 @@ const start = async (sourceId: string) => {
 };
 
 describe("stalled-task recovery", () => {
-  it("re-publishes a lost page request while another message keeps being retried", async () => {
+  it("re-publishes a lost page request, and not the one that keeps being retried, without waiting for it", async () => {
     // No fetcher yet: both runs' root requests wait in the stream.
     p.start("scheduler");
     const retrying = await start("retrying");
@@ -58,5 +58,13 @@ describe("stalled-task recovery", () => {
       .where("id", "=", retrying)
       .executeTakeFirst();
     expect(other?.status).toBe("running");
+    // Its request is still in the fetcher's queue (being retried): slow, not lost, so never copied — it used
+    // to be re-published with the lost one, and fetched once more per copy.
+    const copies = await p.db
+      .selectFrom("tasks")
+      .select("publish_count")
+      .where("run_id", "=", retrying)
+      .execute();
+    expect(copies.map((t) => t.publish_count)).toEqual([1]);
   });
 });
