@@ -95,8 +95,12 @@ describe("applyBatches (the writer's group commit)", () => {
       });
       return { db: counted, statements: () => n };
     };
-    const warned = (b: ResultBatch, i: number): ResultBatch =>
-      i % 3 === 0 ? { ...b, warnings: [`page ${i} was odd`], stats: { awsCalls: 2, throttled: 1 } } : b;
+    // Every third page warned and made two calls; every other one read two more scopes whole (`sweepScopes`).
+    const warned = (b: ResultBatch, i: number): ResultBatch => ({
+      ...b,
+      ...(i % 3 === 0 ? { warnings: [`page ${i} was odd`], stats: { awsCalls: 2, throttled: 1 } } : {}),
+      ...(i % 2 === 0 ? { sweepScopes: [`x${i}a`, `x${i}b`] } : {}),
+    });
     const alone = await runOf("settled-alone", 8);
     const one = count(testDb.db);
     for (const [i, b] of alone.batches.entries()) await applyBatch(one.db, subjects, warned(b, i));
@@ -108,16 +112,29 @@ describe("applyBatches (the writer's group commit)", () => {
     const tasks = async (runId: string) =>
       testDb.db
         .selectFrom("tasks")
-        .select(["status", "aws_calls", "throttled", "warnings", "rows_written", "grants_created"])
+        .select([
+          "status",
+          "aws_calls",
+          "throttled",
+          "warnings",
+          "rows_written",
+          "grants_created",
+          "scopes_swept",
+        ])
         .select(sql<boolean>`done_at IS NOT NULL`.as("done"))
         .where("run_id", "=", runId)
         .orderBy(sql`params->>'i'`)
         .execute();
     expect(await tasks(grouped.runId)).toEqual(await tasks(alone.runId));
-    expect((await tasks(grouped.runId))[0]).toMatchObject({ warnings: ["page 0 was odd"], aws_calls: 2 });
+    expect((await tasks(grouped.runId))[0]).toMatchObject({
+      warnings: ["page 0 was odd"],
+      aws_calls: 2,
+      scopes_swept: 2,
+    });
+    expect((await tasks(grouped.runId))[1]).toMatchObject({ scopes_swept: 0 });
     expect(await state("settled-grouped")).toEqual(await state("settled-alone"));
     // Alone, each batch runs 5 statements (run lock, task, grant upsert, scope sweep, settle with the run-end
-    // probe), and the last finishes the run. Grouped: one run lock (7 fewer), one read of the 8 tasks (7 fewer),
+    // probe; a sixth sweeps its named scopes, grouped alike), and the last finishes the run. Grouped: one run lock (7 fewer), one read of the 8 tasks (7 fewer),
     // one settle of the 8 and one probe (6 fewer); the run is finished alike.
     expect(one.statements() - many.statements()).toBe(7 + 7 + 6);
   });
