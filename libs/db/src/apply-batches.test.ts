@@ -134,8 +134,9 @@ describe("applyBatches (the writer's group commit)", () => {
     expect((await tasks(grouped.runId))[1]).toMatchObject({ scopes_swept: 0 });
     expect(await state("settled-grouped")).toEqual(await state("settled-alone"));
     // Alone, each batch runs 5 statements (run lock, task, grant upsert, scope sweep, settle with the run-end
-    // probe; a sixth sweeps its named scopes, grouped alike), and the last finishes the run. Grouped: one run lock (7 fewer), one read of the 8 tasks (7 fewer),
-    // one settle of the 8 and one probe (6 fewer); the run is finished alike.
+    // probe; a sixth sweeps its named scopes, grouped alike), and the last finishes the run. Grouped: one run
+    // lock (7 fewer), one read of the 8 tasks (7 fewer), one settle of the 8 and one probe (6 fewer); the run is
+    // finished alike.
     expect(one.statements() - many.statements()).toBe(7 + 7 + 6);
   });
 
