@@ -1,4 +1,5 @@
 import type { Subjects } from "@grantline/contracts";
+import { messageIds } from "./start-consumer.ts";
 
 /** The stream message read the check makes (structurally `JetStreamManager`). */
 export interface StreamMessages {
@@ -56,8 +57,7 @@ function requestTaskId(m: { data: Uint8Array; header?: { get(k: string): string 
   const id = m.header?.get("Nats-Msg-Id") ?? "";
   if (id.startsWith("req:")) return id.split(":")[1];
   try {
-    const body = JSON.parse(Buffer.from(m.data).toString("utf8")) as { taskId?: unknown };
-    return typeof body.taskId === "string" ? body.taskId : undefined;
+    return messageIds(JSON.parse(Buffer.from(m.data).toString("utf8"))).taskId ?? undefined;
   } catch {
     return undefined;
   }

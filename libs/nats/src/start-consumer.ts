@@ -360,7 +360,7 @@ interface MessageIds {
 }
 
 /** The task and run a pipeline message is about, wherever its shape keeps them (results nest the request). */
-function messageIds(raw: unknown): MessageIds {
+export function messageIds(raw: unknown): MessageIds {
   if (typeof raw !== "object" || raw === null) return { taskId: null, runId: null };
   const p = raw as { taskId?: unknown; runId?: unknown; request?: { taskId?: unknown; runId?: unknown } };
   const t = p.taskId ?? p.request?.taskId;
